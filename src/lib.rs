@@ -1,0 +1,1 @@
+//! ykmfa: AWS IAM MFA on hardware tokens.
