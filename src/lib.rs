@@ -1,1 +1,13 @@
 //! ykmfa: AWS IAM MFA on hardware tokens.
+//!
+//! The seed AWS issues for a virtual MFA device goes from the IAM API straight into the secure
+//! element of a token that speaks YKOATH (YubiKey OATH, Nitrokey 3 Secrets App). No person,
+//! screen, file, log or clipboard ever holds it.
+//!
+//! Layers, bottom up: [`transport`] moves APDUs; [`oath`] speaks the protocol; [`token`] finds
+//! and identifies tokens; the binary turns typed errors into sentences and exit codes.
+
+pub mod oath;
+pub mod seed;
+pub mod token;
+pub mod transport;

@@ -1,0 +1,165 @@
+//! Command and response APDUs (ISO 7816-4 short form, as the OATH applet speaks it).
+
+use std::fmt;
+
+use super::status::StatusWord;
+use super::Error;
+
+/// A command APDU. `sensitive` marks commands whose data carries a secret (PUT, VALIDATE,
+/// SET CODE, PIN): their data is never logged, at any level.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Command {
+    /// Class byte.
+    pub cla: u8,
+    /// Instruction byte.
+    pub ins: u8,
+    /// Parameter 1.
+    pub p1: u8,
+    /// Parameter 2.
+    pub p2: u8,
+    /// Command data (at most 255 bytes; longer data is refused by [`Command::to_bytes`]).
+    pub data: zeroize::Zeroizing<Vec<u8>>,
+    /// Whether the data must be redacted from logs.
+    pub sensitive: bool,
+}
+
+impl Command {
+    /// A command with no secret in its data.
+    pub fn new(ins: u8, p1: u8, p2: u8, data: Vec<u8>) -> Self {
+        Command {
+            cla: 0x00,
+            ins,
+            p1,
+            p2,
+            data: zeroize::Zeroizing::new(data),
+            sensitive: false,
+        }
+    }
+
+    /// A command whose data carries a secret.
+    pub fn secret(ins: u8, p1: u8, p2: u8, data: Vec<u8>) -> Self {
+        Command {
+            sensitive: true,
+            ..Command::new(ins, p1, p2, data)
+        }
+    }
+
+    /// The SELECT-by-AID command.
+    pub fn select(aid: &[u8]) -> Self {
+        Command::new(0xA4, 0x04, 0x00, aid.to_vec())
+    }
+
+    /// Encodes the command; the buffer is zeroized when dropped.
+    ///
+    /// Le is omitted: the applets answer with whatever they have, and a missing Le is what
+    /// yubikit sends too, which keeps both YubiKeys and the Nitrokey Secrets App happy.
+    pub fn to_bytes(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
+        let len =
+            u8::try_from(self.data.len()).map_err(|_| Error::CommandTooLong(self.data.len()))?;
+        let mut out = zeroize::Zeroizing::new(Vec::with_capacity(5 + self.data.len()));
+        out.extend_from_slice(&[self.cla, self.ins, self.p1, self.p2]);
+        if len > 0 {
+            out.push(len);
+            out.extend_from_slice(&self.data);
+        }
+        Ok(out)
+    }
+}
+
+/// Logs show the header and, for non-sensitive commands, the data; sensitive data is replaced
+/// by its length so a trace can still be read without carrying the secret.
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:02X} {:02X} {:02X} {:02X}",
+            self.cla, self.ins, self.p1, self.p2
+        )?;
+        if self.data.is_empty() {
+            Ok(())
+        } else if self.sensitive {
+            write!(f, " [{} bytes redacted]", self.data.len())
+        } else {
+            write!(f, " {}", hex(&self.data))
+        }
+    }
+}
+
+/// A response APDU: data and status word.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Response {
+    /// Response data (without the status word).
+    pub data: Vec<u8>,
+    /// The status word.
+    pub sw: StatusWord,
+}
+
+impl Response {
+    /// Splits raw response bytes into data and status word.
+    pub fn parse(raw: &[u8]) -> Result<Self, Error> {
+        if raw.len() < 2 {
+            return Err(Error::Malformed("response shorter than a status word"));
+        }
+        let (data, sw) = raw.split_at(raw.len() - 2);
+        Ok(Response {
+            data: data.to_vec(),
+            sw: StatusWord::from_bytes(sw[0], sw[1]),
+        })
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({} bytes)", self.sw, self.data.len())
+    }
+}
+
+/// Upper-case hex without separators, for logs and ids.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02X}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_short_apdus() {
+        let c = Command::new(0xA1, 0, 0, vec![]);
+        assert_eq!(&c.to_bytes().expect("fits")[..], &[0, 0xA1, 0, 0]);
+        let c = Command::select(&[0xA0, 0, 0, 5, 0x27, 0x21, 1]);
+        assert_eq!(
+            &c.to_bytes().expect("fits")[..],
+            &[0, 0xA4, 4, 0, 7, 0xA0, 0, 0, 5, 0x27, 0x21, 1]
+        );
+    }
+
+    #[test]
+    fn refuses_data_longer_than_a_short_apdu() {
+        let c = Command::new(0x01, 0, 0, vec![0; 256]);
+        assert!(matches!(c.to_bytes(), Err(Error::CommandTooLong(256))));
+    }
+
+    #[test]
+    fn sensitive_data_never_reaches_debug_output() {
+        let c = Command::secret(0x01, 0, 0, vec![0xDE, 0xAD, 0xBE, 0xEF]);
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("DEADBEEF"), "{shown}");
+        assert!(shown.contains("4 bytes redacted"));
+        let c = Command::new(0x02, 0, 0, vec![0xDE, 0xAD]);
+        assert!(format!("{c:?}").contains("DEAD"));
+    }
+
+    #[test]
+    fn splits_data_and_status() {
+        let r = Response::parse(&[1, 2, 0x90, 0x00]).expect("valid");
+        assert_eq!(r.data, vec![1, 2]);
+        assert_eq!(r.sw, StatusWord::Ok);
+        assert!(Response::parse(&[0x90]).is_err());
+    }
+}
