@@ -145,8 +145,13 @@ pub fn with_card<R>(
             let app = secrets_app::Authenticator::new(client, options);
             let contact = apdu_dispatch::interchanges::Channel::new();
             let contactless = apdu_dispatch::interchanges::Channel::new();
-            let mut card =
-                SecretsCard::new(app, &contact, &contactless, config.atr.clone(), config.verbose);
+            let mut card = SecretsCard::new(
+                app,
+                &contact,
+                &contactless,
+                config.atr.clone(),
+                config.verbose,
+            );
             f(&mut card)
             // `card` (and so the client and its sender) drops here, which stops the service thread.
         })
@@ -154,7 +159,12 @@ pub fn with_card<R>(
 }
 
 /// Connects to vpcd, retrying every `retry` until it answers, with TCP_NODELAY set.
-pub fn connect_vpcd(host: &str, port: u16, retry: Duration, verbose: bool) -> io::Result<TcpStream> {
+pub fn connect_vpcd(
+    host: &str,
+    port: u16,
+    retry: Duration,
+    verbose: bool,
+) -> io::Result<TcpStream> {
     let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs()?.collect();
     let mut reported = false;
     loop {
@@ -166,7 +176,9 @@ pub fn connect_vpcd(host: &str, port: u16, retry: Duration, verbose: bool) -> io
             }
             Err(err) => {
                 if !reported || verbose {
-                    eprintln!("nitrokey-card: vpcd at {host}:{port} not reachable ({err}); retrying");
+                    eprintln!(
+                        "nitrokey-card: vpcd at {host}:{port} not reachable ({err}); retrying"
+                    );
                     reported = true;
                 }
                 thread::sleep(retry);
@@ -180,7 +192,12 @@ pub fn connect_vpcd(host: &str, port: u16, retry: Duration, verbose: bool) -> io
 pub fn run(config: &Config) -> io::Result<()> {
     with_card(config, |card| -> io::Result<()> {
         loop {
-            let stream = connect_vpcd(&config.host, config.port, Duration::from_millis(500), config.verbose)?;
+            let stream = connect_vpcd(
+                &config.host,
+                config.port,
+                Duration::from_millis(500),
+                config.verbose,
+            )?;
             eprintln!(
                 "nitrokey-card: connected to vpcd at {}:{}",
                 config.host, config.port

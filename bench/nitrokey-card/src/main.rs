@@ -35,13 +35,18 @@ fn parse_u32(s: &str) -> Result<u32, String> {
 }
 
 fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
-    let digits: String = s.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
+    let digits: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ':')
+        .collect();
     if digits.len() % 2 != 0 || digits.is_empty() {
         return Err(format!("invalid hex {s:?}"));
     }
     (0..digits.len())
         .step_by(2)
-        .map(|i| u8::from_str_radix(&digits[i..i + 2], 16).map_err(|e| format!("invalid hex {s:?}: {e}")))
+        .map(|i| {
+            u8::from_str_radix(&digits[i..i + 2], 16).map_err(|e| format!("invalid hex {s:?}: {e}"))
+        })
         .collect()
 }
 
@@ -70,7 +75,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Config>, 
             "--touch" => config.touch = value("--touch")?.parse::<Touch>()?,
             "--max-credentials" => {
                 let v = value("--max-credentials")?;
-                config.max_credentials = v.parse().map_err(|e| format!("invalid count {v:?}: {e}"))?;
+                config.max_credentials =
+                    v.parse().map_err(|e| format!("invalid count {v:?}: {e}"))?;
             }
             "--atr" => config.atr = parse_hex(&value("--atr")?)?,
             "--once" => config.once = true,

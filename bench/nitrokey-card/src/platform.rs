@@ -31,7 +31,9 @@ impl std::str::FromStr for Touch {
             "approve" => Ok(Self::Approve),
             "refuse" => Ok(Self::Refuse),
             "wait" => Ok(Self::Wait),
-            other => Err(format!("unknown touch mode {other:?} (approve, refuse or wait)")),
+            other => Err(format!(
+                "unknown touch mode {other:?} (approve, refuse or wait)"
+            )),
         }
     }
 }
