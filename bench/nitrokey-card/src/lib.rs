@@ -8,6 +8,7 @@
 mod backends;
 mod card;
 mod platform;
+mod tcp;
 
 use std::{
     io,
@@ -202,8 +203,8 @@ pub fn run(config: &Config) -> io::Result<()> {
                 "nitrokey-card: connected to vpcd at {}:{}",
                 config.host, config.port
             );
-            let result = vpicc::Connection::from(stream).run(card);
-            // `run` only returns on an error; end of stream is the normal way vpcd leaves.
+            let result = serve_connection(stream, card);
+            // This only returns on an error; end of stream is the normal way vpcd leaves.
             match result {
                 Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => {
                     eprintln!("nitrokey-card: vpcd closed the connection");
@@ -217,4 +218,19 @@ pub fn run(config: &Config) -> io::Result<()> {
             thread::sleep(Duration::from_millis(200));
         }
     })?
+}
+
+/// Answers vpcd on one connection until it fails or closes.
+///
+/// vpcd writes each message as two segments (length, then payload) and leaves Nagle's algorithm
+/// on, so the payload waits for our ACK of the length; with Linux's delayed ACK that costs ~40 ms
+/// per message. Re-arming TCP_QUICKACK before every message makes the ACK immediate.
+/// TCP_NODELAY (set in [`connect_vpcd`]) covers the other direction.
+pub fn serve_connection<V: vpicc::VSmartCard>(stream: TcpStream, card: &mut V) -> io::Result<()> {
+    let control = stream.try_clone()?;
+    let mut connection = vpicc::Connection::from(stream);
+    loop {
+        tcp::quickack(&control)?;
+        connection.poll(card)?;
+    }
 }
