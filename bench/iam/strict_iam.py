@@ -1,0 +1,1552 @@
+#!/usr/bin/env python3
+"""A strict IAM endpoint on loopback for the ykmfa test bench.
+
+Runs moto's server (PyPI ``moto[server]``, pinned in requirements.txt) with the IAM virtual-MFA
+behaviour patched to be as strict as AWS:
+
+* EnableMFADevice checks the two codes against the device's seed (two consecutive TOTP steps),
+  refuses codes already used, an assigned device, a 9th device for a user, unknown user/device.
+* ResyncMFADevice (absent from stock moto) searches a wide window and records the device's drift.
+* DeleteVirtualMFADevice of an assigned device is a DeleteConflict; names are validated; tags given
+  at create time are kept; TagMFADevice / UntagMFADevice / ListMFADeviceTags exist;
+  ListVirtualMFADevices never returns seeds, honours AssignmentStatus and Marker/MaxItems.
+* GetAccountSummary reports the bench's root posture (AccountMFAEnabled, AccountAccessKeysPresent).
+
+Bench-only endpoints live under ``/_bench/`` (JSON): code checks, fault injection, a call log,
+reset, root posture, clock offset and window configuration. See README.md next to this file.
+
+Seeds are never logged. The server is quiet by default; ``-v`` logs one line per API call
+(service, action, HTTP status, duration), never a request or response body.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import copy
+import hashlib
+import hmac
+import io
+import json
+import logging
+import os
+import re
+import signal
+import struct
+import sys
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from email.utils import formatdate
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qs
+
+STEP_SECONDS = 30
+DIGITS = 6
+DEFAULT_ACCOUNT = "123456789012"
+B32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+# Access key ids issued by AWS (and by moto for STS/roles) carry the account number: characters
+# 4..12 are base32 of (account // 2 + 2**39) in 5 bytes, and the top bit of character 12 is the
+# account's parity.
+ACCESS_KEY_ACCOUNT_OFFSET = 2**39
+MAX_MFA_DEVICES_PER_USER = 8
+SERIAL_MAX_LEN = 256
+DEVICE_NAME_RE = re.compile(r"[\w+=,.@-]+", re.ASCII)
+PATH_RE = re.compile(r"(/)|(/[\u0021-\u007E]+/)")
+CODE_RE = re.compile(r"[0-9]{6}")
+SERIAL_ARN_RE = re.compile(r"arn:([a-z0-9-]+):iam::([0-9]{12}):mfa/.+")
+TAG_KEY_RE = re.compile(r"[\w\s_.:/=+\-@]+")
+TAG_VALUE_RE = re.compile(r"[\w\s_.:/=+\-@]*")
+
+log = logging.getLogger("strict_iam")
+
+
+# --------------------------------------------------------------------------------------------
+# TOTP (RFC 6238 over RFC 4226), SHA-1, 6 digits, 30 s steps: what AWS virtual MFA uses.
+# --------------------------------------------------------------------------------------------
+
+
+def totp(key: bytes, step: int, digits: int = DIGITS) -> str:
+    """The TOTP code of `key` for time step `step`."""
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    value = (struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF) % (10**digits)
+    return str(value).zfill(digits)
+
+
+def decode_seed(seed: str | bytes) -> bytes:
+    """Base32 seed (as IAM returns it, padding optional) to key bytes."""
+    if isinstance(seed, bytes):
+        seed = seed.decode("ascii")
+    seed = seed.strip().replace(" ", "").upper()
+    seed += "=" * (-len(seed) % 8)
+    return base64.b32decode(seed)
+
+
+# --------------------------------------------------------------------------------------------
+# Multi-account: the account an access key id stands for.
+# --------------------------------------------------------------------------------------------
+
+
+def access_key_for_account(account: str, prefix: str = "AKIA") -> str:
+    """A deterministic 20-character access key id that encodes `account` the way AWS does."""
+    number = int(account)
+    if not 0 <= number <= 999_999_999_999:
+        raise ValueError("account must be 12 digits")
+    middle = base64.b32encode((number // 2 + ACCESS_KEY_ACCOUNT_OFFSET).to_bytes(5, "big"))
+    parity = B32_ALPHABET[16] if number % 2 else B32_ALPHABET[0]
+    return prefix + middle.decode("ascii") + parity + "BENCHKY"
+
+
+def account_from_access_key(access_key_id: str) -> str | None:
+    """The account encoded in an AWS-format access key id, or None if it encodes none."""
+    if len(access_key_id) != 20 or access_key_id[:4] not in ("AKIA", "ASIA"):
+        return None
+    if any(c not in B32_ALPHABET for c in access_key_id[4:]):
+        return None
+    value = int.from_bytes(base64.b32decode(access_key_id[4:12]), "big") - ACCESS_KEY_ACCOUNT_OFFSET
+    if value < 0:
+        return None
+    number = value * 2 + (1 if B32_ALPHABET.index(access_key_id[12]) >= 16 else 0)
+    if number > 999_999_999_999:
+        return None
+    return f"{number:012d}"
+
+
+def moto_account_for_key(access_key_id: str) -> str | None:
+    """The account in which moto itself issued `access_key_id` (CreateAccessKey, AssumeRole), if any."""
+    try:
+        from moto.iam.models import iam_backends
+
+        for account_id, account in list(iam_backends.items()):
+            for partition in list(account.keys()):
+                if access_key_id in account[partition].access_keys:
+                    return account_id
+    except Exception:  # moto internals changed: fall back to the other rules
+        return None
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Bench state: configuration, faults, call log, root posture.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Config:
+    """Strictness knobs. Windows are in 30-second steps, relative to server time + device drift."""
+
+    # EnableMFADevice / pair checks: the step of the *second* code, n+1, must lie in
+    # [now - enable_past, now + enable_future].
+    enable_past: int = 1
+    enable_future: int = 1
+    # Single (sign-in) codes: step in [now - login_past, now + login_future].
+    login_past: int = 1
+    login_future: int = 1
+    # ResyncMFADevice: n+1 within now +/- resync_window (20 steps = 10 minutes).
+    resync_window: int = 20
+    # Seconds added to the host clock to get the server's clock (simulates skew between the host
+    # running ykmfa and AWS). Also applied to the HTTP Date header.
+    clock_offset_s: float = 0.0
+    max_devices_per_user: int = MAX_MFA_DEVICES_PER_USER
+
+
+@dataclass
+class Fault:
+    id: int
+    action: str  # API action name, or "*" for any
+    kind: str  # error | delay | malformed | empty | drop_field | replace_field | bad_seed
+    remaining: int | None  # None: until cleared
+    skip: int = 0  # let this many matching calls through first
+    service: str | None = None
+    account: str | None = None
+    code: str | None = None
+    status: int | None = None
+    message: str | None = None
+    when: str = "before"  # for kind=error: "before" the operation runs, or "after" it ran
+    delay_ms: int = 0
+    field: str | None = None
+    value: str | None = None
+    fired: int = 0
+
+    def public(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["count"] = "always" if self.remaining is None else self.remaining
+        del data["remaining"]
+        return data
+
+
+FAULT_KINDS = ("error", "delay", "malformed", "empty", "drop_field", "replace_field", "bad_seed")
+MAX_CALL_LOG = 100_000
+
+
+class BenchState:
+    def __init__(self, config: Config) -> None:
+        self.lock = threading.RLock()
+        self.startup_config = copy.deepcopy(config)
+        self.config = config
+        self.faults: list[Fault] = []
+        self.next_fault_id = 1
+        self.calls: list[dict[str, Any]] = []
+        self.call_seq = 0
+        # account -> {"mfa_enabled": bool|None, "access_keys_present": bool|None}
+        self.root: dict[str, dict[str, Any]] = {}
+        # root access key id -> account
+        self.root_keys: dict[str, str] = {}
+        self.verbose = False
+
+    def reset(self, keep_config: bool = False) -> None:
+        with self.lock:
+            if not keep_config:
+                self.config = copy.deepcopy(self.startup_config)
+            self.faults.clear()
+            self.calls.clear()
+            self.root.clear()
+            self.root_keys.clear()
+
+    def take_fault(self, action: str, service: str, account: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.action not in ("*", action):
+                    continue
+                if fault.service and fault.service != service:
+                    continue
+                if fault.account and fault.account != account:
+                    continue
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    return None
+                fault.fired += 1
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self.faults.remove(fault)
+                return copy.copy(fault)
+            return None
+
+    def record_call(self, entry: dict[str, Any]) -> None:
+        with self.lock:
+            self.call_seq += 1
+            entry["seq"] = self.call_seq
+            self.calls.append(entry)
+            if len(self.calls) > MAX_CALL_LOG:
+                del self.calls[: len(self.calls) - MAX_CALL_LOG]
+
+
+STATE = BenchState(Config())
+
+
+def server_time() -> float:
+    return time.time() + STATE.config.clock_offset_s
+
+
+def current_step() -> int:
+    return int(server_time() // STEP_SECONDS)
+
+
+# --------------------------------------------------------------------------------------------
+# Per-device MFA state kept beside moto's VirtualMfaDevice objects.
+# --------------------------------------------------------------------------------------------
+
+
+def ext(device: Any) -> dict[str, Any]:
+    """Extra state the strict bench keeps on a moto virtual MFA device."""
+    state = getattr(device, "_strict_iam", None)
+    if state is None:
+        state = {
+            "tags": [],  # [{"Key":..., "Value":...}] in insertion order
+            "drift": 0,  # steps: the device's clock minus server clock, learnt by resync
+            "last_step": None,  # highest step accepted for enable/sign-in (codes are one-time)
+            "used": set(),  # every step ever accepted
+            "root": False,  # assigned to the account's root user (bench-only)
+        }
+        device._strict_iam = state
+    return state
+
+
+def device_assigned(device: Any) -> bool:
+    return getattr(device, "user", None) is not None or ext(device)["root"]
+
+
+def device_key(device: Any) -> bytes:
+    return decode_seed(device.base32_string_seed)
+
+
+@dataclass
+class CodeResult:
+    accepted: bool
+    reason: str  # ok | wrong_code | reused
+    step: int | None = None  # step of the (last) code matched
+    now: int = 0
+
+    def public(self, device: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "accepted": self.accepted,
+            "reason": self.reason,
+            "drift_steps": ext(device)["drift"],
+            "assigned": device_assigned(device),
+            "server_step": self.now,
+        }
+        if self.step is not None:
+            out["step_offset"] = self.step - self.now
+        return out
+
+
+def _offsets(lo: int, hi: int) -> list[int]:
+    return sorted(range(lo, hi + 1), key=lambda k: (abs(k), k))
+
+
+def check_pair(device: Any, code1: str, code2: str, resync: bool = False) -> CodeResult:
+    """Is (code1, code2) the codes of two consecutive steps (n, n+1) in the allowed window?
+
+    Enable/pair mode: n+1 in [now+drift-enable_past, now+drift+enable_future], and n must be newer
+    than every step already accepted for this device (codes are one-time).
+    Resync mode: n+1 in now +/- resync_window (drift ignored), the pair never used before.
+    """
+    cfg = STATE.config
+    key = device_key(device)
+    state = ext(device)
+    now = current_step()
+    if resync:
+        center, lo, hi = now, -cfg.resync_window, cfg.resync_window
+    else:
+        center, lo, hi = now + state["drift"], -cfg.enable_past, cfg.enable_future
+    matched = []
+    for k in _offsets(lo, hi):
+        second = center + k
+        if hmac.compare_digest(totp(key, second - 1), code1) and hmac.compare_digest(
+            totp(key, second), code2
+        ):
+            matched.append(second)
+    if not matched:
+        return CodeResult(False, "wrong_code", now=now)
+    for second in matched:
+        first = second - 1
+        if first in state["used"] or second in state["used"]:
+            continue
+        if not resync and state["last_step"] is not None and first <= state["last_step"]:
+            continue
+        return CodeResult(True, "ok", step=second, now=now)
+    return CodeResult(False, "reused", step=matched[0], now=now)
+
+
+def check_single(device: Any, code: str) -> CodeResult:
+    """Would a sign-in with this one code pass now (window around now + drift, not reused)?"""
+    cfg = STATE.config
+    key = device_key(device)
+    state = ext(device)
+    now = current_step()
+    center = now + state["drift"]
+    matched = [
+        center + k
+        for k in _offsets(-cfg.login_past, cfg.login_future)
+        if hmac.compare_digest(totp(key, center + k), code)
+    ]
+    if not matched:
+        return CodeResult(False, "wrong_code", now=now)
+    for step in matched:
+        if step in state["used"]:
+            continue
+        if state["last_step"] is not None and step <= state["last_step"]:
+            continue
+        return CodeResult(True, "ok", step=step, now=now)
+    return CodeResult(False, "reused", step=matched[0], now=now)
+
+
+def commit_codes(device: Any, result: CodeResult, pair: bool, resync: bool = False) -> None:
+    state = ext(device)
+    assert result.step is not None
+    steps = [result.step - 1, result.step] if pair else [result.step]
+    state["used"].update(steps)
+    if resync:
+        state["drift"] = result.step - result.now
+        state["last_step"] = result.step
+    else:
+        state["last_step"] = max(state["last_step"] or result.step, result.step)
+
+
+# --------------------------------------------------------------------------------------------
+# Patches to moto's IAM (and a little STS).
+# --------------------------------------------------------------------------------------------
+
+
+def _svc_error(code: str, message: str) -> Exception:
+    # An exception class from moto's IAM package, so that moto serialises it with IAM's error
+    # model (HTTP status per error code, e.g. InvalidAuthenticationCode 403, DeleteConflict 409).
+    from moto.iam.exceptions import IAMException
+
+    return IAMException(code, message)
+
+
+def _validation(param: str, value: Any, constraint: str) -> Exception:
+    return _svc_error(
+        "ValidationError",
+        f"1 validation error detected: Value '{value}' at '{param}' failed to satisfy constraint: "
+        f"{constraint}",
+    )
+
+
+def _check_code_param(value: Any, param: str) -> str:
+    if value is None:
+        raise _validation(param, value, "Member must not be null")
+    value = str(value)
+    if not CODE_RE.fullmatch(value):
+        raise _validation(
+            param, value, "Member must have length 6 and satisfy regular expression pattern: [\\d]+"
+        )
+    return value
+
+
+def _require(value: Any, param: str) -> Any:
+    if value is None or value == "":
+        raise _validation(param, value, "Member must not be null")
+    return value
+
+
+def _user_view(user: Any) -> dict[str, Any]:
+    return {
+        "Path": user.path,
+        "UserName": user.name,
+        "UserId": user.id,
+        "Arn": user.arn,
+        "CreateDate": user.create_date,
+    }
+
+
+def _root_view(account: str, partition: str) -> dict[str, Any]:
+    # The root user has no user name; IAM reports it by ARN and the account id as its id.
+    return {
+        "Path": "/",
+        "UserId": account,
+        "Arn": f"arn:{partition}:iam::{account}:root",
+    }
+
+
+def _validate_tags(tags: list[dict[str, Any]], param: str = "tags") -> list[dict[str, str]]:
+    if len(tags) > 50:
+        raise _validation(param, "[...]", "Member must have length less than or equal to 50")
+    seen: set[str] = set()
+    clean = []
+    for tag in tags:
+        key = tag.get("Key")
+        value = tag.get("Value", "")
+        if key is None or value is None:
+            raise _validation(param, tag, "Member must not be null")
+        key, value = str(key), str(value)
+        if not 1 <= len(key) <= 128 or not TAG_KEY_RE.fullmatch(key):
+            raise _validation(
+                f"{param}.member.key",
+                key,
+                "Member must have length between 1 and 128 and satisfy regular expression "
+                "pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+",
+            )
+        if len(value) > 256 or not TAG_VALUE_RE.fullmatch(value):
+            raise _validation(
+                f"{param}.member.value",
+                value,
+                "Member must have length less than or equal to 256 and satisfy regular "
+                "expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*",
+            )
+        if key.lower() in seen:
+            raise _svc_error(
+                "InvalidInput",
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+            )
+        seen.add(key.lower())
+        clean.append({"Key": key, "Value": value})
+    return clean
+
+
+def _merge_tags(existing: list[dict[str, str]], new: list[dict[str, str]]) -> list[dict[str, str]]:
+    by_key = {t["Key"].lower(): i for i, t in enumerate(existing)}
+    merged = list(existing)
+    for tag in new:
+        idx = by_key.get(tag["Key"].lower())
+        if idx is None:
+            by_key[tag["Key"].lower()] = len(merged)
+            merged.append(tag)
+        else:
+            merged[idx] = tag
+    return merged
+
+
+def _max_items(value: Any) -> int:
+    if value is None or value == "":
+        return 100
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise _validation("maxItems", value, "Member must be an integer") from None
+    if not 1 <= number <= 1000:
+        raise _validation(
+            "maxItems",
+            value,
+            "Member must have value greater than or equal to 1 and less than or equal to 1000",
+        )
+    return number
+
+
+def _encode_marker(index: int) -> str:
+    return base64.urlsafe_b64encode(f"strict-iam:{index}".encode()).decode()
+
+
+def _decode_marker(marker: Any) -> int:
+    if marker is None or marker == "":
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(str(marker).encode()).decode()
+        prefix, _, number = text.partition(":")
+        if prefix != "strict-iam":
+            raise ValueError
+        return int(number)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise _svc_error("InvalidInput", "Invalid Marker.") from None
+
+
+def _paginate(items: list[Any], marker: Any, max_items: Any) -> tuple[list[Any], str | None]:
+    start = _decode_marker(marker)
+    size = _max_items(max_items)
+    if start > len(items):
+        raise _svc_error("InvalidInput", "Invalid Marker.")
+    page = items[start : start + size]
+    next_marker = _encode_marker(start + size) if start + size < len(items) else None
+    return page, next_marker
+
+
+def _virtual_device(backend: Any, serial: str) -> Any:
+    device = backend.virtual_mfa_devices.get(serial)
+    if device is None:
+        raise _svc_error(
+            "NoSuchEntity", f"VirtualMFADevice with serial number {serial} doesn't exist."
+        )
+    return device
+
+
+def _caller_user(response: Any) -> Any:
+    try:
+        return response.backend.get_user_from_access_key_id(response.get_access_key())
+    except Exception:
+        return None
+
+
+def _caller_is_root(response: Any) -> bool:
+    try:
+        return response.get_access_key() in STATE.root_keys
+    except Exception:
+        return False
+
+
+def install_patches() -> None:
+    """Patch moto's IAM response handler (and STS GetCallerIdentity) in place. Idempotent."""
+    from moto.core.responses import ActionResult, EmptyResult
+    from moto.iam.responses import IamResponse
+    from moto.sts.responses import TokenResponse
+
+    if getattr(IamResponse, "_strict_iam_patched", False):
+        return
+
+    original_get_caller_identity = TokenResponse.get_caller_identity
+    original_delete_user = IamResponse.delete_user
+    original_list_mfa_devices = IamResponse.list_mfa_devices
+
+    def create_virtual_mfa_device(self: Any) -> Any:
+        name = _require(self._get_param("VirtualMFADeviceName"), "virtualMFADeviceName")
+        path = self._get_param("Path") or "/"
+        tags = _validate_tags(self._get_param("Tags", []) or [])
+        if not DEVICE_NAME_RE.fullmatch(str(name)):
+            raise _validation(
+                "virtualMFADeviceName",
+                name,
+                "Member must satisfy regular expression pattern: [\\w+=,.@-]+",
+            )
+        if len(path) > 512 or not PATH_RE.fullmatch(path):
+            raise _validation(
+                "path",
+                path,
+                "Member must satisfy regular expression pattern: "
+                "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)",
+            )
+        serial = f"arn:{self.partition}:iam::{self.current_account}:mfa{path}{name}"
+        if len(serial) > SERIAL_MAX_LEN:
+            raise _validation(
+                "virtualMFADeviceName",
+                name,
+                f"Member must have length less than or equal to "
+                f"{SERIAL_MAX_LEN - (len(serial) - len(name))} "
+                f"(the serial number may not exceed {SERIAL_MAX_LEN} characters)",
+            )
+        with STATE.lock:
+            backend = self.backend
+            # Names are unique per account, whatever the path.
+            for existing in backend.virtual_mfa_devices.values():
+                if existing.serial_number.rsplit("/", 1)[-1] == name:
+                    raise _svc_error(
+                        "EntityAlreadyExists",
+                        "MFADevice entity at the same path and name already exists.",
+                    )
+            device = backend.create_virtual_mfa_device(name, path)
+            ext(device)["tags"] = tags
+        return ActionResult(
+            {
+                "VirtualMFADevice": {
+                    "SerialNumber": device.serial_number,
+                    "Base32StringSeed": device.base32_string_seed,
+                    "QRCodePNG": device.qr_code_png,
+                }
+            }
+        )
+
+    def enable_mfa_device(self: Any) -> Any:
+        user_name = _require(self._get_param("UserName"), "userName")
+        serial = _require(self._get_param("SerialNumber"), "serialNumber")
+        code1 = _check_code_param(self._get_param("AuthenticationCode1"), "authenticationCode1")
+        code2 = _check_code_param(self._get_param("AuthenticationCode2"), "authenticationCode2")
+        with STATE.lock:
+            backend = self.backend
+            user = backend.get_user(user_name)  # NoSuchEntity
+            device = _virtual_device(backend, serial)
+            if device_assigned(device) or serial in user.mfa_devices:
+                raise _svc_error("EntityAlreadyExists", "MFA Device is already in use.")
+            limit = STATE.config.max_devices_per_user
+            if len(user.mfa_devices) >= limit:
+                raise _svc_error(
+                    "LimitExceeded", f"Cannot exceed quota for MFADevicesPerUser: {limit}"
+                )
+            result = check_pair(device, code1, code2)
+            if not result.accepted:
+                raise _svc_error(
+                    "InvalidAuthenticationCode", "Authentication code for device is not valid."
+                )
+            commit_codes(device, result, pair=True)
+            backend.enable_mfa_device(user_name, serial, code1, code2)
+        return EmptyResult()
+
+    def resync_mfa_device(self: Any) -> Any:
+        user_name = _require(self._get_param("UserName"), "userName")
+        serial = _require(self._get_param("SerialNumber"), "serialNumber")
+        code1 = _check_code_param(self._get_param("AuthenticationCode1"), "authenticationCode1")
+        code2 = _check_code_param(self._get_param("AuthenticationCode2"), "authenticationCode2")
+        with STATE.lock:
+            backend = self.backend
+            user = backend.get_user(user_name)
+            device = backend.virtual_mfa_devices.get(serial)
+            if device is None or serial not in user.mfa_devices:
+                raise _svc_error(
+                    "NoSuchEntity",
+                    f"MFA device with serial number {serial} is not assigned to user {user_name}.",
+                )
+            result = check_pair(device, code1, code2, resync=True)
+            if not result.accepted:
+                raise _svc_error(
+                    "InvalidAuthenticationCode", "Authentication code for device is not valid."
+                )
+            commit_codes(device, result, pair=True, resync=True)
+        return EmptyResult()
+
+    def deactivate_mfa_device(self: Any) -> Any:
+        user_name = self._get_param("UserName")
+        serial = _require(self._get_param("SerialNumber"), "serialNumber")
+        with STATE.lock:
+            backend = self.backend
+            device = backend.virtual_mfa_devices.get(serial)
+            if not user_name:
+                if device is not None and ext(device)["root"]:
+                    # An AssumeRoot session deactivating the root user's device.
+                    _unassign_root(device)
+                    return EmptyResult()
+                caller = _caller_user(self)
+                if caller is None:
+                    raise _svc_error(
+                        "NoSuchEntity",
+                        f"MFA device with serial number {serial} is not assigned to the caller.",
+                    )
+                user_name = caller.name
+            user = backend.get_user(user_name)
+            if serial not in user.mfa_devices:
+                raise _svc_error(
+                    "NoSuchEntity",
+                    f"MFA device with serial number {serial} is not assigned to user {user_name}.",
+                )
+            backend.deactivate_mfa_device(user_name, serial)
+        return EmptyResult()
+
+    def delete_virtual_mfa_device(self: Any) -> Any:
+        serial = _require(self._get_param("SerialNumber"), "serialNumber")
+        with STATE.lock:
+            backend = self.backend
+            device = _virtual_device(backend, serial)
+            if device_assigned(device):
+                raise _svc_error(
+                    "DeleteConflict", "MFA VirtualDevice in use. Must deactivate first."
+                )
+            backend.delete_virtual_mfa_device(serial)
+        return EmptyResult()
+
+    def list_virtual_mfa_devices(self: Any) -> Any:
+        status = self._get_param("AssignmentStatus") or "Any"
+        if status not in ("Assigned", "Unassigned", "Any"):
+            raise _validation(
+                "assignmentStatus",
+                status,
+                "Member must satisfy enum value set: [Any, Assigned, Unassigned]",
+            )
+        with STATE.lock:
+            backend = self.backend
+            devices = list(backend.virtual_mfa_devices.values())
+            if status == "Assigned":
+                devices = [d for d in devices if device_assigned(d)]
+            elif status == "Unassigned":
+                devices = [d for d in devices if not device_assigned(d)]
+            page, marker = _paginate(
+                devices, self._get_param("Marker"), self._get_param("MaxItems")
+            )
+            items = []
+            for device in page:
+                # Never the seed or QR code: AWS shows those once, in the create response.
+                item: dict[str, Any] = {"SerialNumber": device.serial_number}
+                if device.user is not None:
+                    item["User"] = _user_view(device.user)
+                    item["EnableDate"] = device.enable_date
+                elif ext(device)["root"]:
+                    item["User"] = _root_view(self.current_account, self.partition)
+                    item["EnableDate"] = device.enable_date
+                items.append(item)
+        result: dict[str, Any] = {"VirtualMFADevices": items, "IsTruncated": marker is not None}
+        if marker is not None:
+            result["Marker"] = marker
+        return ActionResult(result)
+
+    def tag_mfa_device(self: Any) -> Any:
+        serial = _require(self._get_param("SerialNumber"), "serialNumber")
+        tags = _validate_tags(self._get_param("Tags", []) or [])
+        with STATE.lock:
+            device = _virtual_device(self.backend, serial)
+            merged = _merge_tags(ext(device)["tags"], tags)
+            if len(merged) > 50:
+                raise _svc_error(
+                    "LimitExceeded", "The number of tags has reached the maximum limit."
+                )
+            ext(device)["tags"] = merged
+        return EmptyResult()
+
+    def untag_mfa_device(self: Any) -> Any:
+        serial = _require(self._get_param("SerialNumber"), "serialNumber")
+        keys = self._get_param("TagKeys", []) or []
+        if len(keys) > 50:
+            raise _validation("tagKeys", "[...]", "Member must have length less than or equal to 50")
+        drop = {str(k).lower() for k in keys}
+        with STATE.lock:
+            device = _virtual_device(self.backend, serial)
+            ext(device)["tags"] = [t for t in ext(device)["tags"] if t["Key"].lower() not in drop]
+        return EmptyResult()
+
+    def list_mfa_device_tags(self: Any) -> Any:
+        serial = _require(self._get_param("SerialNumber"), "serialNumber")
+        with STATE.lock:
+            device = _virtual_device(self.backend, serial)
+            page, marker = _paginate(
+                list(ext(device)["tags"]), self._get_param("Marker"), self._get_param("MaxItems")
+            )
+        result: dict[str, Any] = {"Tags": page, "IsTruncated": marker is not None}
+        if marker is not None:
+            result["Marker"] = marker
+        return ActionResult(result)
+
+    def get_mfa_device(self: Any) -> Any:
+        serial = _require(self._get_param("SerialNumber"), "serialNumber")
+        # GetMFADevice serves FIDO security keys only; the bench has none.
+        raise _svc_error("NoSuchEntity", f"MFA device with serial number {serial} not found.")
+
+    def list_mfa_devices(self: Any) -> Any:
+        if not self._get_param("UserName") and _caller_is_root(self):
+            with STATE.lock:
+                devices = [
+                    {"UserName": "", "SerialNumber": d.serial_number, "EnableDate": d.enable_date}
+                    for d in self.backend.virtual_mfa_devices.values()
+                    if ext(d)["root"]
+                ]
+            return ActionResult({"MFADevices": devices, "IsTruncated": False})
+        return original_list_mfa_devices(self)
+
+    def get_account_summary(self: Any) -> Any:
+        summary = dict(self.backend.get_account_summary().summary_map)
+        posture = root_posture(self.current_account)
+        summary["AccountMFAEnabled"] = 1 if posture["mfa_enabled"] else 0
+        summary["AccountAccessKeysPresent"] = 1 if posture["access_keys_present"] else 0
+        return ActionResult({"SummaryMap": summary})
+
+    def delete_user(self: Any) -> Any:
+        user_name = self._get_param("UserName")
+        with STATE.lock:
+            user = self.backend.get_user(user_name)
+            if user.mfa_devices:
+                raise _svc_error(
+                    "DeleteConflict", "Cannot delete entity, must delete MFA device first."
+                )
+        return original_delete_user(self)
+
+    def get_caller_identity(self: Any) -> Any:
+        key = self.get_access_key()
+        account = STATE.root_keys.get(key)
+        if account is not None:
+            return ActionResult(
+                {"UserId": account, "Account": account, "Arn": f"arn:{self.partition}:iam::{account}:root"}
+            )
+        return original_get_caller_identity(self)
+
+    for name, function in {
+        "create_virtual_mfa_device": create_virtual_mfa_device,
+        "enable_mfa_device": enable_mfa_device,
+        "resync_mfa_device": resync_mfa_device,
+        "deactivate_mfa_device": deactivate_mfa_device,
+        "delete_virtual_mfa_device": delete_virtual_mfa_device,
+        "list_virtual_mfa_devices": list_virtual_mfa_devices,
+        "tag_mfa_device": tag_mfa_device,
+        "untag_mfa_device": untag_mfa_device,
+        "list_mfa_device_tags": list_mfa_device_tags,
+        "get_mfa_device": get_mfa_device,
+        "list_mfa_devices": list_mfa_devices,
+        "get_account_summary": get_account_summary,
+        "delete_user": delete_user,
+    }.items():
+        function.__name__ = name
+        setattr(IamResponse, name, function)
+    get_caller_identity.__name__ = "get_caller_identity"
+    TokenResponse.get_caller_identity = get_caller_identity
+    IamResponse._strict_iam_patched = True
+
+
+# --------------------------------------------------------------------------------------------
+# Root posture (bench-only: AWS does not let the API enroll root).
+# --------------------------------------------------------------------------------------------
+
+
+def _iam_backend(account: str, partition: str = "aws") -> Any:
+    from moto.iam.models import iam_backends
+
+    return iam_backends[account][partition]
+
+
+def _root_devices(account: str) -> list[Any]:
+    result = []
+    for partition in ("aws",):
+        backend = _iam_backend(account, partition)
+        result += [d for d in backend.virtual_mfa_devices.values() if ext(d)["root"]]
+    return result
+
+
+def root_posture(account: str) -> dict[str, Any]:
+    with STATE.lock:
+        raw = STATE.root.get(account, {})
+        devices = _root_devices(account)
+        keys = sorted(k for k, a in STATE.root_keys.items() if a == account)
+        mfa = raw.get("mfa_enabled")
+        present = raw.get("access_keys_present")
+        return {
+            "account": account,
+            "mfa_enabled": bool(devices) if mfa is None else bool(mfa),
+            "access_keys_present": bool(keys) if present is None else bool(present),
+            "mfa_devices": [d.serial_number for d in devices],
+            "access_key_ids": keys,
+        }
+
+
+def _assign_root(device: Any, account: str) -> None:
+    from moto.core.utils import utcnow
+
+    state = ext(device)
+    state["root"] = True
+    device.enable_date = utcnow()
+    device.user = None
+    device.user_attribute = _root_view(account, "aws")
+
+
+def _unassign_root(device: Any) -> None:
+    ext(device)["root"] = False
+    device.enable_date = None
+    device.user_attribute = None
+
+
+# --------------------------------------------------------------------------------------------
+# WSGI middleware: bench endpoints, account selection, faults, call log.
+# --------------------------------------------------------------------------------------------
+
+_AUTH_KEY_RE = re.compile(r"Credential=([^/,\s]+)/[^/]*/([^/]*)/([^/]*)/")
+_NAMESPACES = {
+    "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+    "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+}
+_DEFAULT_STATUS = {
+    "AccessDenied": 403,
+    "AccessDeniedException": 403,
+    "Throttling": 400,
+    "ThrottlingException": 400,
+    "RequestExpired": 400,
+    "InvalidClientTokenId": 403,
+    "SignatureDoesNotMatch": 403,
+    "ExpiredToken": 400,
+}
+
+
+def _model_status(code: str) -> int | None:
+    """HTTP status IAM's published model gives an error code (e.g. NoSuchEntity 404)."""
+    try:
+        import botocore.session
+
+        model = botocore.session.get_session().get_service_model("iam")
+        for shape in model.error_shapes:
+            meta = shape.metadata.get("error", {})
+            if meta.get("code", shape.name) == code:
+                return int(meta.get("httpStatusCode", 400))
+    except Exception:
+        return None
+    return None
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _error_body(service: str, code: str, message: str, status: int, request_id: str) -> bytes:
+    fault_type = "Receiver" if status >= 500 else "Sender"
+    namespace = _NAMESPACES.get(service, _NAMESPACES["iam"])
+    return (
+        f'<ErrorResponse xmlns="{namespace}"><Error><Type>{fault_type}</Type>'
+        f"<Code>{_xml_escape(code)}</Code><Message>{_xml_escape(message)}</Message></Error>"
+        f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+    ).encode()
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return body
+
+
+def _identify(environ: dict[str, Any], body: bytes) -> tuple[str, str, str | None]:
+    """(service, action, access key id) of an AWS API request, without keeping any parameter."""
+    action = ""
+    service = ""
+    access_key = None
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    match = _AUTH_KEY_RE.search(auth)
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    if match:
+        access_key, service = match.group(1), match.group(3)
+    elif query.get("X-Amz-Credential"):
+        parts = query["X-Amz-Credential"][0].split("/")
+        access_key = parts[0]
+        service = parts[3] if len(parts) > 3 else ""
+    if query.get("Action"):
+        action = query["Action"][0]
+    elif body and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        form = parse_qs(body.decode("utf-8", "replace"))
+        action = form.get("Action", [""])[0]
+    if not action:
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        action = target.split(".")[-1] if target else ""
+    return service or "unknown", action or "unknown", access_key
+
+
+def _select_account(environ: dict[str, Any], access_key: str | None) -> str:
+    """Choose the account for a request and tell moto through its x-moto-account-id header.
+
+    Order: MOTO_ACCOUNT_ID (moto's own override), an explicit x-moto-account-id header, a key moto
+    issued itself (CreateAccessKey, AssumeRole), a root key registered with /_bench/root, a key id
+    that encodes an account the AWS way, else the default account.
+    """
+    if os.environ.get("MOTO_ACCOUNT_ID"):
+        return os.environ["MOTO_ACCOUNT_ID"]
+    if environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
+        return environ["HTTP_X_MOTO_ACCOUNT_ID"]
+    if not access_key:
+        return DEFAULT_ACCOUNT
+    known = moto_account_for_key(access_key)
+    if known is not None:
+        return known
+    account = STATE.root_keys.get(access_key) or account_from_access_key(access_key)
+    if account is not None:
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
+        return account
+    return DEFAULT_ACCOUNT
+
+
+def _replace_element(body: bytes, field: str, value: str | None) -> bytes:
+    """Drop every <field>...</field> (value None) or set its text."""
+    name = re.escape(field.encode())
+    pattern = re.compile(rb"<" + name + rb"(?:\s[^>]*)?(?:/>|>.*?</" + name + rb">)", re.S)
+    if value is None:
+        return pattern.sub(b"", body)
+    replacement = b"<" + field.encode() + b">" + _xml_escape(value).encode() + b"</" + field.encode() + b">"
+    return pattern.sub(lambda _m: replacement, body)
+
+
+class BenchApp:
+    """WSGI app: /_bench/* endpoints, then moto for everything else (with faults and a call log)."""
+
+    def __init__(self, inner: Callable[..., Iterable[bytes]]) -> None:
+        self.inner = inner
+
+    # ---- plumbing ----
+
+    def _call_inner(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+        captured: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured["status"] = status
+            captured["headers"] = list(headers)
+            return chunks.append
+
+        result = self.inner(environ, start_response)
+        try:
+            for chunk in result:
+                chunks.append(chunk)
+        finally:
+            close = getattr(result, "close", None)
+            if close:
+                close()
+        return captured.get("status", "500 INTERNAL SERVER ERROR"), captured.get("headers", []), b"".join(chunks)
+
+    @staticmethod
+    def _send(
+        start_response: Any, status: str, headers: list[tuple[str, str]], body: bytes
+    ) -> list[bytes]:
+        drop = {"content-length", "date"}
+        out = [(k, v) for k, v in headers if k.lower() not in drop]
+        out.append(("Content-Length", str(len(body))))
+        if STATE.config.clock_offset_s:
+            out.append(("Date", formatdate(server_time(), usegmt=True)))
+        start_response(status, out)
+        return [body]
+
+    # ---- dispatch ----
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/_bench" or path.startswith("/_bench/"):
+            return self.bench(environ, start_response)
+        if path.startswith("/moto-api") or path == "/favicon.ico":
+            if path.startswith("/moto-api/reset") and environ.get("REQUEST_METHOD") == "POST":
+                STATE.reset(keep_config=True)
+            return self.inner(environ, start_response)
+        return self.api(environ, start_response)
+
+    def api(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        started = time.time()
+        t0 = time.monotonic()
+        body = _read_body(environ)
+        service, action, access_key = _identify(environ, body)
+        del body  # parameters (codes, names) are not kept
+        account = _select_account(environ, access_key)
+        fault = STATE.take_fault(action, service, account)
+
+        if fault is not None and fault.delay_ms > 0:
+            time.sleep(fault.delay_ms / 1000.0)
+
+        request_id = uuid.uuid4().hex
+        if fault is not None and fault.kind == "error" and fault.when == "before":
+            status_code, headers, out = self._fault_error(fault, service, action, account, request_id)
+        else:
+            status_line, headers, out = self._call_inner(environ)
+            status_code = int(status_line.split(" ", 1)[0])
+            if fault is not None:
+                status_code, headers, out = self._apply_fault(
+                    fault, service, action, account, request_id, status_code, headers, out
+                )
+        reason = _reason(status_code)
+        response = self._send(start_response, f"{status_code} {reason}", headers, out)
+
+        entry = {
+            "time": started,
+            "service": service,
+            "action": action,
+            "status": status_code,
+            "account": account,
+            "duration_ms": round((time.monotonic() - t0) * 1000.0, 1),
+            "fault": fault.kind if fault is not None else None,
+        }
+        STATE.record_call(entry)
+        if STATE.verbose:
+            suffix = f" [fault {fault.kind}]" if fault is not None else ""
+            print(
+                f"strict-iam: {account} {service} {action} -> {status_code} "
+                f"({entry['duration_ms']} ms){suffix}",
+                file=sys.stderr,
+                flush=True,
+            )
+        return response
+
+    def _fault_error(
+        self, fault: Fault, service: str, action: str, account: str, request_id: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        code = fault.code or "ServiceFailure"
+        status = fault.status or _DEFAULT_STATUS.get(code) or _model_status(code) or 400
+        message = fault.message or _default_message(code, service, action, account)
+        body = _error_body(service, code, message, status, request_id)
+        headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
+        return status, headers, body
+
+    def _apply_fault(
+        self,
+        fault: Fault,
+        service: str,
+        action: str,
+        account: str,
+        request_id: str,
+        status: int,
+        headers: list[tuple[str, str]],
+        body: bytes,
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        if fault.kind == "error":  # when == "after": the operation ran, the caller sees an error
+            return self._fault_error(fault, service, action, account, request_id)
+        if fault.kind == "malformed":
+            return status, headers, body[: max(1, len(body) // 2)] + b"<<"
+        if fault.kind == "empty":
+            return status, headers, b""
+        if fault.kind == "drop_field" and fault.field:
+            return status, headers, _replace_element(body, fault.field, None)
+        if fault.kind == "replace_field" and fault.field:
+            return status, headers, _replace_element(body, fault.field, fault.value or "")
+        if fault.kind == "bad_seed":
+            # Base32StringSeed is a blob on the wire (base64 of the Base32 text): keep the base64
+            # valid so the SDK decodes it, and make the decoded text not Base32.
+            raw = (fault.value or "0189!not-base32-seed!").encode()
+            return status, headers, _replace_element(
+                body, "Base32StringSeed", base64.b64encode(raw).decode()
+            )
+        return status, headers, body  # delay (already slept)
+
+    # ---- /_bench endpoints ----
+
+    def bench(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        from werkzeug.wrappers import Request
+
+        request = Request(environ)
+        route = request.path.rstrip("/")
+        method = request.method
+        try:
+            payload: dict[str, Any] = {}
+            if method in ("POST", "PUT", "DELETE") and request.get_data():
+                parsed = json.loads(request.get_data(as_text=True))
+                if not isinstance(parsed, dict):
+                    raise BenchError(400, "JSON body must be an object")
+                payload = parsed
+            handler = _ROUTES.get((method, route))
+            if handler is None:
+                raise BenchError(404, f"no bench endpoint {method} {route}")
+            status, data = handler(self, request, payload)
+        except BenchError as err:
+            status, data = err.status, {"error": err.message}
+        except json.JSONDecodeError as err:
+            status, data = 400, {"error": f"invalid JSON: {err}"}
+        body = (json.dumps(data, indent=1, default=str) + "\n").encode()
+        return self._send(
+            start_response,
+            f"{status} {_reason(status)}",
+            [("Content-Type", "application/json")],
+            body,
+        )
+
+
+class BenchError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def _default_message(code: str, service: str, action: str, account: str) -> str:
+    if code.startswith("AccessDenied"):
+        return (
+            f"User: arn:aws:iam::{account}:user/bench is not authorized to perform: "
+            f"{service}:{action} because no identity-based policy allows the {service}:{action} action"
+        )
+    if code.startswith("Throttling"):
+        return "Rate exceeded"
+    return f"Injected fault {code} for {action}"
+
+
+def _account_arg(request: Any, payload: dict[str, Any]) -> str:
+    account = str(payload.get("account") or request.args.get("account") or DEFAULT_ACCOUNT)
+    if not re.fullmatch(r"[0-9]{12}", account):
+        raise BenchError(400, "account must be 12 digits")
+    return account
+
+
+def _device_from_serial(serial: Any) -> Any:
+    if not isinstance(serial, str):
+        raise BenchError(400, "serial (the device ARN) is required")
+    match = SERIAL_ARN_RE.fullmatch(serial)
+    if not match:
+        raise BenchError(400, "serial must be a virtual MFA device ARN")
+    device = _iam_backend(match.group(2), match.group(1)).virtual_mfa_devices.get(serial)
+    if device is None:
+        raise BenchError(404, f"no virtual MFA device {serial}")
+    return device
+
+
+def _code_arg(payload: dict[str, Any], name: str) -> str:
+    value = payload.get(name)
+    if not isinstance(value, str) or not CODE_RE.fullmatch(value):
+        raise BenchError(400, f"{name} must be a string of 6 digits")
+    return value
+
+
+def r_health(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    import moto
+
+    return 200, {"ok": True, "moto": getattr(moto, "__version__", "?")}
+
+
+def r_time(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    now = server_time()
+    return 200, {
+        "time": now,
+        "step": int(now // STEP_SECONDS),
+        "seconds_into_step": now % STEP_SECONDS,
+        "clock_offset_s": STATE.config.clock_offset_s,
+    }
+
+
+def r_reset(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    from moto.moto_api._internal.models import moto_api_backend
+
+    with STATE.lock:
+        moto_api_backend.reset()
+        STATE.reset(keep_config=bool(payload.get("keep_config")))
+    return 200, {"reset": True}
+
+
+def r_config_get(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    return 200, asdict(STATE.config)
+
+
+def r_config_set(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    with STATE.lock:
+        cfg = copy.deepcopy(STATE.config)
+        for key, value in payload.items():
+            if not hasattr(cfg, key):
+                raise BenchError(400, f"unknown config key {key}")
+            if key == "clock_offset_s":
+                if not isinstance(value, (int, float)) or isinstance(value, bool):
+                    raise BenchError(400, "clock_offset_s must be a number")
+                value = float(value)
+            else:
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    raise BenchError(400, f"{key} must be a non-negative integer")
+            setattr(cfg, key, value)
+        STATE.config = cfg
+    return 200, asdict(STATE.config)
+
+
+def r_faults_add(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    action = payload.get("action")
+    if not isinstance(action, str) or not action:
+        raise BenchError(400, 'action is required (an API action name such as "EnableMFADevice", or "*")')
+    kind = payload.get("kind") or ("error" if payload.get("code") else "delay")
+    if kind not in FAULT_KINDS:
+        raise BenchError(400, f"kind must be one of {', '.join(FAULT_KINDS)}")
+    count = payload.get("count", 1)
+    if count == "always":
+        remaining = None
+    elif isinstance(count, int) and not isinstance(count, bool) and count >= 1:
+        remaining = count
+    else:
+        raise BenchError(400, 'count must be a positive integer or "always"')
+    when = payload.get("when", "before")
+    if when not in ("before", "after"):
+        raise BenchError(400, 'when must be "before" or "after"')
+    if kind == "error" and not payload.get("code"):
+        raise BenchError(400, "code is required for kind=error")
+    if kind in ("drop_field", "replace_field") and not payload.get("field"):
+        raise BenchError(400, f"field is required for kind={kind}")
+    delay_ms = payload.get("delay_ms", 0)
+    if not isinstance(delay_ms, int) or delay_ms < 0:
+        raise BenchError(400, "delay_ms must be a non-negative integer")
+    if kind == "delay" and delay_ms == 0:
+        raise BenchError(400, "delay_ms is required for kind=delay")
+    status = payload.get("status")
+    if status is not None and (not isinstance(status, int) or not 100 <= status <= 599):
+        raise BenchError(400, "status must be an HTTP status code")
+    skip = payload.get("skip", 0)
+    if not isinstance(skip, int) or skip < 0:
+        raise BenchError(400, "skip must be a non-negative integer")
+    with STATE.lock:
+        fault = Fault(
+            id=STATE.next_fault_id,
+            action=action,
+            kind=kind,
+            remaining=remaining,
+            skip=skip,
+            service=payload.get("service"),
+            account=payload.get("account"),
+            code=payload.get("code"),
+            status=status,
+            message=payload.get("message"),
+            when=when,
+            delay_ms=delay_ms,
+            field=payload.get("field"),
+            value=payload.get("value"),
+        )
+        STATE.next_fault_id += 1
+        STATE.faults.append(fault)
+    return 200, fault.public()
+
+
+def r_faults_list(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    with STATE.lock:
+        return 200, {"faults": [f.public() for f in STATE.faults]}
+
+
+def r_faults_clear(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    action = payload.get("action") or request.args.get("action")
+    fault_id = payload.get("id")
+    with STATE.lock:
+        before = len(STATE.faults)
+        STATE.faults = [
+            f
+            for f in STATE.faults
+            if not ((action is None or f.action == action) and (fault_id is None or f.id == fault_id))
+        ]
+        return 200, {"cleared": before - len(STATE.faults)}
+
+
+def r_calls(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    action = request.args.get("action")
+    service = request.args.get("service")
+    since = request.args.get("since_seq", type=int)
+    with STATE.lock:
+        calls = [
+            dict(c)
+            for c in STATE.calls
+            if (action is None or c["action"] == action)
+            and (service is None or c["service"] == service)
+            and (since is None or c["seq"] > since)
+        ]
+    return 200, {"calls": calls, "count": len(calls)}
+
+
+def r_calls_reset(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    with STATE.lock:
+        STATE.calls.clear()
+    return 200, {"reset": True}
+
+
+def r_check_code(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    dry_run = bool(payload.get("dry_run", False))
+    with STATE.lock:
+        device = _device_from_serial(payload.get("serial"))
+        if "code" in payload:
+            result = check_single(device, _code_arg(payload, "code"))
+            pair = False
+        elif "code1" in payload or "code2" in payload:
+            result = check_pair(device, _code_arg(payload, "code1"), _code_arg(payload, "code2"))
+            pair = True
+        else:
+            raise BenchError(400, 'give "code" (a sign-in code) or "code1" and "code2" (a pair)')
+        if result.accepted and not dry_run:
+            commit_codes(device, result, pair=pair)
+        return 200, result.public(device)
+
+
+def r_device(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    with STATE.lock:
+        device = _device_from_serial(request.args.get("serial"))
+        state = ext(device)
+        user = None
+        if device.user is not None:
+            user = device.user.name
+        elif state["root"]:
+            user = "root"
+        return 200, {
+            "serial": device.serial_number,
+            "assigned": device_assigned(device),
+            "user": user,
+            "drift_steps": state["drift"],
+            "last_used_step": state["last_step"],
+            "tag_count": len(state["tags"]),
+        }
+
+
+def r_root_get(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    return 200, root_posture(_account_arg(request, payload))
+
+
+def r_root_set(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    account = _account_arg(request, payload)
+    with STATE.lock:
+        entry = STATE.root.setdefault(account, {})
+        for serial in _list_arg(payload, "unassign_device"):
+            device = _device_from_serial(serial)
+            if not ext(device)["root"]:
+                raise BenchError(409, f"{serial} is not assigned to root")
+            _unassign_root(device)
+        for serial in _list_arg(payload, "assign_device"):
+            device = _device_from_serial(serial)
+            if not serial.split(":")[4] == account:
+                raise BenchError(400, f"{serial} is not in account {account}")
+            if device_assigned(device):
+                raise BenchError(409, f"{serial} is already assigned")
+            if len(_root_devices(account)) >= STATE.config.max_devices_per_user:
+                raise BenchError(409, "root already has the maximum number of MFA devices")
+            if "code1" in payload or "code2" in payload:
+                # Console-style enrollment: two consecutive codes, same rules as EnableMFADevice.
+                result = check_pair(device, _code_arg(payload, "code1"), _code_arg(payload, "code2"))
+                if not result.accepted:
+                    raise BenchError(403, f"InvalidAuthenticationCode ({result.reason})")
+                commit_codes(device, result, pair=True)
+            _assign_root(device, account)
+        for key in _list_arg(payload, "add_access_key_id"):
+            STATE.root_keys[key] = account
+        for key in _list_arg(payload, "remove_access_key_id"):
+            STATE.root_keys.pop(key, None)
+        for flag in ("mfa_enabled", "access_keys_present"):
+            if flag in payload:
+                value = payload[flag]
+                if value is not None and not isinstance(value, bool):
+                    raise BenchError(400, f"{flag} must be true, false or null")
+                entry[flag] = value
+    return 200, root_posture(account)
+
+
+def _list_arg(payload: dict[str, Any], name: str) -> list[str]:
+    value = payload.get(name)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise BenchError(400, f"{name} must be a string or a list of strings")
+
+
+def r_access_key(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    account = _account_arg(request, payload)
+    return 200, {
+        "account": account,
+        "access_key_id": access_key_for_account(account),
+        "secret_access_key": "bench-secret-not-checked",
+    }
+
+
+_ROUTES: dict[tuple[str, str], Callable[[BenchApp, Any, dict[str, Any]], tuple[int, Any]]] = {
+    ("GET", "/_bench/health"): r_health,
+    ("GET", "/_bench/time"): r_time,
+    ("POST", "/_bench/reset"): r_reset,
+    ("GET", "/_bench/config"): r_config_get,
+    ("POST", "/_bench/config"): r_config_set,
+    ("GET", "/_bench/faults"): r_faults_list,
+    ("POST", "/_bench/faults"): r_faults_add,
+    ("POST", "/_bench/faults/clear"): r_faults_clear,
+    ("DELETE", "/_bench/faults"): r_faults_clear,
+    ("GET", "/_bench/calls"): r_calls,
+    ("POST", "/_bench/calls/reset"): r_calls_reset,
+    ("POST", "/_bench/check-code"): r_check_code,
+    ("GET", "/_bench/device"): r_device,
+    ("GET", "/_bench/root"): r_root_get,
+    ("POST", "/_bench/root"): r_root_set,
+    ("GET", "/_bench/access-key"): r_access_key,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Server
+# --------------------------------------------------------------------------------------------
+
+
+def build_app() -> BenchApp:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    install_patches()
+    return BenchApp(DomainDispatcherApplication(create_backend_app))
+
+
+def _window(text: str) -> tuple[int, int]:
+    past, sep, future = text.partition(":")
+    if not sep:
+        raise argparse.ArgumentTypeError("expected PAST:FUTURE, e.g. 1:1")
+    return int(past), int(future)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=5000, help="port (0: pick a free one)")
+    parser.add_argument("--port-file", help="write the bound port to this file once listening")
+    parser.add_argument("-v", "--verbose", action="store_true", help="one line per API call")
+    parser.add_argument("--enable-window", type=_window, default=(1, 1), metavar="PAST:FUTURE")
+    parser.add_argument("--login-window", type=_window, default=(1, 1), metavar="PAST:FUTURE")
+    parser.add_argument("--resync-window", type=int, default=20, metavar="STEPS")
+    parser.add_argument("--clock-offset", type=float, default=0.0, metavar="SECONDS")
+    parser.add_argument(
+        "--access-key-for",
+        metavar="ACCOUNT",
+        help="print an access key id that selects ACCOUNT on this server, and exit",
+    )
+    args = parser.parse_args(argv)
+
+    if args.access_key_for:
+        print(access_key_for_account(args.access_key_for))
+        return 0
+
+    config = Config(
+        enable_past=args.enable_window[0],
+        enable_future=args.enable_window[1],
+        login_past=args.login_window[0],
+        login_future=args.login_window[1],
+        resync_window=args.resync_window,
+        clock_offset_s=args.clock_offset,
+    )
+    STATE.config = config
+    STATE.startup_config = copy.deepcopy(config)
+    STATE.verbose = args.verbose
+
+    from werkzeug.serving import make_server
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    class QuietHandler(MotoRequestHandler):
+        def log_request(self, code: Any = "-", size: Any = "-") -> None:
+            pass  # the app logs API calls itself (-v), without paths or query strings
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = make_server(args.host, args.port, build_app(), threaded=True, request_handler=QuietHandler)
+    host, port = server.server_address[:2]
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    if args.port_file:
+        with open(args.port_file + ".tmp", "w") as f:
+            f.write(f"{port}\n")
+        os.replace(args.port_file + ".tmp", args.port_file)
+    print(f"strict-iam listening on http://{host}:{port}", flush=True)
+    try:
+        server.serve_forever()
+    except SystemExit:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
