@@ -499,3 +499,72 @@ fn state_dir_survives_restart() {
     stop(vpcd, card);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// SHA-256 works; SHA-512 credentials are stored but can't be calculated.
+#[test]
+fn algorithms() {
+    let (mut vpcd, card) = start(Config::default());
+    expect(&mut vpcd, "SELECT", &SELECT_OATH, 0x9000);
+    for (alg, name, sw) in [(0x22u8, b"sha256".as_slice(), 0x9000u16), (0x23, b"sha512", 0x6A81)] {
+        let mut apdu = put_totp(name, 6, RFC_SECRET);
+        let key_tag = 5 + 2 + name.len();
+        assert_eq!(apdu[key_tag], 0x73);
+        apdu[key_tag + 2] = alg;
+        expect(&mut vpcd, "PUT", &apdu, 0x9000);
+        expect(&mut vpcd, "CALCULATE", &calculate(0x01, name, 1), sw);
+    }
+    stop(vpcd, card);
+}
+
+/// A LIST longer than 256 bytes: with a short Le the dispatcher chains it (61xx + GET RESPONSE);
+/// with an extended Le it comes in one response.
+#[test]
+fn long_list_is_chained_by_the_dispatcher() {
+    let (mut vpcd, card) = start(Config::default());
+    expect(&mut vpcd, "SELECT", &SELECT_OATH, 0x9000);
+    let names: Vec<Vec<u8>> = (0..8)
+        .map(|i| format!("Amazon Web Services:user-{i:02}-with-a-long-name@123456789012").into_bytes())
+        .collect();
+    for name in &names {
+        expect(&mut vpcd, "PUT", &put_totp(name, 6, RFC_SECRET), 0x9000);
+    }
+    let total: usize = names.iter().map(|n| n.len() + 3).sum();
+    assert!(total > 256);
+
+    // Short Le = 00: 256 bytes, then 61xx for the rest.
+    let (first, sw) = vpcd.apdu_once(&[0x00, 0xA1, 0x00, 0x00, 0x00]);
+    assert_eq!(first.len(), 256);
+    assert_eq!(sw, 0x6100 | (total - 256) as u16);
+    let (rest, sw) = vpcd.apdu_once(&[0x00, 0xC0, 0x00, 0x00, sw as u8]);
+    assert_eq!(sw, 0x9000);
+    let mut all = first;
+    all.extend_from_slice(&rest);
+    let mut listed = list_names(&all);
+    listed.sort();
+    assert_eq!(listed, names);
+
+    // Extended Le = 0000 (case 2E): everything at once.
+    let (data, sw) = vpcd.apdu_once(&[0x00, 0xA1, 0x00, 0x00, 0x00, 0x00, 0x00]);
+    assert_eq!(sw, 0x9000);
+    assert_eq!(data.len(), total);
+    stop(vpcd, card);
+}
+
+/// The credential limit (50, as Nitrokey's firmware sets it) and what a full token answers.
+#[test]
+fn capacity() {
+    let (mut vpcd, card) = start(Config::default());
+    expect(&mut vpcd, "SELECT", &SELECT_OATH, 0x9000);
+    let mut stored = 0;
+    let last_sw = loop {
+        let name = format!("Amazon Web Services:user{stored:03}@123456789012");
+        let (_, sw) = vpcd.apdu(&put_totp(name.as_bytes(), 6, RFC_SECRET));
+        if sw != 0x9000 || stored > 200 {
+            break sw;
+        }
+        stored += 1;
+    };
+    assert_eq!(stored, usize::from(nitrokey_card::DEFAULT_MAX_CREDENTIALS));
+    assert_eq!(last_sw, 0x6A84, "PUT on a full token");
+    stop(vpcd, card);
+}
