@@ -1019,11 +1019,10 @@ class BenchApp:
     def _send(
         start_response: Any, status: str, headers: list[tuple[str, str]], body: bytes
     ) -> list[bytes]:
+        # Date comes from the request handler (QuietHandler.date_time_string: server clock).
         drop = {"content-length", "date"}
         out = [(k, v) for k, v in headers if k.lower() not in drop]
         out.append(("Content-Length", str(len(body))))
-        if STATE.config.clock_offset_s:
-            out.append(("Date", formatdate(server_time(), usegmt=True)))
         start_response(status, out)
         return [body]
 
@@ -1524,6 +1523,10 @@ def main(argv: list[str] | None = None) -> int:
     class QuietHandler(MotoRequestHandler):
         def log_request(self, code: Any = "-", size: Any = "-") -> None:
             pass  # the app logs API calls itself (-v), without paths or query strings
+
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            # The HTTP Date header follows the bench's server clock (clock_offset_s).
+            return formatdate(server_time() if timestamp is None else timestamp, usegmt=True)
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server(args.host, args.port, build_app(), threaded=True, request_handler=QuietHandler)
