@@ -505,7 +505,10 @@ fn state_dir_survives_restart() {
 fn algorithms() {
     let (mut vpcd, card) = start(Config::default());
     expect(&mut vpcd, "SELECT", &SELECT_OATH, 0x9000);
-    for (alg, name, sw) in [(0x22u8, b"sha256".as_slice(), 0x9000u16), (0x23, b"sha512", 0x6A81)] {
+    for (alg, name, sw) in [
+        (0x22u8, b"sha256".as_slice(), 0x9000u16),
+        (0x23, b"sha512", 0x6A81),
+    ] {
         let mut apdu = put_totp(name, 6, RFC_SECRET);
         let key_tag = 5 + 2 + name.len();
         assert_eq!(apdu[key_tag], 0x73);
@@ -523,7 +526,9 @@ fn long_list_is_chained_by_the_dispatcher() {
     let (mut vpcd, card) = start(Config::default());
     expect(&mut vpcd, "SELECT", &SELECT_OATH, 0x9000);
     let names: Vec<Vec<u8>> = (0..8)
-        .map(|i| format!("Amazon Web Services:user-{i:02}-with-a-long-name@123456789012").into_bytes())
+        .map(|i| {
+            format!("Amazon Web Services:user-{i:02}-with-a-long-name@123456789012").into_bytes()
+        })
         .collect();
     for name in &names {
         expect(&mut vpcd, "PUT", &put_totp(name, 6, RFC_SECRET), 0x9000);
