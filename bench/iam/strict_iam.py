@@ -52,6 +52,7 @@ B32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 # account's parity.
 ACCESS_KEY_ACCOUNT_OFFSET = 2**39
 MAX_MFA_DEVICES_PER_USER = 8
+TESTED_MOTO_VERSION = "5.2.5"  # keep in step with requirements.txt
 SERIAL_MAX_LEN = 256
 DEVICE_NAME_RE = re.compile(r"[\w+=,.@-]+", re.ASCII)
 PATH_RE = re.compile(r"(/)|(/[\u0021-\u007E]+/)")
@@ -60,7 +61,6 @@ SERIAL_ARN_RE = re.compile(r"arn:([a-z0-9-]+):iam::([0-9]{12}):mfa/.+")
 TAG_KEY_RE = re.compile(r"[\w\s_.:/=+\-@]+")
 TAG_VALUE_RE = re.compile(r"[\w\s_.:/=+\-@]*")
 
-log = logging.getLogger("strict_iam")
 
 
 # --------------------------------------------------------------------------------------------
@@ -924,7 +924,12 @@ def _read_body(environ: dict[str, Any]) -> bytes:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    if length > 0:
+        body = environ["wsgi.input"].read(length)
+    elif environ.get("wsgi.input_terminated"):  # chunked request: the server ends the stream
+        body = environ["wsgi.input"].read()
+    else:
+        body = b""
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     return body
@@ -1471,8 +1476,16 @@ _ROUTES: dict[tuple[str, str], Callable[[BenchApp, Any, dict[str, Any]], tuple[i
 
 
 def build_app() -> BenchApp:
+    import moto
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    version = getattr(moto, "__version__", "?")
+    if version != TESTED_MOTO_VERSION:
+        print(
+            f"strict-iam: warning: moto {version} is not the tested {TESTED_MOTO_VERSION}; "
+            "run the tests in bench/iam before trusting this bench",
+            file=sys.stderr,
+        )
     install_patches()
     return BenchApp(DomainDispatcherApplication(create_backend_app))
 
