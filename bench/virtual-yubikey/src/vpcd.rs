@@ -49,6 +49,9 @@ pub fn run(device: Arc<Device>, addr: String, verbose: bool) {
         if verbose {
             match result {
                 Ok(()) => eprintln!("virtual-yubikey: card removed"),
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    eprintln!("virtual-yubikey: vpcd closed the connection")
+                }
                 Err(e) => eprintln!("virtual-yubikey: vpcd connection ended: {e}"),
             }
         }
