@@ -1,0 +1,158 @@
+//! Errors as a person reads them: one line saying what happened, lines saying what to do, and
+//! an exit code scripts can rely on.
+
+use ykmfa::oath;
+use ykmfa::token::SelectError;
+use ykmfa::transport::TransportError;
+
+/// Stable exit codes (documented in `--help` and the README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// Anything not covered below.
+    Failed = 1,
+    /// No token, or no single token to choose.
+    TokenNotFound = 3,
+    /// The PC/SC service is missing or refuses us.
+    Pcsc = 4,
+    /// The token refused (locked, full, touch not given, name exists...).
+    Token = 5,
+}
+
+/// A failure ready to show.
+#[derive(Debug)]
+pub struct Failure {
+    /// What happened.
+    pub what: String,
+    /// What to do about it, one action a line.
+    pub fix: Vec<String>,
+    /// The exit code.
+    pub code: Exit,
+}
+
+impl Failure {
+    /// A failure with advice.
+    pub fn new(code: Exit, what: impl Into<String>, fix: &[&str]) -> Self {
+        Failure {
+            what: what.into(),
+            fix: fix.iter().map(|s| (*s).to_owned()).collect(),
+            code,
+        }
+    }
+}
+
+/// Advice for starting the PC/SC service differs per OS.
+fn start_pcscd() -> &'static [&'static str] {
+    if cfg!(target_os = "linux") {
+        &[
+            "start it: sudo systemctl start pcscd.socket",
+            "not installed? Debian/Ubuntu: sudo apt install pcscd; Fedora: sudo dnf install pcsc-lite",
+        ]
+    } else if cfg!(target_os = "macos") {
+        &["macOS runs the smart card service on demand; reconnect the token and try again"]
+    } else {
+        &["start the Windows 'Smart Card' service (SCardSvr)"]
+    }
+}
+
+impl From<TransportError> for Failure {
+    fn from(e: TransportError) -> Self {
+        let what = e.to_string();
+        match e {
+            TransportError::NoService => Failure::new(Exit::Pcsc, what, start_pcscd()),
+            TransportError::PermissionDenied => Failure::new(
+                Exit::Pcsc,
+                what,
+                &[
+                    "polkit decides who may use smart cards; run from a local desktop session, or",
+                    "or allow your group with the polkit rule in ykmfa's udev/ folder (see udev/README.md)",
+                ],
+            ),
+            TransportError::NoReaders => Failure::new(
+                Exit::TokenNotFound,
+                "no token is connected",
+                &["insert your YubiKey (or Nitrokey) and try again; 'ykmfa tokens' lists what ykmfa sees"],
+            ),
+            TransportError::SharingViolation(_) => Failure::new(
+                Exit::Pcsc,
+                what,
+                &[
+                    "another program holds the token exclusively: usually GnuPG's scdaemon (run: gpgconf --kill scdaemon),",
+                    "or a running ykman, Yubico Authenticator or browser extension; close it and retry",
+                ],
+            ),
+            TransportError::CardRemoved | TransportError::NoCard(_) => Failure::new(
+                Exit::TokenNotFound,
+                what,
+                &["keep the token inserted until ykmfa finishes, then run the command again"],
+            ),
+            TransportError::ReaderGone(_) => {
+                Failure::new(Exit::TokenNotFound, what, &["reconnect the token and run the command again"])
+            }
+            TransportError::Timeout | TransportError::Other(_) => {
+                Failure::new(Exit::Pcsc, what, &["reconnect the token; if it persists, restart pcscd"])
+            }
+        }
+    }
+}
+
+impl From<SelectError> for Failure {
+    fn from(e: SelectError) -> Self {
+        let what = e.to_string();
+        match e {
+            SelectError::Transport(t) => t.into(),
+            SelectError::NoToken | SelectError::TimedOut(_) => Failure::new(
+                Exit::TokenNotFound,
+                what,
+                &["insert your YubiKey (or Nitrokey) and try again; 'ykmfa tokens' lists what ykmfa sees"],
+            ),
+            SelectError::Ambiguous(_) => Failure::new(
+                Exit::TokenNotFound,
+                what,
+                &["pass --serial SERIAL to say which one, or remove the others"],
+            ),
+            SelectError::NoMatchingSerial { .. } => Failure::new(
+                Exit::TokenNotFound,
+                what,
+                &["check the serial (printed on the token and shown by 'ykmfa tokens'), or insert that token"],
+            ),
+        }
+    }
+}
+
+impl From<oath::Error> for Failure {
+    fn from(e: oath::Error) -> Self {
+        use oath::Error as E;
+        let what = e.to_string();
+        match e {
+            E::Transport(t) => t.into(),
+            E::Locked => Failure::new(
+                Exit::Token,
+                what,
+                &["give the OATH password with --oath-password (prompted) or YKMFA_OATH_PASSWORD"],
+            ),
+            E::WrongPassword => Failure::new(
+                Exit::Token,
+                what,
+                &["check the OATH password (ykman and Yubico Authenticator use the same one)"],
+            ),
+            E::NoSpace => Failure::new(
+                Exit::Token,
+                what,
+                &["delete an unused credential (ykman oath accounts delete NAME) or use another token"],
+            ),
+            E::TouchTimeout => Failure::new(
+                Exit::Token,
+                what,
+                &["touch the token's contact when it blinks, then run the command again"],
+            ),
+            E::CredentialExists(_) => Failure::new(
+                Exit::Token,
+                what,
+                &["ykmfa never overwrites a credential; choose another --label, or delete the old one first"],
+            ),
+            E::NoOathApplet => Failure::new(Exit::Token, what, &["this token cannot hold OATH credentials; use a YubiKey 5 or Nitrokey 3"]),
+            _ => Failure::new(Exit::Token, what, &[]),
+        }
+    }
+}

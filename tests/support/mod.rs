@@ -1,0 +1,446 @@
+//! The test bench: a private `pcscd` with vsmartcard `vpcd` readers, virtual tokens plugged into
+//! them, `ykman` as an independent client, and (when asked) the strict IAM endpoint.
+//!
+//! Each bench runs its own pcscd in a private mount namespace (`unshare -m`, a bind mount over
+//! `/run/pcscd`), on its own ports, so benches run side by side and never touch a system pcscd.
+//! Every process is started under `setpriv --pdeathsig KILL`, and killed by PID on drop.
+//!
+//! libpcsclite reads `PCSCLITE_CSOCK_NAME` once per process, so code in this process can use
+//! only one bench ([`Bench::shared`]); tests that need their own bench drive `ykmfa` and `ykman`
+//! as subprocesses.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The virtual YubiKey's default serial in benches.
+pub const YUBIKEY_SERIAL: u32 = 12_345_678;
+/// Reader name prefix ykman recognises as a USB YubiKey.
+pub const YUBIKEY_READER: &str = "Yubico YubiKey OTP+FIDO+CCID";
+/// Reader name of the Nitrokey slot.
+pub const NITROKEY_READER: &str = "Nitrokey 3";
+
+/// One virtual YubiKey to plug in.
+#[derive(Clone, Debug)]
+pub struct YubiKeySpec {
+    pub serial: u32,
+    pub version: &'static str,
+    pub capacity: Option<usize>,
+    pub touch_delay_ms: u64,
+    pub max_response: Option<usize>,
+}
+
+impl Default for YubiKeySpec {
+    fn default() -> Self {
+        YubiKeySpec {
+            serial: YUBIKEY_SERIAL,
+            version: "5.4.3",
+            capacity: None,
+            touch_delay_ms: 0,
+            max_response: None,
+        }
+    }
+}
+
+/// What a bench holds.
+#[derive(Clone, Debug, Default)]
+pub struct Spec {
+    pub yubikeys: Vec<YubiKeySpec>,
+    pub nitrokey: bool,
+    pub iam: bool,
+}
+
+impl Spec {
+    pub fn one_yubikey() -> Self {
+        Spec {
+            yubikeys: vec![YubiKeySpec::default()],
+            ..Spec::default()
+        }
+    }
+}
+
+/// A virtual token on the bench.
+pub struct Token {
+    pub reader: String,
+    pub serial: Option<u32>,
+    pub control: Option<PathBuf>,
+    pub state_file: Option<PathBuf>,
+    pid: u32,
+}
+
+impl Token {
+    /// Sends one control command to a virtual YubiKey and returns its JSON reply.
+    pub fn control(&self, request: serde_json::Value) -> serde_json::Value {
+        let path = self.control.as_ref().expect("this token has no control socket");
+        let mut stream = UnixStream::connect(path).expect("control socket");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        writeln!(stream, "{request}").expect("send control");
+        let mut line = String::new();
+        BufReader::new(stream).read_line(&mut line).expect("control reply");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("control reply {line:?}: {e}"))
+    }
+
+    /// The card's state (credentials with fingerprints, never keys).
+    pub fn dump(&self) -> serde_json::Value {
+        self.control(serde_json::json!({"cmd": "dump"}))
+    }
+
+    /// Names of the credentials on the card.
+    pub fn credential_names(&self) -> Vec<String> {
+        let dump = self.dump();
+        let creds = dump
+            .pointer("/state/credentials")
+            .or_else(|| dump.get("credentials"))
+            .and_then(|c| c.as_array())
+            .cloned()
+            .unwrap_or_default();
+        creds
+            .iter()
+            .filter_map(|c| c.get("name").and_then(|n| n.as_str()).map(str::to_owned))
+            .collect()
+    }
+}
+
+/// The strict IAM endpoint.
+pub struct Iam {
+    pub url: String,
+    pid: u32,
+}
+
+/// A running bench.
+pub struct Bench {
+    pub dir: PathBuf,
+    pub socket: PathBuf,
+    pub tokens: Vec<Token>,
+    pub iam: Option<Iam>,
+    children: Mutex<Vec<Child>>,
+    keep: bool,
+}
+
+pub fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Where `bench/setup` put the virtualenv and other state.
+pub fn state_dir() -> PathBuf {
+    std::env::var_os("YKMFA_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join(".bench"))
+}
+
+pub fn ykmfa_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_ykmfa"))
+}
+
+fn sibling_bin(name: &str) -> PathBuf {
+    let path = ykmfa_bin().with_file_name(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run bench/setup (it builds the whole workspace) before the tests",
+        path.display()
+    );
+    path
+}
+
+fn nitrokey_bin() -> PathBuf {
+    let path = workspace().join("bench/nitrokey-card/target/debug/nitrokey-card");
+    assert!(path.exists(), "{} is missing: run bench/setup before the tests", path.display());
+    path
+}
+
+pub fn venv_bin(name: &str) -> PathBuf {
+    let path = state_dir().join("venv/bin").join(name);
+    assert!(path.exists(), "{} is missing: run bench/setup before the tests", path.display());
+    path
+}
+
+/// Two consecutive free TCP ports on loopback (vpcd uses PORT and PORT+1 for one entry).
+fn free_port_pair() -> u16 {
+    for _ in 0..200 {
+        let a = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = a.local_addr().expect("addr").port();
+        if port < 65535 && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port pair on 127.0.0.1")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+fn spawn(cmd: &mut Command, log: &Path) -> Child {
+    let log = std::fs::File::create(log).expect("log file");
+    cmd.stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"))
+}
+
+/// `setpriv --pdeathsig KILL -- PROGRAM`: the child dies with the thread that started it.
+fn guarded(program: &Path) -> Command {
+    let mut c = Command::new("setpriv");
+    c.arg("--pdeathsig").arg("KILL").arg("--").arg(program);
+    c
+}
+
+impl Bench {
+    /// Starts a bench. Panics with a clear message if the machine lacks what `bench/setup`
+    /// installs.
+    pub fn start(spec: Spec) -> Bench {
+        let dir = std::env::temp_dir().join(format!(
+            "ykmfa-bench-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let conf = dir.join("conf");
+        let run = dir.join("run");
+        for d in [&conf, &run, &dir.join("home")] {
+            std::fs::create_dir_all(d).expect("bench dir");
+        }
+        let mut bench = Bench {
+            socket: run.join("pcscd.comm"),
+            dir: dir.clone(),
+            tokens: Vec::new(),
+            iam: None,
+            children: Mutex::new(Vec::new()),
+            keep: std::env::var_os("YKMFA_KEEP_BENCH").is_some(),
+        };
+
+        // Reader entries: YubiKeys two to an entry (vpcd's two slots), the Nitrokey on its own.
+        let mut entries = Vec::new();
+        for (i, pair) in spec.yubikeys.chunks(2).enumerate() {
+            let name = if i == 0 { YUBIKEY_READER.to_owned() } else { format!("{YUBIKEY_READER} {}", i + 1) };
+            entries.push((name, free_port_pair(), pair.to_vec()));
+        }
+        for (i, (name, port, _)) in entries.iter().enumerate() {
+            write_entry(&conf.join(format!("yubikey{i}")), name, *port);
+        }
+        let nitrokey_port = spec.nitrokey.then(free_port_pair);
+        if let Some(port) = nitrokey_port {
+            write_entry(&conf.join("nitrokey"), NITROKEY_READER, port);
+        }
+
+        std::fs::create_dir_all("/run/pcscd").expect("/run/pcscd (the bench must run as root)");
+        let script = format!(
+            "mount --make-rprivate / && mount --bind '{}' /run/pcscd && exec pcscd --foreground -c '{}'",
+            run.display(),
+            conf.display()
+        );
+        let mut cmd = guarded(Path::new("unshare"));
+        cmd.arg("-m").arg("sh").arg("-c").arg(script);
+        bench.adopt(spawn(&mut cmd, &dir.join("pcscd.log")));
+        wait_for(Duration::from_secs(10), "pcscd socket", || bench.socket.exists());
+
+        for (name, port, keys) in &entries {
+            for (slot, key) in keys.iter().enumerate() {
+                let control = dir.join(format!("yk-{}.sock", key.serial));
+                let state = dir.join(format!("yk-{}.json", key.serial));
+                let mut cmd = guarded(&sibling_bin("virtual-yubikey"));
+                cmd.args(["--port", &(port + slot as u16).to_string()])
+                    .args(["--serial", &key.serial.to_string()])
+                    .args(["--version", key.version])
+                    .args(["--touch-delay-ms", &key.touch_delay_ms.to_string()])
+                    .arg("--control")
+                    .arg(&control)
+                    .arg("--state-file")
+                    .arg(&state);
+                if let Some(c) = key.capacity {
+                    cmd.args(["--capacity", &c.to_string()]);
+                }
+                if let Some(m) = key.max_response {
+                    cmd.args(["--max-response", &m.to_string()]);
+                }
+                let child = spawn(&mut cmd, &dir.join(format!("yk-{}.log", key.serial)));
+                let pid = child.id();
+                bench.adopt(child);
+                bench.tokens.push(Token {
+                    reader: format!("{name} 00 {slot:02}"),
+                    serial: Some(key.serial),
+                    control: Some(control),
+                    state_file: Some(state),
+                    pid,
+                });
+            }
+        }
+        if let Some(port) = nitrokey_port {
+            let mut cmd = guarded(&nitrokey_bin());
+            cmd.args(["--port", &port.to_string()]);
+            let child = spawn(&mut cmd, &dir.join("nitrokey.log"));
+            let pid = child.id();
+            bench.adopt(child);
+            bench.tokens.push(Token {
+                reader: format!("{NITROKEY_READER} 00 00"),
+                serial: None,
+                control: None,
+                state_file: None,
+                pid,
+            });
+        }
+        if spec.iam {
+            bench.start_iam();
+        }
+        let expected = bench.tokens.len();
+        wait_for(Duration::from_secs(20), "the virtual tokens to appear in pcscd", || {
+            bench.visible_tokens() == expected
+        });
+        bench
+    }
+
+    fn adopt(&self, child: Child) {
+        self.children.lock().expect("children").push(child);
+    }
+
+    fn start_iam(&mut self) {
+        let port = free_port();
+        let mut cmd = guarded(&venv_bin("python"));
+        cmd.arg(workspace().join("bench/iam/strict_iam.py"))
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()]);
+        let child = spawn(&mut cmd, &self.dir.join("iam.log"));
+        let pid = child.id();
+        self.adopt(child);
+        let url = format!("http://127.0.0.1:{port}");
+        wait_for(Duration::from_secs(60), "the IAM endpoint", || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        self.iam = Some(Iam { url, pid });
+    }
+
+    /// How many tokens `ykmfa tokens --json` sees right now.
+    pub fn visible_tokens(&self) -> usize {
+        let out = self.ykmfa(&["tokens", "--json"]).output().expect("run ykmfa");
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .ok()
+            .and_then(|v| v["tokens"].as_array().map(Vec::len))
+            .unwrap_or(0)
+    }
+
+    /// Environment every process on this bench gets.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let home = self.dir.join("home");
+        let mut env = vec![
+            ("PCSCLITE_CSOCK_NAME".into(), self.socket.display().to_string()),
+            ("HOME".into(), home.display().to_string()),
+            ("NO_COLOR".into(), "1".into()),
+            ("AWS_CONFIG_FILE".into(), home.join(".aws/config").display().to_string()),
+            ("AWS_SHARED_CREDENTIALS_FILE".into(), home.join(".aws/credentials").display().to_string()),
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ];
+        if let Some(iam) = &self.iam {
+            env.extend([
+                ("AWS_ENDPOINT_URL_IAM".into(), iam.url.clone()),
+                ("AWS_ENDPOINT_URL_STS".into(), iam.url.clone()),
+                ("AWS_ACCESS_KEY_ID".into(), "AKIAIOSFODNN7EXAMPLE".into()),
+                ("AWS_SECRET_ACCESS_KEY".into(), "bench-secret".into()),
+                ("AWS_REGION".into(), "us-east-1".into()),
+            ]);
+        }
+        env
+    }
+
+    /// `ykmfa ARGS` on this bench (not yet run).
+    pub fn ykmfa(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(ykmfa_bin());
+        c.args(args).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        for (k, v) in self.env() {
+            c.env(k, v);
+        }
+        c
+    }
+
+    /// `ykman --reader READER ARGS` on this bench.
+    pub fn ykman(&self, reader: &str, args: &[&str]) -> Output {
+        let mut c = Command::new(venv_bin("ykman"));
+        c.arg("--reader").arg(reader).args(args);
+        for (k, v) in self.env() {
+            c.env(k, v);
+        }
+        c.stdin(Stdio::null());
+        c.output().expect("run ykman")
+    }
+
+    /// Like [`Bench::ykman`], asserting success and returning stdout.
+    pub fn ykman_ok(&self, reader: &str, args: &[&str]) -> String {
+        let out = self.ykman(reader, args);
+        assert!(
+            out.status.success(),
+            "ykman {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The bench used by code running in this process (see the module docs). Started once,
+    /// from a thread that lives as long as the process, so the parent-death signal only fires
+    /// when the test binary exits.
+    pub fn shared(spec: fn() -> Spec) -> &'static Bench {
+        static SHARED: OnceLock<Bench> = OnceLock::new();
+        SHARED.get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let bench = Bench::start(spec());
+                tx.send(bench).ok();
+                loop {
+                    std::thread::park();
+                }
+            });
+            let bench = rx.recv().expect("bench thread");
+            // Safe: set before any PC/SC call in this process, while no other thread reads it.
+            std::env::set_var("PCSCLITE_CSOCK_NAME", &bench.socket);
+            bench
+        })
+    }
+
+    /// Stops the bench's processes.
+    pub fn stop(&self) {
+        for mut child in self.children.lock().expect("children").drain(..).rev() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Bench {
+    fn drop(&mut self) {
+        self.stop();
+        if !self.keep && !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+fn write_entry(path: &Path, name: &str, port: u16) {
+    std::fs::write(
+        path,
+        format!(
+            "FRIENDLYNAME \"{name}\"\nDEVICENAME /dev/null:{port}\nLIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so\nCHANNELID {port}\n"
+        ),
+    )
+    .expect("reader entry");
+}
+
+/// Polls `ready` until it holds or `timeout` passes.
+pub fn wait_for(timeout: Duration, what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Output as text, for assertions.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
