@@ -144,7 +144,11 @@ fn list(tokens: &[Token]) -> String {
     if tokens.is_empty() {
         return "none".into();
     }
-    tokens.iter().map(Token::describe).collect::<Vec<_>>().join(", ")
+    tokens
+        .iter()
+        .map(Token::describe)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Looks at every reader and identifies the tokens in them.
@@ -170,7 +174,8 @@ pub fn inventory(ctx: &Context) -> Result<Inventory, TransportError> {
                 reader,
                 reason: "the card has no OATH application".into(),
             }),
-            Err(IdentifyError::Oath(oath::Error::Transport(e))) | Err(IdentifyError::Transport(e)) => match e {
+            Err(IdentifyError::Oath(oath::Error::Transport(e)))
+            | Err(IdentifyError::Transport(e)) => match e {
                 TransportError::CardRemoved | TransportError::NoCard(_) => continue,
                 TransportError::SharingViolation(r) => inv.unusable.push(Unusable {
                     reader: r,
@@ -219,19 +224,35 @@ pub fn identify(card: &mut Card) -> Result<Token, IdentifyError> {
         )
     };
     let (kind, serial, firmware) = match vendor {
-        oath::Vendor::Nitrokey => (Kind::Nitrokey, serial_from_oath.map(Serial), Some(oath_version)),
+        oath::Vendor::Nitrokey => (
+            Kind::Nitrokey,
+            serial_from_oath.map(Serial),
+            Some(oath_version),
+        ),
         oath::Vendor::YubiKey => match read_management(&mut link)? {
-            Some(info) => (Kind::YubiKey, info.serial, Some(info.firmware.unwrap_or(oath_version))),
+            Some(info) => (
+                Kind::YubiKey,
+                info.serial,
+                Some(info.firmware.unwrap_or(oath_version)),
+            ),
             None => {
                 let serial = read_otp_serial(&mut link)?;
-                let kind = if serial.is_some() || reader.contains("Yubico") { Kind::YubiKey } else { Kind::Other };
+                let kind = if serial.is_some() || reader.contains("Yubico") {
+                    Kind::YubiKey
+                } else {
+                    Kind::Other
+                };
                 (kind, serial, Some(oath_version))
             }
         },
     };
     let capacity = match kind {
         // YubiKey 5 firmware 5.7 doubled OATH storage.
-        Kind::YubiKey => Some(if firmware.unwrap_or(oath_version) >= Version(5, 7, 0) { 64 } else { 32 }),
+        Kind::YubiKey => Some(if firmware.unwrap_or(oath_version) >= Version(5, 7, 0) {
+            64
+        } else {
+            32
+        }),
         Kind::Nitrokey | Kind::Other => None,
     };
     Ok(Token {
@@ -324,7 +345,10 @@ pub fn choose(tokens: Vec<Token>, serial: Option<Serial>) -> Result<Token, Selec
             if let Some(i) = tokens.iter().position(|t| t.serial == Some(wanted)) {
                 Ok(tokens.into_iter().nth(i).ok_or(SelectError::NoToken)?)
             } else {
-                Err(SelectError::NoMatchingSerial { wanted, present: tokens })
+                Err(SelectError::NoMatchingSerial {
+                    wanted,
+                    present: tokens,
+                })
             }
         }
         None => match tokens.len() {
@@ -349,7 +373,9 @@ pub fn find(
     loop {
         let tokens = inventory(ctx)?.tokens;
         match choose(tokens, serial) {
-            Err(SelectError::NoToken) | Err(SelectError::NoMatchingSerial { .. }) if Instant::now() < deadline => {
+            Err(SelectError::NoToken) | Err(SelectError::NoMatchingSerial { .. })
+                if Instant::now() < deadline =>
+            {
                 if !asked {
                     on_wait();
                     asked = true;
@@ -357,7 +383,9 @@ pub fn find(
                 let left = deadline.saturating_duration_since(Instant::now());
                 ctx.wait_for_change(left.min(Duration::from_secs(1)))?;
             }
-            Err(SelectError::NoToken) if asked => return Err(SelectError::TimedOut(wait.as_secs())),
+            Err(SelectError::NoToken) if asked => {
+                return Err(SelectError::TimedOut(wait.as_secs()))
+            }
             other => return other,
         }
     }
@@ -384,11 +412,19 @@ mod tests {
     #[test]
     fn choosing_never_guesses() {
         assert!(matches!(choose(vec![], None), Err(SelectError::NoToken)));
-        assert_eq!(choose(vec![token(1)], None).expect("one").serial, Some(Serial(1)));
+        assert_eq!(
+            choose(vec![token(1)], None).expect("one").serial,
+            Some(Serial(1))
+        );
         let err = choose(vec![token(1), token(2)], None).expect_err("two");
         assert!(matches!(err, SelectError::Ambiguous(_)));
         assert!(err.to_string().contains("YubiKey 1, YubiKey 2"), "{err}");
-        assert_eq!(choose(vec![token(1), token(2)], Some(Serial(2))).expect("by serial").serial, Some(Serial(2)));
+        assert_eq!(
+            choose(vec![token(1), token(2)], Some(Serial(2)))
+                .expect("by serial")
+                .serial,
+            Some(Serial(2))
+        );
         let err = choose(vec![token(1)], Some(Serial(9))).expect_err("missing");
         assert!(err.to_string().contains("serial 9"), "{err}");
         // A serial also refuses a single token that doesn't match.
@@ -398,14 +434,21 @@ mod tests {
     #[test]
     fn free_slots() {
         assert_eq!(token(1).free(), Some(29));
-        let locked = Token { credentials: None, ..token(1) };
+        let locked = Token {
+            credentials: None,
+            ..token(1)
+        };
         assert_eq!(locked.free(), None);
     }
 
     struct Card(Vec<(Vec<u8>, Vec<u8>)>);
     impl Transport for Card {
         fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
-            let i = self.0.iter().position(|(c, _)| c == command).expect("scripted command");
+            let i = self
+                .0
+                .iter()
+                .position(|(c, _)| c == command)
+                .expect("scripted command");
             Ok(self.0.remove(i).1)
         }
     }
@@ -416,7 +459,10 @@ mod tests {
             (apdu(0xA4, 4, 0, &MANAGEMENT_AID), b"5.4.3\x90\x00".to_vec()),
             (
                 apdu(0x1D, 0, 0, &[]),
-                vec![0x0B, 0x02, 0x04, 0x00, 0xBC, 0x61, 0x4E, 0x05, 0x03, 0x05, 0x04, 0x03, 0x90, 0x00],
+                vec![
+                    0x0B, 0x02, 0x04, 0x00, 0xBC, 0x61, 0x4E, 0x05, 0x03, 0x05, 0x04, 0x03, 0x90,
+                    0x00,
+                ],
             ),
         ]);
         let info = read_management(&mut card).expect("ok").expect("present");

@@ -17,19 +17,41 @@ fn lists_a_yubikey_and_a_nitrokey() {
     assert_eq!(v["schema"], "ykmfa.tokens/1");
     let tokens = v["tokens"].as_array().expect("tokens");
     assert_eq!(tokens.len(), 2, "{v:#}");
-    let yk = tokens.iter().find(|t| t["kind"] == "yubikey").expect("a YubiKey");
+    let yk = tokens
+        .iter()
+        .find(|t| t["kind"] == "yubikey")
+        .unwrap_or_else(|| panic!("no YubiKey in {v:#}"));
     assert_eq!(yk["serial"], 12_345_678);
     assert_eq!(yk["firmware"], serde_json::json!([5, 4, 3]));
     assert_eq!(yk["credentials"], 0);
     assert_eq!(yk["capacity"], 32);
     assert_eq!(yk["password"], false);
-    let nk = tokens.iter().find(|t| t["kind"] == "nitrokey").expect("a Nitrokey");
+    let nk = tokens
+        .iter()
+        .find(|t| t["kind"] == "nitrokey")
+        .expect("a Nitrokey");
     assert_eq!(nk["reader"], "Nitrokey 3 00 00");
 
     let out = bench.ykmfa(&["tokens"]).output().expect("run");
     let table = text(&out.stdout);
-    assert!(table.contains("YubiKey   12345678  5.4.3"), "{table}");
-    assert!(table.contains("Nitrokey"), "{table}");
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows[0][..5],
+        ["KIND", "SERIAL", "FIRMWARE", "OATH", "USED/FREE"],
+        "{table}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r[..5] == ["YubiKey", "12345678", "5.4.3", "0/32", "none"]),
+        "{table}"
+    );
+    assert!(
+        rows.iter().any(|r| r[0] == "Nitrokey" && r[3] == "0/?"),
+        "{table}"
+    );
     assert!(table.lines().all(|l| l.chars().count() <= 80), "{table}");
 }
 
@@ -40,7 +62,10 @@ fn without_pcscd_it_says_so_and_exits_4() {
     let out = bench.ykmfa(&["tokens"]).output().expect("run");
     assert_eq!(out.status.code(), Some(4));
     let err = text(&out.stderr);
-    assert!(err.contains("error: the PC/SC service (pcscd) is not running"), "{err}");
+    assert!(
+        err.contains("error: the PC/SC service (pcscd) is not running"),
+        "{err}"
+    );
     assert!(err.contains("fix: start it"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }

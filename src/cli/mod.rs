@@ -18,10 +18,17 @@ pub use report::Failure;
 /// application of a YubiKey (or a Nitrokey 3): the seed is never shown, stored or logged.
 /// Human messages go to stderr; results (ARNs, JSON) go to stdout.
 #[derive(Parser, Debug)]
-#[command(name = "ykmfa", version, propagate_version = true, max_term_width = 100)]
-#[command(after_help = "Exit codes: 0 ok, 1 failed, 2 usage, 3 token not found or ambiguous, \
+#[command(
+    name = "ykmfa",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(
+    after_help = "Exit codes: 0 ok, 1 failed, 2 usage, 3 token not found or ambiguous, \
 4 PC/SC unavailable, 5 token refused, 6 AWS credentials or permission, 7 IAM refused, \
-8 incomplete (something is left to clean up; the message says what), 130 interrupted.")]
+8 incomplete (something is left to clean up; the message says what), 130 interrupted."
+)]
 pub struct Cli {
     #[command(flatten)]
     global: Global,
@@ -46,7 +53,9 @@ pub struct Global {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// List the tokens on this machine: reader, kind, serial, firmware, OATH slots, password.
-    #[command(after_help = "Examples:\n  ykmfa tokens\n  ykmfa tokens --json | jq '.tokens[].serial'")]
+    #[command(
+        after_help = "Examples:\n  ykmfa tokens\n  ykmfa tokens --json | jq '.tokens[].serial'"
+    )]
     Tokens(tokens::TokensArgs),
 }
 

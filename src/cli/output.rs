@@ -29,7 +29,8 @@ impl Output {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stderr().is_terminal()
             }
         };
         Output {
@@ -53,7 +54,12 @@ impl Output {
 
     /// A warning on stderr.
     pub fn warn(&self, text: impl AsRef<str>) {
-        let _ = writeln!(std::io::stderr(), "{} {}", self.paint("33;1", "warning:"), text.as_ref());
+        let _ = writeln!(
+            std::io::stderr(),
+            "{} {}",
+            self.paint("33;1", "warning:"),
+            text.as_ref()
+        );
     }
 
     /// A result line on stdout.

@@ -49,19 +49,21 @@ impl Command {
         Command::new(0xA4, 0x04, 0x00, aid.to_vec())
     }
 
-    /// Encodes the command; the buffer is zeroized when dropped.
+    /// Encodes the command with `Le = 00` (up to 256 bytes back); the buffer is zeroized when
+    /// dropped.
     ///
-    /// Le is omitted: the applets answer with whatever they have, and a missing Le is what
-    /// yubikit sends too, which keeps both YubiKeys and the Nitrokey Secrets App happy.
+    /// YubiKeys ignore Le, but the Nitrokey Secrets App answers a command without Le with `61xx`
+    /// and no data at all, so every command carries it.
     pub fn to_bytes(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
         let len =
             u8::try_from(self.data.len()).map_err(|_| Error::CommandTooLong(self.data.len()))?;
-        let mut out = zeroize::Zeroizing::new(Vec::with_capacity(5 + self.data.len()));
+        let mut out = zeroize::Zeroizing::new(Vec::with_capacity(6 + self.data.len()));
         out.extend_from_slice(&[self.cla, self.ins, self.p1, self.p2]);
         if len > 0 {
             out.push(len);
             out.extend_from_slice(&self.data);
         }
+        out.push(0x00);
         Ok(out)
     }
 }
@@ -131,11 +133,11 @@ mod tests {
     #[test]
     fn encodes_short_apdus() {
         let c = Command::new(0xA1, 0, 0, vec![]);
-        assert_eq!(&c.to_bytes().expect("fits")[..], &[0, 0xA1, 0, 0]);
+        assert_eq!(&c.to_bytes().expect("fits")[..], &[0, 0xA1, 0, 0, 0]);
         let c = Command::select(&[0xA0, 0, 0, 5, 0x27, 0x21, 1]);
         assert_eq!(
             &c.to_bytes().expect("fits")[..],
-            &[0, 0xA4, 4, 0, 7, 0xA0, 0, 0, 5, 0x27, 0x21, 1]
+            &[0, 0xA4, 4, 0, 7, 0xA0, 0, 0, 5, 0x27, 0x21, 1, 0]
         );
     }
 

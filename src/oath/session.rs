@@ -27,8 +27,10 @@ const INS_LIST: u8 = 0xA1;
 const INS_CALCULATE: u8 = 0xA2;
 const INS_VALIDATE: u8 = 0xA3;
 const INS_CALCULATE_ALL: u8 = 0xA4;
-/// OATH fetches chained responses with its own instruction, not ISO GET RESPONSE (`C0`).
+/// YubiKeys fetch chained OATH responses with their own instruction...
 const INS_SEND_REMAINING: u8 = 0xA5;
+/// ...while the Nitrokey Secrets App wants ISO GET RESPONSE (and answers `A5` with `6985`).
+const INS_GET_RESPONSE: u8 = 0xC0;
 /// Nitrokey Secrets App: VERIFY PIN.
 const INS_VERIFY_PIN: u8 = 0xB2;
 
@@ -155,8 +157,12 @@ impl<T: Transport> Session<T> {
     }
 
     /// The device id ykman shows: base64(SHA-256(salt)[..16]) without padding. It changes when
-    /// the applet is reset.
+    /// the applet is reset. The Secrets App draws a fresh salt on every SELECT, so there the
+    /// serial stands in.
     pub fn device_id(&self) -> String {
+        if let (Vendor::Nitrokey, Some(serial)) = (self.vendor, self.serial) {
+            return format!("{serial:08X}");
+        }
         let digest = sha2::Sha256::digest(&self.salt);
         base64_unpadded(&digest[..16])
     }
@@ -375,7 +381,7 @@ impl<T: Transport> Session<T> {
         match self.send(Command::new(INS_DELETE, 0, 0, data), "DELETE") {
             Ok(_) => Ok(()),
             Err(Error::Status {
-                sw: StatusWord::NoSuchObject,
+                sw: StatusWord::NoSuchObject | StatusWord::NotFound,
                 ..
             }) => Err(Error::NoSuchCredential(
                 String::from_utf8_lossy(raw_id).into_owned(),
@@ -397,7 +403,7 @@ impl<T: Transport> Session<T> {
         match self.send(Command::new(INS_RENAME, 0, 0, data), "RENAME") {
             Ok(_) => Ok(()),
             Err(Error::Status {
-                sw: StatusWord::NoSuchObject,
+                sw: StatusWord::NoSuchObject | StatusWord::NotFound,
                 ..
             }) => Err(Error::NoSuchCredential(
                 String::from_utf8_lossy(raw_id).into_owned(),
@@ -435,7 +441,7 @@ impl<T: Transport> Session<T> {
         ) {
             Ok(answer) => answer,
             Err(Error::Status {
-                sw: StatusWord::NoSuchObject,
+                sw: StatusWord::NoSuchObject | StatusWord::NotFound,
                 ..
             }) => {
                 return Err(Error::NoSuchCredential(
@@ -580,7 +586,11 @@ impl<T: Transport> Session<T> {
         let mut response = self.exchange(&raw)?;
         let mut data = std::mem::take(&mut response.data);
         while let StatusWord::MoreData(_) = response.sw {
-            let more = Command::new(INS_SEND_REMAINING, 0, 0, vec![]).to_bytes()?;
+            let ins = match self.vendor {
+                Vendor::YubiKey => INS_SEND_REMAINING,
+                Vendor::Nitrokey => INS_GET_RESPONSE,
+            };
+            let more = Command::new(ins, 0, 0, vec![]).to_bytes()?;
             response = self.exchange(&more)?;
             data.extend_from_slice(&response.data);
             if data.len() > MAX_CHAINED_RESPONSE {

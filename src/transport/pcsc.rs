@@ -27,7 +27,10 @@ impl Context {
     /// The names of all readers, with or without a card. No readers is an empty list.
     pub fn readers(&self) -> Result<Vec<String>, TransportError> {
         match self.ctx.list_readers_owned() {
-            Ok(names) => Ok(names.into_iter().map(|n| n.to_string_lossy().into_owned()).collect()),
+            Ok(names) => Ok(names
+                .into_iter()
+                .map(|n| n.to_string_lossy().into_owned())
+                .collect()),
             Err(pcsc::Error::NoReadersAvailable) => Ok(Vec::new()),
             Err(e) => Err(map_error(e, "")),
         }
@@ -36,7 +39,8 @@ impl Context {
     /// Connects to the card in `reader` (shared: other programs may connect too, but every
     /// operation runs in an exclusive transaction).
     pub fn connect(&self, reader: &str) -> Result<Card, TransportError> {
-        let name = CString::new(reader).map_err(|_| TransportError::ReaderGone(reader.to_owned()))?;
+        let name =
+            CString::new(reader).map_err(|_| TransportError::ReaderGone(reader.to_owned()))?;
         let card = self
             .ctx
             .connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
@@ -51,7 +55,10 @@ impl Context {
     /// whether something changed. Also notices readers that appear (USB plug-in).
     pub fn wait_for_change(&self, timeout: Duration) -> Result<bool, TransportError> {
         let deadline = Instant::now() + timeout;
-        let mut states = vec![pcsc::ReaderState::new(pcsc::PNP_NOTIFICATION(), pcsc::State::UNAWARE)];
+        let mut states = vec![pcsc::ReaderState::new(
+            pcsc::PNP_NOTIFICATION(),
+            pcsc::State::UNAWARE,
+        )];
         for name in self.readers()? {
             if let Ok(name) = CString::new(name) {
                 states.push(pcsc::ReaderState::new(name, pcsc::State::UNAWARE));
@@ -64,13 +71,19 @@ impl Context {
         }
         let left = deadline.saturating_duration_since(Instant::now());
         match self.status_change(left, &mut states) {
-            Ok(()) => Ok(states.iter().any(|s| s.event_state().contains(pcsc::State::CHANGED))),
+            Ok(()) => Ok(states
+                .iter()
+                .any(|s| s.event_state().contains(pcsc::State::CHANGED))),
             Err(TransportError::Timeout) => Ok(false),
             Err(e) => Err(e),
         }
     }
 
-    fn status_change(&self, timeout: Duration, states: &mut [pcsc::ReaderState]) -> Result<(), TransportError> {
+    fn status_change(
+        &self,
+        timeout: Duration,
+        states: &mut [pcsc::ReaderState],
+    ) -> Result<(), TransportError> {
         match self.ctx.get_status_change(timeout, states) {
             Ok(()) => Ok(()),
             Err(pcsc::Error::Timeout) => Err(TransportError::Timeout),
@@ -116,7 +129,10 @@ pub struct Link<'card> {
 impl Transport for Link<'_> {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
         let mut buf = zeroize::Zeroizing::new(vec![0u8; MAX_RESPONSE]);
-        let answer = self.tx.transmit(command, &mut buf).map_err(|e| map_error(e, &self.reader))?;
+        let answer = self
+            .tx
+            .transmit(command, &mut buf)
+            .map_err(|e| map_error(e, &self.reader))?;
         Ok(answer.to_vec())
     }
 }
@@ -127,7 +143,9 @@ fn map_error(e: pcsc::Error, reader: &str) -> TransportError {
         E::NoService | E::ServiceStopped => TransportError::NoService,
         E::NoReadersAvailable => TransportError::NoReaders,
         E::SharingViolation => TransportError::SharingViolation(reader.to_owned()),
-        E::RemovedCard | E::ResetCard | E::UnpoweredCard | E::UnresponsiveCard => TransportError::CardRemoved,
+        E::RemovedCard | E::ResetCard | E::UnpoweredCard | E::UnresponsiveCard => {
+            TransportError::CardRemoved
+        }
         E::NoSmartcard => TransportError::NoCard(reader.to_owned()),
         E::ReaderUnavailable | E::UnknownReader => TransportError::ReaderGone(reader.to_owned()),
         // pcsc-lite answers these when polkit refuses the caller access to a card.
@@ -143,6 +161,7 @@ pub fn service_socket_present() -> Option<bool> {
     if !cfg!(target_os = "linux") {
         return None;
     }
-    let path = std::env::var_os("PCSCLITE_CSOCK_NAME").unwrap_or_else(|| "/run/pcscd/pcscd.comm".into());
+    let path =
+        std::env::var_os("PCSCLITE_CSOCK_NAME").unwrap_or_else(|| "/run/pcscd/pcscd.comm".into());
     Some(std::path::Path::new(&path).exists())
 }

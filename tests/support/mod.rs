@@ -77,12 +77,17 @@ pub struct Token {
 impl Token {
     /// Sends one control command to a virtual YubiKey and returns its JSON reply.
     pub fn control(&self, request: serde_json::Value) -> serde_json::Value {
-        let path = self.control.as_ref().expect("this token has no control socket");
+        let path = self
+            .control
+            .as_ref()
+            .expect("this token has no control socket");
         let mut stream = UnixStream::connect(path).expect("control socket");
         stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
         writeln!(stream, "{request}").expect("send control");
         let mut line = String::new();
-        BufReader::new(stream).read_line(&mut line).expect("control reply");
+        BufReader::new(stream)
+            .read_line(&mut line)
+            .expect("control reply");
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("control reply {line:?}: {e}"))
     }
 
@@ -150,13 +155,21 @@ fn sibling_bin(name: &str) -> PathBuf {
 
 fn nitrokey_bin() -> PathBuf {
     let path = workspace().join("bench/nitrokey-card/target/debug/nitrokey-card");
-    assert!(path.exists(), "{} is missing: run bench/setup before the tests", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run bench/setup before the tests",
+        path.display()
+    );
     path
 }
 
 pub fn venv_bin(name: &str) -> PathBuf {
     let path = state_dir().join("venv/bin").join(name);
-    assert!(path.exists(), "{} is missing: run bench/setup before the tests", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run bench/setup before the tests",
+        path.display()
+    );
     path
 }
 
@@ -173,7 +186,11 @@ fn free_port_pair() -> u16 {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 fn spawn(cmd: &mut Command, log: &Path) -> Child {
@@ -219,33 +236,44 @@ impl Bench {
         // Reader entries: YubiKeys two to an entry (vpcd's two slots), the Nitrokey on its own.
         let mut entries = Vec::new();
         for (i, pair) in spec.yubikeys.chunks(2).enumerate() {
-            let name = if i == 0 { YUBIKEY_READER.to_owned() } else { format!("{YUBIKEY_READER} {}", i + 1) };
+            let name = if i == 0 {
+                YUBIKEY_READER.to_owned()
+            } else {
+                format!("{YUBIKEY_READER} {}", i + 1)
+            };
             entries.push((name, free_port_pair(), pair.to_vec()));
         }
         for (i, (name, port, _)) in entries.iter().enumerate() {
-            write_entry(&conf.join(format!("yubikey{i}")), name, *port);
+            write_entry(&dir, &format!("yubikey{i}"), name, *port);
         }
         let nitrokey_port = spec.nitrokey.then(free_port_pair);
         if let Some(port) = nitrokey_port {
-            write_entry(&conf.join("nitrokey"), NITROKEY_READER, port);
+            write_entry(&dir, "nitrokey", NITROKEY_READER, port);
         }
 
+        // pcscd runs in private mount and network namespaces: its socket is bind-mounted over
+        // /run/pcscd, and vpcd (which listens on 0.0.0.0) sees only this bench's loopback.
+        // The cards join that network namespace.
         std::fs::create_dir_all("/run/pcscd").expect("/run/pcscd (the bench must run as root)");
         let script = format!(
-            "mount --make-rprivate / && mount --bind '{}' /run/pcscd && exec pcscd --foreground -c '{}'",
+            "ip link set lo up && mount --make-rprivate / && mount --bind '{}' /run/pcscd && exec pcscd --foreground -c '{}'",
             run.display(),
             conf.display()
         );
         let mut cmd = guarded(Path::new("unshare"));
-        cmd.arg("-m").arg("sh").arg("-c").arg(script);
-        bench.adopt(spawn(&mut cmd, &dir.join("pcscd.log")));
-        wait_for(Duration::from_secs(10), "pcscd socket", || bench.socket.exists());
+        cmd.arg("-m").arg("-n").arg("sh").arg("-c").arg(script);
+        let pcscd = spawn(&mut cmd, &dir.join("pcscd.log"));
+        let netns = format!("/proc/{}/ns/net", pcscd.id());
+        bench.adopt(pcscd);
+        wait_for(Duration::from_secs(10), "pcscd socket", || {
+            bench.socket.exists()
+        });
 
         for (name, port, keys) in &entries {
             for (slot, key) in keys.iter().enumerate() {
                 let control = dir.join(format!("yk-{}.sock", key.serial));
                 let state = dir.join(format!("yk-{}.json", key.serial));
-                let mut cmd = guarded(&sibling_bin("virtual-yubikey"));
+                let mut cmd = in_netns(&netns, &sibling_bin("virtual-yubikey"));
                 cmd.args(["--port", &(port + slot as u16).to_string()])
                     .args(["--serial", &key.serial.to_string()])
                     .args(["--version", key.version])
@@ -273,7 +301,7 @@ impl Bench {
             }
         }
         if let Some(port) = nitrokey_port {
-            let mut cmd = guarded(&nitrokey_bin());
+            let mut cmd = in_netns(&netns, &nitrokey_bin());
             cmd.args(["--port", &port.to_string()]);
             let child = spawn(&mut cmd, &dir.join("nitrokey.log"));
             let pid = child.id();
@@ -290,9 +318,22 @@ impl Bench {
             bench.start_iam();
         }
         let expected = bench.tokens.len();
-        wait_for(Duration::from_secs(20), "the virtual tokens to appear in pcscd", || {
-            bench.visible_tokens() == expected
-        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while bench.visible_tokens() != expected {
+            if Instant::now() > deadline {
+                let out = bench
+                    .ykmfa(&["tokens", "-vvv"])
+                    .output()
+                    .expect("run ykmfa");
+                panic!(
+                    "timed out waiting for {expected} virtual tokens in pcscd (logs in {}); ykmfa tokens says:\n{}{}",
+                    bench.dir.display(),
+                    text(&out.stdout),
+                    text(&out.stderr)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         bench
     }
 
@@ -303,8 +344,12 @@ impl Bench {
     fn start_iam(&mut self) {
         let port = free_port();
         let mut cmd = guarded(&venv_bin("python"));
-        cmd.arg(workspace().join("bench/iam/strict_iam.py"))
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()]);
+        cmd.arg(workspace().join("bench/iam/strict_iam.py")).args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+        ]);
         let child = spawn(&mut cmd, &self.dir.join("iam.log"));
         let pid = child.id();
         self.adopt(child);
@@ -317,7 +362,10 @@ impl Bench {
 
     /// How many tokens `ykmfa tokens --json` sees right now.
     pub fn visible_tokens(&self) -> usize {
-        let out = self.ykmfa(&["tokens", "--json"]).output().expect("run ykmfa");
+        let out = self
+            .ykmfa(&["tokens", "--json"])
+            .output()
+            .expect("run ykmfa");
         serde_json::from_slice::<serde_json::Value>(&out.stdout)
             .ok()
             .and_then(|v| v["tokens"].as_array().map(Vec::len))
@@ -328,11 +376,20 @@ impl Bench {
     pub fn env(&self) -> Vec<(String, String)> {
         let home = self.dir.join("home");
         let mut env = vec![
-            ("PCSCLITE_CSOCK_NAME".into(), self.socket.display().to_string()),
+            (
+                "PCSCLITE_CSOCK_NAME".into(),
+                self.socket.display().to_string(),
+            ),
             ("HOME".into(), home.display().to_string()),
             ("NO_COLOR".into(), "1".into()),
-            ("AWS_CONFIG_FILE".into(), home.join(".aws/config").display().to_string()),
-            ("AWS_SHARED_CREDENTIALS_FILE".into(), home.join(".aws/credentials").display().to_string()),
+            (
+                "AWS_CONFIG_FILE".into(),
+                home.join(".aws/config").display().to_string(),
+            ),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE".into(),
+                home.join(".aws/credentials").display().to_string(),
+            ),
             ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
         ];
         if let Some(iam) = &self.iam {
@@ -350,7 +407,9 @@ impl Bench {
     /// `ykmfa ARGS` on this bench (not yet run).
     pub fn ykmfa(&self, args: &[&str]) -> Command {
         let mut c = Command::new(ykmfa_bin());
-        c.args(args).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        c.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default());
         for (k, v) in self.env() {
             c.env(k, v);
         }
@@ -421,21 +480,43 @@ impl Drop for Bench {
 
 static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
-fn write_entry(path: &Path, name: &str, port: u16) {
+/// vpcd keeps its two slots in static variables, so two reader entries that load the same
+/// library overwrite each other's slots. Each entry gets its own copy of the driver, which
+/// dlopen() loads as a separate instance.
+const VPCD_DRIVER: &str = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so";
+
+fn write_entry(dir: &Path, file: &str, name: &str, port: u16) {
+    let lib = dir.join("lib").join(format!("{file}.so"));
+    std::fs::create_dir_all(dir.join("lib")).expect("lib dir");
+    std::fs::copy(VPCD_DRIVER, &lib)
+        .expect("vpcd driver (is vsmartcard-vpcd installed? run bench/setup)");
     std::fs::write(
-        path,
+        dir.join("conf").join(file),
         format!(
-            "FRIENDLYNAME \"{name}\"\nDEVICENAME /dev/null:{port}\nLIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so\nCHANNELID {port}\n"
+            "FRIENDLYNAME \"{name}\"\nDEVICENAME /dev/null:{port}\nLIBPATH {}\nCHANNELID {port}\n",
+            lib.display()
         ),
     )
     .expect("reader entry");
+}
+
+/// A command that runs in the bench's network namespace, dying with its starter.
+fn in_netns(netns: &str, program: &Path) -> Command {
+    let mut c = Command::new("nsenter");
+    c.arg(format!("--net={netns}"))
+        .args(["--", "setpriv", "--pdeathsig", "KILL", "--"])
+        .arg(program);
+    c
 }
 
 /// Polls `ready` until it holds or `timeout` passes.
 pub fn wait_for(timeout: Duration, what: &str, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
     while !ready() {
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }

@@ -85,6 +85,7 @@ fn put_encodes_name_key_touch_and_pads_short_keys() {
     body.extend_from_slice(&[0x78, 0x02]); // touch: tag and value, no length byte
     expected.push(body.len() as u8);
     expected.extend_from_slice(&body);
+    expected.push(0x00); // Le
     assert_eq!(hex(put), hex(&expected));
 }
 
@@ -237,7 +238,7 @@ fn calculate_sends_the_time_step_big_endian_and_formats_the_code() {
         assert_eq!(c[3], 0x01, "truncated");
         assert_eq!(
             &c[5..],
-            &[0x71, 1, b'x', 0x74, 8, 0, 0, 0, 0, 0x03, 0x0F, 0x0F, 0x0F]
+            &[0x71, 1, b'x', 0x74, 8, 0, 0, 0, 0, 0x03, 0x0F, 0x0F, 0x0F, 0x00]
         );
         ok(&[0x76, 5, 6, 0x4c, 0x93, 0xcf, 0x18])
     }))
@@ -280,7 +281,7 @@ fn locked_card(password: &'static str, card_lies: bool) -> Scripted<impl FnMut(&
                 ok(&v)
             }
             0xA3 => {
-                let tlvs = tlv::parse_all(&c[5..]).expect("tlv");
+                let tlvs = tlv::parse_all(&c[5..c.len() - 1]).expect("tlv");
                 let response = tlv::find(&tlvs, 0x75).expect("75");
                 if response != auth::hmac_sha1(key.as_ref(), &card_challenge) {
                     return vec![0x6A, 0x80];
@@ -340,7 +341,7 @@ fn set_code_sends_key_challenge_and_proof() {
     let sent = s.into_transport().1;
     let set = &sent[1];
     assert_eq!(&set[..4], &[0, 0x03, 0, 0]);
-    let tlvs = tlv::parse_all(&set[5..]).expect("tlv");
+    let tlvs = tlv::parse_all(&set[5..set.len() - 1]).expect("tlv");
     let key = auth::derive_key(&Password::new("pw".into()), &[1, 2, 3, 4, 5, 6, 7, 8]);
     let key_field = tlv::find(&tlvs, 0x73).expect("73");
     assert_eq!(key_field[0], 0x21);
@@ -350,7 +351,7 @@ fn set_code_sends_key_challenge_and_proof() {
         tlv::find(&tlvs, 0x75).expect("75"),
         auth::hmac_sha1(key.as_ref(), challenge)
     );
-    assert_eq!(&sent[2], &[0, 0x03, 0, 0, 2, 0x73, 0]);
+    assert_eq!(&sent[2], &[0, 0x03, 0, 0, 2, 0x73, 0, 0]);
 }
 
 #[test]
