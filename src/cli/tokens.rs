@@ -34,37 +34,35 @@ pub fn run(out: &Output, _args: &TokensArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A table that fits 80 columns: long reader names are shortened from the middle.
+/// A table that fits 80 columns: the reader name gets what the other columns leave.
 fn table(tokens: &[Token]) -> String {
-    let mut rows = vec![[
-        "KIND".to_owned(),
-        "SERIAL".to_owned(),
-        "FIRMWARE".to_owned(),
-        "OATH USED/FREE".to_owned(),
-        "PASSWORD".to_owned(),
-        "READER".to_owned(),
-    ]];
+    let header = [
+        "KIND", "SERIAL", "FIRMWARE", "USED", "FREE", "PASSWORD", "READER",
+    ]
+    .map(str::to_owned);
+    let mut rows = vec![header];
     for t in tokens {
-        let used = t.credentials.map_or("locked".to_owned(), |n| n.to_string());
-        let free = t.free().map_or("?".to_owned(), |n| n.to_string());
         rows.push([
             t.kind.to_string(),
             t.serial.map_or("-".to_owned(), |s| s.to_string()),
             t.firmware.map_or("-".to_owned(), |v| v.to_string()),
-            format!("{used}/{free}"),
+            t.credentials.map_or("?".to_owned(), |n| n.to_string()),
+            t.free().map_or("?".to_owned(), |n| n.to_string()),
             if t.password { "set" } else { "none" }.to_owned(),
-            shorten(&t.reader, 30),
+            t.reader.clone(),
         ]);
     }
-    let widths: Vec<usize> = (0..6)
+    let mut widths: Vec<usize> = (0..7)
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
+    let others: usize = widths[..6].iter().map(|w| w + 2).sum();
+    widths[6] = widths[6].min(80usize.saturating_sub(others).max(16));
     rows.iter()
         .map(|r| {
             let cells: Vec<String> = r
                 .iter()
                 .zip(&widths)
-                .map(|(c, w)| format!("{c:<w$}"))
+                .map(|(c, w)| format!("{:<w$}", shorten(c, *w)))
                 .collect();
             cells.join("  ").trim_end().to_owned()
         })
