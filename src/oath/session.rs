@@ -302,7 +302,15 @@ impl<T: Transport> Session<T> {
 
     /// Writes a credential, refusing to overwrite one that exists (LIST, then PUT).
     pub fn put_new(&mut self, data: &CredentialData) -> Result<(), Error> {
-        data.validate()?;
+        self.check_new(data)?;
+        self.put(data)
+    }
+
+    /// Checks, without writing anything, that `data` can be written as a new credential: the
+    /// applet's limits, the firmware's features, and that no credential of that name exists
+    /// (LIST). Every error from here means nothing was sent that changes the token.
+    pub fn check_new(&mut self, data: &CredentialData) -> Result<(), Error> {
+        self.check_writable(data)?;
         let new_id = data.id.to_bytes();
         let existing = self.list()?;
         if existing.iter().any(|c| c.raw_id == new_id) {
@@ -324,12 +332,10 @@ impl<T: Transport> Session<T> {
                 });
             }
         }
-        self.put(data)
+        Ok(())
     }
 
-    /// Writes a credential with PUT. On a YubiKey this overwrites a credential of the same name;
-    /// callers that have not just listed the token use [`Session::put_new`].
-    pub fn put(&mut self, data: &CredentialData) -> Result<(), Error> {
+    fn check_writable(&self, data: &CredentialData) -> Result<(), Error> {
         data.validate()?;
         self.require_unlocked()?;
         if self.vendor == Vendor::YubiKey {
@@ -340,6 +346,13 @@ impl<T: Transport> Session<T> {
                 self.require_version("HMAC-SHA512", Version(4, 3, 1))?;
             }
         }
+        Ok(())
+    }
+
+    /// Writes a credential with PUT. On a YubiKey this overwrites a credential of the same name;
+    /// callers that have not just listed the token use [`Session::put_new`].
+    pub fn put(&mut self, data: &CredentialData) -> Result<(), Error> {
+        self.check_writable(data)?;
         let key = stored_key(data.secret.expose(), data.algorithm);
         let mut key_field = zeroize::Zeroizing::new(Vec::with_capacity(key.len() + 2));
         key_field.push(data.id.oath_type.code() | data.algorithm.code());
