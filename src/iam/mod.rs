@@ -1,0 +1,348 @@
+//! The IAM side of ykmfa: the few AWS IAM and STS operations it needs, as one small trait.
+//!
+//! [`Directory`] is what the rest of ykmfa programs against; [`Sdk`] is the one implementation
+//! over `aws-sdk-iam`, `aws-sdk-sts` and `aws-config`, and tests bring fakes that fail on
+//! command. Everything that crosses the trait is a domain type of this module, never an SDK type,
+//! and every failure is an [`IamError`] in IAM's own words.
+//!
+//! What this module must never do:
+//! - let the Base32 seed of a new virtual MFA device out of a [`Seed`]: not in an error, a log
+//!   line (the SDK's `trace` wire logs included, see [`harden_process_env`]) or a `Debug`;
+//! - keep the QR code AWS returns with it (it encodes the same seed): it is wiped unread;
+//! - log authentication codes;
+//! - retry without bound: throttling, eventual consistency and "temporarily unmodifiable" are
+//!   retried a fixed number of times with backoff, then surfaced.
+
+mod error;
+mod sdk;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::time::SystemTime;
+
+use crate::seed::Seed;
+
+pub use error::{IamError, MFA_POLICY_DOCS_URL};
+pub use sdk::{Options, Sdk};
+
+/// The IAM operations ykmfa needs, in domain terms.
+///
+/// Every method is async and its future is `Send`, so callers can run them on a multi-threaded
+/// tokio runtime. Implementations retry what is worth retrying (throttling, IAM's eventual
+/// consistency) and return everything else as an [`IamError`].
+pub trait Directory: Send + Sync {
+    /// Who the caller is (STS GetCallerIdentity; needs no permission).
+    fn caller_identity(&self) -> impl Future<Output = Result<CallerIdentity, IamError>> + Send;
+
+    /// The account's alias, if it has one (ListAccountAliases). Many self-service policies do not
+    /// allow this call: callers should treat [`IamError::AccessDenied`] as "unknown".
+    fn account_alias(&self) -> impl Future<Output = Result<Option<String>, IamError>> + Send;
+
+    /// One IAM user ([`IamError::NoSuchEntity`] if there is none by that name).
+    fn get_user(&self, name: &str) -> impl Future<Output = Result<User, IamError>> + Send;
+
+    /// Every IAM user of the account (all pages).
+    fn list_users(&self) -> impl Future<Output = Result<Vec<User>, IamError>> + Send;
+
+    /// Whether the user has a console password (GetLoginProfile; `NoSuchEntity` means no).
+    fn get_login_profile(&self, user: &str) -> impl Future<Output = Result<bool, IamError>> + Send;
+
+    /// The MFA devices assigned to `user`, or to the caller when `None` (all pages).
+    fn list_mfa_devices(
+        &self,
+        user: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<MfaDevice>, IamError>> + Send;
+
+    /// The account's virtual MFA devices by assignment status (all pages). IAM returns no tags
+    /// here: use [`Directory::list_mfa_device_tags`].
+    fn list_virtual_mfa_devices(
+        &self,
+        status: AssignmentStatus,
+    ) -> impl Future<Output = Result<Vec<VirtualMfaDevice>, IamError>> + Send;
+
+    /// Creates a virtual MFA device and returns its serial (ARN) and seed.
+    ///
+    /// Tagging at creation needs `iam:TagMFADevice` as well; when only that is denied the error
+    /// is [`IamError::TaggingDenied`] and nothing was created, so the caller may retry without
+    /// tags.
+    fn create_virtual_mfa_device(
+        &self,
+        name: &str,
+        path: Option<&str>,
+        tags: &[(String, String)],
+    ) -> impl Future<Output = Result<CreatedDevice, IamError>> + Send;
+
+    /// Assigns the device to the user, proven by the codes of two consecutive time steps.
+    fn enable_mfa_device(
+        &self,
+        user: &str,
+        serial: &str,
+        code1: &str,
+        code2: &str,
+    ) -> impl Future<Output = Result<(), IamError>> + Send;
+
+    /// Resynchronizes an assigned device with the codes of two consecutive time steps.
+    fn resync_mfa_device(
+        &self,
+        user: &str,
+        serial: &str,
+        code1: &str,
+        code2: &str,
+    ) -> impl Future<Output = Result<(), IamError>> + Send;
+
+    /// Unassigns the device from `user` (or from the caller when `None`); the device remains.
+    fn deactivate_mfa_device(
+        &self,
+        user: Option<&str>,
+        serial: &str,
+    ) -> impl Future<Output = Result<(), IamError>> + Send;
+
+    /// Deletes an unassigned virtual MFA device ([`IamError::DeleteConflict`] while assigned).
+    fn delete_virtual_mfa_device(
+        &self,
+        serial: &str,
+    ) -> impl Future<Output = Result<(), IamError>> + Send;
+
+    /// Adds tags to an MFA device (a tag with an existing key replaces it).
+    fn tag_mfa_device(
+        &self,
+        serial: &str,
+        tags: &[(String, String)],
+    ) -> impl Future<Output = Result<(), IamError>> + Send;
+
+    /// The tags of an MFA device (all pages).
+    fn list_mfa_device_tags(
+        &self,
+        serial: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, IamError>> + Send;
+
+    /// GetAccountSummary's map (`AccountMFAEnabled`, `AccountAccessKeysPresent`, `Users`, …).
+    fn get_account_summary(
+        &self,
+    ) -> impl Future<Output = Result<HashMap<String, i32>, IamError>> + Send;
+
+    /// The account password policy, or `None` when the account has none.
+    fn get_account_password_policy(
+        &self,
+    ) -> impl Future<Output = Result<Option<PasswordPolicy>, IamError>> + Send;
+}
+
+/// The principal behind the credentials in use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    /// The 12-digit account id.
+    pub account: String,
+    /// The caller's ARN, e.g. `arn:aws:iam::123456789012:user/alice` or `…:root`.
+    pub arn: String,
+    /// The unique id of the principal (`AIDA…`, `AROA…:session`, or the account id for root).
+    pub user_id: String,
+}
+
+impl CallerIdentity {
+    /// Whether the caller is the account's root user.
+    pub fn is_root(&self) -> bool {
+        self.arn.ends_with(":root")
+    }
+
+    /// The partition from the ARN: `aws`, `aws-cn`, `aws-us-gov`, …
+    pub fn partition(&self) -> Option<&str> {
+        arn_partition(&self.arn)
+    }
+
+    /// The IAM user name when the caller is an IAM user (`arn:…:iam::…:user/path/name`).
+    pub fn user_name(&self) -> Option<&str> {
+        let resource = self.arn.splitn(6, ':').nth(5)?;
+        let rest = resource.strip_prefix("user/")?;
+        rest.rsplit('/').next().filter(|n| !n.is_empty())
+    }
+}
+
+/// The partition field of an ARN.
+pub fn arn_partition(arn: &str) -> Option<&str> {
+    let mut fields = arn.split(':');
+    match (fields.next(), fields.next()) {
+        (Some("arn"), Some(partition)) if !partition.is_empty() => Some(partition),
+        _ => None,
+    }
+}
+
+/// An IAM user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The user name.
+    pub name: String,
+    /// The user's ARN.
+    pub arn: String,
+    /// The user's unique id (`AIDA…`).
+    pub user_id: String,
+    /// When the user was created.
+    pub create_date: SystemTime,
+}
+
+/// An MFA device assigned to a principal (ListMFADevices).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaDevice {
+    /// The user it is assigned to, when IAM names one.
+    pub user: Option<String>,
+    /// The serial number: the device ARN for virtual devices.
+    pub serial: String,
+    /// When it was enabled.
+    pub enable_date: Option<SystemTime>,
+}
+
+/// A virtual MFA device of the account (ListVirtualMFADevices). Never holds a seed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualMfaDevice {
+    /// The device ARN.
+    pub serial: String,
+    /// The IAM user it is assigned to. `None` when unassigned, and for the root user, which
+    /// IAM reports by ARN only (see [`VirtualMfaDevice::user_arn`]).
+    pub user: Option<String>,
+    /// The ARN of the principal it is assigned to (`…:root` for the root user).
+    pub user_arn: Option<String>,
+    /// When it was enabled, if it is assigned.
+    pub enable_date: Option<SystemTime>,
+}
+
+impl VirtualMfaDevice {
+    /// Whether the device is assigned to anyone.
+    pub fn is_assigned(&self) -> bool {
+        self.user.is_some() || self.user_arn.is_some()
+    }
+
+    /// Whether the device is assigned to the account's root user.
+    pub fn is_root(&self) -> bool {
+        self.user_arn
+            .as_deref()
+            .is_some_and(|a| a.ends_with(":root"))
+    }
+}
+
+/// Which virtual MFA devices to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssignmentStatus {
+    /// Assigned to a user or root.
+    Assigned,
+    /// Not assigned: new, abandoned, or deactivated.
+    Unassigned,
+    /// Both.
+    Any,
+}
+
+/// A virtual MFA device just created: its serial and the seed AWS will never show again.
+pub struct CreatedDevice {
+    /// The device ARN, `arn:<partition>:iam::<account>:mfa/<path><name>`.
+    pub serial: String,
+    /// The shared secret, to be written to a token and nowhere else.
+    pub seed: Seed,
+}
+
+impl fmt::Debug for CreatedDevice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreatedDevice")
+            .field("serial", &self.serial)
+            .field("seed", &"<never shown>")
+            .finish()
+    }
+}
+
+/// The account password policy, as far as an audit cares.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    /// Minimum length in characters.
+    pub minimum_password_length: Option<u32>,
+    /// At least one non-alphanumeric character.
+    pub require_symbols: bool,
+    /// At least one digit.
+    pub require_numbers: bool,
+    /// At least one uppercase letter.
+    pub require_uppercase_characters: bool,
+    /// At least one lowercase letter.
+    pub require_lowercase_characters: bool,
+    /// Users may change their own password.
+    pub allow_users_to_change_password: bool,
+    /// Passwords expire.
+    pub expire_passwords: bool,
+    /// Days a password is valid, when they expire.
+    pub max_password_age: Option<u32>,
+    /// How many previous passwords cannot be reused.
+    pub password_reuse_prevention: Option<u32>,
+    /// Whether an expired password locks the user out until an administrator resets it.
+    pub hard_expiry: Option<bool>,
+}
+
+/// Removes `LOG_SENSITIVE_BODIES` from this process's environment.
+///
+/// The AWS SDK hides the body of responses that carry secrets (CreateVirtualMFADevice's
+/// `Base32StringSeed` and `QRCodePNG`) from its `trace` logs, unless `LOG_SENSITIVE_BODIES=true`
+/// is set, which it reads at every response. With it set, `RUST_LOG=trace` (or `-vvv`) would
+/// print the seed. No ykmfa user ever needs that, so the binary calls this first thing in `main`,
+/// before any thread exists: changing the environment while other threads read it is a data race
+/// in the C library.
+pub fn harden_process_env() {
+    std::env::remove_var("LOG_SENSITIVE_BODIES");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn who(arn: &str) -> CallerIdentity {
+        CallerIdentity {
+            account: "123456789012".into(),
+            arn: arn.into(),
+            user_id: "AIDAEXAMPLE".into(),
+        }
+    }
+
+    #[test]
+    fn caller_identity_from_arn() {
+        let root = who("arn:aws:iam::123456789012:root");
+        assert!(root.is_root());
+        assert_eq!(root.partition(), Some("aws"));
+        assert_eq!(root.user_name(), None);
+
+        let alice = who("arn:aws-cn:iam::123456789012:user/team/alice");
+        assert!(!alice.is_root());
+        assert_eq!(alice.partition(), Some("aws-cn"));
+        assert_eq!(alice.user_name(), Some("alice"));
+
+        let role = who("arn:aws-us-gov:sts::123456789012:assumed-role/Admin/root");
+        assert!(!role.is_root(), "a session named root is not the root user");
+        assert_eq!(role.partition(), Some("aws-us-gov"));
+        assert_eq!(role.user_name(), None);
+
+        assert_eq!(who("not an arn").partition(), None);
+    }
+
+    #[test]
+    fn created_device_debug_never_shows_the_seed() {
+        let device = CreatedDevice {
+            serial: "arn:aws:iam::123456789012:mfa/alice".into(),
+            seed: Seed::from_base32("JBSWY3DPEHPK3PXP").expect("valid"),
+        };
+        let shown = format!("{device:?}");
+        assert!(shown.contains("mfa/alice"));
+        assert!(!shown.contains("JBSWY3DP"));
+        assert!(!shown.contains("72, 101"), "no raw bytes either");
+    }
+
+    #[test]
+    fn virtual_device_assignment() {
+        let root = VirtualMfaDevice {
+            serial: "arn:aws:iam::1:mfa/root-key".into(),
+            user: None,
+            user_arn: Some("arn:aws:iam::1:root".into()),
+            enable_date: None,
+        };
+        assert!(root.is_assigned() && root.is_root());
+        let free = VirtualMfaDevice {
+            serial: "arn:aws:iam::1:mfa/x".into(),
+            user: None,
+            user_arn: None,
+            enable_date: None,
+        };
+        assert!(!free.is_assigned() && !free.is_root());
+    }
+}
