@@ -7,6 +7,7 @@
 //! Layers, bottom up: [`transport`] moves APDUs; [`oath`] speaks the protocol; [`token`] finds
 //! and identifies tokens; the binary turns typed errors into sentences and exit codes.
 
+pub mod enrollment;
 pub mod iam;
 pub mod oath;
 pub mod seed;

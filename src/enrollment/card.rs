@@ -1,0 +1,146 @@
+//! The token side of an enrollment: what ykmfa does to a card, each in one exclusive PC/SC
+//! transaction, behind a trait so the transaction logic can be tested with cards that fail on
+//! command.
+
+use crate::oath::{self, Code, Credential, CredentialData, Password, Session, TimeStep};
+use crate::token::{Serial, Token};
+use crate::transport::pcsc::Context;
+use crate::transport::TransportError;
+
+/// What the enrollment needs from a token.
+pub trait Card {
+    /// Writes a credential that must not exist yet, then computes codes for `steps` at once.
+    /// All in one transaction: SELECT, (VALIDATE), LIST, PUT, CALCULATE, CALCULATE.
+    fn write_and_calculate(
+        &mut self,
+        data: &CredentialData,
+        steps: [TimeStep; 2],
+    ) -> Result<[Code; 2], WriteError>;
+    /// Computes one code (SELECT, (VALIDATE), CALCULATE).
+    fn calculate(&mut self, raw_id: &[u8], step: TimeStep) -> Result<Code, oath::Error>;
+    /// Deletes a credential; a credential that is already gone is not an error.
+    fn delete(&mut self, raw_id: &[u8]) -> Result<(), oath::Error>;
+    /// Lists the credentials (SELECT, (VALIDATE), LIST); read-only.
+    fn list(&mut self) -> Result<Vec<Credential>, oath::Error>;
+    /// The token's identity for messages and leftovers.
+    fn describe(&self) -> String;
+    /// The token's serial, when known.
+    fn serial(&self) -> Option<Serial>;
+    /// How many credentials fit, when known.
+    fn capacity(&self) -> Option<usize>;
+    /// The kind of token, for tags ("YubiKey", "Nitrokey").
+    fn kind(&self) -> String;
+}
+
+/// Where a write stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// Nothing was written (refused before PUT: the name exists, the token is full, locked...).
+    #[error(transparent)]
+    NotWritten(oath::Error),
+    /// PUT was sent: the credential may be on the token and must be removed.
+    #[error(transparent)]
+    MaybeWritten(oath::Error),
+}
+
+/// A real token reached through PC/SC.
+pub struct PcscCard {
+    ctx: Context,
+    token: Token,
+    password: Option<Password>,
+}
+
+impl PcscCard {
+    /// A token identified in preflight, with the OATH password if it has one.
+    pub fn new(ctx: Context, token: Token, password: Option<Password>) -> Self {
+        PcscCard {
+            ctx,
+            token,
+            password,
+        }
+    }
+
+    /// The token as identified in preflight.
+    pub fn token(&self) -> &Token {
+        &self.token
+    }
+
+    /// Runs `f` in one transaction on the token, after checking it is still the token that was
+    /// identified (same OATH device id; a swapped token is refused, not written to).
+    fn with_session<T>(
+        &mut self,
+        f: impl FnOnce(&mut Session<&mut crate::transport::pcsc::Link<'_>>) -> Result<T, oath::Error>,
+    ) -> Result<T, oath::Error> {
+        let mut card = self.ctx.connect(&self.token.reader)?;
+        let mut link = card.begin()?;
+        let mut session = Session::open(&mut link)?;
+        if session.device_id() != self.token.device_id {
+            return Err(oath::Error::Transport(TransportError::CardRemoved));
+        }
+        if session.is_locked() {
+            match &self.password {
+                Some(p) => session.unlock(p)?,
+                None => return Err(oath::Error::Locked),
+            }
+        }
+        f(&mut session)
+    }
+}
+
+impl Card for PcscCard {
+    fn write_and_calculate(
+        &mut self,
+        data: &CredentialData,
+        steps: [TimeStep; 2],
+    ) -> Result<[Code; 2], WriteError> {
+        let mut sent = false;
+        let result = self.with_session(|s| {
+            s.check_new(data)?;
+            let id = data.id.to_bytes();
+            sent = true;
+            s.put(data)?;
+            let period = data.id.period;
+            let first = s.calculate(&id, steps[0], period)?;
+            let second = s.calculate(&id, steps[1], period)?;
+            Ok([first, second])
+        });
+        result.map_err(|e| {
+            if sent {
+                WriteError::MaybeWritten(e)
+            } else {
+                WriteError::NotWritten(e)
+            }
+        })
+    }
+
+    fn calculate(&mut self, raw_id: &[u8], step: TimeStep) -> Result<Code, oath::Error> {
+        self.with_session(|s| s.calculate(raw_id, step, oath::credential::DEFAULT_PERIOD))
+    }
+
+    fn delete(&mut self, raw_id: &[u8]) -> Result<(), oath::Error> {
+        match self.with_session(|s| s.delete(raw_id)) {
+            Err(oath::Error::NoSuchCredential(_)) => Ok(()),
+            other => other,
+        }
+    }
+
+    fn list(&mut self) -> Result<Vec<Credential>, oath::Error> {
+        self.with_session(|s| s.list())
+    }
+
+    fn describe(&self) -> String {
+        self.token.describe()
+    }
+
+    fn serial(&self) -> Option<Serial> {
+        self.token.serial
+    }
+
+    fn capacity(&self) -> Option<usize> {
+        self.token.capacity
+    }
+
+    fn kind(&self) -> String {
+        self.token.kind.to_string()
+    }
+}

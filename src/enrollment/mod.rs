@@ -1,0 +1,778 @@
+//! The enrollment transaction: an IAM virtual MFA device whose seed goes straight onto a token.
+//!
+//! Steps, each recording how to undo it before or as it happens:
+//! CreateVirtualMFADevice -> PUT on the token -> CALCULATE T-1 and T -> EnableMFADevice ->
+//! confirm. Any failure, or a cancellation between steps (Ctrl-C), undoes what was done in
+//! reverse; an undo that fails becomes a [`Leftover`] naming exactly what remains.
+//!
+//! Undos are idempotent and tolerate absence, so a step whose outcome is unknown (a timed-out
+//! create, a card pulled during PUT) is undone as if it had happened.
+//!
+//! This module never prints: it reports through [`Progress`]. The seed lives in a
+//! [`crate::seed::Seed`] from the IAM answer to the PUT and is dropped (zeroized) right after.
+
+pub mod card;
+pub mod names;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::iam::{Directory, IamError};
+use crate::oath::{self, Code, CredentialData, CredentialId, TimeStep};
+use crate::token::Serial;
+
+pub use card::{Card, PcscCard, WriteError};
+pub use names::{DeviceName, NameError, UserName};
+
+/// AWS allows this many MFA devices per user (any mix of types, since 2022-11).
+pub const MAX_DEVICES_PER_USER: usize = 8;
+/// The issuer authenticator apps show for AWS credentials (the label AWS's QR code carries).
+pub const AWS_ISSUER: &str = "Amazon Web Services";
+/// Tag keys ykmfa puts on the devices it creates.
+pub const TAG_TOKEN_SERIAL: &str = "ykmfa:token-serial";
+/// Tag key for the token kind.
+pub const TAG_TOKEN_KIND: &str = "ykmfa:token-kind";
+/// Tag key for the credential label on the token.
+pub const TAG_CREDENTIAL: &str = "ykmfa:credential";
+
+const PERIOD: u32 = 30;
+
+/// What the user asked for, validated.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The IAM user to enroll.
+    pub user: UserName,
+    /// The device name, or `None` for `<user>-<token>`.
+    pub device_name: Option<DeviceName>,
+    /// The credential id on the token, or `None` for `Amazon Web Services:<user>@<account>`.
+    pub label: Option<CredentialId>,
+    /// Require a touch for every code.
+    pub touch: bool,
+    /// Extra tags for the device.
+    pub tags: Vec<(String, String)>,
+}
+
+/// What will happen, after the read-only preflight.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Plan {
+    /// Account id.
+    pub account: String,
+    /// The ARN partition (`aws`, `aws-cn`, `aws-us-gov`).
+    pub partition: String,
+    /// The user.
+    pub user: String,
+    /// Devices the user has now.
+    pub devices_before: usize,
+    /// The device name to create.
+    pub device_name: String,
+    /// The credential id to write.
+    pub credential: String,
+    #[serde(skip)]
+    credential_id: CredentialId,
+    /// Whether codes will need a touch.
+    pub touch: bool,
+    /// Tags for the device.
+    pub tags: Vec<(String, String)>,
+    /// The token.
+    pub token: String,
+    /// The token's serial.
+    pub token_serial: Option<Serial>,
+}
+
+impl Plan {
+    /// The ARN a device of `name` gets (path `/`).
+    pub fn device_arn(&self, name: &str) -> String {
+        format!("arn:{}:iam::{}:mfa/{name}", self.partition, self.account)
+    }
+}
+
+/// The result of a finished enrollment.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Enrolled {
+    /// The device ARN: what `mfa_serial` in `~/.aws/config` takes.
+    pub device_serial: String,
+    /// The user.
+    pub user: String,
+    /// The account.
+    pub account: String,
+    /// The credential id on the token.
+    pub credential: String,
+    /// The token's serial.
+    pub token_serial: Option<Serial>,
+    /// Whether AWS refused the immediate T-1/T pair and the real-time pair was used.
+    pub waited_for_fresh_codes: bool,
+    /// Whether the device carries ykmfa's tags.
+    pub tagged: bool,
+}
+
+/// Something an undo could not remove, and how to remove it by hand.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Leftover {
+    /// A virtual MFA device in IAM.
+    Device {
+        /// Its ARN.
+        serial: String,
+        /// Whether it is still assigned to the user.
+        assigned_to: Option<String>,
+        /// Why it could not be removed.
+        reason: String,
+    },
+    /// A credential on a token.
+    Credential {
+        /// Its id.
+        name: String,
+        /// The token's serial, when known.
+        token_serial: Option<Serial>,
+        /// The token as a person recognises it.
+        token: String,
+        /// Why it could not be removed.
+        reason: String,
+    },
+}
+
+/// Which step failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Read-only checks.
+    Preflight,
+    /// CreateVirtualMFADevice.
+    Create,
+    /// PUT on the token.
+    Write,
+    /// CALCULATE on the token.
+    Calculate,
+    /// EnableMFADevice.
+    Enable,
+    /// Confirming the device is listed.
+    Confirm,
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Step::Preflight => "checking",
+            Step::Create => "creating the virtual MFA device",
+            Step::Write => "writing the credential to the token",
+            Step::Calculate => "computing codes on the token",
+            Step::Enable => "enabling the device",
+            Step::Confirm => "confirming the device is assigned",
+        })
+    }
+}
+
+/// Why an enrollment stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum Cause {
+    /// IAM refused or failed.
+    #[error("{step}: {error}")]
+    Iam {
+        /// Where.
+        step: Step,
+        /// What IAM said.
+        error: IamError,
+    },
+    /// The token refused or failed.
+    #[error("{step}: {error}")]
+    Card {
+        /// Where.
+        step: Step,
+        /// What the token said.
+        error: oath::Error,
+    },
+    /// Cancelled (Ctrl-C).
+    #[error("interrupted")]
+    Interrupted,
+    /// IAM did not list the device after enabling it.
+    #[error("IAM does not list the device as assigned to {0} after enabling it")]
+    NotConfirmed(String),
+    /// Preflight found a reason not to start.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+}
+
+/// Reasons preflight refuses to start; nothing has changed.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// The caller is the root user and asked to enroll themselves.
+    #[error("these are root user credentials; AWS enrolls root MFA only in the console")]
+    RootCaller,
+    /// No such IAM user.
+    #[error("IAM user '{0}' does not exist in account {1}")]
+    UnknownUser(String, String),
+    /// The user has the maximum number of MFA devices.
+    #[error("{0} already has {1} MFA devices, the most AWS allows")]
+    TooManyDevices(String, usize),
+    /// The credential id exists on the token.
+    #[error("the token already holds a credential named '{0}'")]
+    CredentialExists(String),
+    /// The token is full.
+    #[error("the token is full ({0} credentials)")]
+    TokenFull(usize),
+    /// The default label is longer than the token allows.
+    #[error("the credential name '{0}' is {1} bytes; the token allows 64")]
+    LabelTooLong(String, usize),
+}
+
+/// An enrollment that did not finish: why, what was undone, and what is left.
+#[derive(Debug)]
+pub struct Failure {
+    /// Why it stopped.
+    pub cause: Cause,
+    /// What was undone, in order.
+    pub undone: Vec<String>,
+    /// What could not be undone.
+    pub leftovers: Vec<Leftover>,
+}
+
+/// What a person may want to hear about while an enrollment runs.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// Creating the device.
+    Creating(&'a str),
+    /// The device was created.
+    Created(&'a str),
+    /// Tagging was denied; the device is created without tags.
+    TagsDenied,
+    /// A leftover device of the same name from an earlier run was removed.
+    LeftoverRemoved(&'a str),
+    /// The name is taken; another is used.
+    NameTaken {
+        /// The name in use.
+        taken: &'a str,
+        /// The name tried next.
+        next: &'a str,
+    },
+    /// Writing to the token; `touch` says a touch will be needed for each code.
+    Writing {
+        /// The token.
+        token: &'a str,
+        /// Whether each code needs a touch.
+        touch: bool,
+    },
+    /// A code needs a touch now.
+    TouchNow,
+    /// Enabling.
+    Enabling,
+    /// AWS refused the immediate pair; waiting `secs` for a fresh time step.
+    WaitingForStep(u64),
+    /// Undoing after a failure.
+    RollingBack,
+    /// One undo done.
+    Undone(&'a str),
+}
+
+/// Receives [`Event`]s (the binary prints them; tests record them).
+pub trait Progress: Sync {
+    /// Called for each event.
+    fn event(&self, event: Event<'_>);
+}
+
+/// No progress output.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn event(&self, _: Event<'_>) {}
+}
+
+/// Set from a signal handler; checked between steps.
+#[derive(Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    /// Asks the enrollment to stop at the next step boundary and undo.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether cancellation was asked for.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    fn check(&self) -> Result<(), Cause> {
+        if self.is_cancelled() {
+            Err(Cause::Interrupted)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The time source: the token has no clock, so the host's decides which steps are computed.
+pub trait Clock: Send + Sync {
+    /// Seconds since the Unix epoch.
+    fn now(&self) -> u64;
+}
+
+/// The system clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
+}
+
+/// Read-only checks: who the caller is, that the user exists and has room for a device, and that
+/// the token can take the credential. Changes nothing.
+pub async fn preflight<D: Directory, C: Card>(
+    dir: &D,
+    card: &mut C,
+    token_tag: &str,
+    req: &Request,
+) -> Result<Plan, Cause> {
+    let iam = |error| Cause::Iam {
+        step: Step::Preflight,
+        error,
+    };
+    let who = dir.caller_identity().await.map_err(iam)?;
+    if who.is_root() && req.user.as_str() == "root" {
+        return Err(Refusal::RootCaller.into());
+    }
+    let partition = who.partition().unwrap_or("aws").to_owned();
+    // ListAccountAliases is often not allowed to self-service users; the id serves as well.
+    let alias = dir.account_alias().await.ok().flatten();
+    match dir.get_user(req.user.as_str()).await {
+        Ok(_) => {}
+        Err(IamError::NoSuchEntity { .. }) => {
+            return Err(Refusal::UnknownUser(req.user.to_string(), who.account.clone()).into())
+        }
+        Err(e) => return Err(iam(e)),
+    }
+    let devices = dir
+        .list_mfa_devices(Some(req.user.as_str()))
+        .await
+        .map_err(iam)?;
+    if devices.len() >= MAX_DEVICES_PER_USER {
+        return Err(Refusal::TooManyDevices(req.user.to_string(), devices.len()).into());
+    }
+    let credential_id = match &req.label {
+        Some(label) => label.clone(),
+        None => default_label(req.user.as_str(), alias.as_deref(), &who.account)?,
+    };
+    let existing = tokio::task::block_in_place(|| card.list()).map_err(|error| Cause::Card {
+        step: Step::Preflight,
+        error,
+    })?;
+    let name = credential_id.to_string();
+    if existing.iter().any(|c| c.id.to_string() == name) {
+        return Err(Refusal::CredentialExists(name).into());
+    }
+    if let Some(capacity) = card.capacity() {
+        if existing.len() >= capacity {
+            return Err(Refusal::TokenFull(existing.len()).into());
+        }
+    }
+    let device_name = req
+        .device_name
+        .clone()
+        .unwrap_or_else(|| DeviceName::derived(&req.user, token_tag));
+    let mut tags = vec![(TAG_CREDENTIAL.to_owned(), name.clone())];
+    if let Some(serial) = card.serial() {
+        tags.push((TAG_TOKEN_SERIAL.to_owned(), serial.to_string()));
+    }
+    tags.push((TAG_TOKEN_KIND.to_owned(), card.kind()));
+    tags.extend(req.tags.iter().cloned());
+    Ok(Plan {
+        account: who.account,
+        partition,
+        user: req.user.to_string(),
+        devices_before: devices.len(),
+        device_name: device_name.to_string(),
+        credential: name,
+        credential_id,
+        touch: req.touch,
+        tags,
+        token: card.describe(),
+        token_serial: card.serial(),
+    })
+}
+
+/// `Amazon Web Services:<user>@<alias or account>`, shortened to the account id when the alias
+/// makes it too long for the token.
+fn default_label(user: &str, alias: Option<&str>, account: &str) -> Result<CredentialId, Cause> {
+    let mut last = None;
+    for target in alias.into_iter().chain(std::iter::once(account)) {
+        match CredentialId::totp(Some(AWS_ISSUER), &format!("{user}@{target}")) {
+            Ok(id) => return Ok(id),
+            Err(oath::Error::NameTooLong { len, .. }) => last = Some(len),
+            Err(error) => {
+                return Err(Cause::Card {
+                    step: Step::Preflight,
+                    error,
+                })
+            }
+        }
+    }
+    Err(Refusal::LabelTooLong(format!("{AWS_ISSUER}:{user}@{account}"), last.unwrap_or(0)).into())
+}
+
+enum Undo {
+    Deactivate { user: String, serial: String },
+    DeleteCredential { raw_id: Vec<u8>, name: String },
+    DeleteDevice { serial: String },
+}
+
+/// Runs the transaction. On failure everything done is undone, or named as a [`Leftover`].
+pub async fn enroll<D: Directory, C: Card>(
+    dir: &D,
+    card: &mut C,
+    plan: &Plan,
+    clock: &dyn Clock,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<Enrolled, Box<Failure>> {
+    let mut undo = Vec::new();
+    match run(dir, card, plan, clock, progress, cancel, &mut undo).await {
+        Ok(done) => Ok(done),
+        Err(cause) => {
+            if !undo.is_empty() {
+                progress.event(Event::RollingBack);
+            }
+            let (undone, leftovers) = rollback(dir, card, undo, progress).await;
+            Err(Box::new(Failure {
+                cause,
+                undone,
+                leftovers,
+            }))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run<D: Directory, C: Card>(
+    dir: &D,
+    card: &mut C,
+    plan: &Plan,
+    clock: &dyn Clock,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+    undo: &mut Vec<Undo>,
+) -> Result<Enrolled, Cause> {
+    cancel.check()?;
+    let (created, tagged) = create(dir, plan, progress, cancel, undo).await?;
+    let serial = created.serial.clone();
+    progress.event(Event::Created(&serial));
+
+    cancel.check()?;
+    let id = plan.credential_id.clone();
+    let raw_id = id.to_bytes();
+    let data = CredentialData::aws_totp(id, created.seed, plan.touch);
+    progress.event(Event::Writing {
+        token: &plan.token,
+        touch: plan.touch,
+    });
+    let now = TimeStep::at(clock.now(), PERIOD);
+    let written =
+        tokio::task::block_in_place(|| card.write_and_calculate(&data, [now.prev(), now]));
+    // The seed is on the token (or nowhere): wipe our copy now, not at the end of the function.
+    drop(data);
+    let codes = match written {
+        Ok(codes) => {
+            undo.push(Undo::DeleteCredential {
+                raw_id: raw_id.clone(),
+                name: plan.credential.clone(),
+            });
+            codes
+        }
+        Err(WriteError::NotWritten(error)) => {
+            return Err(Cause::Card {
+                step: Step::Write,
+                error,
+            })
+        }
+        Err(WriteError::MaybeWritten(error)) => {
+            undo.push(Undo::DeleteCredential {
+                raw_id: raw_id.clone(),
+                name: plan.credential.clone(),
+            });
+            let step = if matches!(error, oath::Error::TouchTimeout) {
+                Step::Calculate
+            } else {
+                Step::Write
+            };
+            return Err(Cause::Card { step, error });
+        }
+    };
+
+    cancel.check()?;
+    progress.event(Event::Enabling);
+    let mut waited = false;
+    match enable(dir, plan, &serial, &codes, undo).await {
+        Ok(()) => {}
+        Err(IamError::InvalidAuthenticationCode { .. }) => {
+            // AWS wants two consecutive codes from now: a code at the start of a fresh step,
+            // and the next one at the next step (REFERENCE.md: what AWS accepts).
+            waited = true;
+            let codes = realtime_pair(card, &raw_id, clock, progress, cancel).await?;
+            cancel.check()?;
+            progress.event(Event::Enabling);
+            enable(dir, plan, &serial, &codes, undo)
+                .await
+                .map_err(|error| Cause::Iam {
+                    step: Step::Enable,
+                    error,
+                })?;
+        }
+        Err(error) => {
+            return Err(Cause::Iam {
+                step: Step::Enable,
+                error,
+            })
+        }
+    }
+
+    confirm(dir, &plan.user, &serial).await?;
+    Ok(Enrolled {
+        device_serial: serial,
+        user: plan.user.clone(),
+        account: plan.account.clone(),
+        credential: plan.credential.clone(),
+        token_serial: plan.token_serial,
+        waited_for_fresh_codes: waited,
+        tagged,
+    })
+}
+
+/// CreateVirtualMFADevice, stepping around leftovers of earlier runs and a denied tagging.
+async fn create<D: Directory>(
+    dir: &D,
+    plan: &Plan,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+    undo: &mut Vec<Undo>,
+) -> Result<(crate::iam::CreatedDevice, bool), Cause> {
+    let base = DeviceName::parse(&plan.device_name).map_err(|e| Cause::Iam {
+        step: Step::Create,
+        error: IamError::InvalidInput(e.to_string()),
+    })?;
+    let mut name = base.clone();
+    let mut tags = plan.tags.clone();
+    let mut suffix = 1;
+    loop {
+        cancel.check()?;
+        progress.event(Event::Creating(name.as_str()));
+        match dir
+            .create_virtual_mfa_device(name.as_str(), None, &tags)
+            .await
+        {
+            Ok(created) => {
+                undo.push(Undo::DeleteDevice {
+                    serial: created.serial.clone(),
+                });
+                return Ok((created, !tags.is_empty()));
+            }
+            Err(IamError::TaggingDenied { .. }) if !tags.is_empty() => {
+                progress.event(Event::TagsDenied);
+                tags.clear();
+            }
+            Err(IamError::EntityAlreadyExists { .. }) if suffix < 20 => {
+                let arn = plan.device_arn(name.as_str());
+                if remove_own_leftover(dir, &arn, plan).await {
+                    progress.event(Event::LeftoverRemoved(&arn));
+                    continue;
+                }
+                suffix += 1;
+                let next = base.with_suffix(suffix);
+                progress.event(Event::NameTaken {
+                    taken: name.as_str(),
+                    next: next.as_str(),
+                });
+                name = next;
+            }
+            Err(error) => {
+                if error.outcome_unknown() {
+                    // The device may exist although no answer said so: undo it by its ARN.
+                    undo.push(Undo::DeleteDevice {
+                        serial: plan.device_arn(name.as_str()),
+                    });
+                }
+                return Err(Cause::Iam {
+                    step: Step::Create,
+                    error,
+                });
+            }
+        }
+    }
+}
+
+/// An unassigned device of this name that ykmfa created for this user and credential is a
+/// leftover of an interrupted run: nobody holds its seed (AWS shows it once; ykmfa never keeps
+/// it), so it is safe to delete. Anything else is left alone.
+async fn remove_own_leftover<D: Directory>(dir: &D, arn: &str, plan: &Plan) -> bool {
+    let Ok(unassigned) = dir
+        .list_virtual_mfa_devices(crate::iam::AssignmentStatus::Unassigned)
+        .await
+    else {
+        return false;
+    };
+    if !unassigned.iter().any(|d| d.serial == arn) {
+        return false;
+    }
+    let Ok(tags) = dir.list_mfa_device_tags(arn).await else {
+        return false;
+    };
+    let ours = tags
+        .iter()
+        .any(|(k, v)| k == TAG_CREDENTIAL && *v == plan.credential);
+    ours && dir.delete_virtual_mfa_device(arn).await.is_ok()
+}
+
+async fn enable<D: Directory>(
+    dir: &D,
+    plan: &Plan,
+    serial: &str,
+    codes: &[Code; 2],
+    undo: &mut Vec<Undo>,
+) -> Result<(), IamError> {
+    match dir
+        .enable_mfa_device(&plan.user, serial, &codes[0].value, &codes[1].value)
+        .await
+    {
+        Ok(()) => {
+            undo.push(Undo::Deactivate {
+                user: plan.user.clone(),
+                serial: serial.to_owned(),
+            });
+            Ok(())
+        }
+        Err(e) => {
+            if e.outcome_unknown() {
+                undo.push(Undo::Deactivate {
+                    user: plan.user.clone(),
+                    serial: serial.to_owned(),
+                });
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Two codes for consecutive steps from now on: wait for a step to begin, compute its code,
+/// wait for the next, compute again. Each wait can be cancelled.
+async fn realtime_pair<C: Card>(
+    card: &mut C,
+    raw_id: &[u8],
+    clock: &dyn Clock,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<[Code; 2], Cause> {
+    let calc = |card: &mut C, step| {
+        tokio::task::block_in_place(|| card.calculate(raw_id, step)).map_err(|error| Cause::Card {
+            step: Step::Calculate,
+            error,
+        })
+    };
+    let first = TimeStep::at(clock.now(), PERIOD).next();
+    wait_until(first.start(PERIOD), clock, progress, cancel).await?;
+    let c1 = calc(card, first)?;
+    wait_until(first.next().start(PERIOD), clock, progress, cancel).await?;
+    let c2 = calc(card, first.next())?;
+    Ok([c1, c2])
+}
+
+async fn wait_until(
+    when: u64,
+    clock: &dyn Clock,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<(), Cause> {
+    // A second of margin past the boundary, so a slightly slow host clock still lands inside.
+    let target = when + 1;
+    let secs = target.saturating_sub(clock.now());
+    progress.event(Event::WaitingForStep(secs));
+    for _ in 0..secs * 10 {
+        cancel.check()?;
+        if clock.now() >= target {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    cancel.check()
+}
+
+async fn confirm<D: Directory>(dir: &D, user: &str, serial: &str) -> Result<(), Cause> {
+    // IAM is eventually consistent: a device enabled a moment ago may not be listed yet.
+    let mut delay = Duration::from_millis(200);
+    for attempt in 0..5 {
+        let devices = dir
+            .list_mfa_devices(Some(user))
+            .await
+            .map_err(|error| Cause::Iam {
+                step: Step::Confirm,
+                error,
+            })?;
+        if devices.iter().any(|d| d.serial == serial) {
+            return Ok(());
+        }
+        if attempt < 4 {
+            tokio::time::sleep(delay).await;
+            delay *= 2;
+        }
+    }
+    Err(Cause::NotConfirmed(user.to_owned()))
+}
+
+async fn rollback<D: Directory, C: Card>(
+    dir: &D,
+    card: &mut C,
+    undo: Vec<Undo>,
+    progress: &dyn Progress,
+) -> (Vec<String>, Vec<Leftover>) {
+    let mut undone = Vec::new();
+    let mut leftovers = Vec::new();
+    let mut still_assigned: Option<(String, String)> = None;
+    for step in undo.into_iter().rev() {
+        match step {
+            Undo::Deactivate { user, serial } => {
+                match dir.deactivate_mfa_device(Some(&user), &serial).await {
+                    Ok(()) | Err(IamError::NoSuchEntity { .. }) => {
+                        let what = format!("deactivated {serial} for {user}");
+                        progress.event(Event::Undone(&what));
+                        undone.push(what);
+                    }
+                    Err(_) => still_assigned = Some((serial, user)),
+                }
+            }
+            Undo::DeleteCredential { raw_id, name } => {
+                match tokio::task::block_in_place(|| card.delete(&raw_id)) {
+                    Ok(()) => {
+                        let what = format!("deleted credential '{name}' from {}", card.describe());
+                        progress.event(Event::Undone(&what));
+                        undone.push(what);
+                    }
+                    Err(e) => leftovers.push(Leftover::Credential {
+                        name,
+                        token_serial: card.serial(),
+                        token: card.describe(),
+                        reason: e.to_string(),
+                    }),
+                }
+            }
+            Undo::DeleteDevice { serial } => match dir.delete_virtual_mfa_device(&serial).await {
+                Ok(()) | Err(IamError::NoSuchEntity { .. }) => {
+                    let what = format!("deleted virtual MFA device {serial}");
+                    progress.event(Event::Undone(&what));
+                    undone.push(what);
+                }
+                Err(e) => leftovers.push(Leftover::Device {
+                    assigned_to: still_assigned
+                        .as_ref()
+                        .filter(|(s, _)| *s == serial)
+                        .map(|(_, u)| u.clone()),
+                    serial,
+                    reason: e.to_string(),
+                }),
+            },
+        }
+    }
+    (undone, leftovers)
+}
+
+#[cfg(test)]
+mod tests;
