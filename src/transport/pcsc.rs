@@ -133,6 +133,12 @@ impl Transport for Link<'_> {
             .tx
             .transmit(command, &mut buf)
             .map_err(|e| map_error(e, &self.reader))?;
+        // Every card answer carries at least a status word. vpcd reports a card that dropped
+        // off mid-exchange as a successful transmit of nothing; a real reader says the card
+        // was removed. Either way no answer came.
+        if answer.is_empty() {
+            return Err(TransportError::CardRemoved);
+        }
         Ok(answer.to_vec())
     }
 }
@@ -143,9 +149,13 @@ fn map_error(e: pcsc::Error, reader: &str) -> TransportError {
         E::NoService | E::ServiceStopped => TransportError::NoService,
         E::NoReadersAvailable => TransportError::NoReaders,
         E::SharingViolation => TransportError::SharingViolation(reader.to_owned()),
-        E::RemovedCard | E::ResetCard | E::UnpoweredCard | E::UnresponsiveCard => {
-            TransportError::CardRemoved
-        }
+        // pcsc-lite answers SCardTransmit with SCARD_E_NOT_TRANSACTED once the reader driver
+        // has lost the card in the middle of a transaction (seen with vpcd when the card leaves).
+        E::RemovedCard
+        | E::ResetCard
+        | E::UnpoweredCard
+        | E::UnresponsiveCard
+        | E::NotTransacted => TransportError::CardRemoved,
         E::NoSmartcard => TransportError::NoCard(reader.to_owned()),
         E::ReaderUnavailable | E::UnknownReader => TransportError::ReaderGone(reader.to_owned()),
         // pcsc-lite answers these when polkit refuses the caller access to a card.
