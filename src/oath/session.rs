@@ -216,6 +216,7 @@ impl<T: Transport> Session<T> {
 
     /// Sets (or changes) the applet password. The session must be unlocked.
     pub fn set_password(&mut self, password: &Password) -> Result<(), Error> {
+        self.require_password_support()?;
         self.require_unlocked()?;
         let key = auth::derive_key(password, &self.salt);
         let mut challenge = [0u8; 8];
@@ -239,6 +240,7 @@ impl<T: Transport> Session<T> {
 
     /// Removes the applet password. The session must be unlocked.
     pub fn clear_password(&mut self) -> Result<(), Error> {
+        self.require_password_support()?;
         self.require_unlocked()?;
         self.send(
             Command::secret(INS_SET_CODE, 0, 0, vec![TAG_KEY, 0]),
@@ -558,6 +560,15 @@ impl<T: Transport> Session<T> {
     pub fn reset(&mut self) -> Result<(), Error> {
         self.send(Command::new(INS_RESET, 0xDE, 0xAD, vec![]), "RESET")?;
         self.select()
+    }
+
+    /// The Secrets App has no applet password: it takes INS `03` for the YubiKey OTP status
+    /// request and answers SET CODE with `9000` without setting anything.
+    fn require_password_support(&self) -> Result<(), Error> {
+        match self.vendor {
+            Vendor::YubiKey => Ok(()),
+            Vendor::Nitrokey => Err(Error::Unsupported("an OATH password (SET CODE)")),
+        }
     }
 
     fn require_unlocked(&self) -> Result<(), Error> {
