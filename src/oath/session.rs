@@ -348,6 +348,11 @@ impl<T: Transport> Session<T> {
                 self.require_version("HMAC-SHA512", Version(4, 3, 1))?;
             }
         }
+        // The Secrets App stores a SHA-512 credential, then answers every CALCULATE of it
+        // with 6A81: a credential that can never give a code.
+        if self.vendor == Vendor::Nitrokey && data.algorithm == Algorithm::Sha512 {
+            return Err(Error::Unsupported("HMAC-SHA512 credentials"));
+        }
         Ok(())
     }
 
