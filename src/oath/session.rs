@@ -261,10 +261,11 @@ impl<T: Transport> Session<T> {
                 sw: StatusWord::AuthRequired | StatusWord::WrongData | StatusWord::Blocked,
                 ..
             }) => Err(Error::WrongPassword),
+            // ISO's 63Cx carries the tries left; the Secrets App answers a bare 6300.
             Err(Error::Status {
                 sw: StatusWord::Other(sw),
                 ..
-            }) if sw & 0xFFF0 == 0x63C0 => Err(Error::WrongPassword),
+            }) if sw & 0xFF00 == 0x6300 => Err(Error::WrongPassword),
             Err(Error::Status {
                 sw: StatusWord::InsNotSupported,
                 ..
