@@ -213,6 +213,11 @@ impl Bench {
     /// Starts a bench. Panics with a clear message if the machine lacks what `bench/setup`
     /// installs.
     pub fn start(spec: Spec) -> Bench {
+        Bench::start_with(spec, &[])
+    }
+
+    /// Like [`Bench::start`], passing `nitrokey_args` (say `--touch refuse`) to the Nitrokey card.
+    pub fn start_with(spec: Spec, nitrokey_args: &[&str]) -> Bench {
         let dir = std::env::temp_dir().join(format!(
             "ykmfa-bench-{}-{}",
             std::process::id(),
@@ -302,7 +307,7 @@ impl Bench {
         }
         if let Some(port) = nitrokey_port {
             let mut cmd = in_netns(&netns, &nitrokey_bin());
-            cmd.args(["--port", &port.to_string()]);
+            cmd.args(["--port", &port.to_string()]).args(nitrokey_args);
             let child = spawn(&mut cmd, &dir.join("nitrokey.log"));
             let pid = child.id();
             bench.adopt(child);
@@ -443,11 +448,17 @@ impl Bench {
     /// from a thread that lives as long as the process, so the parent-death signal only fires
     /// when the test binary exits.
     pub fn shared(spec: fn() -> Spec) -> &'static Bench {
+        Bench::shared_with(move || Bench::start(spec()))
+    }
+
+    /// Like [`Bench::shared`], with the bench started by `start` (say [`Bench::start_with`]).
+    /// Whichever of the two runs first in a process decides the bench.
+    pub fn shared_with(start: impl FnOnce() -> Bench + Send + 'static) -> &'static Bench {
         static SHARED: OnceLock<Bench> = OnceLock::new();
         SHARED.get_or_init(|| {
             let (tx, rx) = std::sync::mpsc::channel();
             std::thread::spawn(move || {
-                let bench = Bench::start(spec());
+                let bench = start();
                 tx.send(bench).ok();
                 loop {
                     std::thread::park();
