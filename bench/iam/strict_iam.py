@@ -195,6 +195,9 @@ class BenchState:
         self.root: dict[str, dict[str, Any]] = {}
         # root access key id -> account
         self.root_keys: dict[str, str] = {}
+        # Every seed this server issued, for tests that scan ykmfa's outputs for them. Only the
+        # bench-only endpoint /_bench/issued-seeds reveals them; nothing is printed or logged.
+        self.issued_seeds: list[str] = []
         self.verbose = False
 
     def reset(self, keep_config: bool = False) -> None:
@@ -588,6 +591,7 @@ def install_patches() -> None:
                     )
             device = backend.create_virtual_mfa_device(name, path)
             ext(device)["tags"] = tags
+            STATE.issued_seeds.append(device.base32_string_seed)
         return ActionResult(
             {
                 "VirtualMFADevice": {
@@ -1389,6 +1393,12 @@ def r_device(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int,
         }
 
 
+def r_issued_seeds(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    """Bench only: the seeds issued so far, so tests can prove ykmfa's outputs never hold one."""
+    with STATE.lock:
+        return 200, {"seeds": list(STATE.issued_seeds)}
+
+
 def r_root_get(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
     return 200, root_posture(_account_arg(request, payload))
 
@@ -1464,6 +1474,7 @@ _ROUTES: dict[tuple[str, str], Callable[[BenchApp, Any, dict[str, Any]], tuple[i
     ("POST", "/_bench/calls/reset"): r_calls_reset,
     ("POST", "/_bench/check-code"): r_check_code,
     ("GET", "/_bench/device"): r_device,
+    ("GET", "/_bench/issued-seeds"): r_issued_seeds,
     ("GET", "/_bench/root"): r_root_get,
     ("POST", "/_bench/root"): r_root_set,
     ("GET", "/_bench/access-key"): r_access_key,

@@ -1,7 +1,9 @@
 //! Command-line frame: arguments, global flags, dispatch, and the one place errors become
 //! sentences and exit codes.
 
+mod enroll;
 mod output;
+mod prompt;
 mod report;
 mod tokens;
 
@@ -48,6 +50,27 @@ pub struct Global {
     /// More detail on stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// AWS profile from ~/.aws/config (as the AWS CLI's --profile; else AWS_PROFILE).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region; IAM is global, the region picks the partition (default us-east-1).
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// IAM and STS endpoint, e.g. a local test endpoint (also AWS_ENDPOINT_URL_IAM).
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+impl Global {
+    /// How to reach AWS.
+    pub fn aws_options(&self) -> ykmfa::iam::Options {
+        ykmfa::iam::Options {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            ..ykmfa::iam::Options::default()
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -57,15 +80,45 @@ enum Command {
         after_help = "Examples:\n  ykmfa tokens\n  ykmfa tokens --json | jq '.tokens[].serial'"
     )]
     Tokens(tokens::TokensArgs),
+    /// Enroll an IAM user: create a virtual MFA device, write its seed to a token (never shown),
+    /// and enable it with two codes computed on the token.
+    #[command(
+        after_help = "Examples:\n  ykmfa enroll --user alice\n  ykmfa enroll --user alice --serial 12345678 --touch\n  ykmfa enroll --user alice --dry-run --json\n\nOne transaction: if anything fails (or Ctrl-C), what was done is undone; what can't be undone is listed with the commands that remove it (exit code 8).\nNeeds iam:CreateVirtualMFADevice, iam:EnableMFADevice, iam:ListMFADevices, iam:GetUser, iam:DeleteVirtualMFADevice and iam:DeactivateMFADevice (for undo), iam:TagMFADevice (optional)."
+    )]
+    Enroll(enroll::EnrollArgs),
+}
+
+/// Runs an async command on a multi-threaded runtime (token work uses `block_in_place`).
+fn block_on(f: impl std::future::Future<Output = Result<(), Failure>>) -> Result<(), Failure> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(f),
+        Err(e) => Err(Failure::new(
+            report::Exit::Failed,
+            format!("cannot start: {e}"),
+            &[],
+        )),
+    }
 }
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
+    // Before any thread exists: nothing may turn the SDK's secret-body logging on, and no core
+    // dump may carry a seed.
+    ykmfa::iam::harden_process_env();
+    let dumps = ykmfa::seed::forbid_core_dumps();
     let cli = Cli::parse();
     let out = Output::new(&cli.global);
     output::init_logging(cli.global.verbose);
+    if let Err(e) = dumps {
+        out.warn(format!("could not disable core dumps: {e}"));
+    }
     let result = match cli.command {
         Command::Tokens(args) => tokens::run(&out, &args),
+        Command::Enroll(args) => block_on(enroll::run(&out, &cli.global, &args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

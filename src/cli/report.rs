@@ -1,6 +1,7 @@
 //! Errors as a person reads them: one line saying what happened, lines saying what to do, and
 //! an exit code scripts can rely on.
 
+use ykmfa::iam::IamError;
 use ykmfa::oath;
 use ykmfa::token::SelectError;
 use ykmfa::transport::TransportError;
@@ -11,12 +12,22 @@ use ykmfa::transport::TransportError;
 pub enum Exit {
     /// Anything not covered below.
     Failed = 1,
+    /// The arguments are wrong (also clap's own code).
+    Usage = 2,
     /// No token, or no single token to choose.
     TokenNotFound = 3,
     /// The PC/SC service is missing or refuses us.
     Pcsc = 4,
     /// The token refused (locked, full, touch not given, name exists...).
     Token = 5,
+    /// No usable AWS credentials, or IAM denied an action.
+    Aws = 6,
+    /// IAM refused (unknown user, too many devices, codes not accepted...).
+    Iam = 7,
+    /// Something could not be undone; the message lists it and how to remove it.
+    Incomplete = 8,
+    /// Interrupted (Ctrl-C); what was done was undone.
+    Interrupted = 130,
 }
 
 /// A failure ready to show.
@@ -154,5 +165,41 @@ impl From<oath::Error> for Failure {
             E::NoOathApplet => Failure::new(Exit::Token, what, &["this token cannot hold OATH credentials; use a YubiKey 5 or Nitrokey 3"]),
             _ => Failure::new(Exit::Token, what, &[]),
         }
+    }
+}
+
+/// IAM failures as sentences, with the permission docs for denials.
+pub fn iam_failure(e: &IamError, global: &super::Global) -> Failure {
+    let what = e.to_string();
+    match e {
+        IamError::NoCredentials(_) => {
+            let login = match &global.profile {
+                Some(p) => format!("if '{p}' uses IAM Identity Center: aws sso login --profile {p}"),
+                None => "if your profile uses IAM Identity Center: aws sso login --profile NAME".to_owned(),
+            };
+            Failure {
+                what,
+                fix: vec![
+                    "configure credentials as for the AWS CLI: aws configure, AWS_PROFILE, or --profile NAME".to_owned(),
+                    login,
+                ],
+                code: Exit::Aws,
+            }
+        }
+        IamError::AccessDenied { action, .. } => Failure {
+            what,
+            fix: vec![
+                format!("ask an administrator to allow {action} for you"),
+                format!("the permissions ykmfa needs: {}", e.policy_docs_url().unwrap_or(ykmfa::iam::MFA_POLICY_DOCS_URL)),
+            ],
+            code: Exit::Aws,
+        },
+        IamError::Network(_) | IamError::Timeout { .. } => Failure::new(
+            Exit::Aws,
+            what,
+            &["check the network and the endpoint (--endpoint-url, AWS_ENDPOINT_URL_IAM), then retry"],
+        ),
+        IamError::Throttling { .. } => Failure::new(Exit::Iam, what, &["wait a minute and run the command again"]),
+        _ => Failure::new(Exit::Iam, what, &[]),
     }
 }

@@ -11,6 +11,8 @@
 
 #![allow(dead_code)]
 
+pub mod seeds;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::os::unix::net::UnixStream;
@@ -125,7 +127,43 @@ pub struct Bench {
     pub tokens: Vec<Token>,
     pub iam: Option<Iam>,
     children: Mutex<Vec<Child>>,
+    outputs: Mutex<Vec<(String, Vec<u8>)>>,
     keep: bool,
+}
+
+/// The outcome of one `ykmfa` run.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts success and returns stdout.
+    pub fn ok(&self) -> &str {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "ykmfa failed:\nstdout: {}\nstderr: {}",
+            self.stdout,
+            self.human()
+        );
+        &self.stdout
+    }
+
+    /// stderr without the trace log lines (what a person sees).
+    pub fn human(&self) -> String {
+        self.stderr
+            .lines()
+            .filter(|l| {
+                let t = l.trim_start();
+                !["TRACE ", "DEBUG ", "INFO ", "WARN ", "ERROR "]
+                    .iter()
+                    .any(|p| t.starts_with(p))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
 }
 
 pub fn workspace() -> PathBuf {
@@ -235,6 +273,7 @@ impl Bench {
             tokens: Vec::new(),
             iam: None,
             children: Mutex::new(Vec::new()),
+            outputs: Mutex::new(Vec::new()),
             keep: std::env::var_os("YKMFA_KEEP_BENCH").is_some(),
         };
 
@@ -347,22 +386,74 @@ impl Bench {
     }
 
     fn start_iam(&mut self) {
-        let port = free_port();
+        let port_file = self.dir.join("iam.port");
         let mut cmd = guarded(&venv_bin("python"));
-        cmd.arg(workspace().join("bench/iam/strict_iam.py")).args([
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-        ]);
+        cmd.arg(workspace().join("bench/iam/strict_iam.py"))
+            .args(["--host", "127.0.0.1", "--port", "0", "--port-file"])
+            .arg(&port_file);
         let child = spawn(&mut cmd, &self.dir.join("iam.log"));
         let pid = child.id();
         self.adopt(child);
-        let url = format!("http://127.0.0.1:{port}");
         wait_for(Duration::from_secs(60), "the IAM endpoint", || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            port_file.exists()
         });
+        let port = std::fs::read_to_string(&port_file).expect("port file");
+        let url = format!("http://127.0.0.1:{}", port.trim());
         self.iam = Some(Iam { url, pid });
+    }
+
+    /// A bench-only request to the IAM endpoint (`/_bench/...`), JSON in and out.
+    pub fn iam_call(&self, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let iam = self.iam.as_ref().expect("this bench has no IAM endpoint");
+        let addr = iam.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).expect("IAM endpoint");
+        let body = body.to_string();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("send");
+        let mut response = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut response).expect("read");
+        let (_, json) = response.split_once("\r\n\r\n").expect("HTTP response");
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{method} {path}: {e}: {response}"))
+    }
+
+    /// Arms a fault on the IAM endpoint (see bench/iam/README.md).
+    pub fn iam_fault(&self, fault: serde_json::Value) {
+        self.iam_call("POST", "/_bench/faults", fault);
+    }
+
+    /// The AWS CLI (v1, from the bench's virtualenv) against this bench's IAM endpoint.
+    pub fn aws(&self, args: &[&str]) -> serde_json::Value {
+        let iam = self.iam.as_ref().expect("this bench has no IAM endpoint");
+        let mut c = Command::new(venv_bin("aws"));
+        c.arg("--endpoint-url")
+            .arg(&iam.url)
+            .args(["--output", "json"])
+            .args(args);
+        for (k, v) in self.env() {
+            c.env(k, v);
+        }
+        let out = c.output().expect("run aws");
+        assert!(out.status.success(), "aws {args:?}: {}", text(&out.stderr));
+        if out.stdout.iter().all(u8::is_ascii_whitespace) {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&out.stdout).expect("aws json")
+        }
+    }
+
+    /// Every seed the IAM endpoint has issued so far (bench-only endpoint).
+    pub fn issued_seeds(&self) -> Vec<String> {
+        let v = self.iam_call("GET", "/_bench/issued-seeds", serde_json::json!({}));
+        v["seeds"]
+            .as_array()
+            .expect("seeds")
+            .iter()
+            .map(|s| s.as_str().expect("str").to_owned())
+            .collect()
     }
 
     /// How many tokens `ykmfa tokens --json` sees right now.
@@ -404,6 +495,7 @@ impl Bench {
                 ("AWS_ACCESS_KEY_ID".into(), "AKIAIOSFODNN7EXAMPLE".into()),
                 ("AWS_SECRET_ACCESS_KEY".into(), "bench-secret".into()),
                 ("AWS_REGION".into(), "us-east-1".into()),
+                ("AWS_DEFAULT_REGION".into(), "us-east-1".into()),
             ]);
         }
         env
@@ -419,6 +511,45 @@ impl Bench {
             c.env(k, v);
         }
         c
+    }
+
+    /// Runs `ykmfa ARGS` with `RUST_LOG=trace` (SDK wire logs included), recording every output
+    /// for [`Bench::assert_no_seed_leaked`].
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, &[])
+    }
+
+    /// Like [`Bench::run`], with extra environment.
+    pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut c = self.ykmfa(args);
+        c.env("RUST_LOG", "trace").stdin(Stdio::null());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().expect("run ykmfa");
+        let mut outputs = self.outputs.lock().expect("outputs");
+        outputs.push((format!("stdout of ykmfa {args:?}"), out.stdout.clone()));
+        outputs.push((format!("stderr of ykmfa {args:?}"), out.stderr.clone()));
+        Run {
+            code: out.status.code(),
+            stdout: text(&out.stdout),
+            stderr: text(&out.stderr),
+        }
+    }
+
+    /// Records another output (e.g. of a process the test started itself) for the seed scan.
+    pub fn record_output(&self, name: String, bytes: Vec<u8>) {
+        self.outputs.lock().expect("outputs").push((name, bytes));
+    }
+
+    /// Scans every recorded output and every file below the bench's HOME for every seed the IAM
+    /// endpoint issued, in every encoding. Returns how many seeds were searched for.
+    pub fn assert_no_seed_leaked(&self) -> usize {
+        let seeds = self.issued_seeds();
+        let mut hay = self.outputs.lock().expect("outputs").clone();
+        hay.extend(seeds::files_below(&self.dir.join("home")));
+        seeds::assert_absent(&seeds, &hay);
+        seeds.len()
     }
 
     /// `ykman --reader READER ARGS` on this bench.
@@ -535,4 +666,23 @@ pub fn wait_for(timeout: Duration, what: &str, mut ready: impl FnMut() -> bool) 
 /// Output as text, for assertions.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The TOTP codes (SHA1, 6 digits, 30 s) of the previous and the current step for a Base32 seed.
+pub fn totp_pair(seed: &str) -> (String, String) {
+    let key = base32::decode(
+        base32::Alphabet::Rfc4648 { padding: false },
+        seed.trim_end_matches('='),
+    )
+    .expect("base32");
+    let step = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        / 30;
+    let code = |s: u64| {
+        let t = totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, key.clone());
+        t.generate(s * 30)
+    };
+    (code(step - 1), code(step))
 }

@@ -1,0 +1,328 @@
+//! `ykmfa enroll`: an IAM user's virtual MFA device, with its seed written straight to a token.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use ykmfa::enrollment::{
+    self, names, Cancel, Cause, Event, Leftover, PcscCard, Progress, Refusal, Request, SystemClock,
+};
+use ykmfa::iam::Sdk;
+use ykmfa::oath::{CredentialId, Password};
+use ykmfa::token::{self, Serial};
+use ykmfa::transport::pcsc::Context;
+
+use super::report::Exit;
+use super::{prompt, Failure, Global, Output};
+
+/// Arguments of `ykmfa enroll`.
+#[derive(clap::Args, Debug)]
+pub struct EnrollArgs {
+    /// The IAM user to enroll.
+    #[arg(long, value_name = "NAME")]
+    pub user: String,
+    /// The token to use, by serial (required when more than one is connected).
+    #[arg(long, value_name = "SERIAL")]
+    pub serial: Option<Serial>,
+    /// Require a touch of the token for every code (can't be changed later).
+    #[arg(long)]
+    pub touch: bool,
+    /// Credential name on the token [default: "Amazon Web Services:USER@ACCOUNT-ALIAS"].
+    #[arg(long, value_name = "ISSUER:ACCOUNT")]
+    pub label: Option<String>,
+    /// Virtual MFA device name in IAM [default: USER-yk<SERIAL>].
+    #[arg(long, value_name = "NAME")]
+    pub device_name: Option<String>,
+    /// Extra tag for the IAM device (repeatable).
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// Check everything and print the plan, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Ask for the token's OATH password (no echo). For automation, set YKMFA_OATH_PASSWORD.
+    #[arg(long)]
+    pub oath_password: bool,
+    /// Seconds to wait for a token to be inserted [default: 30 on a terminal, else 0].
+    #[arg(long, value_name = "SECS")]
+    pub wait: Option<u64>,
+}
+
+/// Validates the arguments in one place, so nothing later re-checks them.
+fn request(args: &EnrollArgs) -> Result<Request, Failure> {
+    let bad = |what: String| Failure::new(Exit::Usage, what, &["see 'ykmfa enroll --help'"]);
+    let user = names::UserName::parse(&args.user).map_err(|e| bad(e.to_string()))?;
+    let device_name = args
+        .device_name
+        .as_deref()
+        .map(names::DeviceName::parse)
+        .transpose()
+        .map_err(|e| bad(e.to_string()))?;
+    let label = match &args.label {
+        None => None,
+        Some(l) => {
+            let (issuer, account) = match l.split_once(':') {
+                Some((i, a)) => (Some(i), a),
+                None => (None, l.as_str()),
+            };
+            Some(CredentialId::totp(issuer, account).map_err(|e| bad(format!("--label: {e}")))?)
+        }
+    };
+    let tags = args
+        .tags
+        .iter()
+        .map(|t| names::parse_tag(t))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    Ok(Request {
+        user,
+        device_name,
+        label,
+        touch: args.touch,
+        tags,
+    })
+}
+
+struct Words<'a>(&'a Output);
+
+impl Progress for Words<'_> {
+    fn event(&self, event: Event<'_>) {
+        let out = self.0;
+        match event {
+            Event::Creating(name) => out.info(format!("Creating virtual MFA device '{name}'...")),
+            Event::Created(_) => {}
+            Event::TagsDenied => out.warn("tagging is not allowed (iam:TagMFADevice); creating the device without ykmfa's tags"),
+            Event::LeftoverRemoved(arn) => out.info(format!("Removed {arn}, left unassigned by an earlier interrupted run.")),
+            Event::NameTaken { taken, next } => out.info(format!("The name '{taken}' is taken; using '{next}'.")),
+            Event::Writing { token, touch } => {
+                out.info(format!("Writing the credential to {token} and computing two codes..."));
+                if touch {
+                    out.info("Touch your token when it blinks (twice).");
+                }
+            }
+            Event::TouchNow => out.info("Touch your token now."),
+            Event::Enabling => out.info("Enabling the device in IAM..."),
+            Event::WaitingForStep(secs) => {
+                out.info(format!("AWS wants codes from fresh time steps; waiting {secs} s..."))
+            }
+            Event::RollingBack => out.info("Undoing what was done..."),
+            Event::Undone(what) => out.info(format!("  {what}")),
+        }
+    }
+}
+
+/// Runs `ykmfa enroll`.
+pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(), Failure> {
+    let req = request(args)?;
+    let ctx = Context::establish()?;
+    let wait = Duration::from_secs(args.wait.unwrap_or(if prompt::has_tty() { 30 } else { 0 }));
+    let chosen = token::find(&ctx, args.serial, wait, || {
+        out.info(format!(
+            "Please insert your token (waiting up to {} s)...",
+            wait.as_secs()
+        ))
+    })?;
+    let password = oath_password(out, args, &chosen)?;
+    let token_tag = match (chosen.kind, chosen.serial) {
+        (token::Kind::YubiKey, Some(s)) => format!("yk{s}"),
+        (token::Kind::Nitrokey, Some(s)) => format!("nk{s}"),
+        (_, Some(s)) => format!("token{s}"),
+        (_, None) => format!(
+            "token-{}",
+            chosen
+                .device_id
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(8)
+                .collect::<String>()
+        ),
+    };
+    let mut card = PcscCard::new(ctx, chosen, password);
+    let dir = Sdk::connect(global.aws_options())
+        .await
+        .map_err(|e| super::report::iam_failure(&e, global))?;
+
+    let plan = enrollment::preflight(&dir, &mut card, &token_tag, &req)
+        .await
+        .map_err(|c| cause_failure(c, &req, global))?;
+    if args.dry_run {
+        if out.json {
+            out.json(&json!({"schema": "ykmfa.enroll-plan/1", "plan": plan}));
+        } else {
+            out.info(format!(
+                "Plan (nothing changed):\n  create virtual MFA device '{}' in account {} (tags: {})\n  write credential '{}' to {}{}\n  enable it for IAM user {} ({} MFA device(s) now)",
+                plan.device_name,
+                plan.account,
+                plan.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "),
+                plan.credential,
+                plan.token,
+                if plan.touch { ", touch required" } else { "" },
+                plan.user,
+                plan.devices_before,
+            ));
+        }
+        return Ok(());
+    }
+
+    let cancel = Cancel::default();
+    let watcher = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+                eprintln!("\nInterrupted: finishing the current step, then undoing it. Press Ctrl-C again to quit at once.");
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    eprintln!("Quit without undoing: the next 'ykmfa enroll' for this user cleans up what is left.");
+                    std::process::exit(130);
+                }
+            }
+        })
+    };
+    let result =
+        enrollment::enroll(&dir, &mut card, &plan, &SystemClock, &Words(out), &cancel).await;
+    watcher.abort();
+    match result {
+        Ok(done) => {
+            if out.json {
+                out.json(&json!({"schema": "ykmfa.enroll/1", "enrolled": done}));
+            } else {
+                out.result(&done.device_serial);
+                out.info(format!(
+                    "Enrolled: {} now signs in with {} (credential '{}').",
+                    done.user, plan.token, done.credential
+                ));
+                let profile = global.profile.as_deref().unwrap_or("default");
+                out.info(format!(
+                    "Next: for the AWS CLI, add to the [profile ...] of {} in ~/.aws/config:\n  mfa_serial = {}\nThe codes used to enable it can't be used again: the first sign-in needs the next code (ykman oath accounts code '{}').",
+                    if profile == "default" { "your profile".to_owned() } else { format!("'{profile}'") },
+                    done.device_serial,
+                    done.credential
+                ));
+            }
+            Ok(())
+        }
+        Err(failure) => Err(enroll_failure(*failure, &req, global)),
+    }
+}
+
+fn oath_password(
+    out: &Output,
+    args: &EnrollArgs,
+    token: &token::Token,
+) -> Result<Option<Password>, Failure> {
+    if let Ok(p) = std::env::var("YKMFA_OATH_PASSWORD") {
+        return Ok(Some(Password::new(p)));
+    }
+    if args.oath_password || (token.password && prompt::has_tty()) {
+        let _ = out;
+        let text =
+            prompt::secret(&format!("OATH password for {}: ", token.describe())).map_err(|e| {
+                Failure::new(
+                    Exit::Usage,
+                    format!("cannot read the password: {e}"),
+                    &["set YKMFA_OATH_PASSWORD instead"],
+                )
+            })?;
+        return Ok(Some(Password::new(text.to_string())));
+    }
+    Ok(None)
+}
+
+fn cause_failure(cause: Cause, req: &Request, global: &Global) -> Failure {
+    match cause {
+        Cause::Refused(r) => refusal(r, req),
+        Cause::Iam { error, .. } => super::report::iam_failure(&error, global),
+        Cause::Card { error, .. } => error.into(),
+        Cause::Interrupted => {
+            Failure::new(Exit::Interrupted, "interrupted; nothing was changed", &[])
+        }
+        Cause::NotConfirmed(_) => Failure::new(
+            Exit::Iam,
+            cause.to_string(),
+            &["check with: aws iam list-mfa-devices --user-name USER"],
+        ),
+    }
+}
+
+fn refusal(r: Refusal, req: &Request) -> Failure {
+    let what = r.to_string();
+    match r {
+        Refusal::RootCaller => Failure::new(Exit::Usage, what, &["enroll the root user in the console: see 'ykmfa enroll --help'"]),
+        Refusal::UnknownUser(..) => Failure::new(Exit::Iam, what, &["check the name (IAM user names are case-sensitive): aws iam list-users"]),
+        Refusal::TooManyDevices(..) => Failure::new(
+            Exit::Iam,
+            what,
+            &["remove an unused device first: aws iam list-mfa-devices --user-name USER, then deactivate-mfa-device and delete-virtual-mfa-device"],
+        ),
+        Refusal::CredentialExists(_) => Failure::new(
+            Exit::Token,
+            what,
+            &["ykmfa never overwrites a credential: choose another --label, or delete the old one (ykman oath accounts delete NAME)"],
+        ),
+        Refusal::TokenFull(_) => Failure::new(Exit::Token, what, &["delete an unused credential (ykman oath accounts delete NAME) or use another token"]),
+        Refusal::LabelTooLong(..) => Failure::new(
+            Exit::Usage,
+            what,
+            &[&format!("choose a shorter one: --label 'AWS:{}'", req.user)],
+        ),
+    }
+}
+
+fn enroll_failure(f: enrollment::Failure, req: &Request, global: &Global) -> Failure {
+    let mut failure = match f.cause {
+        Cause::Interrupted => Failure::new(Exit::Interrupted, "interrupted", &[]),
+        other => cause_failure(other, req, global),
+    };
+    if !f.undone.is_empty() && f.leftovers.is_empty() {
+        failure
+            .what
+            .push_str("\nEverything done was undone; IAM and the token are as they were.");
+    }
+    if !f.leftovers.is_empty() {
+        failure.code = Exit::Incomplete;
+        failure
+            .what
+            .push_str("\nThese could not be undone and remain:");
+        let profile = global
+            .profile
+            .as_deref()
+            .map(|p| format!(" --profile {p}"))
+            .unwrap_or_default();
+        failure.fix.clear();
+        for l in &f.leftovers {
+            match l {
+                Leftover::Device {
+                    serial,
+                    assigned_to,
+                    reason,
+                } => {
+                    failure
+                        .what
+                        .push_str(&format!("\n  - virtual MFA device {serial} ({reason})"));
+                    if let Some(user) = assigned_to {
+                        failure.fix.push(format!("aws iam deactivate-mfa-device{profile} --user-name {user} --serial-number {serial}"));
+                    }
+                    failure.fix.push(format!(
+                        "aws iam delete-virtual-mfa-device{profile} --serial-number {serial}"
+                    ));
+                }
+                Leftover::Credential {
+                    name,
+                    token_serial,
+                    token,
+                    reason,
+                } => {
+                    failure
+                        .what
+                        .push_str(&format!("\n  - credential '{name}' on {token} ({reason})"));
+                    let device = token_serial
+                        .map(|s| format!(" --device {s}"))
+                        .unwrap_or_default();
+                    failure
+                        .fix
+                        .push(format!("ykman{device} oath accounts delete '{name}'"));
+                }
+            }
+        }
+    }
+    failure
+}
