@@ -564,7 +564,8 @@ impl<T: Transport> Session<T> {
 
     /// Wipes the applet: every credential and the password. Selects again afterwards.
     pub fn reset(&mut self) -> Result<(), Error> {
-        self.send(Command::new(INS_RESET, 0xDE, 0xAD, vec![]), "RESET")?;
+        self.send(Command::new(INS_RESET, 0xDE, 0xAD, vec![]), "RESET")
+            .map_err(|e| self.locked_or(e))?;
         self.select()
     }
 
@@ -597,14 +598,18 @@ impl<T: Transport> Session<T> {
         }
     }
 
-    /// `6982` outside CALCULATE means the applet wants VALIDATE (the session lost it, or the
-    /// password was set by someone else meanwhile).
+    /// `6982` outside CALCULATE means, on a YubiKey, that the applet wants VALIDATE (the session
+    /// lost it, or the password was set by someone else meanwhile). The Secrets App has no
+    /// password: there it means the touch it asked for (PUT with touch, DELETE, RESET) never came.
     fn locked_or(&self, e: Error) -> Error {
         match e {
             Error::Status {
                 sw: StatusWord::AuthRequired,
                 ..
-            } => Error::Locked,
+            } => match self.vendor {
+                Vendor::YubiKey => Error::Locked,
+                Vendor::Nitrokey => Error::TouchTimeout,
+            },
             other => other,
         }
     }

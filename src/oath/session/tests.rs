@@ -378,3 +378,49 @@ proptest::proptest! {
         let _ = s.unlock(&Password::new("x".into()));
     }
 }
+
+/// A Secrets App: serial tag in SELECT, 6300 for a wrong PIN, 6982 when a touch does not come.
+fn nitrokey(mut rest: impl FnMut(&[u8]) -> Vec<u8>) -> Scripted<impl FnMut(&[u8]) -> Vec<u8>> {
+    Scripted(
+        move |c: &[u8]| {
+            if c[1] == 0xA4 && c[2] == 0x04 {
+                ok(&[
+                    0x79, 3, 4, 16, 0, 0x71, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0x8F, 4, 0, 0, 0, 1,
+                ])
+            } else {
+                rest(c)
+            }
+        },
+        Vec::new(),
+    )
+}
+
+#[test]
+fn nitrokey_differences_are_typed_before_or_after_sending() {
+    let mut s =
+        Session::open(nitrokey(|c| panic!("nothing may be sent: {c:02X?}"))).expect("select");
+    assert!(matches!(
+        s.set_password(&Password::new("pw".into())),
+        Err(Error::Unsupported(_))
+    ));
+    assert!(matches!(s.clear_password(), Err(Error::Unsupported(_))));
+    let mut data = CredentialData::aws_totp(
+        CredentialId::totp(None, "x").expect("id"),
+        Seed::from_bytes(vec![1; 20]),
+        false,
+    );
+    data.algorithm = Algorithm::Sha512;
+    assert!(matches!(s.put(&data), Err(Error::Unsupported(_))));
+
+    let mut s = Session::open(nitrokey(|c| match c[1] {
+        0xB2 => vec![0x63, 0x00],
+        _ => vec![0x69, 0x82],
+    }))
+    .expect("select");
+    assert!(matches!(
+        s.verify_pin(&Password::new("0000".into())),
+        Err(Error::WrongPassword)
+    ));
+    assert!(matches!(s.delete(b"x"), Err(Error::TouchTimeout)));
+    assert!(matches!(s.reset(), Err(Error::TouchTimeout)));
+}
