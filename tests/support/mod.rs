@@ -10,6 +10,8 @@
 //! as subprocesses.
 
 #![allow(dead_code)]
+// Support for tests: a failed expectation here is a failed test, said with its reason.
+#![allow(clippy::expect_used)]
 
 pub mod seeds;
 
