@@ -527,6 +527,8 @@ async fn run<D: Directory, C: Card>(
         }
     }
 
+    // A Ctrl-C that came while EnableMFADevice was in flight must still undo the enrollment.
+    cancel.check()?;
     confirm(dir, &plan.user, &serial).await?;
     Ok(Enrolled {
         device_serial: serial,
