@@ -729,6 +729,7 @@ async fn rollback<D: Directory, C: Card>(
     let mut undone = Vec::new();
     let mut leftovers = Vec::new();
     let mut still_assigned: Option<(String, String)> = None;
+    let mut kept = Vec::new();
     for step in undo.into_iter().rev() {
         match step {
             Undo::Deactivate { user, serial } => {
@@ -742,6 +743,20 @@ async fn rollback<D: Directory, C: Card>(
                 }
             }
             Undo::DeleteCredential { raw_id, name } => {
+                // While the device stays assigned, the credential is the only holder of its seed:
+                // deleting it would leave an active MFA device nobody can answer for. It is kept,
+                // and listed after the device, which has to go first.
+                if let Some((serial, user)) = &still_assigned {
+                    kept.push(Leftover::Credential {
+                        name,
+                        token_serial: card.serial(),
+                        token: card.describe(),
+                        reason: format!(
+                            "kept: it computes the codes of {serial}, still assigned to {user}"
+                        ),
+                    });
+                    continue;
+                }
                 match tokio::task::block_in_place(|| card.delete(&raw_id)) {
                     Ok(()) => {
                         let what = format!("deleted credential '{name}' from {}", card.describe());
@@ -773,6 +788,7 @@ async fn rollback<D: Directory, C: Card>(
             },
         }
     }
+    leftovers.extend(kept);
     (undone, leftovers)
 }
 
