@@ -509,7 +509,7 @@ async fn run<D: Directory, C: Card>(
             // AWS wants two consecutive codes from now: a code at the start of a fresh step,
             // and the next one at the next step (REFERENCE.md: what AWS accepts).
             waited = true;
-            let codes = realtime_pair(card, &raw_id, clock, progress, cancel).await?;
+            let codes = realtime_pair(card, &raw_id, plan.touch, clock, progress, cancel).await?;
             cancel.check()?;
             progress.event(Event::Enabling);
             enable(dir, plan, &serial, &codes, undo)
@@ -660,11 +660,16 @@ async fn enable<D: Directory>(
 async fn realtime_pair<C: Card>(
     card: &mut C,
     raw_id: &[u8],
+    touch: bool,
     clock: &dyn Clock,
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<[Code; 2], Cause> {
     let calc = |card: &mut C, step| {
+        // A wait separates these codes from the write's: say when the token wants its touch.
+        if touch {
+            progress.event(Event::TouchNow);
+        }
         tokio::task::block_in_place(|| card.calculate(raw_id, step)).map_err(|error| Cause::Card {
             step: Step::Calculate,
             error,
