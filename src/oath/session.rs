@@ -55,6 +55,9 @@ const PROP_REQUIRE_TOUCH: u8 = 0x02;
 const MIN_KEY_LEN: usize = 14;
 /// A response chained over more than this many bytes is treated as a broken card, not read on.
 const MAX_CHAINED_RESPONSE: usize = 64 * 1024;
+/// Nor one chained over more pieces than this: a card answering `61xx` with no data would
+/// otherwise never reach the byte limit. (A full 64-credential LIST is about 20 pieces.)
+const MAX_CHAINED_PIECES: usize = 1024;
 
 /// Who made the applet; decides which quirks apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -620,7 +623,14 @@ impl<T: Transport> Session<T> {
         tracing::trace!(target: "ykmfa::apdu", "> {command:?}");
         let mut response = self.exchange(&raw)?;
         let mut data = std::mem::take(&mut response.data);
+        let mut pieces = 1;
         while let StatusWord::MoreData(_) = response.sw {
+            pieces += 1;
+            if pieces > MAX_CHAINED_PIECES {
+                return Err(Error::Malformed(
+                    "the token keeps chaining a response without end",
+                ));
+            }
             let ins = match self.vendor {
                 Vendor::YubiKey => INS_SEND_REMAINING,
                 Vendor::Nitrokey => INS_GET_RESPONSE,

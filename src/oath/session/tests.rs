@@ -233,6 +233,19 @@ fn endless_chaining_is_cut_off() {
 }
 
 #[test]
+fn endless_chaining_without_data_is_cut_off_too() {
+    let mut sent = 0u32;
+    let mut s = Session::open(card(move |_| {
+        sent += 1;
+        assert!(sent < 5000, "the client kept asking");
+        vec![0x61, 0x00]
+    }))
+    .expect("select");
+    assert!(matches!(s.list(), Err(Error::Malformed(_))));
+    assert_eq!(s.apdu_count(), 1 + 1024);
+}
+
+#[test]
 fn calculate_sends_the_time_step_big_endian_and_formats_the_code() {
     let mut s = Session::open(card(|c| {
         assert_eq!(c[3], 0x01, "truncated");
