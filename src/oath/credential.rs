@@ -120,14 +120,40 @@ impl CredentialId {
         if self.oath_type == OathType::Totp && self.period == 0 {
             return Err(Error::InvalidName("a TOTP period of 0 seconds".into()));
         }
-        let len = self.to_bytes().len();
-        if len > MAX_ID_LEN {
+        let bytes = self.to_bytes();
+        if bytes.len() > MAX_ID_LEN {
             return Err(Error::NameTooLong {
-                len,
+                len: bytes.len(),
                 max: MAX_ID_LEN,
             });
         }
+        // Every client reads the name back with the same rules: an account "60/x" stored
+        // without a period prefix would come back as a 60-second credential "x", and "a:b"
+        // without an issuer as issuer "a". Refuse names that do not read back as written.
+        let back = CredentialId::parse(&bytes, self.oath_type);
+        let period_kept = self.oath_type == OathType::Hotp || back.period == self.period;
+        if back.issuer != self.issuer || back.account != self.account || !period_kept {
+            return Err(Error::InvalidName(format!(
+                "'{self}' would read back as {}",
+                back.describe()
+            )));
+        }
         Ok(())
+    }
+
+    /// Issuer, account and period in words, for messages.
+    fn describe(&self) -> String {
+        let issuer = match &self.issuer {
+            Some(issuer) => format!("issuer '{issuer}', "),
+            None => "no issuer, ".into(),
+        };
+        match self.oath_type {
+            OathType::Totp => format!(
+                "{issuer}account '{}', period {} s",
+                self.account, self.period
+            ),
+            OathType::Hotp => format!("{issuer}account '{}'", self.account),
+        }
     }
 
     /// The bytes stored on the token.
@@ -371,6 +397,45 @@ mod tests {
         // Multi-byte characters count as bytes, as the applet counts them.
         let utf8 = CredentialId::totp(None, &"é".repeat(33));
         assert!(matches!(utf8, Err(Error::NameTooLong { len: 66, .. })));
+    }
+
+    #[test]
+    fn names_that_read_back_differently_are_refused() {
+        // An account that looks like a period prefix, or like an issuer.
+        for (issuer, account) in [
+            (None, "60/x"),
+            (None, "030/x"),
+            (Some("15/I"), "x"),
+            (None, "a:b"),
+        ] {
+            let r = CredentialId::totp(issuer, account);
+            assert!(
+                matches!(r, Err(Error::InvalidName(_))),
+                "{issuer:?} {account}: {r:?}"
+            );
+        }
+        let r = CredentialId::totp(None, "60/x").expect_err("refused");
+        assert!(r.to_string().contains("period 60 s"), "{r}");
+        // With a period prefix of their own, or an issuer, they are unambiguous.
+        let id = CredentialId {
+            period: 60,
+            ..CredentialId::totp(None, "x").expect("id")
+        };
+        let odd = CredentialId {
+            account: "15/y".into(),
+            ..id
+        };
+        assert!(odd.validate().is_ok(), "60/15/y");
+        assert!(CredentialId::totp(Some("I"), "a:b").is_ok());
+        assert!(CredentialId::totp(Some("I"), "60/x").is_ok());
+        // HOTP ids have no period to mistake.
+        let hotp = CredentialId {
+            issuer: None,
+            account: "60/x".into(),
+            period: 0,
+            oath_type: OathType::Hotp,
+        };
+        assert!(hotp.validate().is_ok());
     }
 
     #[test]
