@@ -207,8 +207,15 @@ pub enum IdentifyError {
 pub fn identify(card: &mut Card) -> Result<Token, IdentifyError> {
     let reader = card.reader().to_owned();
     let mut link = card.begin()?;
+    identify_over(&reader, &mut link)
+}
+
+/// Identifies the token behind `link` (one transaction, already begun), which sits in
+/// `reader`: the OATH applet, then the Management applet or the OTP applet for the serial.
+pub fn identify_over<T: Transport>(reader: &str, link: &mut T) -> Result<Token, IdentifyError> {
+    let reader = reader.to_owned();
     let (serial_from_oath, oath_version, device_id, password, vendor, credentials) = {
-        let mut session = oath::Session::open(&mut link)?;
+        let mut session = oath::Session::open(&mut *link)?;
         let credentials = if session.is_locked() {
             None
         } else {
@@ -229,14 +236,14 @@ pub fn identify(card: &mut Card) -> Result<Token, IdentifyError> {
             serial_from_oath.map(Serial),
             Some(oath_version),
         ),
-        oath::Vendor::YubiKey => match read_management(&mut link)? {
+        oath::Vendor::YubiKey => match read_management(link)? {
             Some(info) => (
                 Kind::YubiKey,
                 info.serial,
                 Some(info.firmware.unwrap_or(oath_version)),
             ),
             None => {
-                let serial = read_otp_serial(&mut link)?;
+                let serial = read_otp_serial(link)?;
                 let kind = if serial.is_some() || reader.contains("Yubico") {
                     Kind::YubiKey
                 } else {
@@ -268,13 +275,38 @@ pub fn identify(card: &mut Card) -> Result<Token, IdentifyError> {
     })
 }
 
-struct ManagementInfo {
-    serial: Option<Serial>,
-    firmware: Option<Version>,
+/// What the YubiKey Management applet's READ CONFIG tells about the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeviceInfo {
+    /// The serial number (tag `02`), if the device reports one.
+    pub serial: Option<Serial>,
+    /// The firmware version (tag `05`), if the device reports one.
+    pub firmware: Option<Version>,
+}
+
+/// Parses a READ CONFIG answer (without status word): one length byte, then TLVs. The applet
+/// answered, so the device is a YubiKey; a malformed answer only means that serial and
+/// firmware are unknown, never an error.
+pub fn parse_device_info(data: &[u8]) -> DeviceInfo {
+    let Some((&len, rest)) = data.split_first() else {
+        return DeviceInfo::default();
+    };
+    let body = rest.get(..usize::from(len)).unwrap_or(rest);
+    let Ok(tlvs) = tlv::parse_all(body) else {
+        return DeviceInfo::default();
+    };
+    let serial = tlv::find(&tlvs, TAG_SERIAL)
+        .and_then(|v| <[u8; 4]>::try_from(v).ok())
+        .map(|b| Serial(u32::from_be_bytes(b)));
+    let firmware = tlv::find(&tlvs, TAG_FIRMWARE).and_then(|v| match v {
+        [a, b, c] => Some(Version(*a, *b, *c)),
+        _ => None,
+    });
+    DeviceInfo { serial, firmware }
 }
 
 /// Reads serial and firmware from the Management applet, if the token has one.
-fn read_management<T: Transport>(link: &mut T) -> Result<Option<ManagementInfo>, TransportError> {
+fn read_management<T: Transport>(link: &mut T) -> Result<Option<DeviceInfo>, TransportError> {
     let select = apdu(0xA4, 0x04, 0x00, &MANAGEMENT_AID);
     let (_, sw) = split(&link.transmit(&select)?);
     if sw != 0x9000 {
@@ -285,27 +317,7 @@ fn read_management<T: Transport>(link: &mut T) -> Result<Option<ManagementInfo>,
     if sw != 0x9000 {
         return Ok(None);
     }
-    // The answer is one length byte, then TLVs. The applet answered, so this is a YubiKey; a
-    // malformed answer only means its serial and firmware are unknown.
-    let unknown = ManagementInfo {
-        serial: None,
-        firmware: None,
-    };
-    let Some((&len, rest)) = data.split_first() else {
-        return Ok(Some(unknown));
-    };
-    let body = rest.get(..usize::from(len)).unwrap_or(rest);
-    let Ok(tlvs) = tlv::parse_all(body) else {
-        return Ok(Some(unknown));
-    };
-    let serial = tlv::find(&tlvs, TAG_SERIAL)
-        .and_then(|v| <[u8; 4]>::try_from(v).ok())
-        .map(|b| Serial(u32::from_be_bytes(b)));
-    let firmware = tlv::find(&tlvs, TAG_FIRMWARE).and_then(|v| match v {
-        [a, b, c] => Some(Version(*a, *b, *c)),
-        _ => None,
-    });
-    Ok(Some(ManagementInfo { serial, firmware }))
+    Ok(Some(parse_device_info(data)))
 }
 
 /// YubiKey NEO and 4 report their serial through the OTP applet (slot command 0x10).
