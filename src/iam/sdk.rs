@@ -19,9 +19,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_iam::config::interceptors::AfterDeserializationInterceptorContextRef;
 use aws_sdk_iam::config::retry::RetryConfig;
 use aws_sdk_iam::config::timeout::TimeoutConfig;
 use aws_sdk_iam::config::Region;
+use aws_sdk_iam::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_iam::error::BoxError;
 use aws_sdk_iam::operation::create_virtual_mfa_device::CreateVirtualMfaDeviceOutput;
 use aws_sdk_iam::primitives::{Blob, DateTime};
 use aws_sdk_iam::types::{AssignmentStatusType, Tag};
@@ -459,6 +462,41 @@ fn wipe(blob: Option<Blob>) {
     }
 }
 
+/// Refuses a successful CreateVirtualMFADevice answer that is not a whole XML document.
+///
+/// The SDK's XML reader stops once it has the fields it wants, so an answer cut short after the
+/// seed parses without error. Cut inside the seed, it would still decode to a shorter, wrong
+/// seed. The answer must end with the closing root element.
+#[derive(Debug)]
+struct WholeDocument;
+
+impl Intercept for WholeDocument {
+    fn name(&self) -> &'static str {
+        "ykmfa::WholeDocument"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let response = context.response();
+        if !response.status().is_success() {
+            return Ok(());
+        }
+        let whole = response.body().bytes().is_some_and(|b| {
+            b.trim_ascii_end()
+                .ends_with(b"</CreateVirtualMFADeviceResponse>")
+        });
+        if whole {
+            Ok(())
+        } else {
+            Err("the answer is not a whole XML document".into())
+        }
+    }
+}
+
 /// Why a create answer is unusable; carries the serial when the answer had one.
 struct Unusable {
     why: &'static str,
@@ -713,6 +751,8 @@ impl Directory for Sdk {
                         .virtual_mfa_device_name(name)
                         .set_path(path.map(str::to_string))
                         .set_tags(tags)
+                        .customize()
+                        .interceptor(WholeDocument)
                         .send()
                         .await
                         .map_err(|e| from_sdk(a.name(), e))
