@@ -598,3 +598,72 @@ async fn caller_identity_and_lists() {
     sdk.reset_calls();
     assert!(sdk.calls().is_empty());
 }
+
+#[tokio::test]
+async fn iam_is_global_and_the_partition_follows_the_region() {
+    use aws_sdk_iam::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+
+    let bare = aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .build();
+    let sdk = Sdk::from_config(&bare, options()).expect("sdk");
+    assert_eq!(
+        sdk.iam.config().region().map(|r| r.as_ref()),
+        Some("us-east-1")
+    );
+    assert_eq!(
+        sdk.sts.config().region().map(|r| r.as_ref()),
+        Some("us-east-1")
+    );
+
+    let china = Sdk::from_config(
+        &bare,
+        Options {
+            region: Some("cn-north-1".into()),
+            ..options()
+        },
+    )
+    .expect("sdk");
+    assert_eq!(
+        china.iam.config().region().map(|r| r.as_ref()),
+        Some("cn-north-1")
+    );
+
+    // The SDK's resolver takes each region to its partition's global IAM endpoint.
+    for (region, suffix) in [
+        ("us-east-1", "amazonaws.com"),
+        ("eu-west-3", "amazonaws.com"),
+        ("cn-north-1", "amazonaws.com.cn"),
+        ("us-gov-west-1", "amazonaws.com"),
+    ] {
+        let params = Params::builder().region(region).build().expect("params");
+        let endpoint = DefaultResolver::new()
+            .resolve_endpoint(&params)
+            .await
+            .expect("endpoint");
+        assert!(
+            endpoint.url().ends_with(suffix),
+            "{region}: {}",
+            endpoint.url()
+        );
+        assert!(
+            endpoint.url().starts_with("https://iam."),
+            "{region}: {}",
+            endpoint.url()
+        );
+        if region == "us-gov-west-1" {
+            assert!(endpoint.url().contains("us-gov"), "{}", endpoint.url());
+        }
+    }
+
+    let err = Sdk::from_config(
+        &bare,
+        Options {
+            endpoint_url: Some("localhost:5000".into()),
+            ..options()
+        },
+    )
+    .err()
+    .expect("refused");
+    assert!(matches!(err, IamError::InvalidInput(_)));
+}
