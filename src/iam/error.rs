@@ -121,7 +121,9 @@ pub enum IamError {
         /// The IAM action.
         action: &'static str,
     },
-    /// The answer could not be understood (cut short, empty, a missing or invalid field).
+    /// A success answer that could not be used (cut short, empty, a missing or invalid field).
+    /// After CreateVirtualMFADevice the adapter has already deleted the unusable device, or
+    /// the message says what remains.
     #[error("malformed response: {0}")]
     Malformed(String),
     /// Any other error code.
@@ -229,8 +231,20 @@ where
             }
         }
         // The response itself is not shown: for CreateVirtualMFADevice it would hold the seed.
-        SdkError::ResponseError(_) => {
-            IamError::Malformed(format!("{action}: the answer could not be read"))
+        // Malformed means "a success answer we could not use": for CreateVirtualMFADevice the
+        // device then exists, and the caller cleans it up. An error answer that could not be
+        // read is not that.
+        SdkError::ResponseError(response) => {
+            let status = response.raw().status().as_u16();
+            if (200..300).contains(&status) {
+                IamError::Malformed(format!("{action}: the answer could not be read"))
+            } else {
+                IamError::Other {
+                    action,
+                    code: format!("HTTP {status}"),
+                    message: "the error answer could not be read".into(),
+                }
+            }
         }
         SdkError::ConstructionFailure(_) => {
             IamError::InvalidInput(format!("{action}: {}", DisplayErrorContext(&err)))

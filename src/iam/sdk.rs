@@ -10,7 +10,8 @@
 //! Two layers of retry. The SDK's standard retry handles throttling and transient failures
 //! ([`Options::max_attempts`]). On top of it, this adapter retries what IAM's eventual consistency
 //! produces: `EntityTemporarilyUnmodifiable` and `ConcurrentModification` on writes, and
-//! `NoSuchEntity` on enable, tag and delete of a device this adapter created moments ago.
+//! `NoSuchEntity` on enable, deactivate, tag and delete of a device this adapter created moments
+//! ago.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -854,7 +855,8 @@ impl Directory for Sdk {
         serial: &str,
     ) -> Result<(), IamError> {
         let a = Action::DeactivateMfaDevice;
-        self.call(a, Retry::Write, || async {
+        // A device enabled moments ago may not be visible yet: rollback deactivates right away.
+        self.call(a, Retry::WriteDevice(serial), || async {
             self.iam
                 .deactivate_mfa_device()
                 .set_user_name(user.map(str::to_string))

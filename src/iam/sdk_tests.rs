@@ -667,3 +667,27 @@ async fn iam_is_global_and_the_partition_follows_the_region() {
     .expect("refused");
     assert!(matches!(err, IamError::InvalidInput(_)));
 }
+
+#[tokio::test]
+async fn an_unreadable_error_answer_is_not_a_created_device() {
+    let create = mock!(Iam::create_virtual_mfa_device)
+        .sequence()
+        .http_status(409, Some("<html>proxy error</html>".into()))
+        .build();
+    let delete = mock!(Iam::delete_virtual_mfa_device)
+        .then_output(|| DeleteVirtualMfaDeviceOutput::builder().build());
+    let sdk = sdk(&[&create, &delete]);
+    let err = sdk
+        .create_virtual_mfa_device("alice-yk", None, &[])
+        .await
+        .expect_err("409");
+    assert!(
+        matches!(&err, IamError::Other { code, .. } if code == "HTTP 409"),
+        "{err:?}"
+    );
+    assert_eq!(delete.num_calls(), 0, "nothing of ours to clean up");
+    assert!(!sdk
+        .calls()
+        .iter()
+        .any(|(a, _)| *a == "iam:ListVirtualMFADevices"));
+}
