@@ -877,6 +877,31 @@ async fn unusable_create_answers_are_malformed_and_cleaned_up() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_create_answer_leaves_nothing_behind() {
+    let a = account(26, fast());
+    fault(
+        &a.id,
+        json!({"action": "CreateVirtualMFADevice", "code": "ServiceFailure", "when": "after"}),
+    );
+    let err = a
+        .sdk
+        .create_virtual_mfa_device("lost", None, &[])
+        .await
+        .expect_err("the answer was lost");
+    assert!(
+        matches!(err, IamError::ServiceFailure { .. }) && err.outcome_unknown(),
+        "{err:?}"
+    );
+    assert_eq!(calls(&a.id, "CreateVirtualMFADevice"), 1, "not resent");
+    assert!(!device_exists(&format!("arn:aws:iam::{}:mfa/lost", a.id)));
+    // Clean, so the caller can simply try again.
+    a.sdk
+        .create_virtual_mfa_device("lost", None, &[])
+        .await
+        .expect("second try");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_connection_is_network() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", closed.local_addr().expect("addr"));

@@ -173,9 +173,14 @@ impl IamError {
         }
     }
 
-    /// Whether the request may have reached AWS and taken effect although no answer says so.
+    /// Whether the request may have taken effect although no usable answer says so: no answer
+    /// in time, a service failure (the answer of a completed request can be lost), a broken
+    /// connection.
     pub fn outcome_unknown(&self) -> bool {
-        matches!(self, IamError::Timeout { .. } | IamError::Malformed(_))
+        matches!(
+            self,
+            IamError::Timeout { .. } | IamError::ServiceFailure { .. } | IamError::Network(_)
+        )
     }
 }
 

@@ -66,6 +66,12 @@ pub trait Directory: Send + Sync {
     /// Tagging at creation needs `iam:TagMFADevice` as well; when only that is denied the error
     /// is [`IamError::TaggingDenied`] and nothing was created, so the caller may retry without
     /// tags.
+    ///
+    /// After an error, no device made by this call remains, with one exception: when the outcome
+    /// is unknown ([`IamError::outcome_unknown`]: no answer, a 5xx, a broken connection), a
+    /// device made by the lost request is deleted if IAM already lists it, and otherwise may
+    /// remain as an unassigned device of this name. A success answer that cannot be used
+    /// ([`IamError::Malformed`]) has its device deleted, or the message says what remains.
     fn create_virtual_mfa_device(
         &self,
         name: &str,

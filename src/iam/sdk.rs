@@ -161,6 +161,9 @@ enum Retry<'a> {
     Write,
     /// Writes on a device: also `NoSuchEntity` while the device is fresh from this adapter.
     WriteDevice(&'a str),
+    /// CreateVirtualMFADevice, which the SDK does not retry: also `Throttling` (a refusal, so
+    /// nothing was created).
+    Create,
 }
 
 struct Shared {
@@ -317,6 +320,7 @@ impl Sdk {
         match retry {
             Retry::Read => false,
             Retry::Write => transient_write,
+            Retry::Create => transient_write || matches!(err, IamError::Throttling { .. }),
             Retry::WriteDevice(serial) => {
                 transient_write
                     || (matches!(err, IamError::NoSuchEntity { .. }) && self.is_fresh(serial))
@@ -393,6 +397,17 @@ impl Sdk {
         }
     }
 
+    /// After a create whose outcome is unknown: deletes the device if the lost request made
+    /// it. IAM may not list it yet (or the request may still be in flight); then it remains, as
+    /// an unassigned device of that name.
+    async fn discard_lost(&self, name: &str, path: Option<&str>) {
+        if let Some(serial) = self.find_unassigned(name, path).await {
+            self.remember_fresh(&serial);
+            let outcome = self.delete_virtual_mfa_device(&serial).await;
+            tracing::debug!(%serial, ok = outcome.is_ok(), "deleted a device whose creation answer was lost");
+        }
+    }
+
     async fn find_unassigned(&self, name: &str, path: Option<&str>) -> Option<String> {
         let suffix = format!(":mfa{}{name}", path.unwrap_or("/"));
         self.list_virtual_mfa_devices(AssignmentStatus::Unassigned)
@@ -402,6 +417,14 @@ impl Sdk {
             .map(|d| d.serial)
             .find(|s| s.ends_with(&suffix))
     }
+}
+
+/// CreateVirtualMFADevice is not idempotent: resent after a lost answer, it fails with
+/// `EntityAlreadyExists` and the caller can no longer tell its own device from a leftover. So the
+/// SDK sends it once; the adapter retries only refusals (throttling) and cleans up after the rest.
+fn single_attempt() -> aws_sdk_iam::config::Builder {
+    aws_sdk_iam::config::Builder::default()
+        .retry_config(RetryConfig::standard().with_max_attempts(1))
 }
 
 fn check_endpoint(url: Option<&str>) -> Result<(), IamError> {
@@ -744,7 +767,7 @@ impl Directory for Sdk {
         let a = Action::CreateVirtualMfaDevice;
         let tag_list = to_tags(tags)?;
         let result = self
-            .call(a, Retry::Write, || {
+            .call(a, Retry::Create, || {
                 let tags = (!tag_list.is_empty()).then(|| tag_list.clone());
                 async move {
                     self.iam
@@ -753,6 +776,7 @@ impl Directory for Sdk {
                         .set_path(path.map(str::to_string))
                         .set_tags(tags)
                         .customize()
+                        .config_override(single_attempt())
                         .interceptor(WholeDocument)
                         .send()
                         .await
@@ -767,6 +791,15 @@ impl Directory for Sdk {
                     return Err(err);
                 };
                 return Err(IamError::TaggingDenied { message });
+            }
+            Err(
+                err @ (IamError::Timeout { .. }
+                | IamError::ServiceFailure { .. }
+                | IamError::Network(_)),
+            ) => {
+                // The answer may have been lost after IAM created the device: look for it.
+                self.discard_lost(name, path).await;
+                return Err(err);
             }
             Err(IamError::Malformed(what)) => {
                 // A 2xx answer that could not be read: the device was created.

@@ -691,3 +691,74 @@ async fn an_unreadable_error_answer_is_not_a_created_device() {
         .iter()
         .any(|(a, _)| *a == "iam:ListVirtualMFADevices"));
 }
+
+#[tokio::test]
+async fn create_is_sent_once_and_a_lost_answer_is_cleaned_up() {
+    let create = mock!(Iam::create_virtual_mfa_device)
+        .sequence()
+        .http_status(500, Some(error_xml("ServiceFailure", "internal error")))
+        .repeatedly()
+        .build();
+    let list = mock!(Iam::list_virtual_mfa_devices).then_output(|| {
+        ListVirtualMfaDevicesOutput::builder()
+            .virtual_mfa_devices(
+                SdkDevice::builder()
+                    .serial_number(SERIAL)
+                    .build()
+                    .expect("d"),
+            )
+            .build()
+            .expect("list")
+    });
+    let delete = mock!(Iam::delete_virtual_mfa_device)
+        .match_requests(|r| r.serial_number() == Some(SERIAL))
+        .then_output(|| DeleteVirtualMfaDeviceOutput::builder().build());
+    let sdk = sdk(&[&create, &list, &delete]);
+    let err = sdk
+        .create_virtual_mfa_device("alice-yk", None, &[])
+        .await
+        .expect_err("5xx");
+    assert!(
+        matches!(
+            err,
+            IamError::ServiceFailure {
+                action: "iam:CreateVirtualMFADevice",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.outcome_unknown());
+    assert_eq!(
+        create.num_calls(),
+        1,
+        "never resent: a resend would only say EntityAlreadyExists"
+    );
+    assert_eq!(
+        delete.num_calls(),
+        1,
+        "the device the lost answer made is gone"
+    );
+}
+
+#[tokio::test]
+async fn create_is_retried_when_throttled() {
+    let create = mock!(Iam::create_virtual_mfa_device)
+        .sequence()
+        .http_status(400, Some(error_xml("Throttling", "Rate exceeded")))
+        .times(2)
+        .output(|| created(Some(SEED_B32.as_bytes())))
+        .build();
+    let sdk = sdk(&[&create]);
+    let device = sdk
+        .create_virtual_mfa_device("alice-yk", None, &[])
+        .await
+        .expect("third attempt");
+    assert_eq!(device.serial, SERIAL);
+    assert_eq!(create.num_calls(), 3);
+    assert_eq!(
+        count(&sdk, "iam:CreateVirtualMFADevice"),
+        3,
+        "retried by the adapter"
+    );
+}
