@@ -63,6 +63,7 @@ fn server() -> &'static Server {
             let addr = url.trim_start_matches("http://").to_string();
             return Server { url, addr };
         }
+        remove_stale_dirs();
         let dir = std::env::temp_dir().join(format!("ykmfa-iam-tests-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let port_file = dir.join("port");
@@ -116,6 +117,26 @@ fn server() -> &'static Server {
             addr,
         }
     })
+}
+
+/// Removes the directories of earlier test processes that have ended (logs and port files).
+fn remove_stale_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let pid = ["ykmfa-iam-tests-", "ykmfa-iam-home-", "ykmfa-iam-profile-"]
+            .iter()
+            .find_map(|prefix| name.strip_prefix(prefix))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
 }
 
 /// One HTTP/1.1 exchange with the bench server: the status and the body. The body is read by
@@ -958,6 +979,7 @@ fn run_child(test: &str, env: &[(&str, &str)]) -> String {
         .envs(env.iter().copied())
         .output()
         .expect("run the child");
+    let _ = std::fs::remove_dir_all(&home);
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
     assert!(
         output.status.success() && stdout.contains("1 passed"),
@@ -1030,6 +1052,7 @@ fn a_profile_selects_the_account() {
             ("EXPECT_ACCOUNT", "300000000031"),
         ],
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
