@@ -5,9 +5,11 @@ use std::io::{Read, Write};
 
 use zeroize::Zeroizing;
 
-/// Whether there is a terminal to ask on.
+/// Whether a person is at a terminal: stdin and stderr both are one (a script, a pipe or CI
+/// never gets a question, only a clear error).
 pub fn has_tty() -> bool {
-    std::fs::File::open("/dev/tty").is_ok()
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
 /// Reads a secret from the terminal with echo off. The returned text is zeroized on drop.

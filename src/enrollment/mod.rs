@@ -556,6 +556,9 @@ async fn create<D: Directory>(
     let mut name = base.clone();
     let mut tags = plan.tags.clone();
     let mut suffix = 1;
+    // Leftovers removed in this run: bounded, so a create that keeps failing after creating
+    // (and a retry that then finds its own device) can't loop forever.
+    let mut removed = 0;
     loop {
         cancel.check()?;
         progress.event(Event::Creating(name.as_str()));
@@ -575,7 +578,8 @@ async fn create<D: Directory>(
             }
             Err(IamError::EntityAlreadyExists { .. }) if suffix < 20 => {
                 let arn = plan.device_arn(name.as_str());
-                if remove_own_leftover(dir, &arn, plan).await {
+                if removed < 3 && remove_own_leftover(dir, &arn, plan).await {
+                    removed += 1;
                     progress.event(Event::LeftoverRemoved(&arn));
                     continue;
                 }
@@ -588,7 +592,7 @@ async fn create<D: Directory>(
                 name = next;
             }
             Err(error) => {
-                if error.outcome_unknown() {
+                if may_have_happened(&error) {
                     // The device may exist although no answer said so: undo it by its ARN.
                     undo.push(Undo::DeleteDevice {
                         serial: plan.device_arn(name.as_str()),
@@ -601,6 +605,28 @@ async fn create<D: Directory>(
             }
         }
     }
+}
+
+/// Whether a failed write may still have taken effect. Only answers that say IAM refused the
+/// request count as "nothing happened": a timeout, a 5xx (the SDK may even have retried a write
+/// that had succeeded), a dropped connection or an unreadable answer may hide a success. Undos
+/// are idempotent, so over-approximating costs one harmless call.
+fn may_have_happened(e: &IamError) -> bool {
+    !matches!(
+        e,
+        IamError::AccessDenied { .. }
+            | IamError::TaggingDenied { .. }
+            | IamError::InvalidInput(_)
+            | IamError::LimitExceeded { .. }
+            | IamError::EntityAlreadyExists { .. }
+            | IamError::NoSuchEntity { .. }
+            | IamError::InvalidAuthenticationCode { .. }
+            | IamError::NoCredentials(_)
+            | IamError::DeleteConflict { .. }
+            | IamError::Throttling { .. }
+            | IamError::ConcurrentModification { .. }
+            | IamError::EntityTemporarilyUnmodifiable { .. }
+    )
 }
 
 /// An unassigned device of this name that ykmfa created for this user and credential is a
@@ -644,7 +670,7 @@ async fn enable<D: Directory>(
             Ok(())
         }
         Err(e) => {
-            if e.outcome_unknown() {
+            if may_have_happened(&e) {
                 undo.push(Undo::Deactivate {
                     user: plan.user.clone(),
                     serial: serial.to_owned(),
