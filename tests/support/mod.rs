@@ -183,18 +183,35 @@ pub fn ykmfa_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_ykmfa"))
 }
 
-fn sibling_bin(name: &str) -> PathBuf {
+/// A workspace binary built with the same profile as ykmfa's, or else the debug build that
+/// `bench/setup` makes (`cargo bench` builds ykmfa in release and nothing else).
+pub fn sibling_bin(name: &str) -> PathBuf {
     let path = ykmfa_bin().with_file_name(name);
+    if path.exists() {
+        return path;
+    }
+    let debug = ykmfa_bin()
+        .parent()
+        .and_then(Path::parent)
+        .map(|target| target.join("debug").join(name))
+        .unwrap_or_else(|| path.clone());
     assert!(
-        path.exists(),
+        debug.exists(),
         "{} is missing: run bench/setup (it builds the whole workspace) before the tests",
         path.display()
     );
-    path
+    debug
 }
 
-fn nitrokey_bin() -> PathBuf {
-    let path = workspace().join("bench/nitrokey-card/target/debug/nitrokey-card");
+/// The Nitrokey card (its own workspace): the release build when ykmfa itself is a release
+/// build and that exists (benchmarks), else the debug build `bench/setup` makes.
+pub fn nitrokey_bin() -> PathBuf {
+    let target = workspace().join("bench/nitrokey-card/target");
+    let release = target.join("release/nitrokey-card");
+    if !cfg!(debug_assertions) && release.exists() {
+        return release;
+    }
+    let path = target.join("debug/nitrokey-card");
     assert!(
         path.exists(),
         "{} is missing: run bench/setup before the tests",
