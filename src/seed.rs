@@ -78,6 +78,27 @@ impl Seed {
     }
 }
 
+/// Makes sure no core dump of this process can be written while a seed may be in memory:
+/// the core size limit drops to 0 and the process is marked not dumpable (which also keeps
+/// other processes of the same user from attaching a debugger to read its memory).
+///
+/// Called once at start-up by the binary; failure is reported, not fatal.
+pub fn forbid_core_dumps() -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{setrlimit, Resource, Rlimit};
+        setrlimit(
+            Resource::Core,
+            Rlimit {
+                current: Some(0),
+                maximum: Some(0),
+            },
+        )?;
+        rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,25 +157,4 @@ mod tests {
         s.wipe();
         assert!(s.expose().iter().all(|&b| b == 0) || s.is_empty());
     }
-}
-
-/// Makes sure no core dump of this process can be written while a seed may be in memory:
-/// the core size limit drops to 0 and the process is marked not dumpable (which also keeps
-/// other processes of the same user from attaching a debugger to read its memory).
-///
-/// Called once at start-up by the binary; failure is reported, not fatal.
-pub fn forbid_core_dumps() -> std::io::Result<()> {
-    #[cfg(target_os = "linux")]
-    {
-        use rustix::process::{setrlimit, Resource, Rlimit};
-        setrlimit(
-            Resource::Core,
-            Rlimit {
-                current: Some(0),
-                maximum: Some(0),
-            },
-        )?;
-        rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)?;
-    }
-    Ok(())
 }

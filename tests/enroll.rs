@@ -2,6 +2,9 @@
 //! Nitrokey card), `ykman` as the independent client, and the strict IAM endpoint. Every run's
 //! stdout, stderr (at RUST_LOG=trace) and files are scanned for the seeds IAM issued.
 
+// Test code: a failed expectation is a failed test.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod support;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -294,7 +297,7 @@ fn ctrl_c_during_enable_undoes_everything() {
     bench.iam_fault(
         json!({"action": "EnableMFADevice", "kind": "delay", "delay_ms": 3000, "count": 1}),
     );
-    let mut child = bench
+    let child = bench
         .ykmfa(&["enroll", "--user", "alice"])
         .env("RUST_LOG", "trace")
         .stdout(std::process::Stdio::piped())

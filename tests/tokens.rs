@@ -1,5 +1,8 @@
 //! `ykmfa tokens` on the bench: both virtual cards through the real pcscd.
 
+// Test code: a failed expectation is a failed test.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod support;
 
 use support::{text, Bench, Spec, YubiKeySpec};

@@ -190,12 +190,13 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
                     "Enrolled: {} now signs in with {} (credential '{}').",
                     done.user, plan.token, done.credential
                 ));
-                let profile = global.profile.as_deref().unwrap_or("default");
+                let section = match global.profile.as_deref() {
+                    Some(p) => format!("[profile {p}]"),
+                    None => "your profile's section".to_owned(),
+                };
                 out.info(format!(
-                    "Next: for the AWS CLI, add to the [profile ...] of {} in ~/.aws/config:\n  mfa_serial = {}\nThe codes used to enable it can't be used again: the first sign-in needs the next code (ykman oath accounts code '{}').",
-                    if profile == "default" { "your profile".to_owned() } else { format!("'{profile}'") },
-                    done.device_serial,
-                    done.credential
+                    "Next: for the AWS CLI, add to {section} in ~/.aws/config:\n  mfa_serial = {}\nThe codes used to enable it can't be used again: the first sign-in needs the next code (ykman oath accounts code '{}').",
+                    done.device_serial, done.credential
                 ));
             }
             Ok(())
