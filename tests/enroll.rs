@@ -297,11 +297,15 @@ fn ctrl_c_during_enable_undoes_everything() {
     bench.iam_fault(
         json!({"action": "EnableMFADevice", "kind": "delay", "delay_ms": 3000, "count": 1}),
     );
-    let child = bench
+    // Outputs go to files: a pipe nobody reads would fill up with trace logs and stall ykmfa.
+    let out_path = bench.dir.join("ctrl-c.stdout");
+    let err_path = bench.dir.join("ctrl-c.stderr");
+    let mut child = bench
         .ykmfa(&["enroll", "--user", "alice"])
         .env("RUST_LOG", "trace")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
         .spawn()
         .expect("spawn");
     support::wait_for(
@@ -323,11 +327,13 @@ fn ctrl_c_during_enable_undoes_everything() {
         .status()
         .expect("kill");
     assert!(status.success());
-    let out = child.wait_with_output().expect("wait");
-    bench.record_output("stdout".into(), out.stdout.clone());
-    bench.record_output("stderr".into(), out.stderr.clone());
-    let stderr = support::text(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let status = child.wait().expect("wait");
+    let stdout = std::fs::read(&out_path).expect("stdout");
+    let stderr_bytes = std::fs::read(&err_path).expect("stderr");
+    bench.record_output("stdout".into(), stdout);
+    bench.record_output("stderr".into(), stderr_bytes.clone());
+    let stderr = support::text(&stderr_bytes);
+    assert_eq!(status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("Interrupted"), "{stderr}");
     assert_untouched(&bench);
 }
@@ -336,12 +342,19 @@ fn ctrl_c_during_enable_undoes_everything() {
 fn denied_delete_is_reported_with_the_command_and_the_next_run_succeeds() {
     let bench = bench();
     bench.iam_fault(
-        json!({"action": "EnableMFADevice", "code": "ServiceFailure", "status": 500, "count": 1}),
+        json!({"action": "EnableMFADevice", "code": "LimitExceeded", "status": 409, "count": 1}),
     );
     bench.iam_fault(json!({"action": "DeleteVirtualMFADevice", "code": "AccessDenied", "status": 403, "count": "always",
         "message": "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: iam:DeleteVirtualMFADevice"}));
     let run = bench.run(&["enroll", "--user", "alice"]);
-    assert_eq!(run.code, Some(8), "{}", run.human());
+    let calls = bench.iam_call("GET", "/_bench/calls", json!({}));
+    let faults = bench.iam_call("GET", "/_bench/faults", json!({}));
+    assert_eq!(
+        run.code,
+        Some(8),
+        "{}\ncalls: {calls}\nfaults: {faults}",
+        run.human()
+    );
     let arn = format!("arn:aws:iam::{ACCOUNT}:mfa/alice-yk12345678");
     assert!(
         run.human().contains(&format!(

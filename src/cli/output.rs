@@ -84,7 +84,9 @@ impl Output {
     }
 }
 
-/// Logs go to stderr; `RUST_LOG` wins over `-v`.
+/// Logs go to stderr; `RUST_LOG` wins over `-v`. `YKMFA_LOG_FORMAT=json` writes one JSON object
+/// per event (for log shippers; multi-line messages stay on one line). No secret is ever logged,
+/// whatever the level or format.
 pub fn init_logging(verbose: u8) {
     let default = match verbose {
         0 => "warn",
@@ -94,10 +96,14 @@ pub fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(true)
-        .without_time()
-        .try_init();
+        .without_time();
+    let _ = if std::env::var("YKMFA_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }

@@ -7,6 +7,9 @@ use crate::token::{Serial, Token};
 use crate::transport::pcsc::Context;
 use crate::transport::TransportError;
 
+/// How long an undo waits for a pulled token to be put back.
+const REINSERT_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What the enrollment needs from a token.
 pub trait Card {
     /// Writes a credential that must not exist yet, then computes codes for `steps` at once.
@@ -118,9 +121,21 @@ impl Card for PcscCard {
     }
 
     fn delete(&mut self, raw_id: &[u8]) -> Result<(), oath::Error> {
-        match self.with_session(|s| s.delete(raw_id)) {
-            Err(oath::Error::NoSuchCredential(_)) => Ok(()),
-            other => other,
+        // Undo often follows a pulled token: give it a few seconds to come back before the
+        // credential is reported as left behind.
+        let deadline = std::time::Instant::now() + REINSERT_GRACE;
+        loop {
+            match self.with_session(|s| s.delete(raw_id)) {
+                Err(oath::Error::NoSuchCredential(_)) => return Ok(()),
+                Err(oath::Error::Transport(
+                    TransportError::CardRemoved
+                    | TransportError::NoCard(_)
+                    | TransportError::ReaderGone(_),
+                )) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+                other => return other,
+            }
         }
     }
 

@@ -153,16 +153,12 @@ impl Run {
         &self.stdout
     }
 
-    /// stderr without the trace log lines (what a person sees).
+    /// stderr without the log lines (what a person sees): [`Bench::run`] asks for JSON logs,
+    /// one object per line.
     pub fn human(&self) -> String {
         self.stderr
             .lines()
-            .filter(|l| {
-                let t = l.trim_start();
-                !["TRACE ", "DEBUG ", "INFO ", "WARN ", "ERROR "]
-                    .iter()
-                    .any(|p| t.starts_with(p))
-            })
+            .filter(|l| !l.starts_with("{\""))
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -433,9 +429,27 @@ impl Bench {
             body.len()
         )
         .expect("send");
-        let mut response = String::new();
-        std::io::Read::read_to_string(&mut stream, &mut response).expect("read");
-        let (_, json) = response.split_once("\r\n\r\n").expect("HTTP response");
+        // Read by Content-Length: the server may keep the connection open despite
+        // `Connection: close`, so reading to the end could wait forever.
+        stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
+        let mut reader = BufReader::new(stream);
+        let mut head = String::new();
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).expect("HTTP header");
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().expect("content length");
+            }
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            head.push_str(&line);
+        }
+        let mut body = vec![0u8; length];
+        std::io::Read::read_exact(&mut reader, &mut body).expect("HTTP body");
+        let response = text(&body);
+        let json = response.as_str();
         serde_json::from_str(json).unwrap_or_else(|e| panic!("{method} {path}: {e}: {response}"))
     }
 
@@ -541,7 +555,9 @@ impl Bench {
     /// Like [`Bench::run`], with extra environment.
     pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut c = self.ykmfa(args);
-        c.env("RUST_LOG", "trace").stdin(Stdio::null());
+        c.env("RUST_LOG", "trace")
+            .env("YKMFA_LOG_FORMAT", "json")
+            .stdin(Stdio::null());
         for (k, v) in env {
             c.env(k, v);
         }
