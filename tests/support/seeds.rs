@@ -45,14 +45,21 @@ fn base64(bytes: &[u8]) -> String {
     s
 }
 
-/// Panics, naming the place, if any haystack holds any needle of any seed.
+/// Panics, naming the place, if any haystack holds any needle of any seed. Needles come in two
+/// lengths (16 for text, 8 for raw bytes; shorter only for very short seeds), so each haystack is
+/// read once per length against a set, not once per needle.
 pub fn assert_absent(seeds: &[String], haystacks: &[(String, Vec<u8>)]) {
+    let mut by_len: std::collections::BTreeMap<usize, std::collections::HashSet<Vec<u8>>> =
+        Default::default();
     for seed in seeds {
         for needle in needles(seed) {
-            for (name, hay) in haystacks {
-                if hay.windows(needle.len()).any(|w| w == needle.as_slice()) {
-                    panic!("a seed leaked into {name}");
-                }
+            by_len.entry(needle.len()).or_default().insert(needle);
+        }
+    }
+    for (name, hay) in haystacks {
+        for (len, set) in &by_len {
+            if hay.windows(*len).any(|w| set.contains(w)) {
+                panic!("a seed leaked into {name}");
             }
         }
     }
