@@ -676,7 +676,7 @@ fn read_corpus(file: &str) -> Vec<Case> {
             .split('|')
             .map(|p| {
                 let digits: String = p.chars().filter(|c| !c.is_whitespace()).collect();
-                assert!(digits.len() % 2 == 0, "{file}:{}: odd hex", i + 1);
+                assert!(digits.len().is_multiple_of(2), "{file}:{}: odd hex", i + 1);
                 (0..digits.len())
                     .step_by(2)
                     .map(|j| u8::from_str_radix(&digits[j..j + 2], 16))
