@@ -1490,8 +1490,14 @@ async fn cancelled_before_anything_changes_nothing() {
 async fn a_denied_delete_leaves_the_device_and_the_next_run_removes_it() {
     let w = World::new();
     let plan = w.plan().await;
-    w.dir
-        .fail(Action::Enable, 1, service_failure(Action::Enable));
+    w.dir.fail(
+        Action::Enable,
+        1,
+        IamError::LimitExceeded {
+            action: "iam:EnableMFADevice",
+            message: "refused".into(),
+        },
+    );
     w.dir.fail(Action::Delete, 1, denied(Action::Delete));
     let failure = w.fail(&plan).await;
 
@@ -1597,8 +1603,14 @@ async fn a_failed_deactivation_leaves_the_device_assigned_and_its_credential() {
 async fn a_token_pulled_out_before_the_rollback_leaves_its_credential() {
     let w = World::new();
     let plan = w.plan().await;
-    w.dir
-        .fail(Action::Enable, 1, service_failure(Action::Enable));
+    w.dir.fail(
+        Action::Enable,
+        1,
+        IamError::LimitExceeded {
+            action: "iam:EnableMFADevice",
+            message: "refused".into(),
+        },
+    );
     let card = w.card.clone();
     w.dir.on_call(Action::Enable, 1, move || card.pull_out());
     let failure = w.fail(&plan).await;
@@ -1648,8 +1660,14 @@ async fn a_token_pulled_out_during_the_write_leaves_its_credential() {
 async fn a_token_refusing_to_delete_leaves_its_credential() {
     let w = World::new();
     let plan = w.plan().await;
-    w.dir
-        .fail(Action::Enable, 1, service_failure(Action::Enable));
+    w.dir.fail(
+        Action::Enable,
+        1,
+        IamError::LimitExceeded {
+            action: "iam:EnableMFADevice",
+            message: "refused".into(),
+        },
+    );
     w.card.fail_deletes(|| oath::Error::Locked);
     let failure = w.fail(&plan).await;
 
