@@ -13,7 +13,11 @@ use ykmfa::oath::{Session, TimeStep};
 use ykmfa::transport::pcsc::Context;
 
 fn spec() -> Spec {
-    Spec { yubikeys: vec![], nitrokey: true, iam: true }
+    Spec {
+        yubikeys: vec![],
+        nitrokey: true,
+        iam: true,
+    }
 }
 
 #[test]
@@ -22,7 +26,10 @@ fn enrolls_alice_on_a_nitrokey_and_its_codes_are_accepted() {
     bench.aws(&["iam", "create-user", "--user-name", "alice"]);
     let run = bench.run(&["enroll", "--user", "alice"]);
     let arn = run.ok().trim().to_owned();
-    assert!(arn.starts_with("arn:aws:iam::123456789012:mfa/alice-nk"), "{arn}");
+    assert!(
+        arn.starts_with("arn:aws:iam::123456789012:mfa/alice-nk"),
+        "{arn}"
+    );
     let listed = bench.aws(&["iam", "list-mfa-devices", "--user-name", "alice"]);
     assert_eq!(listed["MFADevices"][0]["SerialNumber"], arn.as_str());
 
@@ -33,18 +40,32 @@ fn enrolls_alice_on_a_nitrokey_and_its_codes_are_accepted() {
     let mut session = Session::open(&mut link).expect("select");
     let creds = session.list().expect("list");
     let label = "Amazon Web Services:alice@123456789012";
-    let cred = creds.iter().find(|c| c.id.to_string() == label).expect("credential on the card");
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    let cred = creds
+        .iter()
+        .find(|c| c.id.to_string() == label)
+        .expect("credential on the card");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
     let step = TimeStep::at(now, 30);
-    let c1 = session.calculate(&cred.raw_id, step.next(), 30).expect("code 1");
-    let c2 = session.calculate(&cred.raw_id, step.next().next(), 30).expect("code 2");
+    let c1 = session
+        .calculate(&cred.raw_id, step.next(), 30)
+        .expect("code 1");
+    let c2 = session
+        .calculate(&cred.raw_id, step.next().next(), 30)
+        .expect("code 2");
     drop(session);
     drop(link);
 
     // Move the endpoint's clock two steps on: the pair (T+1, T+2) is then current.
     let offset = (step.next().next().start(30) + 5).saturating_sub(now);
     bench.iam_call("POST", "/_bench/config", json!({"clock_offset_s": offset}));
-    let check = bench.iam_call("POST", "/_bench/check-code", json!({"serial": arn, "code1": c1.value, "code2": c2.value}));
+    let check = bench.iam_call(
+        "POST",
+        "/_bench/check-code",
+        json!({"serial": arn, "code1": c1.value, "code2": c2.value}),
+    );
     assert_eq!(check["accepted"], true, "{check}");
     bench.iam_call("POST", "/_bench/config", json!({"clock_offset_s": 0}));
     assert!(bench.assert_no_seed_leaked() >= 1);
