@@ -19,8 +19,13 @@ use super::{prompt, Failure, Global, Output};
 #[derive(clap::Args, Debug)]
 pub struct EnrollArgs {
     /// The IAM user to enroll.
-    #[arg(long, value_name = "NAME")]
-    pub user: String,
+    #[arg(
+        long,
+        value_name = "NAME",
+        required_unless_present = "root",
+        conflicts_with = "root"
+    )]
+    pub user: Option<String>,
     /// The token to use, by serial (required when more than one is connected).
     #[arg(long, value_name = "SERIAL")]
     pub serial: Option<Serial>,
@@ -31,13 +36,13 @@ pub struct EnrollArgs {
     #[arg(long, value_name = "ISSUER:ACCOUNT")]
     pub label: Option<String>,
     /// Virtual MFA device name in IAM [default: USER-yk<SERIAL>].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "root")]
     pub device_name: Option<String>,
     /// Extra tag for the IAM device (repeatable).
-    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    #[arg(long = "tag", value_name = "KEY=VALUE", conflicts_with = "root")]
     pub tags: Vec<String>,
     /// Check everything and print the plan, change nothing.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "root")]
     pub dry_run: bool,
     /// Ask for the token's OATH password (no echo). For automation, set YKMFA_OATH_PASSWORD.
     #[arg(long)]
@@ -45,12 +50,16 @@ pub struct EnrollArgs {
     /// Seconds to wait for a token to be inserted [default: 30 on a terminal, else 0].
     #[arg(long, value_name = "SECS")]
     pub wait: Option<u64>,
+    /// The root user, with the console (`--root` and its flags).
+    #[command(flatten)]
+    pub root: super::root::RootArgs,
 }
 
 /// Validates the arguments in one place, so nothing later re-checks them.
 fn request(args: &EnrollArgs) -> Result<Request, Failure> {
     let bad = |what: String| Failure::new(Exit::Usage, what, &["see 'ykmfa enroll --help'"]);
-    let user = names::UserName::parse(&args.user).map_err(|e| bad(e.to_string()))?;
+    let user = names::UserName::parse(args.user.as_deref().unwrap_or_default())
+        .map_err(|e| bad(e.to_string()))?;
     let device_name = args
         .device_name
         .as_deref()
@@ -112,6 +121,9 @@ impl Progress for Words<'_> {
 
 /// Runs `ykmfa enroll`.
 pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(), Failure> {
+    if args.root.root {
+        return super::root::run(out, args).await;
+    }
     let req = request(args)?;
     let ctx = Context::establish()?;
     let wait = Duration::from_secs(args.wait.unwrap_or(if prompt::has_tty() { 30 } else { 0 }));
@@ -205,7 +217,7 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
     }
 }
 
-fn oath_password(
+pub(super) fn oath_password(
     out: &Output,
     args: &EnrollArgs,
     token: &token::Token,

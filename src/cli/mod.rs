@@ -5,6 +5,7 @@ mod enroll;
 mod output;
 mod prompt;
 mod report;
+mod root;
 mod tokens;
 
 use std::process::ExitCode;
@@ -83,7 +84,7 @@ enum Command {
     /// Enroll an IAM user: create a virtual MFA device, write its seed to a token (never shown),
     /// and enable it with two codes computed on the token.
     #[command(
-        after_help = "Examples:\n  ykmfa enroll --user alice\n  ykmfa enroll --user alice --serial 12345678 --touch\n  ykmfa enroll --user alice --dry-run --json\n\nOne transaction: if anything fails (or Ctrl-C), what was done is undone; what can't be undone is listed with the commands that remove it (exit code 8).\nNeeds iam:CreateVirtualMFADevice, iam:EnableMFADevice, iam:ListMFADevices, iam:GetUser, iam:DeleteVirtualMFADevice and iam:DeactivateMFADevice (for undo), iam:TagMFADevice (optional)."
+        after_help = "Examples:\n  ykmfa enroll --user alice\n  ykmfa enroll --user alice --serial 12345678 --touch\n  ykmfa enroll --user alice --dry-run --json\n  ykmfa enroll --root --account 123456789012   (the root user, with the console)\n  wl-paste -t image/png | ykmfa enroll --root --qr -   (the console's QR code from the clipboard)\n\nOne transaction: if anything fails (or Ctrl-C), what was done is undone; what can't be undone is listed with the commands that remove it (exit code 8).\nNeeds iam:CreateVirtualMFADevice, iam:EnableMFADevice, iam:ListMFADevices, iam:GetUser, iam:DeleteVirtualMFADevice and iam:DeactivateMFADevice (for undo), iam:TagMFADevice (optional)."
     )]
     Enroll(enroll::EnrollArgs),
 }

@@ -13,6 +13,7 @@
 
 pub mod card;
 pub mod names;
+pub mod root;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
