@@ -227,14 +227,8 @@ pub(super) fn oath_password(
     }
     if args.oath_password || (token.password && prompt::has_tty()) {
         let _ = out;
-        let text =
-            prompt::secret(&format!("OATH password for {}: ", token.describe())).map_err(|e| {
-                Failure::new(
-                    Exit::Usage,
-                    format!("cannot read the password: {e}"),
-                    &["set YKMFA_OATH_PASSWORD instead"],
-                )
-            })?;
+        let text = prompt::secret(&format!("OATH password for {}: ", token.describe()))
+            .map_err(|e| prompt::failure(e, "the password", "set YKMFA_OATH_PASSWORD instead"))?;
         return Ok(Some(Password::new(text.to_string())));
     }
     Ok(None)
@@ -259,7 +253,7 @@ fn cause_failure(cause: Cause, req: &Request, global: &Global) -> Failure {
 fn refusal(r: Refusal, req: &Request) -> Failure {
     let what = r.to_string();
     match r {
-        Refusal::RootCaller => Failure::new(Exit::Usage, what, &["enroll the root user in the console: see 'ykmfa enroll --help'"]),
+        Refusal::RootCaller => Failure::new(Exit::Usage, what, &["AWS assigns root MFA only in the console; ykmfa assists it: ykmfa enroll --root (see --help)"]),
         Refusal::UnknownUser(..) => Failure::new(Exit::Iam, what, &["check the name (IAM user names are case-sensitive): aws iam list-users"]),
         Refusal::TooManyDevices(..) => Failure::new(
             Exit::Iam,

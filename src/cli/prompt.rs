@@ -12,38 +12,75 @@ pub fn has_tty() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
+/// The longest secret accepted: the buffer never grows, so no copy is left behind by a
+/// reallocation.
+const MAX_SECRET: usize = 1024;
+
 /// Reads a secret from the terminal with echo off. The returned text is zeroized on drop.
+///
+/// The terminal is put in raw-ish mode (no echo, no line editing by the kernel, no signals)
+/// before the question is shown, so nothing typed ahead is echoed; ykmfa handles Backspace,
+/// Enter, Ctrl-C (abort, `ErrorKind::Interrupted`) and Ctrl-D itself, and restores the terminal
+/// whatever happens.
 pub fn secret(question: &str) -> std::io::Result<Zeroizing<String>> {
+    use rustix::termios::{self, LocalModes, OptionalActions};
     let tty = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/tty")?;
     let mut out = tty.try_clone()?;
-    write!(out, "{question}")?;
-    out.flush()?;
-    let saved = rustix::termios::tcgetattr(&tty)?;
+    let saved = termios::tcgetattr(&tty)?;
     let mut quiet = saved.clone();
-    quiet.local_modes.remove(rustix::termios::LocalModes::ECHO);
-    rustix::termios::tcsetattr(&tty, rustix::termios::OptionalActions::Now, &quiet)?;
-    // Byte by byte into a zeroizing buffer: a BufReader would leave a copy in its own buffer.
-    let mut line = Zeroizing::new(Vec::with_capacity(256));
+    quiet
+        .local_modes
+        .remove(LocalModes::ECHO | LocalModes::ICANON | LocalModes::ISIG);
+    termios::tcsetattr(&tty, OptionalActions::Flush, &quiet)?;
+    let mut line = Zeroizing::new(Vec::with_capacity(MAX_SECRET));
     let read = (|| {
+        write!(out, "{question}")?;
+        out.flush()?;
         let mut byte = [0u8; 1];
-        while (&tty).read(&mut byte)? == 1 && byte[0] != b'\n' {
-            line.push(byte[0]);
+        loop {
+            if (&tty).read(&mut byte)? == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            match byte[0] {
+                b'\r' | b'\n' => return Ok(()),
+                0x03 => return Err(std::io::ErrorKind::Interrupted.into()),
+                0x04 if line.is_empty() => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                0x7F | 0x08 => {
+                    line.pop();
+                }
+                b if line.len() < MAX_SECRET => line.push(b),
+                _ => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        "the input is too long",
+                    ))
+                }
+            }
         }
-        Ok::<(), std::io::Error>(())
     })();
-    // Restore echo whatever happened, then finish the prompt's line.
-    let restored = rustix::termios::tcsetattr(&tty, rustix::termios::OptionalActions::Now, &saved);
+    // Restore the terminal whatever happened, then finish the prompt's line.
+    let restored = termios::tcsetattr(&tty, OptionalActions::Now, &saved);
     writeln!(out)?;
     read?;
     restored?;
-    while line.last() == Some(&b'\r') {
-        line.pop();
-    }
     let text = std::str::from_utf8(&line).map_err(|_| {
         std::io::Error::new(std::io::ErrorKind::InvalidData, "the input is not UTF-8")
     })?;
-    Ok(Zeroizing::new(text.to_owned()))
+    let mut owned = Zeroizing::new(String::with_capacity(text.len()));
+    owned.push_str(text);
+    Ok(owned)
+}
+
+/// A failed prompt as a failure: Ctrl-C is an interruption (exit 130), anything else a usage
+/// problem with a way around the terminal.
+pub fn failure(e: std::io::Error, what: &str, instead: &str) -> super::Failure {
+    use super::report::Exit;
+    if e.kind() == std::io::ErrorKind::Interrupted {
+        super::Failure::new(Exit::Interrupted, "interrupted; nothing was changed", &[])
+    } else {
+        super::Failure::new(Exit::Usage, format!("cannot read {what}: {e}"), &[instead])
+    }
 }

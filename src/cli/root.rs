@@ -110,7 +110,9 @@ impl Source {
                 let text = prompt::secret(
                     "Secret key from the console (\"Show secret key\"; not shown as you type): ",
                 )
-                .map_err(|e| usage(format!("cannot read the secret: {e}"), &[]))?;
+                .map_err(|e| {
+                    prompt::failure(e, "the secret", "pipe it with --secret-stdin, or give --qr")
+                })?;
                 ConsoleSecret::from_text(&text)
             }
             Source::Stdin => {
