@@ -70,6 +70,21 @@ impl From<TransportError> for Failure {
     fn from(e: TransportError) -> Self {
         let what = e.to_string();
         match e {
+            // A socket that exists but refuses a non-root user is most often polkit saying no;
+            // a pcscd that crashed leaves its socket behind too, so both are named.
+            TransportError::NoService
+                if ykmfa::transport::pcsc::service_socket_present() == Some(true)
+                    && !rustix::process::getuid().is_root() =>
+            {
+                Failure::new(
+                    Exit::Pcsc,
+                    "the PC/SC service did not accept the connection",
+                    &[
+                        "polkit may refuse smart cards to this user: allow your group with the rule in ykmfa's udev/ folder, or run from a local desktop session",
+                        "or pcscd stopped and left its socket behind: sudo systemctl restart pcscd.socket",
+                    ],
+                )
+            }
             TransportError::NoService => Failure::new(Exit::Pcsc, what, start_pcscd()),
             TransportError::PermissionDenied => Failure::new(
                 Exit::Pcsc,
