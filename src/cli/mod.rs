@@ -41,6 +41,7 @@ pub struct Cli {
 
 /// Flags every command accepts.
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Print machine-readable JSON on stdout instead of tables.
     #[arg(long, global = true)]
