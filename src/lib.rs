@@ -5,7 +5,10 @@
 //! screen, file, log or clipboard ever holds it.
 //!
 //! Layers, bottom up: [`transport`] moves APDUs; [`oath`] speaks the protocol; [`token`] finds
-//! and identifies tokens; the binary turns typed errors into sentences and exit codes.
+//! and identifies tokens; [`iam`] is the few IAM operations ykmfa needs; [`enrollment`] is the
+//! transaction that joins them, undoing what it did on any failure; [`seed`] holds the secret in
+//! between. The library never prints: the binary turns typed errors into sentences and exit
+//! codes.
 
 pub mod enrollment;
 pub mod iam;
