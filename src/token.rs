@@ -80,6 +80,10 @@ pub struct Token {
     pub credentials: Option<usize>,
     /// How many credentials fit, when known.
     pub capacity: Option<usize>,
+    /// The credentials LIST returned while identifying (not when locked), so a command that
+    /// needs them right after does not ask the token again.
+    #[serde(skip)]
+    pub listed: Option<Vec<oath::Credential>>,
 }
 
 impl Token {
@@ -214,12 +218,12 @@ pub fn identify(card: &mut Card) -> Result<Token, IdentifyError> {
 /// `reader`: the OATH applet, then the Management applet or the OTP applet for the serial.
 pub fn identify_over<T: Transport>(reader: &str, link: &mut T) -> Result<Token, IdentifyError> {
     let reader = reader.to_owned();
-    let (serial_from_oath, oath_version, device_id, password, vendor, credentials) = {
+    let (serial_from_oath, oath_version, device_id, password, vendor, listed) = {
         let mut session = oath::Session::open(&mut *link)?;
-        let credentials = if session.is_locked() {
+        let listed = if session.is_locked() {
             None
         } else {
-            Some(session.list()?.len())
+            Some(session.list()?)
         };
         (
             session.serial(),
@@ -227,7 +231,7 @@ pub fn identify_over<T: Transport>(reader: &str, link: &mut T) -> Result<Token, 
             session.device_id(),
             session.has_password(),
             session.vendor(),
-            credentials,
+            listed,
         )
     };
     let (kind, serial, firmware) = match vendor {
@@ -270,8 +274,9 @@ pub fn identify_over<T: Transport>(reader: &str, link: &mut T) -> Result<Token, 
         oath_version,
         device_id,
         password,
-        credentials,
+        credentials: listed.as_ref().map(Vec::len),
         capacity,
+        listed,
     })
 }
 
@@ -418,6 +423,7 @@ mod tests {
             password: false,
             credentials: Some(3),
             capacity: Some(32),
+            listed: None,
         }
     }
 

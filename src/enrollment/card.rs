@@ -140,7 +140,12 @@ impl Card for PcscCard {
     }
 
     fn list(&mut self) -> Result<Vec<Credential>, oath::Error> {
-        self.with_session(|s| s.list())
+        // Identification listed the token a moment ago; the write re-checks under its own
+        // transaction, so that list serves the preflight without another SELECT and LIST.
+        match self.token.listed.take() {
+            Some(listed) => Ok(listed),
+            None => self.with_session(|s| s.list()),
+        }
     }
 
     fn describe(&self) -> String {
