@@ -336,6 +336,33 @@ impl Sdk {
     }
 
     /// Runs one request, retrying what `retry` allows, a bounded number of times.
+    /// Every page of a list call: `fetch` asks for the page after a marker (through
+    /// [`Sdk::call`], so each page is counted and retried alike), `split` takes a page apart into
+    /// its items, whether more follow, and the next marker.
+    async fn all_pages<O, T, F, Fut>(
+        &self,
+        action: Action,
+        fetch: F,
+        mut split: impl FnMut(O) -> (Vec<T>, bool, Option<String>),
+    ) -> Result<Vec<T>, IamError>
+    where
+        F: Fn(Option<String>) -> Fut,
+        Fut: Future<Output = Result<O, IamError>>,
+    {
+        let mut items = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let m = marker.clone();
+            let page = self.call(action, Retry::Read, || fetch(m.clone())).await?;
+            let (page, truncated, next) = split(page);
+            items.extend(page);
+            marker = next_marker(action, truncated, next, &marker)?;
+            if marker.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
     async fn call<T, F, Fut>(
         &self,
         action: Action,
@@ -628,30 +655,23 @@ impl Directory for Sdk {
 
     async fn list_users(&self) -> Result<Vec<User>, IamError> {
         let a = Action::ListUsers;
-        let mut users = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let m = marker.clone();
-            let out = self
-                .call(a, Retry::Read, || {
-                    let m = m.clone();
-                    async move {
-                        self.iam
-                            .list_users()
-                            .set_marker(m)
-                            .set_max_items(self.page_size)
-                            .send()
-                            .await
-                            .map_err(|e| from_sdk(a.name(), e))
-                    }
-                })
-                .await?;
-            users.extend(out.users.into_iter().map(user_from));
-            marker = next_marker(a, out.is_truncated, out.marker, &marker)?;
-            if marker.is_none() {
-                return Ok(users);
-            }
-        }
+        self.all_pages(
+            a,
+            |m| async move {
+                self.iam
+                    .list_users()
+                    .set_marker(m)
+                    .set_max_items(self.page_size)
+                    .send()
+                    .await
+                    .map_err(|e| from_sdk(a.name(), e))
+            },
+            |out| {
+                let users = out.users.into_iter().map(user_from).collect();
+                (users, out.is_truncated, out.marker)
+            },
+        )
+        .await
     }
 
     async fn get_login_profile(&self, user: &str) -> Result<bool, IamError> {
@@ -675,35 +695,28 @@ impl Directory for Sdk {
 
     async fn list_mfa_devices(&self, user: Option<&str>) -> Result<Vec<MfaDevice>, IamError> {
         let a = Action::ListMfaDevices;
-        let mut devices = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let m = marker.clone();
-            let out = self
-                .call(a, Retry::Read, || {
-                    let m = m.clone();
-                    async move {
-                        self.iam
-                            .list_mfa_devices()
-                            .set_user_name(user.map(str::to_string))
-                            .set_marker(m)
-                            .set_max_items(self.page_size)
-                            .send()
-                            .await
-                            .map_err(|e| from_sdk(a.name(), e))
-                    }
-                })
-                .await?;
-            devices.extend(out.mfa_devices.into_iter().map(|d| MfaDevice {
-                enable_date: time(&d.enable_date),
-                user: non_empty(d.user_name),
-                serial: d.serial_number,
-            }));
-            marker = next_marker(a, out.is_truncated, out.marker, &marker)?;
-            if marker.is_none() {
-                return Ok(devices);
-            }
-        }
+        self.all_pages(
+            a,
+            |m| async move {
+                self.iam
+                    .list_mfa_devices()
+                    .set_user_name(user.map(str::to_string))
+                    .set_marker(m)
+                    .set_max_items(self.page_size)
+                    .send()
+                    .await
+                    .map_err(|e| from_sdk(a.name(), e))
+            },
+            |out| {
+                let devices = out.mfa_devices.into_iter().map(|d| MfaDevice {
+                    enable_date: time(&d.enable_date),
+                    user: non_empty(d.user_name),
+                    serial: d.serial_number,
+                });
+                (devices.collect(), out.is_truncated, out.marker)
+            },
+        )
+        .await
     }
 
     async fn list_virtual_mfa_devices(
@@ -716,46 +729,42 @@ impl Directory for Sdk {
             AssignmentStatus::Unassigned => AssignmentStatusType::Unassigned,
             AssignmentStatus::Any => AssignmentStatusType::Any,
         };
-        let mut devices = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let m = marker.clone();
-            let out = self
-                .call(a, Retry::Read, || {
-                    let m = m.clone();
-                    let status = status.clone();
-                    async move {
-                        self.iam
-                            .list_virtual_mfa_devices()
-                            .assignment_status(status)
-                            .set_marker(m)
-                            .set_max_items(self.page_size)
-                            .send()
-                            .await
-                            .map_err(|e| from_sdk(a.name(), e))
-                    }
-                })
-                .await?;
-            for mut d in out.virtual_mfa_devices {
-                // AWS never lists seeds; an endpoint that does (stock moto) gets them wiped.
-                wipe(d.base32_string_seed.take());
-                wipe(d.qr_code_png.take());
-                let (user, user_arn) = match d.user {
-                    Some(u) => (non_empty(u.user_name), non_empty(u.arn)),
-                    None => (None, None),
-                };
-                devices.push(VirtualMfaDevice {
-                    serial: d.serial_number,
-                    user,
-                    user_arn,
-                    enable_date: d.enable_date.as_ref().and_then(time),
-                });
-            }
-            marker = next_marker(a, out.is_truncated, out.marker, &marker)?;
-            if marker.is_none() {
-                return Ok(devices);
-            }
-        }
+        self.all_pages(
+            a,
+            |m| {
+                let status = status.clone();
+                async move {
+                    self.iam
+                        .list_virtual_mfa_devices()
+                        .assignment_status(status)
+                        .set_marker(m)
+                        .set_max_items(self.page_size)
+                        .send()
+                        .await
+                        .map_err(|e| from_sdk(a.name(), e))
+                }
+            },
+            |out| {
+                let mut devices = Vec::with_capacity(out.virtual_mfa_devices.len());
+                for mut d in out.virtual_mfa_devices {
+                    // AWS never lists seeds; an endpoint that does (stock moto) gets them wiped.
+                    wipe(d.base32_string_seed.take());
+                    wipe(d.qr_code_png.take());
+                    let (user, user_arn) = match d.user {
+                        Some(u) => (non_empty(u.user_name), non_empty(u.arn)),
+                        None => (None, None),
+                    };
+                    devices.push(VirtualMfaDevice {
+                        serial: d.serial_number,
+                        user,
+                        user_arn,
+                        enable_date: d.enable_date.as_ref().and_then(time),
+                    });
+                }
+                (devices, out.is_truncated, out.marker)
+            },
+        )
+        .await
     }
 
     async fn create_virtual_mfa_device(
@@ -943,31 +952,24 @@ impl Directory for Sdk {
 
     async fn list_mfa_device_tags(&self, serial: &str) -> Result<Vec<(String, String)>, IamError> {
         let a = Action::ListMfaDeviceTags;
-        let mut tags = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let m = marker.clone();
-            let out = self
-                .call(a, Retry::Read, || {
-                    let m = m.clone();
-                    async move {
-                        self.iam
-                            .list_mfa_device_tags()
-                            .serial_number(serial)
-                            .set_marker(m)
-                            .set_max_items(self.page_size)
-                            .send()
-                            .await
-                            .map_err(|e| from_sdk(a.name(), e))
-                    }
-                })
-                .await?;
-            tags.extend(out.tags.into_iter().map(|t| (t.key, t.value)));
-            marker = next_marker(a, out.is_truncated, out.marker, &marker)?;
-            if marker.is_none() {
-                return Ok(tags);
-            }
-        }
+        self.all_pages(
+            a,
+            |m| async move {
+                self.iam
+                    .list_mfa_device_tags()
+                    .serial_number(serial)
+                    .set_marker(m)
+                    .set_max_items(self.page_size)
+                    .send()
+                    .await
+                    .map_err(|e| from_sdk(a.name(), e))
+            },
+            |out| {
+                let tags = out.tags.into_iter().map(|t| (t.key, t.value)).collect();
+                (tags, out.is_truncated, out.marker)
+            },
+        )
+        .await
     }
 
     async fn get_account_summary(&self) -> Result<HashMap<String, i32>, IamError> {
