@@ -178,7 +178,11 @@ impl From<oath::Error> for Failure {
                 &["ykmfa never overwrites a credential; choose another --label, or delete the old one first"],
             ),
             E::NoOathApplet => Failure::new(Exit::Token, what, &["this token cannot hold OATH credentials; use a YubiKey 5 or Nitrokey 3"]),
-            _ => Failure::new(Exit::Token, what, &[]),
+            _ => Failure::new(
+                Exit::Token,
+                what,
+                &["remove and reinsert the token, then run the command again ('ykmfa tokens' shows what ykmfa sees)"],
+            ),
         }
     }
 }
@@ -215,6 +219,10 @@ pub fn iam_failure(e: &IamError, global: &super::Global) -> Failure {
             &["check the network and the endpoint (--endpoint-url, AWS_ENDPOINT_URL_IAM), then retry"],
         ),
         IamError::Throttling { .. } => Failure::new(Exit::Iam, what, &["wait a minute and run the command again"]),
-        _ => Failure::new(Exit::Iam, what, &[]),
+        _ => Failure::new(
+            Exit::Iam,
+            what,
+            &["run the command again with -vvv to see the whole exchange with IAM (secrets are never logged)"],
+        ),
     }
 }
