@@ -1,11 +1,17 @@
 //! Command-line frame: arguments, global flags, dispatch, and the one place errors become
 //! sentences and exit codes.
 
+mod audit;
+mod bulk;
+mod doctor;
 mod enroll;
 mod output;
 mod prompt;
 mod report;
+mod resync;
+mod revoke;
 mod root;
+mod status;
 mod tokens;
 
 use std::process::ExitCode;
@@ -88,6 +94,18 @@ enum Command {
         after_help = "Examples:\n  ykmfa enroll --user alice\n  ykmfa enroll --user alice --serial 12345678 --touch\n  ykmfa enroll --user alice --dry-run --json\n  ykmfa enroll --root --account 123456789012   (the root user, with the console)\n  wl-paste -t image/png | ykmfa enroll --root --qr -   (the console's QR code from the clipboard)\n\nOne transaction: if anything fails (or Ctrl-C), what was done is undone; what can't be undone is listed with the commands that remove it (exit code 8).\nNeeds iam:CreateVirtualMFADevice, iam:EnableMFADevice, iam:ListMFADevices, iam:GetUser, iam:DeleteVirtualMFADevice and iam:DeactivateMFADevice (for undo), iam:TagMFADevice (optional)."
     )]
     Enroll(enroll::EnrollArgs),
+    /// Resynchronize a user's MFA device that drifted, with two codes from the token.
+    Resync(resync::ResyncArgs),
+    /// Remove a user's MFA device from IAM and its credential from the token.
+    Revoke(revoke::RevokeArgs),
+    /// A user's MFA devices joined with the tokens present.
+    Status(status::StatusArgs),
+    /// The account's MFA posture: root, password policy, users without MFA, orphans.
+    Audit(audit::AuditArgs),
+    /// Check this machine and the AWS credentials for what ykmfa needs.
+    Doctor(doctor::DoctorArgs),
+    /// Enroll many users from a manifest: plan, then apply (parallel, resumable).
+    Bulk(bulk::BulkArgs),
 }
 
 /// Runs an async command on a multi-threaded runtime (token work uses `block_in_place`).
@@ -121,6 +139,12 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Tokens(args) => tokens::run(&out, &args),
         Command::Enroll(args) => block_on(enroll::run(&out, &cli.global, &args)),
+        Command::Resync(args) => block_on(resync::run(&out, &cli.global, &args)),
+        Command::Revoke(args) => block_on(revoke::run(&out, &cli.global, &args)),
+        Command::Status(args) => block_on(status::run(&out, &cli.global, &args)),
+        Command::Audit(args) => block_on(audit::run(&out, &cli.global, &args)),
+        Command::Doctor(args) => block_on(doctor::run(&out, &cli.global, &args)),
+        Command::Bulk(args) => block_on(bulk::run(&out, &cli.global, &args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
