@@ -64,6 +64,9 @@ pub struct Global {
     /// AWS region; IAM is global, the region picks the partition (default us-east-1).
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
+    /// Answer yes to confirmation questions (for scripts; the plan is still printed).
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
     /// IAM and STS endpoint, e.g. a local test endpoint (also AWS_ENDPOINT_URL_IAM).
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
