@@ -4,11 +4,26 @@
 //! its bytes are zeroized on drop; the only ways out are [`Seed::expose`] (borrowed, for the
 //! code that writes it to a token) and nothing else. Intermediate buffers used while decoding are
 //! zeroized too.
+//!
+//! The wipe on drop is written out rather than left to `Zeroizing`, so that unit tests can
+//! check it through [`drop_probe`]: the bytes are overwritten in place first (the buffer keeps
+//! its length, and the probe sees exactly what the allocator will get back), then the whole
+//! capacity is wiped and the buffer released.
 
 use zeroize::{Zeroize, Zeroizing};
 
 /// A shared secret that must never be shown, logged, stored or copied around.
-pub struct Seed(Zeroizing<Vec<u8>>);
+pub struct Seed(Vec<u8>);
+
+impl Drop for Seed {
+    fn drop(&mut self) {
+        self.0.as_mut_slice().zeroize();
+        #[cfg(test)]
+        drop_probe::record(&self.0);
+        // Also the spare capacity, then the length.
+        self.0.zeroize();
+    }
+}
 
 /// Why a seed could not be read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -27,7 +42,7 @@ pub enum SeedError {
 impl Seed {
     /// Takes ownership of raw secret bytes.
     pub fn from_bytes(bytes: Vec<u8>) -> Self {
-        Seed(Zeroizing::new(bytes))
+        Seed(bytes)
     }
 
     /// Decodes Base32 as services print it: any case, spaces or dashes between groups, padding
@@ -72,9 +87,9 @@ impl Seed {
         &self.0
     }
 
-    /// Wipes the bytes now, before the value is dropped.
+    /// Overwrites the bytes with zeros now, before the value is dropped (the length stays).
     pub fn wipe(&mut self) {
-        self.0.zeroize();
+        self.0.as_mut_slice().zeroize();
     }
 }
 
@@ -97,6 +112,26 @@ pub fn forbid_core_dumps() -> std::io::Result<()> {
         rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)?;
     }
     Ok(())
+}
+
+/// What the last [`Seed`] dropped on this thread looked like just before its buffer was
+/// released: the test hook that proves the wipe on drop.
+#[cfg(test)]
+pub(crate) mod drop_probe {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static LAST: RefCell<Option<(usize, bool)>> = const { RefCell::new(None) };
+    }
+
+    pub(super) fn record(bytes: &[u8]) {
+        LAST.with(|l| *l.borrow_mut() = Some((bytes.len(), bytes.iter().all(|&b| b == 0))));
+    }
+
+    /// `(length, all zero)` of the last seed dropped on this thread, once.
+    pub(crate) fn take() -> Option<(usize, bool)> {
+        LAST.with(|l| l.borrow_mut().take())
+    }
 }
 
 #[cfg(test)]
@@ -152,9 +187,27 @@ mod tests {
     }
 
     #[test]
-    fn wipe_zeroes_the_bytes() {
+    fn wipe_zeroes_the_bytes_in_place() {
         let mut s = Seed::from_bytes(vec![1, 2, 3]);
         s.wipe();
-        assert!(s.expose().iter().all(|&b| b == 0) || s.is_empty());
+        assert_eq!(s.expose(), &[0, 0, 0]);
+    }
+
+    #[test]
+    fn drop_wipes_every_byte_before_the_buffer_is_released() {
+        drop_probe::take();
+        let seed = Seed::from_base32("JBSWY3DPEHPK3PXP").expect("valid");
+        assert_eq!(seed.len(), 10);
+        drop(seed);
+        assert_eq!(drop_probe::take(), Some((10, true)));
+
+        // Through the owners a seed travels in, too.
+        let data = crate::oath::CredentialData::aws_totp(
+            crate::oath::CredentialId::totp(Some("Example"), "alice").expect("id"),
+            Seed::from_bytes(vec![0xA5; 20]),
+            false,
+        );
+        drop(data);
+        assert_eq!(drop_probe::take(), Some((20, true)));
     }
 }
