@@ -25,6 +25,10 @@ use crate::seed::Seed;
 
 pub use error::{IamError, MFA_POLICY_DOCS_URL};
 pub use sdk::{Options, Sdk};
+pub use sdk::root_session::{
+    is_account_id, RootFeature, RootSession, RootSessionError, DELETE_ROOT_CREDENTIALS_TASK,
+    ROOT_SESSION_SECONDS,
+};
 
 /// The IAM operations ykmfa needs, in domain terms.
 ///

@@ -1046,6 +1046,9 @@ fn next_marker(
     }
 }
 
+#[path = "root_session.rs"]
+pub(super) mod root_session;
+
 #[cfg(test)]
 #[path = "sdk_tests.rs"]
 mod tests;
