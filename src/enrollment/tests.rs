@@ -711,6 +711,23 @@ impl Directory for FakeDirectory {
     async fn get_account_password_policy(&self) -> Result<Option<PasswordPolicy>, IamError> {
         self.answer(Action::GetAccountPasswordPolicy, &[], |_| Ok(None))
     }
+
+    // Enrollment never asks the policy simulator; the fake says so if anything does.
+    async fn role_arn(&self, _name: &str) -> Result<String, IamError> {
+        Err(IamError::InvalidInput("the enrollment fake has no roles".into()))
+    }
+
+    async fn simulate_principal_policy(
+        &self,
+        _principal_arn: &str,
+        _actions: &[String],
+        _resource: &str,
+        _context: &[(String, String)],
+    ) -> Result<Vec<crate::iam::PolicyDecision>, IamError> {
+        Err(IamError::InvalidInput(
+            "the enrollment fake has no policy simulator".into(),
+        ))
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

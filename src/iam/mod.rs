@@ -136,6 +136,48 @@ pub trait Directory: Send + Sync {
     fn get_account_password_policy(
         &self,
     ) -> impl Future<Output = Result<Option<PasswordPolicy>, IamError>> + Send;
+
+    /// The ARN of an IAM role, path included (GetRole). An assumed-role session's ARN leaves
+    /// the role's path out, and the policy simulator needs the role's own ARN.
+    fn role_arn(&self, name: &str) -> impl Future<Output = Result<String, IamError>> + Send;
+
+    /// Asks IAM's policy simulator whether the identity-based policies of a user or role (and
+    /// its permissions boundary and the organization's SCPs, as IAM evaluates them) allow each
+    /// of `actions` on `resource` (iam:SimulatePrincipalPolicy; all pages). Nothing is
+    /// performed. `context` gives condition keys as strings, e.g. `("aws:username", "alice")`.
+    /// Session policies of an assumed-role session are not part of the simulation.
+    fn simulate_principal_policy(
+        &self,
+        principal_arn: &str,
+        actions: &[String],
+        resource: &str,
+        context: &[(String, String)],
+    ) -> impl Future<Output = Result<Vec<PolicyDecision>, IamError>> + Send;
+}
+
+/// The policy simulator's answer for one action on one resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyDecision {
+    /// The action, e.g. `iam:EnableMFADevice`.
+    pub action: String,
+    /// The resource it was evaluated on.
+    pub resource: String,
+    /// Allowed, or why not.
+    pub verdict: Verdict,
+    /// Condition keys the policies test that the simulation was not given (a conditional
+    /// allow without its key counts as not allowed).
+    pub missing_context: Vec<String>,
+}
+
+/// What the policy simulator decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// A statement allows it and none denies it.
+    Allowed,
+    /// A statement denies it.
+    ExplicitDeny,
+    /// No statement allows it (also any answer this version does not know).
+    ImplicitDeny,
 }
 
 /// The principal behind the credentials in use.

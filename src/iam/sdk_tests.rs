@@ -762,3 +762,97 @@ async fn create_is_retried_when_throttled() {
         "retried by the adapter"
     );
 }
+
+#[tokio::test]
+async fn the_policy_simulator_is_read_over_every_page() {
+    use aws_sdk_iam::operation::simulate_principal_policy::SimulatePrincipalPolicyOutput;
+    use aws_sdk_iam::types::{EvaluationResult, PolicyEvaluationDecisionType as D};
+    let result = |action: &str, decision: D, missing: &[&str]| {
+        let mut r = EvaluationResult::builder()
+            .eval_action_name(action)
+            .eval_resource_name("arn:aws:iam::123456789012:user/alice")
+            .eval_decision(decision);
+        for key in missing {
+            r = r.missing_context_values(*key);
+        }
+        r.build().expect("result")
+    };
+    let rule = mock!(Iam::simulate_principal_policy)
+        .sequence()
+        .output(move || {
+            SimulatePrincipalPolicyOutput::builder()
+                .evaluation_results(result("iam:GetUser", D::Allowed, &[]))
+                .evaluation_results(result("iam:EnableMFADevice", D::ExplicitDeny, &[]))
+                .is_truncated(true)
+                .marker("page2")
+                .build()
+        })
+        .output(move || {
+            SimulatePrincipalPolicyOutput::builder()
+                .evaluation_results(result(
+                    "iam:DeactivateMFADevice",
+                    D::ImplicitDeny,
+                    &["aws:MultiFactorAuthPresent"],
+                ))
+                .build()
+        })
+        .build();
+    let sdk = sdk(&[&rule]);
+    let actions: Vec<String> = [
+        "iam:GetUser",
+        "iam:EnableMFADevice",
+        "iam:DeactivateMFADevice",
+    ]
+    .map(String::from)
+    .to_vec();
+    let decisions = sdk
+        .simulate_principal_policy(
+            "arn:aws:iam::123456789012:user/alice",
+            &actions,
+            "arn:aws:iam::123456789012:user/alice",
+            &[("aws:username".into(), "alice".into())],
+        )
+        .await
+        .expect("two pages");
+    let verdicts: Vec<(&str, Verdict)> = decisions
+        .iter()
+        .map(|d| (d.action.as_str(), d.verdict))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("iam:GetUser", Verdict::Allowed),
+            ("iam:EnableMFADevice", Verdict::ExplicitDeny),
+            ("iam:DeactivateMFADevice", Verdict::ImplicitDeny),
+        ]
+    );
+    assert_eq!(decisions[2].missing_context, ["aws:MultiFactorAuthPresent"]);
+    assert_eq!(count(&sdk, "iam:SimulatePrincipalPolicy"), 2);
+
+    let denied = mock!(Iam::simulate_principal_policy)
+        .sequence()
+        .http_status(
+            403,
+            Some(error_xml(
+                "AccessDenied",
+                "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: \
+                 iam:SimulatePrincipalPolicy",
+            )),
+        )
+        .build();
+    let denied_sdk = sdk_with(&[&denied], &[]);
+    let err = denied_sdk
+        .simulate_principal_policy("arn:aws:iam::123456789012:user/alice", &actions, "*", &[])
+        .await
+        .expect_err("denied");
+    assert!(
+        matches!(
+            err,
+            IamError::AccessDenied {
+                action: "iam:SimulatePrincipalPolicy",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
