@@ -12,6 +12,7 @@
 //! [`crate::seed::Seed`] from the IAM answer to the PUT and is dropped (zeroized) right after.
 
 pub mod card;
+pub mod journal;
 pub mod names;
 pub mod root;
 

@@ -1991,3 +1991,6 @@ async fn preflight_refuses_a_label_too_long_even_with_the_account_id() {
     assert_nothing_written(&w, &[]);
     assert!(w.dir.serials().is_empty());
 }
+
+#[path = "journal_tests.rs"]
+mod journal_tests;

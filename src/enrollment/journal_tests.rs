@@ -1,0 +1,264 @@
+//! The journal: records survive the process, the lock keeps two runs apart, and recovery settles
+//! what a dead run left, touching nothing else.
+
+use super::*;
+use crate::enrollment::journal::{recover, Journal, JournalError, Record, Stage};
+
+fn journal() -> (tempdir::Dir, Journal) {
+    let dir = tempdir::Dir::new();
+    let journal = Journal::at(dir.path().join("enrollments"));
+    (dir, journal)
+}
+
+/// A scratch directory removed on drop (std only).
+mod tempdir {
+    pub struct Dir(std::path::PathBuf);
+
+    impl Dir {
+        pub fn new() -> Self {
+            static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let path =
+                std::env::temp_dir().join(format!("ykmfa-journal-test-{}-{n}", std::process::id()));
+            std::fs::create_dir_all(&path).expect("scratch dir");
+            Dir(path)
+        }
+
+        pub fn path(&self) -> &std::path::Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn record(stage: Stage, device_arn: Option<&str>) -> Record {
+    Record {
+        schema: "ykmfa.enrollment-journal/1".into(),
+        account: ACCOUNT.into(),
+        user: "alice".into(),
+        device_name: DEVICE.into(),
+        device_arn: device_arn.map(str::to_owned),
+        credential: LABEL.into(),
+        token_serial: Some(TOKEN_SERIAL),
+        token: format!("YubiKey {TOKEN_SERIAL}"),
+        stage,
+        pid: 1,
+        started: T0,
+    }
+}
+
+fn our_tags() -> Vec<(&'static str, String)> {
+    vec![
+        (TAG_CREDENTIAL, LABEL.to_owned()),
+        (TAG_TOKEN_SERIAL, TOKEN_SERIAL.to_string()),
+    ]
+}
+
+fn add_ours(w: &World, user: Option<&str>) -> String {
+    let tags = our_tags();
+    let tags: Vec<(&str, &str)> = tags.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    w.dir.add_device(DEVICE, &tags, user)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_is_written_before_anything_changes_and_cleared_after() {
+    let (_tmp, journal) = journal();
+    let w = World::new();
+    let plan = w.plan().await;
+    let mut entry = journal.lock("alice").expect("lock");
+    assert!(entry.left().is_none());
+    {
+        let recorder = entry.begin(&plan).expect("begin");
+        assert!(w.dir.writes().is_empty(), "the record comes first");
+        let on_disk: Record =
+            serde_json::from_slice(&std::fs::read(journal.dir().join("alice.json")).expect("file"))
+                .expect("a record");
+        assert_eq!(on_disk.stage, Stage::Creating);
+        assert_eq!(on_disk.credential, LABEL);
+        let progress = recorder.around(&w.progress);
+        enroll(
+            &w.dir,
+            &mut w.card.clone(),
+            &plan,
+            &*w.clock,
+            &progress,
+            &w.cancel,
+        )
+        .await
+        .expect("enrolled");
+        assert!(!recorder.had_failures());
+    }
+    let on_disk: Record =
+        serde_json::from_slice(&std::fs::read(journal.dir().join("alice.json")).expect("file"))
+            .expect("a record");
+    assert_eq!(on_disk.stage, Stage::Enabling, "updated before each step");
+    assert_eq!(on_disk.device_arn.as_deref(), Some(ARN));
+    entry.clear().expect("clear");
+    drop(entry);
+    assert!(journal.lock("alice").expect("lock").left().is_none());
+    let text = std::fs::read(journal.dir().join("alice.json")).expect("file");
+    assert!(text.is_empty(), "a finished record is empty");
+}
+
+#[test]
+fn the_lock_keeps_a_second_run_out_until_the_first_is_gone() {
+    let (_tmp, journal) = journal();
+    let first = journal.lock("alice").expect("lock");
+    assert!(matches!(journal.lock("alice"), Err(JournalError::Busy(u)) if u == "alice"));
+    let other = journal.lock("bob").expect("another user is independent");
+    drop(first);
+    drop(other);
+    journal.lock("alice").expect("free again");
+}
+
+#[test]
+fn a_corrupt_record_is_refused_with_its_path() {
+    let (_tmp, journal) = journal();
+    drop(journal.lock("alice").expect("lock"));
+    std::fs::write(journal.dir().join("alice.json"), b"{not json").expect("write");
+    match journal.lock("alice") {
+        Err(JournalError::Corrupt(path)) => assert!(path.ends_with("alice.json")),
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_killed_after_the_write_is_undone_on_both_sides() {
+    let w = World::new();
+    let arn = add_ours(&w, None);
+    w.card.add(LABEL);
+    let r = recover(
+        &w.dir,
+        Some(&mut w.card.clone()),
+        &record(Stage::Writing, Some(&arn)),
+    )
+    .await;
+    assert!(!r.completed);
+    assert!(r.is_settled(), "{r:?}");
+    assert_eq!(r.removed.len(), 2, "{r:?}");
+    w.assert_untouched();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_the_arn_the_device_is_found_by_name_and_tags() {
+    let w = World::new();
+    add_ours(&w, None);
+    w.card.add(LABEL);
+    let r = recover(
+        &w.dir,
+        Some(&mut w.card.clone()),
+        &record(Stage::Writing, None),
+    )
+    .await;
+    assert!(r.is_settled(), "{r:?}");
+    w.assert_untouched();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_killed_during_enable_that_succeeded_is_complete() {
+    let w = World::new();
+    let arn = add_ours(&w, Some("alice"));
+    w.card.add(LABEL);
+    let r = recover(
+        &w.dir,
+        Some(&mut w.card.clone()),
+        &record(Stage::Enabling, Some(&arn)),
+    )
+    .await;
+    assert!(r.completed && r.is_settled(), "{r:?}");
+    assert!(r.removed.is_empty());
+    assert_eq!(w.dir.serials(), vec![arn]);
+    assert_eq!(
+        w.card.names(),
+        vec![LABEL.to_owned()],
+        "the credential stays"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_is_not_ykmfas_is_left_alone() {
+    let w = World::new();
+    // Same name, unassigned, but neither recorded nor tagged: someone else's.
+    let foreign = w.dir.add_device(DEVICE, &[], None);
+    // A credential of the same label, but the record stops before the write.
+    w.card.add(LABEL);
+    let r = recover(
+        &w.dir,
+        Some(&mut w.card.clone()),
+        &record(Stage::Created, None),
+    )
+    .await;
+    assert!(r.is_settled(), "{r:?}");
+    assert!(r.removed.is_empty(), "{r:?}");
+    assert_eq!(w.dir.serials(), vec![foreign]);
+    assert_eq!(w.card.names(), vec![LABEL.to_owned()]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_the_token_absent_the_credential_is_named_as_left() {
+    let w = World::new();
+    let arn = add_ours(&w, None);
+    let r = recover::<_, FakeCard>(&w.dir, None, &record(Stage::Writing, Some(&arn))).await;
+    assert!(!r.is_settled());
+    assert_eq!(
+        w.dir.serials(),
+        Vec::<String>::new(),
+        "the IAM side is cleaned"
+    );
+    assert!(matches!(
+        r.leftovers.as_slice(),
+        [Leftover::Credential { name, token_serial: Some(Serial(TOKEN_SERIAL)), .. }] if name == LABEL
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_accounts_record_is_skipped() {
+    let w = World::new();
+    let arn = add_ours(&w, None);
+    let mut other = record(Stage::Writing, Some(&arn));
+    other.account = "999999999999".into();
+    let r = recover(&w.dir, Some(&mut w.card.clone()), &other).await;
+    assert!(r
+        .skipped
+        .as_deref()
+        .is_some_and(|s| s.contains("999999999999")));
+    assert_eq!(w.dir.serials(), vec![arn], "nothing touched");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_delete_is_a_leftover_and_the_record_stays_unsettled() {
+    let w = World::new();
+    let arn = add_ours(&w, None);
+    w.dir.fail_always(Action::Delete, denied(Action::Delete));
+    let r = recover::<_, FakeCard>(&w.dir, None, &record(Stage::Created, Some(&arn))).await;
+    assert!(!r.is_settled());
+    assert!(matches!(r.leftovers.as_slice(), [Leftover::Device { serial, .. }] if *serial == arn));
+}
+
+#[test]
+fn unfinished_lists_dead_runs_of_other_users_only() {
+    let (_tmp, journal) = journal();
+    std::fs::create_dir_all(journal.dir()).expect("dir");
+    let mut bob = record(Stage::Writing, None);
+    bob.user = "bob".into();
+    std::fs::write(
+        journal.dir().join("bob.json"),
+        serde_json::to_vec(&bob).expect("json"),
+    )
+    .expect("write");
+    std::fs::write(
+        journal.dir().join("alice.json"),
+        serde_json::to_vec(&record(Stage::Writing, None)).expect("json"),
+    )
+    .expect("write");
+    let found = journal.unfinished("alice").expect("list");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].left().map(|r| r.user.as_str()), Some("bob"));
+    // Held: a second look skips it as alive.
+    assert!(journal.unfinished("alice").expect("list").is_empty());
+}
