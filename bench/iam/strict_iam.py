@@ -1498,6 +1498,9 @@ def build_app() -> BenchApp:
             file=sys.stderr,
         )
     install_patches()
+    import simulator  # next to this file: SimulatePrincipalPolicy, which stock moto lacks
+
+    simulator.install(STATE.lock, _paginate)
     return BenchApp(DomainDispatcherApplication(create_backend_app))
 
 
