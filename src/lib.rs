@@ -14,6 +14,7 @@ pub mod enrollment;
 pub mod iam;
 pub mod oath;
 pub mod pairing;
+pub mod revocation;
 pub mod seed;
 pub mod token;
 pub mod transport;
