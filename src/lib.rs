@@ -10,8 +10,10 @@
 //! between. The library never prints: the binary turns typed errors into sentences and exit
 //! codes.
 
+pub mod bulk;
 pub mod enrollment;
 pub mod iam;
+pub mod journal;
 pub mod oath;
 pub mod pairing;
 pub mod revocation;

@@ -1,13 +1,616 @@
-//! `ykmfa bulk` (being built).
+//! `ykmfa bulk plan|apply FILE`: many users' tokens from one manifest, in parallel, resumable,
+//! with a report.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::json;
+
+use ykmfa::bulk::{self, plan::Verdict, report, Format, Note, Outcome, Row, Settings, Status};
+use ykmfa::enrollment::{Cancel, Event};
+use ykmfa::journal::{Journal, JournalError};
+use ykmfa::oath::Password;
 
 use super::report::Exit;
-use super::{Failure, Global, Output};
+use super::{prompt, Failure, Global, Output};
+
+const MANIFEST_HELP: &str = "\
+Manifest (TOML: one [[enroll]] table per row; CSV: a header line, then one line per row):
+  user         the IAM user (required)
+  account      empty: the credentials ykmfa runs with; a profile name; or a role ARN to
+               assume (arn:aws:iam::ACCOUNT:role/NAME) for multi-account organizations
+  serial       the token's serial; empty: ykmfa asks for the token and waits for it
+  touch        true: every code needs a touch
+  label        the credential name on the token [default: Amazon Web Services:USER@ACCOUNT]
+  device_name  the IAM device name [default: USER-ykSERIAL]
+  tags         extra device tags: a TOML table, or KEY=VALUE;KEY=VALUE in CSV
+
+  [[enroll]]
+  user = \"alice\"
+  serial = 12345678
+  [[enroll]]
+  user = \"bob\"
+  account = \"arn:aws:iam::222222222222:role/MfaAdmin\"
+  touch = true";
 
 /// Arguments of `ykmfa bulk`.
 #[derive(clap::Args, Debug)]
-pub struct BulkArgs {}
+pub struct BulkArgs {
+    #[command(subcommand)]
+    command: BulkCommand,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum BulkCommand {
+    /// Check every row against IAM and the tokens present and print the plan; change nothing.
+    #[command(after_help = PLAN_HELP)]
+    Plan(PlanArgs),
+    /// Enroll every row: in parallel across tokens, one after another for tokens to be
+    /// inserted; journaled, so running it again resumes; with a report.
+    #[command(after_help = APPLY_HELP)]
+    Apply(ApplyArgs),
+}
+
+const PLAN_HELP: &str = "Examples:\n  ykmfa bulk plan admins.toml\n  ykmfa bulk plan admins.csv --json\n\n\
+Exit code 0 when every row is ready (or already enrolled), 1 when a row would fail, 2 for a malformed manifest.\n\
+Needs (read-only) sts:GetCallerIdentity, iam:GetUser, iam:ListMFADevices, optionally iam:ListAccountAliases;\n\
+sts:AssumeRole for rows naming a role.";
+
+const APPLY_HELP: &str = "Examples:\n  ykmfa bulk apply admins.toml\n  ykmfa bulk apply admins.toml --report out/admins   (out/admins.csv and .json)\n  \
+ykmfa bulk apply --resume admins.toml.journal\n\n\
+The journal (default: FILE.journal) records every row's steps before they happen. Running the same\n\
+command again (or --resume JOURNAL) skips rows already enrolled, finishes or removes what a killed\n\
+run left half-done, and enrolls the rest. Two runs on one journal are refused.\n\
+Report: one line per row (user, account, device ARN, token serial, label, status, error) as CSV\n\
+and JSON, next to the journal unless --report says where.\n\
+Exit code 0 when every row is enrolled, 8 when something could not be undone (the report lists it\n\
+with the commands that remove it), 130 when interrupted, 2 for a malformed manifest, else 1.\n\
+Needs what 'ykmfa enroll' needs, in each account (see 'ykmfa enroll --help'), and sts:AssumeRole\n\
+for rows naming a role.";
+
+#[derive(clap::Args, Debug)]
+#[command(after_long_help = MANIFEST_HELP)]
+struct PlanArgs {
+    /// The manifest (.toml or .csv).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// The journal of earlier runs, to show rows already done [default: FILE.journal].
+    #[arg(long, value_name = "PATH")]
+    journal: Option<PathBuf>,
+    /// IAM calls in flight per account, at most.
+    #[arg(long, value_name = "N", default_value_t = bulk::DEFAULT_IAM_CONCURRENCY)]
+    iam_concurrency: usize,
+    /// Ask for the tokens' OATH password (no echo). For automation, set YKMFA_OATH_PASSWORD.
+    #[arg(long)]
+    oath_password: bool,
+}
+
+#[derive(clap::Args, Debug)]
+#[command(after_long_help = MANIFEST_HELP)]
+struct ApplyArgs {
+    /// The manifest (.toml or .csv); with --resume, the one the journal names.
+    #[arg(value_name = "FILE", required_unless_present = "resume")]
+    file: Option<PathBuf>,
+    /// Resume the run this journal records.
+    #[arg(long, value_name = "JOURNAL", conflicts_with = "journal")]
+    resume: Option<PathBuf>,
+    /// Where the journal lives [default: FILE.journal].
+    #[arg(long, value_name = "PATH")]
+    journal: Option<PathBuf>,
+    /// Report files: PATH.csv and PATH.json [default: beside the journal].
+    #[arg(long, value_name = "PATH")]
+    report: Option<PathBuf>,
+    /// IAM calls in flight per account, at most (IAM throttles per account; the SDK retries
+    /// throttled calls with backoff).
+    #[arg(long, value_name = "N", default_value_t = bulk::DEFAULT_IAM_CONCURRENCY)]
+    iam_concurrency: usize,
+    /// Seconds to wait for each token to be inserted, for rows without a serial [default: 300 on
+    /// a terminal, else 0].
+    #[arg(long, value_name = "SECS")]
+    wait: Option<u64>,
+    /// Ask for the tokens' OATH password (no echo). For automation, set YKMFA_OATH_PASSWORD.
+    #[arg(long)]
+    oath_password: bool,
+}
 
 /// Runs `ykmfa bulk`.
-pub async fn run(_out: &Output, _global: &Global, _args: &BulkArgs) -> Result<(), Failure> {
-    Err(Failure::new(Exit::Failed, "'ykmfa bulk' is not built yet", &[]))
+pub async fn run(out: &Output, global: &Global, args: &BulkArgs) -> Result<(), Failure> {
+    match &args.command {
+        BulkCommand::Plan(a) => plan(out, global, a).await,
+        BulkCommand::Apply(a) => apply(out, global, a).await,
+    }
+}
+
+fn password(ask: bool) -> Result<Option<Password>, Failure> {
+    if let Ok(p) = std::env::var("YKMFA_OATH_PASSWORD") {
+        return Ok(Some(Password::new(p)));
+    }
+    if ask {
+        let text = prompt::secret("OATH password for the tokens: ")
+            .map_err(|e| prompt::failure(e, "the password", "set YKMFA_OATH_PASSWORD instead"))?;
+        return Ok(Some(Password::new(text.to_string())));
+    }
+    Ok(None)
+}
+
+/// Reads and checks the manifest; every problem is named with its row and field.
+fn read_manifest(path: &Path) -> Result<(Vec<Row>, String), Failure> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Failure::new(
+            Exit::Usage,
+            format!("cannot read the manifest {}: {e}", path.display()),
+            &["check the path; 'ykmfa bulk apply --help' shows the format"],
+        )
+    })?;
+    let text = String::from_utf8(bytes.clone()).map_err(|_| {
+        Failure::new(
+            Exit::Usage,
+            format!("the manifest {} is not UTF-8 text", path.display()),
+            &["save it as UTF-8"],
+        )
+    })?;
+    let rows = bulk::manifest::parse(&text, Format::guess(path, &text)).map_err(|problems| {
+        let mut what = format!(
+            "the manifest {} has {} problem{}; nothing was changed:",
+            path.display(),
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        );
+        for p in &problems {
+            what.push_str(&format!("\n  {p}"));
+        }
+        Failure::new(
+            Exit::Usage,
+            what,
+            &["fix the rows named, then run the command again ('ykmfa bulk apply --help' shows the format)"],
+        )
+    })?;
+    Ok((rows, bulk::digest(&bytes)))
+}
+
+fn default_journal(manifest: &Path) -> PathBuf {
+    let mut name = manifest.as_os_str().to_owned();
+    name.push(".journal");
+    PathBuf::from(name)
+}
+
+fn journal_failure(e: JournalError) -> Failure {
+    let what = e.to_string();
+    match e {
+        JournalError::Busy(_) => Failure::new(
+            Exit::Failed,
+            what,
+            &["wait for the other run to finish; two runs on one journal would enroll rows twice"],
+        ),
+        JournalError::Corrupt { .. } | JournalError::Foreign(_) => Failure::new(
+            Exit::Failed,
+            what,
+            &["check the file; give another with --journal PATH if it is not ykmfa's"],
+        ),
+        JournalError::Io { .. } => Failure::new(
+            Exit::Failed,
+            what,
+            &["check the directory exists and is writable, or choose another with --journal PATH"],
+        ),
+    }
+}
+
+async fn plan(out: &Output, global: &Global, args: &PlanArgs) -> Result<(), Failure> {
+    let (rows, _) = read_manifest(&args.file)?;
+    let journal = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| default_journal(&args.file));
+    // Read without the lock: plan changes nothing, and may run beside an apply.
+    let attempts = match std::fs::read(&journal) {
+        Ok(bytes) => ykmfa::journal::attempts(
+            &bytes
+                .split(|b| *b == b'\n')
+                .filter_map(|l| serde_json::from_slice(l).ok())
+                .collect::<Vec<_>>(),
+        ),
+        Err(_) => Default::default(),
+    };
+    let settings = Settings {
+        aws: global.aws_options(),
+        iam_concurrency: args.iam_concurrency,
+        wait: Duration::ZERO,
+        password: password(args.oath_password)?,
+    };
+    let planned = bulk::plan::plan(&rows, &settings, &attempts).await;
+    let problems = planned
+        .iter()
+        .filter(|p| p.verdict == Verdict::Problem)
+        .count();
+    if out.json {
+        out.json(&json!({"schema": "ykmfa.bulk-plan/1", "rows": planned}));
+    } else {
+        out.result(format!(
+            "{:>4}  {:<14} {:<12} {:<18} {}",
+            "ROW", "USER", "ACCOUNT", "TOKEN", "PLAN"
+        ));
+        for p in &planned {
+            let what = match p.verdict {
+                Verdict::Ready => format!(
+                    "create {}{}",
+                    p.device_name.as_deref().unwrap_or("?"),
+                    if p.touch { ", touch" } else { "" }
+                ),
+                Verdict::AlreadyEnrolled => "already enrolled (journal)".into(),
+                Verdict::Resume => "resume: clean up, then enroll".into(),
+                Verdict::Problem => "PROBLEM (below)".into(),
+            };
+            out.result(format!(
+                "{:>4}  {:<14} {:<12} {:<18} {}",
+                p.row,
+                clip(&p.user, 14),
+                clip(p.account_id.as_deref().unwrap_or("?"), 12),
+                clip(&p.token, 18),
+                clip(&what, 26)
+            ));
+        }
+        for p in planned.iter().filter(|p| p.problem.is_some()) {
+            out.info(format!(
+                "row {} ({}): {}",
+                p.row,
+                p.user,
+                p.problem.as_deref().unwrap_or_default()
+            ));
+        }
+        out.info(format!(
+            "Plan for {} rows; nothing was changed. Apply it with: ykmfa bulk apply {}",
+            planned.len(),
+            args.file.display()
+        ));
+    }
+    if problems > 0 {
+        return Err(Failure::new(
+            Exit::Failed,
+            format!("{problems} of {} rows would fail", planned.len()),
+            &["fix what is named for each row, or run apply anyway: the other rows are enrolled"],
+        ));
+    }
+    Ok(())
+}
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        let mut c: String = s.chars().take(n.saturating_sub(1)).collect();
+        c.push('…');
+        c
+    }
+}
+
+async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Failure> {
+    // The journal first: it names the manifest when resuming, and its lock keeps a second run out.
+    let journal_path = match (&args.resume, &args.journal, &args.file) {
+        (Some(j), _, _) => {
+            if !j.exists() {
+                return Err(Failure::new(
+                    Exit::Usage,
+                    format!("there is no journal {}", j.display()),
+                    &["give the journal a run wrote (FILE.journal by default)"],
+                ));
+            }
+            j.clone()
+        }
+        (None, Some(j), _) => j.clone(),
+        (None, None, Some(f)) => default_journal(f),
+        (None, None, None) => {
+            return Err(Failure::new(
+                Exit::Usage,
+                "no manifest given",
+                &["ykmfa bulk apply FILE, or --resume JOURNAL"],
+            ))
+        }
+    };
+    let manifest_path = match &args.file {
+        Some(f) => f.clone(),
+        None => {
+            let peek = Journal::open(&journal_path, None, None).map_err(journal_failure)?;
+            let source = peek.source().0.map(PathBuf::from);
+            drop(peek);
+            source.ok_or_else(|| {
+                Failure::new(
+                    Exit::Usage,
+                    format!(
+                        "the journal {} does not name its manifest",
+                        journal_path.display()
+                    ),
+                    &["give the manifest too: ykmfa bulk apply FILE --resume JOURNAL"],
+                )
+            })?
+        }
+    };
+    let (rows, digest) = read_manifest(&manifest_path)?;
+    let absolute = std::path::absolute(&manifest_path).unwrap_or(manifest_path.clone());
+    let journal = Journal::open(
+        &journal_path,
+        Some(&absolute.display().to_string()),
+        Some(&digest),
+    )
+    .map_err(journal_failure)?;
+    let resumed = journal.records().len() > 1;
+    if let (_, Some(old)) = journal.source() {
+        if old != digest {
+            out.warn(format!(
+                "the manifest changed since the journal {} was started; rows are matched by user and account",
+                journal_path.display()
+            ));
+        }
+    }
+    if resumed {
+        out.info(format!(
+            "Resuming from {}: rows already enrolled are skipped, half-done ones finished or cleaned up.",
+            journal_path.display()
+        ));
+    }
+    let tty = prompt::has_tty();
+    let wait = Duration::from_secs(args.wait.unwrap_or(if tty { 300 } else { 0 }));
+    let settings = Arc::new(Settings {
+        aws: global.aws_options(),
+        iam_concurrency: args.iam_concurrency,
+        wait,
+        password: password(args.oath_password)?,
+    });
+    let (csv_path, json_path) = report::paths(args.report.as_deref(), &journal_path);
+    let screen = Arc::new(Screen {
+        bar: !out.json && std::io::stderr().is_terminal(),
+        total: rows.len(),
+        done: AtomicUsize::new(0),
+        failed: AtomicUsize::new(0),
+        lock: Mutex::new(()),
+    });
+
+    let cancel = Cancel::default();
+    let interrupt = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+                eprintln!("\nInterrupted: rows in progress finish their current step and undo it; no new row starts. Press Ctrl-C again to quit at once.");
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    eprintln!("Quit without undoing: the journal lets the next 'ykmfa bulk apply' clean up.");
+                    std::process::exit(130);
+                }
+            }
+        })
+    };
+    let journal = Arc::new(journal);
+    let outcomes = bulk::apply::apply(
+        rows,
+        journal.clone(),
+        settings,
+        screen.clone(),
+        cancel.clone(),
+    )
+    .await;
+    interrupt.abort();
+    screen.clear_bar();
+
+    let summary = report::Summary::of(&outcomes);
+    let written = report::write(&outcomes, &absolute, &journal_path, &csv_path, &json_path);
+    if out.json {
+        out.json(&report::json(&outcomes, &absolute, &journal_path));
+    } else {
+        table(out, &outcomes);
+    }
+    match &written {
+        Ok(()) => out.info(format!(
+            "{}. Report: {} and {}; journal: {}",
+            summary.line(),
+            csv_path.display(),
+            json_path.display(),
+            journal_path.display()
+        )),
+        Err(e) => out.warn(format!(
+            "{}. The report could not be written to {} ({e}); journal: {}",
+            summary.line(),
+            csv_path.display(),
+            journal_path.display()
+        )),
+    }
+    if summary.all_succeeded() {
+        return Ok(());
+    }
+    let again = format!(
+        "run the same command again once the causes are fixed: enrolled rows are skipped (ykmfa bulk apply {})",
+        manifest_path.display()
+    );
+    if summary.incomplete > 0 {
+        let mut f = Failure::new(
+            Exit::Incomplete,
+            format!(
+                "{} row{} left something that could not be undone; the report lists it with the commands that remove it",
+                summary.incomplete,
+                if summary.incomplete == 1 { "" } else { "s" }
+            ),
+            &[],
+        );
+        for o in outcomes.iter().filter(|o| o.status == Status::Incomplete) {
+            for l in &o.leftovers {
+                f.fix.push(format!("row {} ({}): {l}", o.row, o.user));
+            }
+        }
+        return Err(f);
+    }
+    if cancel.is_cancelled() {
+        return Err(Failure::new(
+            Exit::Interrupted,
+            "interrupted; rows in progress were undone, rows not started are left for the next run",
+            &[&again],
+        ));
+    }
+    Err(Failure::new(
+        Exit::Failed,
+        format!(
+            "{} of {} rows were not enrolled",
+            summary.failed + summary.not_started,
+            summary.rows
+        ),
+        &[
+            "the report and the lines above say why for each row",
+            &again,
+        ],
+    ))
+}
+
+fn table(out: &Output, outcomes: &[Outcome]) {
+    out.result(format!(
+        "{:>4}  {:<14} {:<16} {}",
+        "ROW", "USER", "STATUS", "DEVICE OR ERROR"
+    ));
+    for o in outcomes {
+        let detail = match (&o.device, &o.error) {
+            (Some(d), _) => d.clone(),
+            (None, Some(e)) => e.clone(),
+            (None, None) => String::new(),
+        };
+        out.result(format!(
+            "{:>4}  {:<14} {:<16} {}",
+            o.row,
+            clip(&o.user, 14),
+            o.status.as_str(),
+            clip(&detail, 80 - 37)
+        ));
+    }
+}
+
+/// The watcher of a run: a line per row as it ends, the questions for insertion, and on a
+/// terminal a progress bar redrawn on the last line of stderr.
+struct Screen {
+    bar: bool,
+    total: usize,
+    done: AtomicUsize,
+    failed: AtomicUsize,
+    lock: Mutex<()>,
+}
+
+impl Screen {
+    fn say(&self, text: &str) {
+        let _guard = self.lock.lock();
+        let mut err = std::io::stderr().lock();
+        if self.bar {
+            let _ = write!(err, "\r\x1b[2K");
+        }
+        let _ = writeln!(err, "{text}");
+        if self.bar {
+            let done = self.done.load(Ordering::SeqCst);
+            let failed = self.failed.load(Ordering::SeqCst);
+            let width = 30;
+            let filled = (done * width).checked_div(self.total).unwrap_or(width);
+            let _ = write!(
+                err,
+                "[{}{}] {done}/{} rows{}",
+                "#".repeat(filled),
+                "-".repeat(width - filled),
+                self.total,
+                if failed > 0 {
+                    format!(", {failed} failed")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        let _ = err.flush();
+    }
+
+    fn clear_bar(&self) {
+        if self.bar {
+            let _guard = self.lock.lock();
+            let _ = write!(std::io::stderr(), "\r\x1b[2K");
+        }
+    }
+}
+
+fn who(row: &Row) -> String {
+    format!("row {} ({})", row.number, row.user)
+}
+
+impl bulk::Watcher for Screen {
+    fn note(&self, note: Note<'_>) {
+        match note {
+            Note::AccountUnreachable(u) => self.say(&format!(
+                "warning: cannot reach the account through {}: {}; its rows fail",
+                u.reference.describe(),
+                u.error
+            )),
+            Note::Recovered { row, recovery } => {
+                let mut s = format!("{}: an interrupted run left this row half-done", who(row));
+                if let Some(d) = &recovery.finished {
+                    s.push_str(&format!("; {d} was enabled: the enrollment is complete"));
+                }
+                for d in &recovery.done {
+                    s.push_str(&format!("; {d}"));
+                }
+                for l in &recovery.leftovers {
+                    s.push_str(&format!("; REMAINS: {l}"));
+                }
+                self.say(&s);
+            }
+            Note::Started { .. } => {}
+            Note::Step { row, event } => match event {
+                Event::Writing { token, touch: true } => {
+                    self.say(&format!("{}: touch {token} when it blinks (twice)", who(row)))
+                }
+                Event::TouchNow => self.say(&format!("{}: touch the token now", who(row))),
+                Event::TagsDenied => self.say(&format!(
+                    "{}: tagging is not allowed (iam:TagMFADevice); the device is created without ykmfa's tags",
+                    who(row)
+                )),
+                Event::WaitingForStep(secs) => self.say(&format!(
+                    "{}: AWS wants codes from fresh time steps; waiting {secs} s",
+                    who(row)
+                )),
+                Event::LeftoverRemoved(arn) => self.say(&format!(
+                    "{}: removed {arn}, left unassigned by an earlier interrupted run",
+                    who(row)
+                )),
+                _ => {}
+            },
+            Note::InsertToken { row, wait } => {
+                let account = match row.account.label() {
+                    "" => String::new(),
+                    a => format!(" in {a}"),
+                };
+                self.say(&format!(
+                    "Insert the token for {}{account} (row {}); waiting up to {} s...",
+                    row.user,
+                    row.number,
+                    wait.as_secs()
+                ))
+            }
+            Note::TooManyTokens { row, tokens } => self.say(&format!(
+                "{} tokens without a row are connected ({}): leave only the token for {}",
+                tokens.len(),
+                tokens.join(", "),
+                row.user
+            )),
+            Note::Finished(o) => {
+                self.done.fetch_add(1, Ordering::SeqCst);
+                if !o.status.is_success() {
+                    self.failed.fetch_add(1, Ordering::SeqCst);
+                }
+                let mut s = format!("row {} ({}): {}", o.row, o.user, o.status.as_str());
+                if let Some(d) = &o.device {
+                    s.push_str(&format!(": {d}"));
+                    if let Some(serial) = o.token_serial {
+                        s.push_str(&format!(" on token {serial}"));
+                    }
+                }
+                if let Some(e) = &o.error {
+                    s.push_str(&format!(": {e}"));
+                }
+                for l in &o.leftovers {
+                    s.push_str(&format!("\n    remains: {l}"));
+                }
+                self.say(&s);
+            }
+        }
+    }
 }

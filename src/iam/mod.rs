@@ -13,6 +13,7 @@
 //! - retry without bound: throttling, eventual consistency and "temporarily unmodifiable" are
 //!   retried a fixed number of times with backoff, then surfaced.
 
+pub mod assume;
 mod error;
 mod sdk;
 

@@ -1,0 +1,162 @@
+//! Reaching other accounts: a named profile, or a role assumed with STS AssumeRole.
+//!
+//! An organization keeps its admins in several accounts; a bulk manifest names, per row, how to
+//! reach the row's account. Each way ends in an ordinary [`Sdk`], so the enrollment does not know
+//! which account it works in. Credentials are fetched once per account and kept for the run
+//! (AssumeRole sessions last an hour by default, far longer than a bulk run).
+//!
+//! What this module must never do: print or log the temporary credentials it receives.
+
+use aws_config::BehaviorVersion;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use aws_sdk_iam::config::Region;
+
+use super::error::from_sdk;
+use super::{IamError, Options, Sdk};
+
+const ASSUME_ROLE: &str = "sts:AssumeRole";
+
+/// How long an assumed session lasts. An hour is AssumeRole's default and every role's allowed
+/// minimum maximum, so no role refuses it.
+const SESSION_SECONDS: i32 = 3600;
+
+/// Whether `arn` looks like an IAM role ARN: `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`, with
+/// a 12-digit account. Returns the account.
+pub fn role_account(arn: &str) -> Option<&str> {
+    let mut fields = arn.splitn(6, ':');
+    let (arn_, partition, service, region, account, resource) = (
+        fields.next()?,
+        fields.next()?,
+        fields.next()?,
+        fields.next()?,
+        fields.next()?,
+        fields.next()?,
+    );
+    let name = resource.strip_prefix("role/")?.rsplit('/').next()?;
+    let name_ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    (arn_ == "arn"
+        && !partition.is_empty()
+        && service == "iam"
+        && region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && name_ok)
+        .then_some(account)
+}
+
+/// The IAM and STS clients for a named profile of the shared config files. The profile's own
+/// credentials are used even when the environment holds others (`AWS_ACCESS_KEY_ID`), as with
+/// the AWS CLI's `--profile`.
+pub async fn with_profile(base: &Options, profile: &str) -> Result<Sdk, IamError> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .profile_name(profile)
+        .credentials_provider(
+            aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .profile_name(profile)
+                .build(),
+        );
+    if let Some(region) = &base.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &base.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let config = loader.load().await;
+    let options = Options {
+        profile: Some(profile.to_owned()),
+        ..base.clone()
+    };
+    Sdk::from_config(&config, options)
+}
+
+/// Assumes `role_arn` with the credentials `base` describes (its profile, or the standard chain)
+/// and returns clients that act as that role. `session` names the session in CloudTrail.
+pub async fn assume_role(base: &Options, role_arn: &str, session: &str) -> Result<Sdk, IamError> {
+    if role_account(role_arn).is_none() {
+        return Err(IamError::InvalidInput(format!(
+            "{role_arn:?} is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)"
+        )));
+    }
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(profile) = &base.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &base.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &base.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let config = loader.load().await;
+    let mut sts = aws_sdk_sts::config::Builder::from(&config).region(
+        base.region
+            .clone()
+            .map(Region::new)
+            .or_else(|| config.region().cloned())
+            .unwrap_or_else(|| Region::new("us-east-1")),
+    );
+    if let Some(url) = &base.endpoint_url {
+        sts = sts.endpoint_url(url);
+    }
+    let sts = aws_sdk_sts::Client::from_conf(sts.build());
+    let out = sts
+        .assume_role()
+        .role_arn(role_arn)
+        .role_session_name(session)
+        .duration_seconds(SESSION_SECONDS)
+        .send()
+        .await
+        .map_err(|e| from_sdk(ASSUME_ROLE, e))?;
+    let Some(c) = out.credentials else {
+        return Err(IamError::Malformed(format!(
+            "{ASSUME_ROLE}: the answer for {role_arn} has no credentials"
+        )));
+    };
+    let expiry = std::time::SystemTime::try_from(c.expiration).ok();
+    let credentials = Credentials::new(
+        c.access_key_id,
+        c.secret_access_key,
+        Some(c.session_token),
+        expiry,
+        "ykmfa-assume-role",
+    );
+    let assumed = config
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .build();
+    Sdk::from_config(&assumed, base.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_arns() {
+        assert_eq!(
+            role_account("arn:aws:iam::222222222222:role/MfaAdmin"),
+            Some("222222222222")
+        );
+        assert_eq!(
+            role_account("arn:aws-cn:iam::222222222222:role/ops/team/MfaAdmin"),
+            Some("222222222222")
+        );
+        for bad in [
+            "arn:aws:iam::22222222222:role/x",
+            "arn:aws:iam::222222222222:user/x",
+            "arn:aws:iam::222222222222:role/",
+            "arn:aws:sts::222222222222:role/x",
+            "arn:aws:iam:us-east-1:222222222222:role/x",
+            "arn:aws:iam::222222222222:role/bad name",
+            "222222222222",
+            "arn::iam::222222222222:role/x",
+        ] {
+            assert_eq!(role_account(bad), None, "{bad}");
+        }
+    }
+}
