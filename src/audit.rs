@@ -158,8 +158,10 @@ pub struct Finding {
     pub subject: String,
     /// What is wrong, in one sentence.
     pub summary: String,
-    /// What to do, in one sentence (often with the exact command).
+    /// What to do, in one sentence.
     pub fix: String,
+    /// The command that does it, when one does (placeholders in capitals).
+    pub command: Option<String>,
     /// The benchmark recommendation, when there is one (e.g. `CIS v3.0.0 1.5`).
     pub reference: Option<&'static str>,
 }
@@ -330,13 +332,14 @@ pub fn counts(findings: &[Finding]) -> BTreeMap<Severity, usize> {
 }
 
 fn root(facts: &Facts, out: &mut Vec<Finding>) {
-    let finding = |check, severity, summary: &str, fix: &str, reference| Finding {
+    let finding = |check, severity, summary: &str, fix: &str, command, reference| Finding {
         check,
         severity,
         subject_kind: SubjectKind::Root,
         subject: "root".into(),
         summary: summary.into(),
         fix: fix.into(),
+        command,
         reference: Some(reference),
     };
     match facts.root_mfa() {
@@ -344,7 +347,8 @@ fn root(facts: &Facts, out: &mut Vec<Finding>) {
             Check::RootMfaDisabled,
             Severity::Critical,
             "the root user has no MFA device",
-            "sign in as root, open Security credentials and assign an MFA device; 'ykmfa enroll --root' writes it to a token",
+            "sign in to the console as root, open Security credentials and assign an MFA device; ykmfa writes its secret to a token",
+            Some(format!("ykmfa enroll --root --account {}", facts.account)),
             "CIS v3.0.0 1.5",
         )),
         RootMfa::Virtual => out.push(finding(
@@ -352,6 +356,7 @@ fn root(facts: &Facts, out: &mut Vec<Finding>) {
             Severity::Low,
             "the root user's MFA is a virtual device, not hardware",
             "CIS asks for hardware MFA on root: if this device's secret lives only on a token (ykmfa enroll --root), note that as your exception; otherwise add a hardware key",
+            None,
             "CIS v3.0.0 1.6",
         )),
         RootMfa::Hardware | RootMfa::Unknown => {}
@@ -362,6 +367,7 @@ fn root(facts: &Facts, out: &mut Vec<Finding>) {
             Severity::Critical,
             "the root user has access keys",
             "sign in as root and delete them (Security credentials > Access keys); use IAM roles for automation",
+            None,
             "CIS v3.0.0 1.4",
         ));
     }
@@ -393,7 +399,8 @@ pub fn password_policy_command(policy: Option<&PasswordPolicy>) -> String {
 }
 
 fn password_policy(policy: Option<&PasswordPolicy>, out: &mut Vec<Finding>) {
-    let fix = password_policy_command(policy);
+    let fix = "set the policy to the baseline, keeping what is already stronger (the call replaces the whole policy)";
+    let command = password_policy_command(policy);
     let Some(p) = policy else {
         out.push(Finding {
             check: Check::PasswordPolicyMissing,
@@ -402,7 +409,8 @@ fn password_policy(policy: Option<&PasswordPolicy>, out: &mut Vec<Finding>) {
             subject: "password-policy".into(),
             summary: "no password policy: IAM users may set 8-character passwords of any kind"
                 .into(),
-            fix,
+            fix: fix.into(),
+            command: Some(command),
             reference: Some("CIS v3.0.0 1.8"),
         });
         return;
@@ -414,7 +422,8 @@ fn password_policy(policy: Option<&PasswordPolicy>, out: &mut Vec<Finding>) {
             subject_kind: SubjectKind::PasswordPolicy,
             subject: "password-policy".into(),
             summary,
-            fix: fix.clone(),
+            fix: fix.into(),
+            command: Some(command.clone()),
             reference: Some(reference),
         })
     };
@@ -475,8 +484,9 @@ fn user(u: &UserFacts, out: &mut Vec<Finding>) {
             subject: name.clone(),
             summary: "signs in to the console with a password alone (no MFA device)".into(),
             fix: format!(
-                "enroll a token: ykmfa enroll --user {name} (or, if no console is needed, aws iam delete-login-profile --user-name {name})"
+                "enroll a token for the user (or, if they need no console, remove the password: aws iam delete-login-profile --user-name {name})"
             ),
+            command: Some(format!("ykmfa enroll --user {name}")),
             reference: Some("CIS v3.0.0 1.10"),
         }),
         1 => out.push(Finding {
@@ -485,9 +495,11 @@ fn user(u: &UserFacts, out: &mut Vec<Finding>) {
             subject_kind: SubjectKind::User,
             subject: name.clone(),
             summary: "has one MFA device and no backup: losing it locks the user out".into(),
-            fix: format!(
-                "enroll a second token as a backup: ykmfa enroll --user {name} --serial OTHER-SERIAL"
-            ),
+            fix: "enroll a second token as a backup, so that losing one does not lock the user out"
+                .into(),
+            command: Some(format!(
+                "ykmfa enroll --user {name} --serial SERIAL-OF-THE-SECOND-TOKEN"
+            )),
             reference: None,
         }),
         _ => {}
@@ -515,10 +527,11 @@ fn orphan(o: &Orphan) -> Finding {
         subject_kind: SubjectKind::Device,
         subject: o.serial.clone(),
         summary,
-        fix: format!(
-            "unless an enrollment is in progress, delete it: aws iam delete-virtual-mfa-device --serial-number {}",
+        fix: "unless an enrollment is in progress right now, delete it".into(),
+        command: Some(format!(
+            "aws iam delete-virtual-mfa-device --serial-number {}",
             o.serial
-        ),
+        )),
         reference: None,
     }
 }

@@ -128,15 +128,25 @@ fn a_neglected_account_has_every_finding_most_severe_first() {
             "does not require a symbol",
         ]
     );
+    assert_eq!(
+        findings[0].command.as_deref(),
+        Some("ykmfa enroll --root --account 123456789012")
+    );
     let zoe = &findings[2];
     assert_eq!(zoe.subject_kind, SubjectKind::User);
-    assert!(zoe.fix.contains("ykmfa enroll --user zoe"), "{}", zoe.fix);
+    assert_eq!(zoe.command.as_deref(), Some("ykmfa enroll --user zoe"));
+    assert!(
+        zoe.fix
+            .contains("aws iam delete-login-profile --user-name zoe"),
+        "{}",
+        zoe.fix
+    );
     assert_eq!(zoe.reference, Some("CIS v3.0.0 1.10"));
     // The same whole-policy command fixes every gap, and keeps numbers as required.
     assert!(findings
         .iter()
         .filter(|f| f.subject_kind == SubjectKind::PasswordPolicy)
-        .all(|f| f.fix == findings[3].fix));
+        .all(|f| f.command == findings[3].command));
     assert_eq!(at_or_above(&findings, Severity::Critical), 2);
     assert_eq!(at_or_above(&findings, Severity::High), 3);
     assert_eq!(at_or_above(&findings, Severity::Info), findings.len());
@@ -187,7 +197,7 @@ fn no_password_policy_is_a_finding_with_the_whole_baseline_as_fix() {
         )]
     );
     assert_eq!(
-        findings[0].fix,
+        findings[0].command.as_deref().unwrap(),
         "aws iam update-account-password-policy --minimum-password-length 14 --require-uppercase-characters --require-lowercase-characters --require-numbers --require-symbols --password-reuse-prevention 24 --allow-users-to-change-password"
     );
 }
@@ -269,8 +279,10 @@ fn orphans_say_what_their_tags_tell() {
     );
     assert!(f.summary.contains("age unknown"), "{}", f.summary);
     assert_eq!(
-        f.fix,
-        format!("unless an enrollment is in progress, delete it: aws iam delete-virtual-mfa-device --serial-number {serial}")
+        f.command,
+        Some(format!(
+            "aws iam delete-virtual-mfa-device --serial-number {serial}"
+        ))
     );
     let unreadable = Orphan { serial, tags: None };
     assert!(orphan(&unreadable)
@@ -398,6 +410,9 @@ impl Directory for Account {
             arn: "arn:aws:iam::123456789012:user/auditor".into(),
             user_id: "AIDAAUDITOR".into(),
         })
+    }
+    async fn server_clock(&self) -> Result<crate::iam::ClockReading, IamError> {
+        Err(not_used("sts:GetCallerIdentity"))
     }
     async fn account_alias(&self) -> Result<Option<String>, IamError> {
         Err(not_used("iam:ListAccountAliases"))

@@ -1,13 +1,440 @@
-//! `ykmfa audit` (being built).
+//! `ykmfa audit`: the account's MFA posture as one table (or JSON), and an exit code for CI.
+//!
+//! The analysis is [`ykmfa::audit`]; this module reads IAM, renders, and decides the exit code.
 
-use super::report::Exit;
+use std::time::Instant;
+
+use serde_json::{json, Value};
+
+use ykmfa::audit::{self, Facts, Finding, Severity, SubjectKind};
+use ykmfa::iam::{PasswordPolicy, Sdk};
+
+use super::report::{iam_failure, Exit};
 use super::{Failure, Global, Output};
 
 /// Arguments of `ykmfa audit`.
 #[derive(clap::Args, Debug)]
-pub struct AuditArgs {}
+pub struct AuditArgs {
+    /// Exit with code 9 when a finding is at or above LEVEL: info, low, medium, high or
+    /// critical. Without it, the exit code is 0 whenever the audit ran, whatever it found.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    pub fail_on: Option<Severity>,
+    /// Per-user IAM calls in flight at once (1-32); lower it if IAM throttles a big account.
+    #[arg(long, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub concurrency: u16,
+}
+
+fn parse_level(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
 
 /// Runs `ykmfa audit`.
-pub async fn run(_out: &Output, _global: &Global, _args: &AuditArgs) -> Result<(), Failure> {
-    Err(Failure::new(Exit::Failed, "'ykmfa audit' is not built yet", &[]))
+pub async fn run(out: &Output, global: &Global, args: &AuditArgs) -> Result<(), Failure> {
+    let started = Instant::now();
+    let dir = Sdk::connect(global.aws_options())
+        .await
+        .map_err(|e| iam_failure(&e, global))?;
+    let facts = audit::gather(&dir, usize::from(args.concurrency))
+        .await
+        .map_err(|e| iam_failure(&e, global))?;
+    let findings = audit::analyze(&facts);
+    if global.verbose > 0 {
+        let calls = dir.calls();
+        let total: u32 = calls.iter().map(|(_, n)| n).sum();
+        let each: Vec<String> = calls.iter().map(|(a, n)| format!("{a} {n}")).collect();
+        out.info(format!(
+            "{total} IAM/STS calls in {:.2} s ({}; at most {} per-user calls at once)",
+            started.elapsed().as_secs_f64(),
+            each.join(", "),
+            args.concurrency
+        ));
+    }
+    if facts.orphans.iter().any(|o| o.tags.is_none()) {
+        out.warn("the orphans' tags could not be read (iam:ListMFADeviceTags was denied): which token ykmfa wrote them to is unknown");
+    }
+
+    let failing = args
+        .fail_on
+        .map_or(0, |level| audit::at_or_above(&findings, level));
+    if out.json {
+        out.json(&report_json(&facts, &findings, args.fail_on, failing));
+    } else {
+        out.result(render(&facts, &findings));
+    }
+    match args.fail_on {
+        Some(level) if failing > 0 => Err(Failure::new(
+            Exit::Findings,
+            format!(
+                "{failing} finding{} at or above '{level}' (--fail-on {level})",
+                plural(failing)
+            ),
+            &[],
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// The `ykmfa.audit/1` document (README, "ykmfa audit").
+fn report_json(
+    facts: &Facts,
+    findings: &[Finding],
+    fail_on: Option<Severity>,
+    failing: usize,
+) -> Value {
+    let orphans: Vec<Value> = facts
+        .orphans
+        .iter()
+        .map(|o| {
+            json!({
+                "serial": o.serial,
+                "tags": o.tags.as_ref().map(|t| {
+                    t.iter()
+                        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                        .collect::<serde_json::Map<_, _>>()
+                }),
+                "token": o.token(),
+                "credential": o.credential(),
+            })
+        })
+        .collect();
+    let counts: serde_json::Map<String, Value> = audit::counts(findings)
+        .into_iter()
+        .map(|(s, n)| (s.as_str().to_owned(), json!(n)))
+        .collect();
+    json!({
+        "schema": "ykmfa.audit/1",
+        "account": facts.account,
+        "baseline": audit::BASELINE,
+        "root": {
+            "mfa": facts.root_mfa(),
+            "mfa_device": facts.root_virtual_device,
+            "access_keys_present": facts.root_access_keys_present,
+        },
+        "password_policy": facts.password_policy.as_ref().map(policy_json),
+        "users": audit::count_users(facts),
+        "orphans": orphans,
+        "findings": findings,
+        "counts": counts,
+        "fail_on": fail_on,
+        "failing": failing,
+    })
+}
+
+fn policy_json(p: &PasswordPolicy) -> Value {
+    json!({
+        "minimum_password_length": p.minimum_password_length,
+        "require_uppercase_characters": p.require_uppercase_characters,
+        "require_lowercase_characters": p.require_lowercase_characters,
+        "require_numbers": p.require_numbers,
+        "require_symbols": p.require_symbols,
+        "password_reuse_prevention": p.password_reuse_prevention,
+        "allow_users_to_change_password": p.allow_users_to_change_password,
+        "expire_passwords": p.expire_passwords,
+        "max_password_age": p.max_password_age,
+        "hard_expiry": p.hard_expiry,
+    })
+}
+
+const WIDTH: usize = 80;
+
+/// The human report: a posture header, the findings table, the fixes (numbered, each once).
+fn render(facts: &Facts, findings: &[Finding]) -> String {
+    let mut text = format!("Account {}\n", facts.account);
+    let root = match facts.root_mfa() {
+        audit::RootMfa::None => "no MFA",
+        audit::RootMfa::Virtual => "MFA on a virtual device",
+        audit::RootMfa::Hardware => "MFA on hardware (not a virtual device)",
+        audit::RootMfa::Unknown => "MFA unknown",
+    };
+    let keys = match facts.root_access_keys_present {
+        Some(true) => "access keys present",
+        Some(false) => "no access keys",
+        None => "access keys unknown",
+    };
+    let gaps = findings
+        .iter()
+        .filter(|f| f.subject_kind == SubjectKind::PasswordPolicy)
+        .count();
+    let policy = match (&facts.password_policy, gaps) {
+        (None, _) => "none".to_owned(),
+        (Some(_), 0) => "meets the baseline".to_owned(),
+        (Some(_), n) => format!("{n} gap{} against the baseline", plural(n)),
+    };
+    let u = audit::count_users(facts);
+    let rows = [
+        ("root user", format!("{root}, {keys}")),
+        ("password policy", policy),
+        (
+            "IAM users",
+            format!(
+                "{} ({} with MFA, {} of them without a backup; {} without MFA, {} of them with a console password)",
+                u.total, u.with_mfa, u.single_device, u.without_mfa, u.console_without_mfa
+            ),
+        ),
+        (
+            "orphan devices",
+            format!("{} unassigned virtual MFA device{}", facts.orphans.len(), plural(facts.orphans.len())),
+        ),
+    ];
+    for (label, value) in rows {
+        for (i, line) in wrap(&value, WIDTH - 19).iter().enumerate() {
+            let label = if i == 0 { label } else { "" };
+            text.push_str(&format!("  {label:<15}  {line}\n"));
+        }
+    }
+    text.push('\n');
+    if findings.is_empty() {
+        text.push_str("No findings.\n");
+    } else {
+        text.push_str(&table(facts, findings));
+    }
+    text.push('\n');
+    text.push_str(&wrap(&format!("Password baseline: {}.", audit::BASELINE), WIDTH).join("\n"));
+    text
+}
+
+/// SEVERITY, SUBJECT, FINDING (wrapped), FIX (a number into the list below the table).
+fn table(facts: &Facts, findings: &[Finding]) -> String {
+    // Findings that share a fix (the password policy's gaps) point to one entry.
+    let mut fixes: Vec<(&str, Option<&str>)> = Vec::new();
+    let numbered: Vec<(usize, &Finding)> = findings
+        .iter()
+        .map(|f| {
+            let fix = (f.fix.as_str(), f.command.as_deref());
+            let n = match fixes.iter().position(|x| *x == fix) {
+                Some(i) => i + 1,
+                None => {
+                    fixes.push(fix);
+                    fixes.len()
+                }
+            };
+            (n, f)
+        })
+        .collect();
+    let subjects: Vec<String> = findings.iter().map(|f| subject(facts, f)).collect();
+    let subject_w = subjects
+        .iter()
+        .map(|s| s.chars().count())
+        .chain(["SUBJECT".len()])
+        .max()
+        .unwrap_or(7)
+        .min(22);
+    let sev_w = "SEVERITY".len();
+    let fix_w = 3;
+    let finding_w = WIDTH - sev_w - subject_w - fix_w - 6;
+    let mut text = format!(
+        "{:<sev_w$}  {:<subject_w$}  {:<finding_w$}  {:>fix_w$}\n",
+        "SEVERITY", "SUBJECT", "FINDING", "FIX"
+    );
+    for ((n, f), subject) in numbered.iter().zip(&subjects) {
+        let what = match f.reference {
+            Some(r) => format!("{} ({r})", f.summary),
+            None => f.summary.clone(),
+        };
+        for (i, line) in wrap(&what, finding_w).iter().enumerate() {
+            let row = if i == 0 {
+                format!(
+                    "{:<sev_w$}  {:<subject_w$}  {:<finding_w$}  {:>fix_w$}",
+                    f.severity.as_str(),
+                    shorten(subject, subject_w),
+                    line,
+                    n
+                )
+            } else {
+                format!("{:<sev_w$}  {:<subject_w$}  {line}", "", "")
+            };
+            text.push_str(row.trim_end());
+            text.push('\n');
+        }
+    }
+    text.push_str("\nFixes:\n");
+    for (i, (fix, command)) in fixes.iter().enumerate() {
+        let lead = format!("{:>3}. ", i + 1);
+        let indent = " ".repeat(lead.len());
+        for (j, line) in wrap(fix, WIDTH - lead.len()).iter().enumerate() {
+            let lead = if j == 0 { &lead } else { &indent };
+            text.push_str(&format!("{lead}{line}\n"));
+        }
+        if let Some(command) = command {
+            for line in shell_lines(command, &format!("{indent}  "), WIDTH) {
+                text.push_str(&line);
+                text.push('\n');
+            }
+        }
+    }
+    text
+}
+
+/// A command on as many lines as it needs, each ending in ` \` but the last, so that it can
+/// be pasted into a shell as it is.
+fn shell_lines(command: &str, indent: &str, width: usize) -> Vec<String> {
+    // Continuation lines are indented 4 more and every line but the last ends in " \\".
+    let room = width.saturating_sub(indent.len() + 6).max(10);
+    let mut lines = wrap(command, room);
+    let last = lines.len() - 1;
+    for (i, line) in lines.iter_mut().enumerate() {
+        let lead = if i == 0 {
+            indent.to_owned()
+        } else {
+            format!("{indent}    ")
+        };
+        *line = if i < last {
+            format!("{lead}{line} \\")
+        } else {
+            format!("{lead}{line}")
+        };
+    }
+    lines
+}
+
+/// A device ARN is shown without the `arn:…:iam::ACCOUNT:` prefix the header already gives.
+fn subject(facts: &Facts, f: &Finding) -> String {
+    match f.subject_kind {
+        SubjectKind::Device => {
+            let prefix = format!(":{}:", facts.account);
+            match f.subject.split_once(&prefix) {
+                Some((_, rest)) => rest.to_owned(),
+                None => f.subject.clone(),
+            }
+        }
+        SubjectKind::PasswordPolicy => "password policy".to_owned(),
+        SubjectKind::Root | SubjectKind::User => f.subject.clone(),
+    }
+}
+
+/// Keeps the end, which tells devices and users apart: "...m/alice-yk12345678".
+fn shorten(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_owned();
+    }
+    let tail: String = s.chars().skip(n - (max - 3)).collect();
+    format!("...{tail}")
+}
+
+/// Word wrap that never breaks a word (a command or an ARN longer than the width stays whole
+/// on its own line) and keeps existing line breaks and leading indentation.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for raw in text.split('\n') {
+        let indent: String = raw.chars().take_while(|c| *c == ' ').collect();
+        let mut line = String::new();
+        for word in raw.split(' ').filter(|w| !w.is_empty()) {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                lines.push(line);
+                line = String::new();
+            }
+            if line.is_empty() {
+                line.push_str(&indent);
+                line.push_str(word);
+            } else {
+                line.push(' ');
+                line.push_str(word);
+            }
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ykmfa::audit::{Orphan, UserFacts};
+
+    fn neglected() -> Facts {
+        Facts {
+            account: "123456789012".into(),
+            root_mfa_enabled: Some(false),
+            root_access_keys_present: Some(true),
+            root_virtual_device: None,
+            password_policy: Some(PasswordPolicy {
+                minimum_password_length: Some(8),
+                ..PasswordPolicy::default()
+            }),
+            users: vec![UserFacts {
+                name: "a-user-with-a-rather-long-name-indeed".into(),
+                devices: vec![],
+                console: Some(true),
+            }],
+            orphans: vec![Orphan {
+                serial: "arn:aws:iam::123456789012:mfa/some/path/an-orphan-with-a-long-name".into(),
+                tags: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn the_report_fits_80_columns_except_unbreakable_commands() {
+        let facts = neglected();
+        let text = render(&facts, &audit::analyze(&facts));
+        for line in text.lines() {
+            let long_word = line.split(' ').any(|w| w.chars().count() > 40);
+            assert!(
+                line.chars().count() <= WIDTH || long_word,
+                "too wide ({}): {line}",
+                line.chars().count()
+            );
+        }
+        assert!(text.contains("critical  root"), "{text}");
+        assert!(text.contains("...er-long-name-indeed"), "{text}");
+        // The five policy gaps (and the missing one) share one fix, listed once.
+        assert_eq!(
+            text.matches("aws iam update-account-password-policy")
+                .count(),
+            1,
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_clean_account_says_so() {
+        let facts = Facts {
+            account: "123456789012".into(),
+            root_mfa_enabled: Some(true),
+            root_access_keys_present: Some(false),
+            ..Facts::default()
+        };
+        let mut facts = facts;
+        facts.password_policy = Some(PasswordPolicy {
+            minimum_password_length: Some(14),
+            require_symbols: true,
+            require_numbers: true,
+            require_uppercase_characters: true,
+            require_lowercase_characters: true,
+            password_reuse_prevention: Some(24),
+            ..PasswordPolicy::default()
+        });
+        let text = render(&facts, &audit::analyze(&facts));
+        assert!(text.contains("No findings."), "{text}");
+        assert!(text.contains("meets the baseline"), "{text}");
+        let json = report_json(&facts, &[], Some(Severity::Info), 0);
+        assert_eq!(json["schema"], "ykmfa.audit/1");
+        assert_eq!(json["root"]["mfa"], "hardware");
+        assert_eq!(json["counts"]["critical"], 0);
+        assert_eq!(json["fail_on"], "info");
+    }
+
+    #[test]
+    fn wrapping_keeps_words_whole() {
+        assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(
+            wrap("x an-unbreakable-word y", 5),
+            ["x", "an-unbreakable-word", "y"]
+        );
+        assert_eq!(wrap("  a b\nc", 5), ["  a b", "c"]);
+        assert_eq!(
+            shell_lines("aws iam one two three", "  ", 20),
+            ["  aws iam one \\", "      two three"]
+        );
+    }
 }

@@ -36,7 +36,8 @@ pub use report::Failure;
 #[command(
     after_help = "Exit codes: 0 ok, 1 failed, 2 usage, 3 token not found or ambiguous, \
 4 PC/SC unavailable, 5 token refused, 6 AWS credentials or permission, 7 IAM refused, \
-8 incomplete (something is left to clean up; the message says what), 130 interrupted."
+8 incomplete (something is left to clean up; the message says what), \
+9 audit findings at or above --fail-on, 130 interrupted."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -104,6 +105,9 @@ enum Command {
     /// A user's MFA devices joined with the tokens present.
     Status(status::StatusArgs),
     /// The account's MFA posture: root, password policy, users without MFA, orphans.
+    #[command(
+        after_help = "Examples:\n  ykmfa audit\n  ykmfa audit --json | jq '.findings[] | select(.severity == \"critical\")'\n  ykmfa audit --fail-on high   (in CI: exit code 9 when a finding is high or critical)\n\nChecks: root MFA and root access keys (CIS 1.4-1.6), the password policy against CIS (length 14, reuse 24, character classes), console users without MFA (CIS 1.10), users with no backup device, unassigned virtual MFA devices.\nThe exit code is 0 whenever the audit ran, whatever it found, unless --fail-on is given.\nNeeds iam:GetAccountSummary, iam:GetAccountPasswordPolicy, iam:ListUsers, iam:GetLoginProfile, iam:ListMFADevices, iam:ListVirtualMFADevices and iam:ListMFADeviceTags (optional: which token an orphan was written to)."
+    )]
     Audit(audit::AuditArgs),
     /// Check this machine and the AWS credentials for what ykmfa needs.
     Doctor(doctor::DoctorArgs),

@@ -26,6 +26,8 @@ pub enum Exit {
     Iam = 7,
     /// Something could not be undone; the message lists it and how to remove it.
     Incomplete = 8,
+    /// `audit --fail-on LEVEL`: a finding at or above that level.
+    Findings = 9,
     /// Interrupted (Ctrl-C); what was done was undone.
     Interrupted = 130,
 }
