@@ -463,6 +463,18 @@ impl Directory for FakeDirectory {
         })
     }
 
+    async fn server_clock(&self) -> Result<crate::iam::ClockReading, IamError> {
+        // AWS's clock is the fake clock; the host's is the same one (no skew).
+        let now = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(self.clock.now());
+        self.answer(Action::GetCallerIdentity, &[], |_| {
+            Ok(crate::iam::ClockReading {
+                sent: now,
+                received: now,
+                server: now,
+            })
+        })
+    }
+
     async fn account_alias(&self) -> Result<Option<String>, IamError> {
         self.answer(Action::ListAccountAliases, &[], |a| Ok(a.alias.clone()))
     }

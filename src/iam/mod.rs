@@ -14,6 +14,7 @@
 //!   retried a fixed number of times with backoff, then surfaced.
 
 pub mod assume;
+mod clock;
 mod error;
 mod sdk;
 
@@ -24,6 +25,7 @@ use std::time::SystemTime;
 
 use crate::seed::Seed;
 
+pub use clock::{parse_http_date, ClockReading, Skew, SkewLevel, SKEW_LARGE_SECS, SKEW_OK_SECS};
 pub use error::{IamError, MFA_POLICY_DOCS_URL};
 pub use sdk::{Options, Sdk};
 pub use sdk::root_session::{
@@ -39,6 +41,14 @@ pub use sdk::root_session::{
 pub trait Directory: Send + Sync {
     /// Who the caller is (STS GetCallerIdentity; needs no permission).
     fn caller_identity(&self) -> impl Future<Output = Result<CallerIdentity, IamError>> + Send;
+
+    /// AWS's clock against the local one: one STS GetCallerIdentity, the `Date` of its answer
+    /// and the local times around it (see [`ClockReading::skew`]).
+    ///
+    /// Any answer that carries a `Date` counts, a refusal included: a host clock far enough off
+    /// makes AWS refuse the request's signature, and that is when the reading matters most.
+    /// Only the `Date` header is read from the answer. Fails when no answer came.
+    fn server_clock(&self) -> impl Future<Output = Result<ClockReading, IamError>> + Send;
 
     /// The account's alias, if it has one (ListAccountAliases). Many self-service policies do not
     /// allow this call: callers should treat [`IamError::AccessDenied`] as "unknown".

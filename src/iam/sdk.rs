@@ -20,7 +20,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_config::{BehaviorVersion, SdkConfig};
-use aws_sdk_iam::config::interceptors::AfterDeserializationInterceptorContextRef;
+use aws_sdk_iam::config::interceptors::{
+    AfterDeserializationInterceptorContextRef, BeforeDeserializationInterceptorContextRef,
+    BeforeTransmitInterceptorContextRef,
+};
 use aws_sdk_iam::config::retry::RetryConfig;
 use aws_sdk_iam::config::timeout::TimeoutConfig;
 use aws_sdk_iam::config::Region;
@@ -32,6 +35,7 @@ use aws_sdk_iam::types::{AssignmentStatusType, Tag};
 use rand::Rng;
 use zeroize::Zeroizing;
 
+use super::clock::{parse_http_date, ClockReading};
 use super::error::{from_sdk, is_tagging_denial};
 use super::{
     AssignmentStatus, CallerIdentity, CreatedDevice, Directory, IamError, MfaDevice,
@@ -554,6 +558,69 @@ impl Intercept for WholeDocument {
     }
 }
 
+/// Reads AWS's clock off an answer: the local time before each attempt is sent and after its
+/// answer arrives, and the answer's `Date` header. Nothing else of the answer is looked at.
+#[derive(Debug, Clone, Default)]
+struct ClockProbe(Arc<Mutex<Probe>>);
+
+#[derive(Debug, Default)]
+struct Probe {
+    sent: Option<SystemTime>,
+    reading: Option<ClockReading>,
+}
+
+impl ClockProbe {
+    fn reading(&self) -> Option<ClockReading> {
+        self.0.lock().ok().and_then(|p| p.reading)
+    }
+}
+
+impl Intercept for ClockProbe {
+    fn name(&self) -> &'static str {
+        "ykmfa::ClockProbe"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // After signing and just before the request goes out: credential lookups and signing
+        // stay out of the measured interval.
+        if let Ok(mut probe) = self.0.lock() {
+            probe.sent = Some(SystemTime::now());
+        }
+        Ok(())
+    }
+
+    fn read_after_transmit(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let received = SystemTime::now();
+        let server = context
+            .response()
+            .headers()
+            .get("date")
+            .and_then(parse_http_date);
+        if let Ok(mut probe) = self.0.lock() {
+            // Each attempt replaces the last: the reading is of the final answer.
+            probe.reading = match (probe.sent, server) {
+                (Some(sent), Some(server)) => Some(ClockReading {
+                    sent,
+                    received,
+                    server,
+                }),
+                _ => None,
+            };
+        }
+        Ok(())
+    }
+}
+
 /// Why a create answer is unusable; carries the serial when the answer had one.
 struct Unusable {
     why: &'static str,
@@ -624,6 +691,28 @@ impl Directory for Sdk {
             }),
             _ => Err(IamError::Malformed(
                 "GetCallerIdentity answered without Account or Arn".into(),
+            )),
+        }
+    }
+
+    async fn server_clock(&self) -> Result<ClockReading, IamError> {
+        let a = Action::GetCallerIdentity;
+        self.count(a);
+        let probe = ClockProbe::default();
+        let result = self
+            .sts
+            .get_caller_identity()
+            .customize()
+            .interceptor(probe.clone())
+            .send()
+            .await;
+        // A refused request still tells the time: a clock far off makes AWS refuse the
+        // signature (SignatureDoesNotMatch, RequestExpired), and then the reading matters most.
+        match (probe.reading(), result) {
+            (Some(reading), _) => Ok(reading),
+            (None, Err(e)) => Err(from_sdk(a.name(), e)),
+            (None, Ok(_)) => Err(IamError::Malformed(
+                "GetCallerIdentity answered without a Date header".into(),
             )),
         }
     }

@@ -856,3 +856,89 @@ async fn the_policy_simulator_is_read_over_every_page() {
         "{err:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// AWS's clock
+
+const CALLER_XML: &str =
+    "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+     <GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/alice</Arn>\
+     <UserId>AIDAEXAMPLE</UserId><Account>123456789012</Account></GetCallerIdentityResult>\
+     <ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>";
+
+/// An STS answer with this status, body and (optional) `Date` header.
+fn sts_answer(status: u16, body: String, date: Option<&'static str>) -> Rule {
+    mock!(Sts::get_caller_identity).then_http_response(move || {
+        let mut response = aws_sdk_sts::config::http::HttpResponse::new(
+            status.try_into().expect("status"),
+            body.clone().into(),
+        );
+        if let Some(date) = date {
+            response.headers_mut().insert("date", date);
+        }
+        response
+    })
+}
+
+#[tokio::test]
+async fn server_clock_reads_the_date_header_and_brackets_it_with_local_times() {
+    let before = SystemTime::now();
+    let rule = sts_answer(
+        200,
+        CALLER_XML.into(),
+        Some("Tue, 14 Nov 2023 22:13:20 GMT"),
+    );
+    let sdk = sdk_with(&[], &[&rule]);
+    let reading = sdk.server_clock().await.expect("reading");
+    let after = SystemTime::now();
+    assert_eq!(
+        reading.server,
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+    );
+    assert!(
+        before <= reading.sent && reading.sent <= reading.received && reading.received <= after
+    );
+    // This machine's clock is years past that Date: a large, positive skew.
+    assert!(reading.skew().seconds > 1e7);
+    assert_eq!(count(&sdk, "sts:GetCallerIdentity"), 1);
+}
+
+#[tokio::test]
+async fn server_clock_reads_a_refused_answer_too() {
+    // A clock far off gets its signature refused; the refusal still carries AWS's time.
+    let body = error_xml(
+        "SignatureDoesNotMatch",
+        "Signature expired: 20231114T220000Z is now earlier than 20231114T221320Z",
+    );
+    let rule = sts_answer(403, body, Some("Tue, 14 Nov 2023 22:13:20 GMT"));
+    let sdk = sdk_with(&[], &[&rule]);
+    let reading = sdk.server_clock().await.expect("reading");
+    assert_eq!(
+        reading.server,
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+    );
+}
+
+#[tokio::test]
+async fn server_clock_without_a_date_is_an_error() {
+    let ok = sts_answer(200, CALLER_XML.into(), None);
+    let err = sdk_with(&[], &[&ok])
+        .server_clock()
+        .await
+        .expect_err("no Date");
+    assert!(matches!(err, IamError::Malformed(_)), "{err:?}");
+
+    let garbled = sts_answer(200, CALLER_XML.into(), Some("the day after yesterday"));
+    let err = sdk_with(&[], &[&garbled])
+        .server_clock()
+        .await
+        .expect_err("bad Date");
+    assert!(matches!(err, IamError::Malformed(_)), "{err:?}");
+
+    let refused = sts_answer(403, error_xml("AccessDenied", "no"), None);
+    let err = sdk_with(&[], &[&refused])
+        .server_clock()
+        .await
+        .expect_err("refused, no Date");
+    assert!(matches!(err, IamError::AccessDenied { .. }), "{err:?}");
+}

@@ -1,0 +1,213 @@
+//! AWS's clock against ours: the skew arithmetic, from one answer's `Date` header.
+//!
+//! A token has no clock: the host's decides which time step it computes a code for. A host
+//! clock that is off by more than a step makes every code wrong, which people report as "my
+//! MFA doesn't work". AWS's answers carry its clock in the HTTP `Date` header, to the whole
+//! second, so one cheap call tells how far off the host is, within about a second.
+
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_iam::primitives::{DateTime, DateTimeFormat};
+
+/// Local clock minus AWS's up to this many seconds is harmless: codes land in the step AWS
+/// expects, or its neighbour, which AWS's window tolerates.
+pub const SKEW_OK_SECS: f64 = 10.0;
+/// From this many seconds on, codes computed here miss AWS's window: a whole TOTP step.
+pub const SKEW_LARGE_SECS: f64 = 30.0;
+
+/// One measurement: AWS's `Date` and the local times the request left and its answer came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockReading {
+    /// Local time just before the request was sent.
+    pub sent: SystemTime,
+    /// Local time just after the answer arrived.
+    pub received: SystemTime,
+    /// AWS's time from the answer's `Date` header: whole seconds, rounded down.
+    pub server: SystemTime,
+}
+
+impl ClockReading {
+    /// The skew this reading shows.
+    ///
+    /// AWS stamped `Date` at some local instant in `[sent, received]`, and its true time then was
+    /// in `[Date, Date + 1 s)`. So local minus AWS lies in `[sent - Date - 1, received - Date]`:
+    /// the estimate is the middle of that interval, the uncertainty half its width.
+    pub fn skew(&self) -> Skew {
+        let secs = |t: SystemTime| match t.duration_since(SystemTime::UNIX_EPOCH) {
+            Ok(d) => d.as_secs_f64(),
+            Err(e) => -e.duration().as_secs_f64(),
+        };
+        let (sent, received, server) = (secs(self.sent), secs(self.received), secs(self.server));
+        // A clock stepped backwards mid-request gives received < sent: take the interval as is.
+        let (lo, hi) = if received >= sent {
+            (sent, received)
+        } else {
+            (received, sent)
+        };
+        let low = lo - server - 1.0;
+        let high = hi - server;
+        Skew {
+            seconds: (low + high) / 2.0,
+            uncertainty: (high - low) / 2.0,
+        }
+    }
+
+    /// How long the request took, by the local clock.
+    pub fn round_trip(&self) -> Duration {
+        self.received.duration_since(self.sent).unwrap_or_default()
+    }
+}
+
+/// The local clock minus AWS's, with its uncertainty.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Skew {
+    /// Local minus AWS in seconds: positive when the local clock is ahead.
+    pub seconds: f64,
+    /// The true skew is within `seconds ± uncertainty` (at least 0.5 s: `Date` has whole seconds).
+    pub uncertainty: f64,
+}
+
+/// How much a skew matters for TOTP codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkewLevel {
+    /// Certainly below [`SKEW_OK_SECS`].
+    Ok,
+    /// Could be over [`SKEW_OK_SECS`]: codes may fail near a step boundary.
+    Noticeable,
+    /// Certainly over [`SKEW_LARGE_SECS`]: codes computed here are refused.
+    Large,
+}
+
+impl Skew {
+    /// The smallest magnitude the skew can have.
+    pub fn at_least(&self) -> f64 {
+        (self.seconds.abs() - self.uncertainty).max(0.0)
+    }
+
+    /// The largest magnitude the skew can have.
+    pub fn at_most(&self) -> f64 {
+        self.seconds.abs() + self.uncertainty
+    }
+
+    /// Whether the local clock is ahead of AWS's (by the estimate).
+    pub fn ahead(&self) -> bool {
+        self.seconds > 0.0
+    }
+
+    /// How much it matters: judged on the certain part for "large", on the possible part for
+    /// "ok", so that neither verdict overstates what one reading shows.
+    pub fn level(&self) -> SkewLevel {
+        if self.at_least() >= SKEW_LARGE_SECS {
+            SkewLevel::Large
+        } else if self.at_most() <= SKEW_OK_SECS {
+            SkewLevel::Ok
+        } else {
+            SkewLevel::Noticeable
+        }
+    }
+
+    /// Whole seconds, rounded, for messages ("+90 s").
+    pub fn rounded(&self) -> i64 {
+        self.seconds.round() as i64
+    }
+}
+
+/// Parses an HTTP `Date` header (RFC 9110 IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`).
+pub fn parse_http_date(value: &str) -> Option<SystemTime> {
+    let t = DateTime::from_str(value.trim(), DateTimeFormat::HttpDate).ok()?;
+    SystemTime::try_from(t).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: u64 = 1_700_000_000;
+
+    fn at(secs: f64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs_f64(secs)
+    }
+
+    fn reading(sent: f64, received: f64, server: u64) -> ClockReading {
+        ClockReading {
+            sent: at(sent),
+            received: at(received),
+            server: SystemTime::UNIX_EPOCH + Duration::from_secs(server),
+        }
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-6
+    }
+
+    #[test]
+    fn in_sync_clock_reads_as_zero_within_the_date_resolution() {
+        // Sent at T+0.2, back at T+0.4; AWS said T (its clock was in [T, T+1)).
+        let s = reading(T as f64 + 0.2, T as f64 + 0.4, T).skew();
+        // local - aws in [0.2 - 1, 0.4] = [-0.8, 0.4]
+        assert!(close(s.seconds, -0.2), "{s:?}");
+        assert!(close(s.uncertainty, 0.6), "{s:?}");
+        assert_eq!(s.level(), SkewLevel::Ok);
+        assert_eq!(s.rounded(), 0);
+    }
+
+    #[test]
+    fn a_clock_ahead_is_positive_and_large() {
+        let s = reading(T as f64 + 90.1, T as f64 + 90.3, T).skew();
+        assert!(s.ahead());
+        assert!(close(s.seconds, 89.7), "{s:?}");
+        assert_eq!(s.rounded(), 90);
+        assert_eq!(s.level(), SkewLevel::Large);
+        assert!(s.at_least() > 89.0 && s.at_most() < 91.0);
+    }
+
+    #[test]
+    fn a_clock_behind_is_negative() {
+        let s = reading(T as f64 - 45.0, T as f64 - 44.9, T).skew();
+        assert!(!s.ahead());
+        assert_eq!(s.rounded(), -45);
+        assert_eq!(s.level(), SkewLevel::Large);
+    }
+
+    #[test]
+    fn a_slow_round_trip_widens_the_uncertainty_and_softens_the_verdict() {
+        // 20 s between send and answer: the skew is somewhere in [-1, 20].
+        let s = reading(T as f64, T as f64 + 20.0, T).skew();
+        assert!(close(s.uncertainty, 10.5), "{s:?}");
+        assert_eq!(s.level(), SkewLevel::Noticeable);
+        // Local minus AWS somewhere in [19, 60]: maybe large, not certainly.
+        let s = reading(T as f64 + 20.0, T as f64 + 60.0, T).skew();
+        assert_eq!(s.level(), SkewLevel::Noticeable, "{s:?}");
+        assert!(s.at_least() < SKEW_LARGE_SECS && s.at_most() > SKEW_LARGE_SECS);
+    }
+
+    #[test]
+    fn thresholds() {
+        let skew = |seconds| Skew {
+            seconds,
+            uncertainty: 0.5,
+        };
+        assert_eq!(skew(9.5).level(), SkewLevel::Ok);
+        assert_eq!(skew(-9.6).level(), SkewLevel::Noticeable);
+        assert_eq!(skew(30.4).level(), SkewLevel::Noticeable);
+        assert_eq!(skew(-30.5).level(), SkewLevel::Large);
+    }
+
+    #[test]
+    fn a_clock_stepped_back_mid_request_still_gives_an_interval() {
+        let s = reading(T as f64 + 1.0, T as f64 + 0.5, T).skew();
+        assert!(s.uncertainty >= 0.5);
+        assert!(s.seconds.is_finite());
+    }
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            parse_http_date("Tue, 14 Nov 2023 22:13:20 GMT"),
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(T))
+        );
+        assert_eq!(parse_http_date("yesterday"), None);
+        assert_eq!(parse_http_date(""), None);
+    }
+}
