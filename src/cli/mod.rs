@@ -3,6 +3,7 @@
 
 mod audit;
 mod bulk;
+mod completions;
 mod doctor;
 mod enroll;
 mod output;
@@ -113,6 +114,16 @@ enum Command {
     Doctor(doctor::DoctorArgs),
     /// Enroll many users from a manifest: plan, then apply (parallel, resumable).
     Bulk(bulk::BulkArgs),
+    /// Print the completion script for a shell.
+    #[command(
+        after_help = "Examples:\n  ykmfa completions bash > ~/.local/share/bash-completion/completions/ykmfa\n  ykmfa completions zsh > ~/.zfunc/_ykmfa   (with fpath+=~/.zfunc before compinit)\n  ykmfa completions fish > ~/.config/fish/completions/ykmfa.fish\n  ykmfa completions powershell >> $PROFILE"
+    )]
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (ykmfa.1), or write every page into a directory.
+    #[command(
+        after_help = "Examples:\n  ykmfa man | man -l -\n  ykmfa man --dir ~/.local/share/man/man1"
+    )]
+    Man(completions::ManArgs),
 }
 
 /// Runs an async command on a multi-threaded runtime (token work uses `block_in_place`).
@@ -152,6 +163,8 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => block_on(audit::run(&out, &cli.global, &args)),
         Command::Doctor(args) => block_on(doctor::run(&out, &cli.global, &args)),
         Command::Bulk(args) => block_on(bulk::run(&out, &cli.global, &args)),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man(args) => completions::man(&out, &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,89 @@
+//! `ykmfa completions SHELL` and `ykmfa man`: shell completion scripts and manual pages, both
+//! generated from the same argument definitions as `--help`, so they can't drift from the CLI.
+//! Both only write text; neither touches a token or AWS.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::CommandFactory;
+use clap_complete::Shell;
+
+use super::report::Exit;
+use super::{Cli, Failure, Output};
+
+/// Arguments of `ykmfa completions`.
+#[derive(clap::Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: Shell,
+}
+
+/// Arguments of `ykmfa man`.
+#[derive(clap::Args, Debug)]
+pub struct ManArgs {
+    /// Write ykmfa.1 and one page per command (ykmfa-enroll.1, ...) into DIR instead of printing
+    /// ykmfa.1 on stdout.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// The command tree, as clap builds it for parsing.
+fn command() -> clap::Command {
+    let mut cmd = Cli::command();
+    cmd.build();
+    cmd
+}
+
+/// The command tree for man pages: without clap's `help` command, which has no page of its own.
+fn man_command() -> clap::Command {
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    cmd
+}
+
+/// Prints the completion script for one shell on stdout.
+pub fn completions(args: &CompletionsArgs) -> Result<(), Failure> {
+    let mut cmd = command();
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "ykmfa", &mut script);
+    write_stdout(&script)
+}
+
+/// Prints the man page on stdout, or writes every page into a directory.
+pub fn man(out: &Output, args: &ManArgs) -> Result<(), Failure> {
+    let Some(dir) = &args.dir else {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(man_command())
+            .render(&mut page)
+            .map_err(|e| Failure::new(Exit::Failed, format!("cannot render: {e}"), &[]))?;
+        return write_stdout(&page);
+    };
+    let cannot = |e: std::io::Error| {
+        Failure::new(
+            Exit::Failed,
+            format!("cannot write the man pages to {}: {e}", dir.display()),
+            &["choose a writable directory, e.g. --dir ~/.local/share/man/man1"],
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(cannot)?;
+    clap_mangen::generate_to(man_command(), dir).map_err(cannot)?;
+    out.info(format!(
+        "Wrote ykmfa.1 and a page per command to {}.",
+        dir.display()
+    ));
+    Ok(())
+}
+
+/// Writes a generated document; a closed pipe (`| head`) is not an error worth a message.
+fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::new(
+            Exit::Failed,
+            format!("cannot write to stdout: {e}"),
+            &[],
+        )),
+        _ => Ok(()),
+    }
+}
