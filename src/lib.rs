@@ -11,6 +11,7 @@
 //! codes.
 
 pub mod bulk;
+pub mod doctor;
 pub mod enrollment;
 pub mod iam;
 pub mod journal;

@@ -1,0 +1,175 @@
+//! `doctor`: what ykmfa needs from this machine and from the AWS credentials in use, checked one
+//! thing at a time, each with a verdict and, when it is not fine, what to do.
+//!
+//! Two halves. [`probe`] gathers facts (PC/SC, running programs, the credential chain, IAM), each
+//! step under a time limit, so a hung pcscd or an unreachable endpoint becomes a finding instead
+//! of a hang. The checks ([`local`], [`aws`]) are pure functions from those facts to [`Check`]s,
+//! so every verdict and every fix is tested without a machine in a particular state.
+//!
+//! What this module must never do: print (the binary renders [`Check`]s); show a secret (no
+//! access key, secret key, session token or OATH password ends up in a [`Check`]); change
+//! anything (doctor only reads, and asks IAM's policy simulator, which performs nothing).
+
+pub mod aws;
+pub mod local;
+pub mod permissions;
+pub mod probe;
+
+use serde::Serialize;
+
+/// A check's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Fine.
+    Ok,
+    /// Works, but something will get in the way (two tokens, a locked token, a clock a few
+    /// seconds off, an optional permission missing).
+    Warn,
+    /// ykmfa cannot work until this is fixed.
+    Fail,
+    /// Not checked, because something it depends on failed (the detail says what).
+    Skip,
+}
+
+impl Status {
+    /// The word shown in the report.
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Skip => "skip",
+        }
+    }
+}
+
+/// One line of the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    /// Stable identifier (`pcscd`, `tokens`, `iam.enroll`, …) for scripts.
+    pub id: String,
+    /// Short name for people.
+    pub name: String,
+    /// The verdict.
+    pub status: Status,
+    /// What was found.
+    pub detail: String,
+    /// What to do, one action each (empty when nothing is to be done).
+    pub fix: Vec<String>,
+    /// The facts behind the verdict, for `--json` (serial numbers, seconds of skew, actions).
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    pub data: serde_json::Value,
+}
+
+impl Check {
+    /// A check without fixes or data.
+    pub fn new(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        status: Status,
+        detail: impl Into<String>,
+    ) -> Check {
+        Check {
+            id: id.into(),
+            name: name.into(),
+            status,
+            detail: detail.into(),
+            fix: Vec::new(),
+            data: serde_json::Value::Null,
+        }
+    }
+
+    /// Adds fixes.
+    pub fn fix<S: Into<String>>(mut self, fixes: impl IntoIterator<Item = S>) -> Check {
+        self.fix.extend(fixes.into_iter().map(Into::into));
+        self
+    }
+
+    /// Attaches data for `--json`.
+    pub fn data(mut self, data: serde_json::Value) -> Check {
+        self.data = data;
+        self
+    }
+}
+
+/// How many checks ended in each verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    /// Fine.
+    pub ok: usize,
+    /// Warnings.
+    pub warn: usize,
+    /// Failures.
+    pub fail: usize,
+    /// Not checked.
+    pub skip: usize,
+}
+
+/// Counts the verdicts.
+pub fn tally(checks: &[Check]) -> Tally {
+    let mut t = Tally::default();
+    for c in checks {
+        match c.status {
+            Status::Ok => t.ok += 1,
+            Status::Warn => t.warn += 1,
+            Status::Fail => t.fail += 1,
+            Status::Skip => t.skip += 1,
+        }
+    }
+    t
+}
+
+/// The first check that failed, if any (the report's order is the order things depend on).
+pub fn first_failure(checks: &[Check]) -> Option<&Check> {
+    checks.iter().find(|c| c.status == Status::Fail)
+}
+
+/// "1 token", "2 tokens".
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tally_and_first_failure() {
+        let checks = vec![
+            Check::new("a", "a", Status::Ok, ""),
+            Check::new("b", "b", Status::Warn, ""),
+            Check::new("c", "c", Status::Fail, "first"),
+            Check::new("d", "d", Status::Fail, "second"),
+            Check::new("e", "e", Status::Skip, ""),
+        ];
+        assert_eq!(
+            tally(&checks),
+            Tally {
+                ok: 1,
+                warn: 1,
+                fail: 2,
+                skip: 1
+            }
+        );
+        assert_eq!(first_failure(&checks).map(|c| c.id.as_str()), Some("c"));
+        assert!(first_failure(&checks[..2]).is_none());
+    }
+
+    #[test]
+    fn json_shape() {
+        let c = Check::new("pcscd", "pcscd", Status::Fail, "not running").fix(["start it"]);
+        let v = serde_json::to_value(&c).expect("json");
+        assert_eq!(
+            v,
+            serde_json::json!({"id": "pcscd", "name": "pcscd", "status": "fail",
+                "detail": "not running", "fix": ["start it"]})
+        );
+        assert_eq!(plural(1, "token", "tokens"), "1 token");
+        assert_eq!(plural(0, "token", "tokens"), "0 tokens");
+    }
+}

@@ -1,0 +1,485 @@
+//! Gathering the facts `doctor` judges, each step under a time limit: a pcscd that never answers,
+//! a card stuck in another program's transaction, an SSO or metadata endpoint out of reach or an
+//! IAM endpoint that hangs each becomes a finding, never a hang.
+//!
+//! PC/SC calls block, and a blocked one cannot be cancelled; they run on a thread of their own
+//! that reports each step as it finishes. When a step does not finish in time, the report says
+//! which one, and the thread is left behind (it ends with the process).
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_config::BehaviorVersion;
+use aws_credential_types::credential_feature::AwsCredentialFeature;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::ProvideCredentials;
+use aws_sdk_iam::config::Region;
+use aws_sdk_iam::error::DisplayErrorContext;
+
+use super::aws::{self, Answer, Clock, Credentials, Identity, Permissions, Principal, Source};
+use super::local::{LocalFacts, PasswordCheck, Program, ReaderFact, ReaderState, Readers};
+use super::local::{Service, Socket};
+use super::permissions::Command;
+use crate::iam::{Directory, IamError, Options};
+use crate::oath::{self, Password};
+use crate::token::{self, IdentifyError, Kind};
+use crate::transport::pcsc::{self, Context};
+use crate::transport::TransportError;
+
+/// How long each step may take.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// One PC/SC step: connecting to pcscd, listing readers, examining one card.
+    pub pcsc_step: Duration,
+    /// One AWS step: resolving credentials, one IAM or STS call with its retries.
+    pub aws_step: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            pcsc_step: Duration::from_secs(5),
+            aws_step: Duration::from_secs(15),
+        }
+    }
+}
+
+/// What the PC/SC thread reports, step by step.
+enum Event {
+    Service(Result<(), TransportError>),
+    Readers(Result<Vec<String>, TransportError>),
+    Reader(ReaderFact),
+}
+
+/// This machine's facts. Blocks for at most a few `limits.pcsc_step`s (one per reader more).
+/// `password` (from `YKMFA_OATH_PASSWORD`) is tried on YubiKeys that have a password: a wrong
+/// OATH password costs nothing there. It is never tried on a Nitrokey, whose PIN has a retry
+/// counter.
+pub fn local(limits: Limits, password: Option<Password>) -> LocalFacts {
+    let (tx, rx) = mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("doctor-pcsc".into())
+        .spawn(move || pcsc_steps(&tx, password.as_ref()));
+    let mut facts = LocalFacts {
+        socket: socket(),
+        is_root: rustix::process::getuid().is_root(),
+        service: Service::NoAnswer(limits.pcsc_step),
+        readers: Readers::NotListed,
+        programs: running_programs(),
+    };
+    if let Err(e) = spawned {
+        facts.service = Service::Down(TransportError::Other(format!("cannot start a thread: {e}")));
+        return facts;
+    }
+    let next = |rx: &mpsc::Receiver<Event>| rx.recv_timeout(limits.pcsc_step);
+    match next(&rx) {
+        Ok(Event::Service(Ok(()))) => facts.service = Service::Up,
+        Ok(Event::Service(Err(e))) => {
+            facts.service = Service::Down(e);
+            return facts;
+        }
+        _ => return facts,
+    }
+    let names = match next(&rx) {
+        Ok(Event::Readers(Ok(names))) => names,
+        Ok(Event::Readers(Err(e))) => {
+            facts.readers = Readers::Failed(e);
+            return facts;
+        }
+        _ => {
+            facts.readers = Readers::NoAnswer(limits.pcsc_step);
+            return facts;
+        }
+    };
+    let mut examined = Vec::with_capacity(names.len());
+    for name in &names {
+        match next(&rx) {
+            Ok(Event::Reader(fact)) => examined.push(fact),
+            _ => {
+                // This reader's card did not answer; the thread is stuck on it, so the rest
+                // are not examined.
+                examined.push(ReaderFact {
+                    name: name.clone(),
+                    state: ReaderState::NoAnswer(limits.pcsc_step),
+                });
+                break;
+            }
+        }
+    }
+    facts.readers = Readers::Listed(examined);
+    facts
+}
+
+fn pcsc_steps(tx: &mpsc::Sender<Event>, password: Option<&Password>) {
+    let ctx = match Context::establish() {
+        Ok(ctx) => {
+            if tx.send(Event::Service(Ok(()))).is_err() {
+                return;
+            }
+            ctx
+        }
+        Err(e) => {
+            let _ = tx.send(Event::Service(Err(e)));
+            return;
+        }
+    };
+    let names = ctx.readers();
+    let list = names.as_ref().map(Vec::clone).unwrap_or_default();
+    let _ = tx.send(Event::Readers(names));
+    for name in list {
+        let state = examine(&ctx, &name, password);
+        if tx.send(Event::Reader(ReaderFact { name, state })).is_err() {
+            return;
+        }
+    }
+}
+
+fn transport_state(e: TransportError) -> ReaderState {
+    match e {
+        TransportError::NoCard(_) | TransportError::ReaderGone(_) | TransportError::CardRemoved => {
+            ReaderState::Empty
+        }
+        TransportError::SharingViolation(_) => ReaderState::Held,
+        TransportError::PermissionDenied => ReaderState::Refused,
+        other => ReaderState::Failed(other.to_string()),
+    }
+}
+
+/// What one reader holds: connect, identify (one transaction), and try the password.
+fn examine(ctx: &Context, reader: &str, password: Option<&Password>) -> ReaderState {
+    let mut card = match ctx.connect(reader) {
+        Ok(card) => card,
+        Err(e) => return transport_state(e),
+    };
+    let token = match token::identify(&mut card) {
+        Ok(token) => token,
+        Err(IdentifyError::Oath(oath::Error::NoOathApplet)) => return ReaderState::NoOath,
+        Err(IdentifyError::Transport(e)) | Err(IdentifyError::Oath(oath::Error::Transport(e))) => {
+            return transport_state(e)
+        }
+        Err(IdentifyError::Oath(e)) => {
+            return ReaderState::Failed(format!("the OATH application misbehaved: {e}"))
+        }
+    };
+    let password = match (token.password, token.kind, password) {
+        (false, _, _) => PasswordCheck::None,
+        (true, Kind::YubiKey, Some(p)) => try_password(&mut card, p),
+        (true, _, _) => PasswordCheck::Locked,
+    };
+    ReaderState::Token {
+        token: Box::new(token),
+        password,
+    }
+}
+
+fn try_password(card: &mut pcsc::Card, password: &Password) -> PasswordCheck {
+    let outcome = card
+        .begin()
+        .map_err(oath::Error::Transport)
+        .and_then(|mut link| {
+            let mut session = oath::Session::open(&mut link)?;
+            session.unlock(password)
+        });
+    match outcome {
+        Ok(()) => PasswordCheck::Unlocks,
+        Err(oath::Error::WrongPassword) => PasswordCheck::Wrong,
+        Err(e) => PasswordCheck::Failed(e.to_string()),
+    }
+}
+
+/// pcscd's client socket (Linux).
+fn socket() -> Option<Socket> {
+    let present = pcsc::service_socket_present()?;
+    let path =
+        std::env::var("PCSCLITE_CSOCK_NAME").unwrap_or_else(|_| "/run/pcscd/pcscd.comm".into());
+    Some(Socket { path, present })
+}
+
+/// The programs running on this machine (Linux: `/proc`), by process name. Processes that
+/// vanish or cannot be read are skipped.
+pub fn running_programs() -> Vec<Program> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut programs = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(name) = std::fs::read_to_string(entry.path().join("comm")) else {
+            continue;
+        };
+        let command_line = std::fs::read(entry.path().join("cmdline"))
+            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+            .unwrap_or_default();
+        programs.push(Program {
+            name: name.trim_end().to_owned(),
+            pid,
+            command_line,
+        });
+    }
+    programs.sort_by_key(|p| p.pid);
+    programs
+}
+
+/// Where credentials came from, by the features the SDK's providers record on them.
+pub fn source_from(features: &[AwsCredentialFeature]) -> Source {
+    use AwsCredentialFeature as F;
+    let has = |f: F| features.contains(&f);
+    if has(F::CredentialsEnvVarsStsWebIdToken)
+        || has(F::CredentialsProfileStsWebIdToken)
+        || has(F::CredentialsStsAssumeRoleWebId)
+    {
+        Source::WebIdentity
+    } else if has(F::CredentialsEnvVars) {
+        Source::Environment
+    } else if has(F::CredentialsSso) || has(F::CredentialsProfileSso) {
+        Source::Sso
+    } else if has(F::CredentialsProfileLogin) || has(F::CredentialsLogin) {
+        Source::Login
+    } else if has(F::CredentialsProcess) || has(F::CredentialsProfileProcess) {
+        Source::Process
+    } else if has(F::CredentialsStsAssumeRole) || has(F::CredentialsProfileSourceProfile) {
+        Source::AssumeRole
+    } else if has(F::CredentialsHttp) {
+        Source::Container
+    } else if has(F::CredentialsImds) {
+        Source::InstanceMetadata
+    } else if has(F::CredentialsProfile) {
+        Source::ProfileKeys
+    } else {
+        Source::Unknown
+    }
+}
+
+/// Resolves credentials the way every ykmfa command will (the same options), and keeps only
+/// where they came from and when they expire.
+pub async fn credentials(options: &Options, limit: Duration) -> Credentials {
+    let resolve = async {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &options.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        let config = loader.load().await;
+        let Some(provider) = config.credentials_provider() else {
+            return Credentials::Missing("no credentials provider is configured".into());
+        };
+        match provider.provide_credentials().await {
+            Ok(creds) => {
+                let features = creds
+                    .get_property::<Vec<AwsCredentialFeature>>()
+                    .cloned()
+                    .unwrap_or_default();
+                Credentials::Found {
+                    source: source_from(&features),
+                    expires: creds.expiry(),
+                }
+            }
+            Err(e) => Credentials::Missing(describe(&e)),
+        }
+    };
+    match tokio::time::timeout(limit, resolve).await {
+        Ok(found) => found,
+        Err(_) => Credentials::NoAnswer(limit),
+    }
+}
+
+/// A credential-chain failure in a sentence (the chain's messages name providers and files,
+/// never secrets).
+fn describe(e: &CredentialsError) -> String {
+    let detail = DisplayErrorContext(e).to_string();
+    match e {
+        CredentialsError::CredentialsNotLoaded(_) => format!(
+            "none in the environment, the shared config and credentials files, SSO, web \
+             identity, the container endpoint or instance metadata ({detail})"
+        ),
+        CredentialsError::ProviderTimedOut(_) => {
+            format!("the credentials provider did not answer in time ({detail})")
+        }
+        CredentialsError::InvalidConfiguration(_) => {
+            format!("the AWS profile configuration is invalid ({detail})")
+        }
+        _ => format!("the credentials provider failed ({detail})"),
+    }
+}
+
+/// Options for doctor's own AWS calls: the user's, with short time limits and few retries.
+pub fn options(mut base: Options, limit: Duration) -> Options {
+    base.operation_timeout = limit;
+    base.attempt_timeout = (limit / 2).max(Duration::from_secs(1));
+    base.max_attempts = 2;
+    base.consistency_attempts = 1;
+    base
+}
+
+async fn bounded<T>(
+    limit: Duration,
+    call: impl std::future::Future<Output = Result<T, IamError>>,
+) -> Result<Result<T, IamError>, Duration> {
+    tokio::time::timeout(limit, call).await.map_err(|_| limit)
+}
+
+/// Who the caller is.
+pub async fn identity<D: Directory>(dir: &D, limit: Duration) -> Identity {
+    match bounded(limit, dir.caller_identity()).await {
+        Ok(Ok(who)) => Identity::Known(who),
+        Ok(Err(e)) => Identity::Failed(e),
+        Err(after) => Identity::NoAnswer(after),
+    }
+}
+
+/// AWS's clock against this one.
+pub async fn clock<D: Directory>(dir: &D, limit: Duration) -> Clock {
+    match bounded(limit, dir.server_clock()).await {
+        Ok(Ok(reading)) => Clock::Read(reading),
+        Ok(Err(e)) => Clock::Failed(e),
+        Err(after) => Clock::NoAnswer(after),
+    }
+}
+
+/// What the caller's policies allow `commands` to do, by IAM's policy simulator.
+pub async fn permissions<D: Directory>(
+    dir: &D,
+    identity: &Identity,
+    commands: &[Command],
+    limit: Duration,
+) -> Permissions {
+    let who = match identity {
+        Identity::Known(who) => who,
+        _ => return Permissions::NotAsked("needs the caller's identity".into()),
+    };
+    if who.is_root() {
+        return Permissions::Root;
+    }
+    let principal = match aws::principal(who) {
+        Ok(p) => p,
+        Err(reason) => return Permissions::Unavailable { reason },
+    };
+    let source = match &principal {
+        Principal::User { arn, .. } => arn.clone(),
+        Principal::Role {
+            name,
+            arn_without_path,
+        } => match bounded(limit, dir.role_arn(name)).await {
+            Ok(Ok(arn)) => arn,
+            // GetRole denied (or failed): right for roles without a path, and the simulator
+            // says NoSuchEntity otherwise.
+            _ => arn_without_path.clone(),
+        },
+    };
+    let context = aws::context(&principal);
+    let started = Instant::now();
+    let mut answers = Vec::new();
+    for (scope, resource, actions) in aws::requests(commands, who, &principal) {
+        let left = limit.saturating_sub(started.elapsed());
+        let decisions = match bounded(
+            left,
+            dir.simulate_principal_policy(&source, &actions, &resource, &context),
+        )
+        .await
+        {
+            Ok(Ok(d)) => d,
+            Ok(Err(e)) => {
+                return Permissions::Unavailable {
+                    reason: unavailable(&e, &source),
+                }
+            }
+            Err(after) => {
+                return Permissions::Unavailable {
+                    reason: format!("no answer within {} s", after.as_secs()),
+                }
+            }
+        };
+        answers.push(Answer {
+            scope,
+            resource,
+            decisions,
+        });
+    }
+    Permissions::Simulated {
+        principal: source,
+        answers,
+    }
+}
+
+fn unavailable(e: &IamError, source: &str) -> String {
+    match e {
+        IamError::AccessDenied { .. } => {
+            "iam:SimulatePrincipalPolicy is not allowed for this caller".into()
+        }
+        IamError::NoSuchEntity { .. } => format!("IAM does not know {source}"),
+        other => other.to_string(),
+    }
+}
+
+/// The local time, for credential expiry.
+pub fn now() -> SystemTime {
+    SystemTime::now()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use AwsCredentialFeature as F;
+
+    #[test]
+    fn credential_sources_by_feature() {
+        assert_eq!(source_from(&[F::CredentialsEnvVars]), Source::Environment);
+        assert_eq!(source_from(&[F::CredentialsProfile]), Source::ProfileKeys);
+        assert_eq!(
+            source_from(&[F::CredentialsSso, F::CredentialsProfile]),
+            Source::Sso
+        );
+        assert_eq!(
+            source_from(&[
+                F::CredentialsProfileSourceProfile,
+                F::CredentialsStsAssumeRole,
+                F::CredentialsProfile
+            ]),
+            Source::AssumeRole
+        );
+        assert_eq!(
+            source_from(&[F::CredentialsProcess, F::CredentialsProfile]),
+            Source::Process
+        );
+        assert_eq!(source_from(&[F::CredentialsImds]), Source::InstanceMetadata);
+        assert_eq!(source_from(&[F::CredentialsHttp]), Source::Container);
+        assert_eq!(
+            source_from(&[F::CredentialsProfileStsWebIdToken]),
+            Source::WebIdentity
+        );
+        assert_eq!(source_from(&[]), Source::Unknown);
+    }
+
+    #[test]
+    fn doctor_options_are_short_and_keep_the_users_choices() {
+        let base = Options {
+            profile: Some("p".into()),
+            endpoint_url: Some("http://127.0.0.1:1".into()),
+            ..Options::default()
+        };
+        let o = options(base, Duration::from_secs(8));
+        assert_eq!(o.profile.as_deref(), Some("p"));
+        assert_eq!(o.endpoint_url.as_deref(), Some("http://127.0.0.1:1"));
+        assert_eq!(o.operation_timeout, Duration::from_secs(8));
+        assert_eq!(o.attempt_timeout, Duration::from_secs(4));
+        assert_eq!(o.consistency_attempts, 1);
+    }
+
+    #[test]
+    fn programs_are_read_from_proc() {
+        let me = std::process::id();
+        let programs = running_programs();
+        assert!(
+            programs.iter().any(|p| p.pid == me),
+            "this process is listed"
+        );
+    }
+}
