@@ -10,6 +10,7 @@
 //! between. The library never prints: the binary turns typed errors into sentences and exit
 //! codes.
 
+pub mod aws_config;
 pub mod bulk;
 pub mod doctor;
 pub mod enrollment;

@@ -53,6 +53,9 @@ pub struct EnrollArgs {
     /// The root user, with the console (`--root` and its flags).
     #[command(flatten)]
     pub root: super::root::RootArgs,
+    /// mfa_serial in the AWS config file.
+    #[command(flatten)]
+    pub aws_config: super::aws_profile::ConfigArgs,
 }
 
 /// Validates the arguments in one place, so nothing later re-checks them.
@@ -202,15 +205,12 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
                     "Enrolled: {} now signs in with {} (credential '{}').",
                     done.user, plan.token, done.credential
                 ));
-                let section = match global.profile.as_deref() {
-                    Some(p) => format!("[profile {p}]"),
-                    None => "your profile's section".to_owned(),
-                };
                 out.info(format!(
-                    "Next: for the AWS CLI, add to {section} in ~/.aws/config:\n  mfa_serial = {}\nThe codes used to enable it can't be used again: the first sign-in needs the next code (ykman oath accounts code '{}').",
-                    done.device_serial, done.credential
+                    "The codes used to enable it can't be used again: the first sign-in needs the next code (ykman oath accounts code '{}').",
+                    done.credential
                 ));
             }
+            super::aws_profile::after_enroll(out, global, &args.aws_config, &done);
             Ok(())
         }
         Err(failure) => Err(enroll_failure(*failure, &req, global)),

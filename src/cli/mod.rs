@@ -2,6 +2,7 @@
 //! sentences and exit codes.
 
 mod audit;
+mod aws_profile;
 mod bulk;
 mod completions;
 mod doctor;
