@@ -18,6 +18,7 @@ pub mod iam;
 pub mod journal;
 pub mod oath;
 pub mod pairing;
+pub mod resync;
 pub mod revocation;
 pub mod seed;
 pub mod token;

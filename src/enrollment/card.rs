@@ -2,6 +2,7 @@
 //! transaction, behind a trait so the transaction logic can be tested with cards that fail on
 //! command.
 
+use crate::oath::credential::DEFAULT_PERIOD;
 use crate::oath::{self, Code, Credential, CredentialData, Password, Session, TimeStep};
 use crate::token::{Serial, Token};
 use crate::transport::pcsc::Context;
@@ -21,6 +22,22 @@ pub trait Card {
     ) -> Result<[Code; 2], WriteError>;
     /// Computes one code (SELECT, (VALIDATE), CALCULATE).
     fn calculate(&mut self, raw_id: &[u8], step: TimeStep) -> Result<Code, oath::Error>;
+    /// Computes an existing credential's codes for two steps, telling `touch` before each code
+    /// the token will wait for a touch for. [`PcscCard`] does it in one transaction (SELECT,
+    /// (VALIDATE), CALCULATE ALL to learn whether the credential needs a touch, CALCULATE,
+    /// CALCULATE); this default calls [`Card::calculate`] twice and never calls `touch`.
+    fn calculate_pair(
+        &mut self,
+        raw_id: &[u8],
+        steps: [TimeStep; 2],
+        touch: &mut dyn FnMut(),
+    ) -> Result<[Code; 2], oath::Error> {
+        let _ = touch;
+        Ok([
+            self.calculate(raw_id, steps[0])?,
+            self.calculate(raw_id, steps[1])?,
+        ])
+    }
     /// Deletes a credential; a credential that is already gone is not an error.
     fn delete(&mut self, raw_id: &[u8]) -> Result<(), oath::Error>;
     /// Lists the credentials (SELECT, (VALIDATE), LIST); read-only.
@@ -118,6 +135,37 @@ impl Card for PcscCard {
 
     fn calculate(&mut self, raw_id: &[u8], step: TimeStep) -> Result<Code, oath::Error> {
         self.with_session(|s| s.calculate(raw_id, step, oath::credential::DEFAULT_PERIOD))
+    }
+
+    fn calculate_pair(
+        &mut self,
+        raw_id: &[u8],
+        steps: [TimeStep; 2],
+        touch: &mut dyn FnMut(),
+    ) -> Result<[Code; 2], oath::Error> {
+        self.with_session(|s| {
+            // LIST does not say whether a credential needs a touch; CALCULATE ALL does (and
+            // computes nothing for touch credentials). A token without it just isn't asked.
+            let needs_touch = match s.calculate_all(steps[1].start(DEFAULT_PERIOD)) {
+                Ok(all) => match all.iter().find(|(c, _)| c.raw_id == raw_id) {
+                    Some((c, _)) => c.touch == Some(true),
+                    None => {
+                        return Err(oath::Error::NoSuchCredential(
+                            String::from_utf8_lossy(raw_id).into_owned(),
+                        ))
+                    }
+                },
+                Err(oath::Error::Unsupported(_)) => false,
+                Err(e) => return Err(e),
+            };
+            let mut code = |step| {
+                if needs_touch {
+                    touch();
+                }
+                s.calculate(raw_id, step, DEFAULT_PERIOD)
+            };
+            Ok([code(steps[0])?, code(steps[1])?])
+        })
     }
 
     fn delete(&mut self, raw_id: &[u8]) -> Result<(), oath::Error> {
