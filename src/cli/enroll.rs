@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use ykmfa::enrollment::journal::{self, Journal};
 use ykmfa::enrollment::{
     self, names, Cancel, Cause, Event, Leftover, PcscCard, Progress, Refusal, Request, SystemClock,
 };
@@ -156,6 +157,11 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
         .await
         .map_err(|e| super::report::iam_failure(&e, global))?;
 
+    // The user's lock, held to the end: a second ykmfa enrolling the same user waits its turn.
+    let journal = Journal::default_location().map_err(journal_failure)?;
+    let mut entry = journal.lock(req.user.as_str()).map_err(journal_failure)?;
+    settle_unfinished(out, &dir, &mut card, &journal, &mut entry).await?;
+
     let plan = enrollment::preflight(&dir, &mut card, &token_tag, &req)
         .await
         .map_err(|c| cause_failure(c, &req, global))?;
@@ -192,9 +198,30 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
             }
         })
     };
-    let result =
-        enrollment::enroll(&dir, &mut card, &plan, &SystemClock, &Words(out), &cancel).await;
+    let recorder = entry.begin(&plan).map_err(journal_failure)?;
+    let words = Words(out);
+    let progress = recorder.around(&words);
+    let result = enrollment::enroll(&dir, &mut card, &plan, &SystemClock, &progress, &cancel).await;
     watcher.abort();
+    if recorder.had_failures() {
+        out.warn(format!(
+            "could not update the enrollment journal in {}; its first record is intact",
+            journal.dir().display()
+        ));
+    }
+    // The progress borrows the entry through the recorder: it ends here, before the entry is cleared.
+    drop(progress);
+    let settled = match &result {
+        Ok(_) => true,
+        Err(failure) => failure.leftovers.is_empty(),
+    };
+    if settled {
+        if let Err(e) = entry.clear() {
+            out.warn(format!(
+                "{e}; the next run will find nothing left to do there"
+            ));
+        }
+    }
     match result {
         Ok(done) => {
             if out.json {
@@ -213,8 +240,98 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
             super::aws_profile::after_enroll(out, global, &args.aws_config, &done);
             Ok(())
         }
-        Err(failure) => Err(enroll_failure(*failure, &req, global)),
+        Err(failure) => {
+            let mut failure = enroll_failure(*failure, &req, global);
+            if !settled {
+                failure.what.push_str(&format!(
+                    "\nThe next 'ykmfa enroll --user {}' removes these itself (recorded in {}).",
+                    req.user,
+                    entry.path().display()
+                ));
+            }
+            Err(failure)
+        }
     }
+}
+
+/// Settles what dead runs left (SIGKILL, power loss, a second Ctrl-C): this user's record, and
+/// other users' records for this token. What can't be removed is reported with its command.
+async fn settle_unfinished(
+    out: &Output,
+    dir: &Sdk,
+    card: &mut PcscCard,
+    journal: &Journal,
+    entry: &mut journal::Entry,
+) -> Result<(), Failure> {
+    let serial = card.token().serial.map(|s| s.0);
+    let mut others = journal
+        .unfinished(entry.left().map_or("", |r| r.user.as_str()))
+        .map_err(journal_failure)?;
+    others.retain(|e| {
+        e.left()
+            .is_some_and(|r| r.token_serial.is_some() && r.token_serial == serial)
+    });
+    for e in std::iter::once(&mut *entry).chain(others.iter_mut()) {
+        let Some(record) = e.left().cloned() else {
+            continue;
+        };
+        out.info(format!(
+            "Found an unfinished enrollment of {} on {} (left by process {} while {}); settling it...",
+            record.user,
+            record.token,
+            record.pid,
+            match record.stage {
+                journal::Stage::Creating => "creating the device",
+                journal::Stage::Created => "after creating the device",
+                journal::Stage::Writing => "writing the credential",
+                journal::Stage::Enabling => "enabling the device",
+            }
+        ));
+        let r = journal::recover(dir, Some(&mut *card), &record).await;
+        if r.completed {
+            out.info("  It had completed: IAM shows the device assigned. Nothing to undo.");
+        }
+        for what in &r.removed {
+            out.info(format!("  Removed {what}."));
+        }
+        if let Some(why) = &r.skipped {
+            out.warn(format!("  left as it is: {why}"));
+            continue;
+        }
+        for l in &r.leftovers {
+            match l {
+                Leftover::Device { serial, reason, .. } => {
+                    out.warn(format!("  virtual MFA device {serial} remains ({reason}): aws iam delete-virtual-mfa-device --serial-number {serial}"));
+                }
+                Leftover::Credential {
+                    name,
+                    token_serial,
+                    token,
+                    reason,
+                } => {
+                    let device = token_serial
+                        .map(|s| format!(" --device {s}"))
+                        .unwrap_or_default();
+                    out.warn(format!("  credential '{name}' remains on {token} ({reason}); its IAM device is gone, so it can sign nothing. Remove it when you can: ykman{device} oath accounts delete '{name}'"));
+                }
+            }
+        }
+        // A device that can't be deleted is unassigned and its seed is gone: harmless, reported
+        // above (and by 'ykmfa audit' as an orphan). The new enrollment picks its name around it.
+        e.clear().map_err(journal_failure)?;
+    }
+    Ok(())
+}
+
+fn journal_failure(e: journal::JournalError) -> Failure {
+    use journal::JournalError as E;
+    let fix: &[&str] = match &e {
+        E::Busy(_) => &["wait for it to finish (ykmfa enrolls one user at a time), then run this again"],
+        E::NoStateDir => &["set HOME (ykmfa keeps its enrollment journal in ~/.local/state/ykmfa)"],
+        E::Io { .. } => &["check that the directory is writable; ykmfa won't change anything it can't record first"],
+        E::Corrupt(_) => &["look at the file: it should name a user, a device and a token; delete it once they are settled"],
+    };
+    Failure::new(Exit::Failed, e.to_string(), fix)
 }
 
 pub(super) fn oath_password(
@@ -237,8 +354,17 @@ pub(super) fn oath_password(
 fn cause_failure(cause: Cause, req: &Request, global: &Global) -> Failure {
     match cause {
         Cause::Refused(r) => refusal(r, req),
-        Cause::Iam { error, .. } => super::report::iam_failure(&error, global),
-        Cause::Card { error, .. } => error.into(),
+        // Say which step: "creating the virtual MFA device: IAM failed (...)".
+        Cause::Iam { step, error } => {
+            let mut f = super::report::iam_failure(&error, global);
+            f.what = format!("{step}: {}", f.what);
+            f
+        }
+        Cause::Card { step, error } => {
+            let mut f: Failure = error.into();
+            f.what = format!("{step}: {}", f.what);
+            f
+        }
         Cause::Interrupted => {
             Failure::new(Exit::Interrupted, "interrupted; nothing was changed", &[])
         }
