@@ -160,7 +160,28 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
     // The user's lock, held to the end: a second ykmfa enrolling the same user waits its turn.
     let journal = Journal::default_location().map_err(journal_failure)?;
     let mut entry = journal.lock(req.user.as_str()).map_err(journal_failure)?;
-    settle_unfinished(out, &dir, &mut card, &journal, &mut entry).await?;
+    if let Some(arn) = settle_unfinished(
+        out,
+        &dir,
+        &mut card,
+        &journal,
+        &mut entry,
+        req.user.as_str(),
+    )
+    .await?
+    {
+        // Run again after a crash: what was asked is done.
+        if out.json {
+            out.json(&json!({"schema": "ykmfa.enroll/1", "enrolled": {"device_serial": arn, "user": req.user.as_str(), "recovered": true}}));
+        } else {
+            out.result(&arn);
+            out.info(format!(
+                "{} is enrolled with this token already (by the run that was interrupted).",
+                req.user
+            ));
+        }
+        return Ok(());
+    }
 
     let plan = enrollment::preflight(&dir, &mut card, &token_tag, &req)
         .await
@@ -256,21 +277,22 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
 
 /// Settles what dead runs left (SIGKILL, power loss, a second Ctrl-C): this user's record, and
 /// other users' records for this token. What can't be removed is reported with its command.
+/// Returns the device when this user's own record on this token turns out complete.
 async fn settle_unfinished(
     out: &Output,
     dir: &Sdk,
     card: &mut PcscCard,
     journal: &Journal,
     entry: &mut journal::Entry,
-) -> Result<(), Failure> {
+    user: &str,
+) -> Result<Option<String>, Failure> {
     let serial = card.token().serial.map(|s| s.0);
-    let mut others = journal
-        .unfinished(entry.left().map_or("", |r| r.user.as_str()))
-        .map_err(journal_failure)?;
+    let mut others = journal.unfinished(user).map_err(journal_failure)?;
     others.retain(|e| {
         e.left()
             .is_some_and(|r| r.token_serial.is_some() && r.token_serial == serial)
     });
+    let mut done = None;
     for e in std::iter::once(&mut *entry).chain(others.iter_mut()) {
         let Some(record) = e.left().cloned() else {
             continue;
@@ -290,6 +312,11 @@ async fn settle_unfinished(
         let r = journal::recover(dir, Some(&mut *card), &record).await;
         if r.completed {
             out.info("  It had completed: IAM shows the device assigned. Nothing to undo.");
+            if record.user == user && record.token_serial == serial {
+                e.clear().map_err(journal_failure)?;
+                done = r.device.clone();
+                continue;
+            }
         }
         for what in &r.removed {
             out.info(format!("  Removed {what}."));
@@ -320,7 +347,7 @@ async fn settle_unfinished(
         // above (and by 'ykmfa audit' as an orphan). The new enrollment picks its name around it.
         e.clear().map_err(journal_failure)?;
     }
-    Ok(())
+    Ok(done)
 }
 
 fn journal_failure(e: journal::JournalError) -> Failure {

@@ -70,6 +70,10 @@ pub struct Global {
     /// Answer yes to confirmation questions (for scripts; the plan is still printed).
     #[arg(short = 'y', long, global = true)]
     pub yes: bool,
+    /// Give up on one AWS call after SECS seconds, retries included (slow networks: raise it).
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub aws_timeout: u64,
     /// IAM and STS endpoint, e.g. a local test endpoint (also AWS_ENDPOINT_URL_IAM).
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
@@ -82,6 +86,9 @@ impl Global {
             profile: self.profile.clone(),
             region: self.region.clone(),
             endpoint_url: self.endpoint_url.clone(),
+            operation_timeout: std::time::Duration::from_secs(self.aws_timeout),
+            // Room for the SDK's retries within the whole.
+            attempt_timeout: std::time::Duration::from_secs(self.aws_timeout.div_ceil(3).min(10)),
             ..ykmfa::iam::Options::default()
         }
     }

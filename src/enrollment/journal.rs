@@ -354,6 +354,8 @@ impl super::Progress for Around<'_, '_> {
 pub struct Recovery {
     /// Whether the recorded enrollment had in fact completed (the device is assigned).
     pub completed: bool,
+    /// The device that completed it.
+    pub device: Option<String>,
     /// What was removed, in words.
     pub removed: Vec<String>,
     /// What remains and why (e.g. the token is not connected).
@@ -430,6 +432,7 @@ pub async fn recover<D: Directory, C: Card>(
             .unwrap_or_default();
         if record.device_arn.as_deref() == Some(device.serial.as_str()) || ours(&tags) {
             out.completed = true;
+            out.device = Some(device.serial.clone());
             return out;
         }
     }
