@@ -10,6 +10,7 @@
 //! between. The library never prints: the binary turns typed errors into sentences and exit
 //! codes.
 
+pub mod audit;
 pub mod aws_config;
 pub mod bulk;
 pub mod doctor;
@@ -21,5 +22,6 @@ pub mod pairing;
 pub mod resync;
 pub mod revocation;
 pub mod seed;
+pub mod status;
 pub mod token;
 pub mod transport;
