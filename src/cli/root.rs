@@ -137,7 +137,7 @@ impl Source {
 
 /// Whether a person can be asked something: stderr shows it and the terminal can be read (stdin
 /// may be a pipe carrying the secret or the PNG).
-fn terminal_available() -> bool {
+pub(super) fn terminal_available() -> bool {
     std::io::stderr().is_terminal()
         && std::fs::OpenOptions::new()
             .read(true)
@@ -372,14 +372,14 @@ enum Asked {
     Interrupted,
 }
 
-fn now() -> u64 {
+pub(super) fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
 
 /// "valid for 47 s more (until 12:34:56 UTC)", or that they have expired.
-fn validity(valid_until: u64, now: u64) -> String {
+pub(super) fn validity(valid_until: u64, now: u64) -> String {
     let left = valid_until.saturating_sub(now);
     if left == 0 {
         return "The codes have expired: if the console has not accepted them yet, answer n and run ykmfa again.".to_owned();
