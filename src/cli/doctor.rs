@@ -1,13 +1,414 @@
-//! `ykmfa doctor` (being built).
+//! `ykmfa doctor`: the report of what ykmfa needs, one line per check, in the order things
+//! depend on each other. The checks live in the library ([`ykmfa::doctor`]); this file runs the
+//! probes side by side (PC/SC on its own thread, AWS on the runtime), renders the lines for an
+//! 80-column terminal or as `ykmfa.doctor/1` JSON, and turns the first failure into the exit
+//! code the same problem has in every other command.
 
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use serde_json::json;
+
+use ykmfa::doctor::aws::{self, AwsFacts, Clock, Credentials, Identity, Permissions};
+use ykmfa::doctor::permissions::Command;
+use ykmfa::doctor::probe::{self, Limits};
+use ykmfa::doctor::{self, local, Check, Status};
+use ykmfa::iam::Sdk;
+use ykmfa::oath::Password;
+
+use super::output::ColorChoice;
 use super::report::Exit;
 use super::{Failure, Global, Output};
 
+/// The commands whose IAM permissions `--for` can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CommandName {
+    /// ykmfa enroll.
+    Enroll,
+    /// ykmfa resync.
+    Resync,
+    /// ykmfa revoke.
+    Revoke,
+    /// ykmfa status.
+    Status,
+    /// ykmfa audit.
+    Audit,
+}
+
+impl From<CommandName> for Command {
+    fn from(c: CommandName) -> Command {
+        match c {
+            CommandName::Enroll => Command::Enroll,
+            CommandName::Resync => Command::Resync,
+            CommandName::Revoke => Command::Revoke,
+            CommandName::Status => Command::Status,
+            CommandName::Audit => Command::Audit,
+        }
+    }
+}
+
 /// Arguments of `ykmfa doctor`.
 #[derive(clap::Args, Debug)]
-pub struct DoctorArgs {}
+#[command(
+    after_help = "Examples:\n  ykmfa doctor\n  ykmfa doctor --for enroll,resync   \
+(check only the permissions these commands need)\n  ykmfa doctor --no-aws   (this machine only: pcscd, readers, tokens)\n  \
+ykmfa doctor --json | jq '.checks[] | select(.status == \"fail\")'\n\n\
+Checks, in order: pcscd, readers, tokens, polkit, a program holding the token, OATH password, \
+clock against AWS, AWS credentials, caller identity, and each command's IAM permissions (asked \
+of IAM's policy simulator, which performs nothing). Each line is ok, warn, fail or skip (not \
+checked because something it needs failed), with what to do.\n\n\
+Exit code: 0 when nothing failed (warnings do not count); otherwise the code the first failure \
+has in every command: 4 PC/SC (pcscd, polkit, readers, a program holding the token), 5 OATH \
+password, 6 AWS credentials, identity or permissions, 1 clock.\n\
+Needs no IAM permission itself; iam:SimulatePrincipalPolicy (and iam:GetRole for a role) lets \
+it check the others. YKMFA_OATH_PASSWORD, when set, is tried on YubiKeys that have a password."
+)]
+pub struct DoctorArgs {
+    /// Check the IAM permissions of these commands only (default: all).
+    #[arg(
+        long = "for",
+        value_name = "COMMAND",
+        value_enum,
+        value_delimiter = ','
+    )]
+    pub commands: Vec<CommandName>,
+    /// Check this machine only (pcscd, readers, tokens); no AWS call.
+    #[arg(long)]
+    pub no_aws: bool,
+    /// Longest wait, in seconds, for any one AWS step (PC/SC steps wait at most 5 s).
+    #[arg(long, value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub timeout: u64,
+}
 
 /// Runs `ykmfa doctor`.
-pub async fn run(_out: &Output, _global: &Global, _args: &DoctorArgs) -> Result<(), Failure> {
-    Err(Failure::new(Exit::Failed, "'ykmfa doctor' is not built yet", &[]))
+pub async fn run(out: &Output, global: &Global, args: &DoctorArgs) -> Result<(), Failure> {
+    let limits = Limits {
+        aws_step: Duration::from_secs(args.timeout),
+        ..Limits::default()
+    };
+    let mut commands: Vec<Command> = args.commands.iter().map(|&c| c.into()).collect();
+    if commands.is_empty() {
+        commands = Command::ALL.to_vec();
+    }
+    commands.sort();
+    commands.dedup();
+
+    let password = std::env::var("YKMFA_OATH_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(Password::new);
+    let machine = tokio::task::spawn_blocking(move || probe::local(limits, password));
+    let cloud = gather_aws(global, args, limits, commands);
+    let (machine, cloud) = tokio::join!(machine, cloud);
+    let machine = machine
+        .map_err(|e| Failure::new(Exit::Failed, format!("the PC/SC checks stopped: {e}"), &[]))?;
+
+    let mut checks = local::checks(&machine);
+    checks.extend(aws::checks(&cloud));
+    if out.json {
+        out.json(&json!({
+            "schema": "ykmfa.doctor/1",
+            "checks": checks,
+            "summary": doctor::tally(&checks),
+            "exit_code": exit_for(&checks).map_or(0, |(code, _)| code as u8),
+        }));
+    } else {
+        out.result(render(&checks, colour(global)));
+    }
+    verdict(out, &checks)
+}
+
+/// The AWS facts: credentials first; with them, identity, clock and permissions.
+async fn gather_aws(
+    global: &Global,
+    args: &DoctorArgs,
+    limits: Limits,
+    commands: Vec<Command>,
+) -> AwsFacts {
+    let profile = global
+        .profile
+        .clone()
+        .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
+    let mut facts = AwsFacts {
+        profile,
+        now: probe::now(),
+        credentials: Credentials::NotAsked("--no-aws".into()),
+        identity: Identity::NotAsked("--no-aws".into()),
+        clock: Clock::NotAsked("--no-aws".into()),
+        permissions: Permissions::NotAsked("--no-aws".into()),
+        commands,
+    };
+    if args.no_aws {
+        return facts;
+    }
+    let limit = limits.aws_step;
+    let options = probe::options(global.aws_options(), limit);
+    facts.credentials = probe::credentials(&options, limit).await;
+    if !matches!(facts.credentials, Credentials::Found { .. }) {
+        facts.identity = Identity::NotAsked("needs AWS credentials".into());
+        facts.clock = Clock::NotAsked(
+            "needs AWS credentials (AWS's clock is read from a signed request)".into(),
+        );
+        facts.permissions = Permissions::NotAsked("needs AWS credentials".into());
+        return facts;
+    }
+    let dir = match tokio::time::timeout(limit, Sdk::connect(options)).await {
+        Ok(Ok(dir)) => dir,
+        Ok(Err(e)) => {
+            facts.identity = Identity::Failed(e.clone());
+            facts.clock = Clock::Failed(e);
+            facts.permissions = Permissions::NotAsked("needs the caller's identity".into());
+            return facts;
+        }
+        Err(_) => {
+            facts.identity = Identity::NoAnswer(limit);
+            facts.clock = Clock::NoAnswer(limit);
+            facts.permissions = Permissions::NotAsked("needs the caller's identity".into());
+            return facts;
+        }
+    };
+    // The clock first: it is read before anything else can be slowed by retries.
+    facts.clock = probe::clock(&dir, limit).await;
+    facts.identity = probe::identity(&dir, limit).await;
+    facts.permissions = probe::permissions(&dir, &facts.identity, &facts.commands, limit).await;
+    facts
+}
+
+/// The exit code of the first failure, and that check.
+fn exit_for(checks: &[Check]) -> Option<(Exit, &Check)> {
+    let first = doctor::first_failure(checks)?;
+    let code = match first.id.as_str() {
+        "pcscd" | "polkit" | "readers" | "token-in-use" => Exit::Pcsc,
+        "tokens" => Exit::TokenNotFound,
+        "oath-password" => Exit::Token,
+        "credentials" | "identity" => Exit::Aws,
+        id if id.starts_with("iam.") => Exit::Aws,
+        _ => Exit::Failed,
+    };
+    Some((code, first))
+}
+
+/// Success, or a failure naming the failed checks (their fixes are in the report already).
+fn verdict(out: &Output, checks: &[Check]) -> Result<(), Failure> {
+    let tally = doctor::tally(checks);
+    let Some((code, _)) = exit_for(checks) else {
+        if !out.json {
+            out.info(match tally.warn {
+                0 => "Everything ykmfa needs is in place.".to_owned(),
+                1 => "Nothing failed; 1 warning above.".to_owned(),
+                n => format!("Nothing failed; {n} warnings above."),
+            });
+        }
+        return Ok(());
+    };
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|c| c.status == Status::Fail)
+        .map(|c| c.name.as_str())
+        .collect();
+    let what = match failed.len() {
+        1 => format!("1 check failed: {}", failed[0]),
+        n => format!("{n} checks failed: {}", failed.join(", ")),
+    };
+    Err(Failure::new(code, what, &[]))
+}
+
+/// Colour on stdout: as `--color` says, and in auto only on a terminal without `NO_COLOR`.
+fn colour(global: &Global) -> bool {
+    match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+const WIDTH: usize = 80;
+
+/// The report: `STATUS  NAME  detail`, details and fixes wrapped under the detail column.
+fn render(checks: &[Check], colour: bool) -> String {
+    let name_width = checks
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(16);
+    let indent = 4 + 2 + name_width + 2;
+    let text_width = WIDTH.saturating_sub(indent).max(20);
+    let mut lines = Vec::new();
+    for c in checks {
+        let word = format!("{:<4}", c.status.word());
+        let word = if colour {
+            let code = match c.status {
+                Status::Ok => "32",
+                Status::Warn => "33;1",
+                Status::Fail => "31;1",
+                Status::Skip => "2",
+            };
+            format!("\x1b[{code}m{word}\x1b[0m")
+        } else {
+            word
+        };
+        let detail = wrap(&c.detail, text_width);
+        let mut first = true;
+        for piece in detail {
+            if first {
+                lines.push(format!("{word}  {:<name_width$}  {piece}", c.name));
+                first = false;
+            } else {
+                lines.push(format!("{:indent$}{piece}", ""));
+            }
+        }
+        for fix in &c.fix {
+            let wrapped = wrap(&format!("fix: {fix}"), text_width);
+            for (i, piece) in wrapped.iter().enumerate() {
+                let pad = if i == 0 { indent } else { indent + 5 };
+                lines.push(format!("{:pad$}{piece}", ""));
+            }
+        }
+    }
+    lines
+        .iter()
+        .map(|l| l.trim_end().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Word-wraps `text` to `width` columns; a word longer than a line (an ARN) is cut.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    // Continuation lines of a fix are indented 5 more: keep them within the width too.
+    let mut limit = width;
+    for word in text.split_whitespace() {
+        let mut word = word.to_owned();
+        loop {
+            let used = line.chars().count();
+            let need = word.chars().count() + usize::from(used > 0);
+            if used + need <= limit {
+                if used > 0 {
+                    line.push(' ');
+                }
+                line.push_str(&word);
+                break;
+            }
+            if used > 0 {
+                lines.push(std::mem::take(&mut line));
+                limit = width.saturating_sub(5).max(10);
+                continue;
+            }
+            // An unbreakable word longer than the line.
+            let head: String = word.chars().take(limit).collect();
+            word = word.chars().skip(limit).collect();
+            lines.push(head);
+            limit = width.saturating_sub(5).max(10);
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(id: &str, name: &str, status: Status, detail: &str, fix: &[&str]) -> Check {
+        Check::new(id, name, status, detail).fix(fix.iter().copied())
+    }
+
+    #[test]
+    fn the_report_fits_80_columns_and_wraps_under_the_detail() {
+        let checks = vec![
+            check("pcscd", "pcscd", Status::Ok, "pcscd answers (/run/pcscd/pcscd.comm)", &[]),
+            check(
+                "identity",
+                "identity",
+                Status::Ok,
+                "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/someone@example.com (account 123456789012)",
+                &[],
+            ),
+            check(
+                "iam.enroll",
+                "iam: enroll",
+                Status::Fail,
+                "not allowed: iam:EnableMFADevice, iam:DeactivateMFADevice (allowed only with aws:MultiFactorAuthPresent); optional, not allowed: iam:TagMFADevice (denied explicitly)",
+                &["ask an administrator to allow iam:EnableMFADevice, iam:DeactivateMFADevice"],
+            ),
+        ];
+        let text = render(&checks, false);
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= WIDTH,
+                "{line:?} is {} wide",
+                line.chars().count()
+            );
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "ok    pcscd        pcscd answers (/run/pcscd/pcscd.comm)"
+        );
+        assert!(lines[1].starts_with("ok    identity     arn:aws:sts::"));
+        // Continuations start in the detail column.
+        assert!(lines[2].starts_with(&" ".repeat(19)) && !lines[2].starts_with(&" ".repeat(20)));
+        let fix = lines
+            .iter()
+            .position(|l| l.trim_start().starts_with("fix: ask"))
+            .expect("fix line");
+        assert!(lines[fix].starts_with(&" ".repeat(19)));
+        assert!(
+            lines[fix + 1].starts_with(&" ".repeat(24)),
+            "{:?}",
+            lines[fix + 1]
+        );
+        assert!(!text.contains('\x1b'));
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let checks = vec![check("clock", "clock", Status::Fail, "300 s ahead", &[])];
+        let painted = render(&checks, true);
+        assert!(
+            painted.starts_with("\x1b[31;1mfail\x1b[0m  clock"),
+            "{painted:?}"
+        );
+    }
+
+    #[test]
+    fn wrapping_keeps_every_word_and_cuts_only_what_cannot_fit() {
+        let text = "one two three four five six seven eight nine ten";
+        let lines = wrap(text, 15);
+        assert_eq!(lines.join(" "), text);
+        assert!(lines.iter().all(|l| l.chars().count() <= 15));
+        let long = "x".repeat(40);
+        let lines = wrap(&long, 15);
+        assert_eq!(lines.concat(), long);
+        assert_eq!(wrap("", 10), [""]);
+    }
+
+    #[test]
+    fn the_first_failure_decides_the_exit_code() {
+        let c = |id: &str, s: Status| check(id, id, s, "", &[]);
+        let code = |checks: &[Check]| exit_for(checks).map(|(e, _)| e);
+        assert_eq!(
+            code(&[c("pcscd", Status::Ok), c("tokens", Status::Warn)]),
+            None
+        );
+        assert_eq!(
+            code(&[c("pcscd", Status::Fail), c("credentials", Status::Fail)]),
+            Some(Exit::Pcsc)
+        );
+        assert_eq!(code(&[c("token-in-use", Status::Fail)]), Some(Exit::Pcsc));
+        assert_eq!(code(&[c("oath-password", Status::Fail)]), Some(Exit::Token));
+        assert_eq!(code(&[c("clock", Status::Fail)]), Some(Exit::Failed));
+        assert_eq!(code(&[c("iam.audit", Status::Fail)]), Some(Exit::Aws));
+        assert_eq!(code(&[c("identity", Status::Fail)]), Some(Exit::Aws));
+    }
 }

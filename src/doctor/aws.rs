@@ -265,7 +265,7 @@ fn profile(f: &AwsFacts) -> &str {
 }
 
 fn sign_in_fixes(f: &AwsFacts) -> Vec<String> {
-    let p = profile(f);
+    let p = f.profile.as_deref().unwrap_or("NAME");
     vec![
         "configure credentials as for the AWS CLI: aws configure, AWS_PROFILE, or --profile NAME"
             .into(),

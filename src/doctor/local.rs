@@ -275,11 +275,21 @@ pub fn pcscd(f: &LocalFacts) -> Check {
             format!("pcscd is running{at}, but refuses this user (see polkit)"),
         ),
         Service::Down(TransportError::NoService) => match (f.socket_present(), f.is_root) {
-            (Some(false), _) | (None, _) => Check::new(
+            (Some(false), _) => Check::new(
                 id,
                 "pcscd",
                 Status::Fail,
-                format!("the PC/SC service (pcscd) is not running{at}"),
+                format!(
+                    "the PC/SC service (pcscd) is not running: no socket at {}",
+                    f.socket.as_ref().map_or("", |s| s.path.as_str())
+                ),
+            )
+            .fix(start_pcscd()),
+            (None, _) => Check::new(
+                id,
+                "pcscd",
+                Status::Fail,
+                "the PC/SC service is not running",
             )
             .fix(start_pcscd()),
             (Some(true), true) => Check::new(

@@ -14,7 +14,6 @@ use aws_credential_types::credential_feature::AwsCredentialFeature;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_iam::config::Region;
-use aws_sdk_iam::error::DisplayErrorContext;
 
 use super::aws::{self, Answer, Clock, Credentials, Identity, Permissions, Principal, Source};
 use super::local::{LocalFacts, PasswordCheck, Program, ReaderFact, ReaderState, Readers};
@@ -291,22 +290,25 @@ pub async fn credentials(options: &Options, limit: Duration) -> Credentials {
     }
 }
 
-/// A credential-chain failure in a sentence (the chain's messages name providers and files,
-/// never secrets).
+/// A credential-chain failure in a sentence: each error's own words down the source chain, never
+/// a `Debug` dump (the chain's messages name providers and files, never secrets).
 fn describe(e: &CredentialsError) -> String {
-    let detail = DisplayErrorContext(e).to_string();
+    let mut words: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        let text = err.to_string();
+        if !words.iter().any(|w| w.contains(&text)) {
+            words.push(text);
+        }
+        next = err.source();
+    }
+    let detail = words.join(": ");
     match e {
         CredentialsError::CredentialsNotLoaded(_) => format!(
             "none in the environment, the shared config and credentials files, SSO, web \
              identity, the container endpoint or instance metadata ({detail})"
         ),
-        CredentialsError::ProviderTimedOut(_) => {
-            format!("the credentials provider did not answer in time ({detail})")
-        }
-        CredentialsError::InvalidConfiguration(_) => {
-            format!("the AWS profile configuration is invalid ({detail})")
-        }
-        _ => format!("the credentials provider failed ({detail})"),
+        _ => detail,
     }
 }
 

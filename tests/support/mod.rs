@@ -637,6 +637,29 @@ impl Bench {
         })
     }
 
+    /// The bench's pcscd: the first process it started (`unshare` and `sh` exec into it).
+    pub fn pcscd_pid(&self) -> u32 {
+        let pid = self.children.lock().expect("children")[0].id();
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        assert_eq!(
+            comm.trim(),
+            "pcscd",
+            "the bench's first process is not pcscd"
+        );
+        pid
+    }
+
+    /// Kills only the bench's pcscd, as a crash would (SIGKILL): its socket stays behind, the
+    /// cards and the IAM endpoint keep running.
+    pub fn kill_pcscd(&self) {
+        let pid = self.pcscd_pid();
+        let mut children = self.children.lock().expect("children");
+        let i = children.iter().position(|c| c.id() == pid).expect("pcscd");
+        let mut pcscd = children.remove(i);
+        let _ = pcscd.kill();
+        let _ = pcscd.wait();
+    }
+
     /// Stops the bench's processes.
     pub fn stop(&self) {
         for mut child in self.children.lock().expect("children").drain(..).rev() {
