@@ -147,6 +147,12 @@ class Config:
     login_future: int = 1
     # ResyncMFADevice: n+1 within now +/- resync_window (20 steps = 10 minutes).
     resync_window: int = 20
+    # EnableMFADevice only: a pair up to this many steps older than the enable window still
+    # enables the device, out of sync: its drift becomes n+1 - now, as a resync would set it.
+    # AWS documents this ("wait too long to submit the request, the MFA device successfully
+    # associates with the user but the MFA device becomes out of sync", API_EnableMFADevice)
+    # without saying how late; 0 (the default) keeps enable strict.
+    enable_late_window: int = 0
     # Seconds added to the host clock to get the server's clock (simulates skew between the host
     # running ykmfa and AWS). Also applied to the HTTP Date header.
     clock_offset_s: float = 0.0
@@ -283,6 +289,8 @@ class CodeResult:
     reason: str  # ok | wrong_code | reused
     step: int | None = None  # step of the (last) code matched
     now: int = 0
+    # Enable matched the pair only through enable_late_window: the device will be out of sync.
+    out_of_sync: bool = False
 
     def public(self, device: Any) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -301,11 +309,15 @@ def _offsets(lo: int, hi: int) -> list[int]:
     return sorted(range(lo, hi + 1), key=lambda k: (abs(k), k))
 
 
-def check_pair(device: Any, code1: str, code2: str, resync: bool = False) -> CodeResult:
+def check_pair(
+    device: Any, code1: str, code2: str, resync: bool = False, late: int = 0
+) -> CodeResult:
     """Is (code1, code2) the codes of two consecutive steps (n, n+1) in the allowed window?
 
     Enable/pair mode: n+1 in [now+drift-enable_past, now+drift+enable_future], and n must be newer
-    than every step already accepted for this device (codes are one-time).
+    than every step already accepted for this device (codes are one-time). With `late` (enable
+    only), n+1 may also be up to `late` steps before that window: the result is then
+    `out_of_sync`.
     Resync mode: n+1 in now +/- resync_window (drift ignored), the pair never used before.
     """
     cfg = STATE.config
@@ -315,7 +327,7 @@ def check_pair(device: Any, code1: str, code2: str, resync: bool = False) -> Cod
     if resync:
         center, lo, hi = now, -cfg.resync_window, cfg.resync_window
     else:
-        center, lo, hi = now + state["drift"], -cfg.enable_past, cfg.enable_future
+        center, lo, hi = now + state["drift"], -cfg.enable_past - late, cfg.enable_future
     matched = []
     for k in _offsets(lo, hi):
         second = center + k
@@ -331,7 +343,8 @@ def check_pair(device: Any, code1: str, code2: str, resync: bool = False) -> Cod
             continue
         if not resync and state["last_step"] is not None and first <= state["last_step"]:
             continue
-        return CodeResult(True, "ok", step=second, now=now)
+        out_of_sync = not resync and second - center < -cfg.enable_past
+        return CodeResult(True, "ok", step=second, now=now, out_of_sync=out_of_sync)
     return CodeResult(False, "reused", step=matched[0], now=now)
 
 
@@ -363,7 +376,7 @@ def commit_codes(device: Any, result: CodeResult, pair: bool, resync: bool = Fal
     assert result.step is not None
     steps = [result.step - 1, result.step] if pair else [result.step]
     state["used"].update(steps)
-    if resync:
+    if resync or result.out_of_sync:
         state["drift"] = result.step - result.now
         state["last_step"] = result.step
     else:
@@ -618,7 +631,7 @@ def install_patches() -> None:
                 raise _svc_error(
                     "LimitExceeded", f"Cannot exceed quota for MFADevicesPerUser: {limit}"
                 )
-            result = check_pair(device, code1, code2)
+            result = check_pair(device, code1, code2, late=STATE.config.enable_late_window)
             if not result.accepted:
                 raise _svc_error(
                     "InvalidAuthenticationCode", "Authentication code for device is not valid."

@@ -415,6 +415,38 @@ def test_resync_unassigned_device_is_no_such_entity(bench: Bench, iam: Any) -> N
     assert error_of(exc) == ("NoSuchEntity", 404)
 
 
+def test_enable_late_is_out_of_sync_only_when_allowed(bench: Bench, iam: Any) -> None:
+    iam.create_user(UserName="alice")
+    serial, key = create(iam, "late")
+    now = bench.step()
+    # A host clock 90 s behind: its pair ends three steps ago. Strict by default.
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        iam.enable_mfa_device(UserName="alice", SerialNumber=serial, **pair(key, now - 3))
+    assert error_of(exc) == ("InvalidAuthenticationCode", 403)
+    bench.post("/_bench/config", {"enable_late_window": 4})
+    # Too late even so; then late enough: enabled, out of sync by -3 steps.
+    with pytest.raises(botocore.exceptions.ClientError):
+        iam.enable_mfa_device(UserName="alice", SerialNumber=serial, **pair(key, now - 6))
+    iam.enable_mfa_device(UserName="alice", SerialNumber=serial, **pair(key, now - 3))
+    assert bench.get(f"/_bench/device?serial={serial}")["drift_steps"] == -3
+    # True-time codes are refused now; the late clock's next code passes.
+    check = lambda code, **kw: bench.post("/_bench/check-code", {"serial": serial, "code": code, **kw})
+    assert check(totp(key, now + 1), dry_run=True)["reason"] == "wrong_code"
+    assert check(totp(key, now - 2), dry_run=True)["accepted"] is True
+    # A resync at true time puts it back in step.
+    iam.resync_mfa_device(UserName="alice", SerialNumber=serial, **pair(key, now))
+    assert bench.get(f"/_bench/device?serial={serial}")["drift_steps"] == 0
+    assert check(totp(key, now + 1))["accepted"] is True
+
+
+def test_enable_in_the_window_keeps_drift_zero_with_a_late_window(bench: Bench, iam: Any) -> None:
+    bench.post("/_bench/config", {"enable_late_window": 4})
+    iam.create_user(UserName="alice")
+    serial, key = create(iam, "k")
+    iam.enable_mfa_device(UserName="alice", SerialNumber=serial, **pair(key, bench.step() - 1))
+    assert bench.get(f"/_bench/device?serial={serial}")["drift_steps"] == 0
+
+
 # ------------------------------------------------------------------------------------ create / delete / list / tags
 
 
