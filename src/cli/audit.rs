@@ -276,7 +276,7 @@ fn table(facts: &Facts, findings: &[Finding]) -> String {
 
 /// A command on as many lines as it needs, each ending in ` \` but the last, so that it can
 /// be pasted into a shell as it is.
-fn shell_lines(command: &str, indent: &str, width: usize) -> Vec<String> {
+pub(super) fn shell_lines(command: &str, indent: &str, width: usize) -> Vec<String> {
     // Continuation lines are indented 4 more and every line but the last ends in " \\".
     let room = width.saturating_sub(indent.len() + 6).max(10);
     let mut lines = wrap(command, room);
@@ -312,7 +312,7 @@ fn subject(facts: &Facts, f: &Finding) -> String {
 }
 
 /// Keeps the end, which tells devices and users apart: "...m/alice-yk12345678".
-fn shorten(s: &str, max: usize) -> String {
+pub(super) fn shorten(s: &str, max: usize) -> String {
     let n = s.chars().count();
     if n <= max {
         return s.to_owned();
@@ -323,7 +323,7 @@ fn shorten(s: &str, max: usize) -> String {
 
 /// Word wrap that never breaks a word (a command or an ARN longer than the width stays whole
 /// on its own line) and keeps existing line breaks and leading indentation.
-fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(super) fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     for raw in text.split('\n') {
         let indent: String = raw.chars().take_while(|c| *c == ' ').collect();

@@ -112,6 +112,9 @@ enum Command {
     /// Remove a user's MFA device from IAM and its credential from the token.
     Revoke(revoke::RevokeArgs),
     /// A user's MFA devices joined with the tokens present.
+    #[command(
+        after_help = "Examples:\n  ykmfa status   (yourself, when signed in as an IAM user)\n  ykmfa status --user alice\n  ykmfa status --user alice --json | jq '.tokens[].credentials[] | select(.state == \"stale\")'\n\nFor each device: where its credential is (on a connected token, gone from it, on a token that is not connected, on a locked one). For each AWS credential on the connected tokens: its IAM device, or stale (IAM no longer has the device) with the command that removes it. No token connected is fine: the IAM side is shown.\nNeeds iam:ListMFADevices, iam:ListMFADeviceTags (else credentials are matched by name only) and iam:ListAccountAliases (optional)."
+    )]
     Status(status::StatusArgs),
     /// The account's MFA posture: root, password policy, users without MFA, orphans.
     #[command(
