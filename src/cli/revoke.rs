@@ -1,13 +1,962 @@
-//! `ykmfa revoke` (being built).
+//! `ykmfa revoke`: an MFA device out of IAM (deactivated, deleted) and its credential off the
+//! token; or, with `--root-of`, a member account's root MFA device through a root session.
+
+use std::io::{BufRead, Write};
+use std::time::{Duration, SystemTime};
+
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use ykmfa::enrollment::{names, Cancel, Leftover, PcscCard};
+use ykmfa::iam::{Directory, RootSessionError, Sdk};
+use ykmfa::oath::{self, CredentialId, Password};
+use ykmfa::pairing::{self, Explicit};
+use ykmfa::revocation::{
+    self, Cause, CredentialOutcome, CredentialPlan, DeviceArn, Event, Plan, Principal, Refusal,
+    Revoked,
+};
+use ykmfa::token::{self, Serial, Token};
+use ykmfa::transport::pcsc::Context;
 
 use super::report::Exit;
-use super::{Failure, Global, Output};
+use super::{prompt, Failure, Global, Output};
 
 /// Arguments of `ykmfa revoke`.
 #[derive(clap::Args, Debug)]
-pub struct RevokeArgs {}
+#[command(after_help = AFTER_HELP)]
+pub struct RevokeArgs {
+    /// The IAM user whose device is revoked.
+    #[arg(long, value_name = "NAME", required_unless_present = "root_of")]
+    pub user: Option<String>,
+    /// The device, by ARN (as 'aws iam list-mfa-devices --user-name NAME' shows it).
+    #[arg(long, value_name = "ARN")]
+    pub device: Option<String>,
+    /// Or: the user's device whose credential lives on the token with this serial.
+    #[arg(long, value_name = "SERIAL", conflicts_with_all = ["device", "root_of"])]
+    pub serial: Option<Serial>,
+    /// The credential's name on the token, when neither ykmfa's tags nor the default name
+    /// ("Amazon Web Services:USER@ACCOUNT") find it. Needs --device.
+    #[arg(
+        long,
+        value_name = "ISSUER:ACCOUNT",
+        requires = "device",
+        conflicts_with = "root_of"
+    )]
+    pub label: Option<String>,
+    /// Leave the credential on the token (only IAM changes).
+    #[arg(long, conflicts_with = "root_of")]
+    pub keep_credential: bool,
+    /// Allow removing the principal's last MFA device (it would then sign in without MFA).
+    #[arg(long)]
+    pub allow_last: bool,
+    /// Check everything and print the plan, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Ask for the token's OATH password (no echo). For automation, set YKMFA_OATH_PASSWORD.
+    #[arg(long, conflicts_with = "root_of")]
+    pub oath_password: bool,
+    /// The root user of this member account, through a root session opened from the
+    /// organization's management (or delegated administrator) account with sts:AssumeRoot.
+    #[arg(long, value_name = "ACCOUNT_ID", conflicts_with = "user")]
+    pub root_of: Option<String>,
+}
+
+const AFTER_HELP: &str = "\
+Examples:
+  ykmfa revoke --user alice --device arn:aws:iam::123456789012:mfa/alice-yk12345678
+  ykmfa revoke --user alice --serial 12345678     (the device whose credential is on that token)
+  ykmfa revoke --user alice --serial 12345678 --dry-run --json
+  ykmfa revoke --user alice --device ARN --keep-credential --yes
+  ykmfa revoke --root-of 111111111111 --allow-last   (lost root token; management account)
+
+Steps: DeactivateMFADevice, DeleteVirtualMFADevice, then the credential is deleted from the token
+if it is connected (otherwise ykmfa says which credential remains on which token, with the ykman
+command that removes it). The plan is shown and confirmed first (--yes for scripts). A user's (or
+root's) last MFA device is kept unless --allow-last. If a step fails, ykmfa stops and lists what
+remains with the commands that finish it (exit code 8).
+
+Needs iam:ListMFADevices, iam:ListMFADeviceTags, iam:DeactivateMFADevice,
+iam:DeleteVirtualMFADevice, iam:GetUser (optional: iam:ListVirtualMFADevices to say whose a
+foreign device is, iam:ListAccountAliases).
+--root-of needs sts:AssumeRoot in the management or delegated administrator account, with
+centralized root access enabled for the organization (RootCredentialsManagement and RootSessions);
+iam:ListOrganizationsFeatures (optional) explains a refusal.";
+
+/// The arguments, validated once.
+enum Request {
+    User {
+        user: names::UserName,
+        target: Target,
+        label: Option<String>,
+    },
+    Root {
+        account: String,
+        device: Option<DeviceArn>,
+    },
+}
+
+enum Target {
+    Device(DeviceArn),
+    Token(Serial),
+}
+
+fn usage(what: impl Into<String>) -> Failure {
+    Failure::new(Exit::Usage, what, &["see 'ykmfa revoke --help'"])
+}
+
+fn request(args: &RevokeArgs) -> Result<Request, Failure> {
+    let device = args
+        .device
+        .as_deref()
+        .map(|d| DeviceArn::parse(d.trim()))
+        .transpose()
+        .map_err(|e| {
+            Failure::new(
+                Exit::Usage,
+                e.to_string(),
+                &["list the user's devices with: aws iam list-mfa-devices --user-name NAME"],
+            )
+        })?;
+    if let Some(account) = &args.root_of {
+        let account = account.trim();
+        if !ykmfa::iam::is_account_id(account) {
+            return Err(usage(format!(
+                "--root-of '{account}' is not an AWS account id (12 digits)"
+            )));
+        }
+        return Ok(Request::Root {
+            account: account.to_owned(),
+            device,
+        });
+    }
+    let user = names::UserName::parse(args.user.as_deref().unwrap_or_default())
+        .map_err(|e| usage(e.to_string()))?;
+    let target =
+        match (device, args.serial) {
+            (Some(arn), _) => Target::Device(arn),
+            (None, Some(serial)) => Target::Token(serial),
+            (None, None) => return Err(usage(
+                "say which device: --device ARN, or --serial SERIAL for the device on that token",
+            )),
+        };
+    let label = match &args.label {
+        None => None,
+        Some(l) => {
+            let (issuer, account) = match l.split_once(':') {
+                Some((i, a)) => (Some(i), a),
+                None => (None, l.as_str()),
+            };
+            let id =
+                CredentialId::totp(issuer, account).map_err(|e| usage(format!("--label: {e}")))?;
+            Some(id.to_string())
+        }
+    };
+    Ok(Request::User {
+        user,
+        target,
+        label,
+    })
+}
 
 /// Runs `ykmfa revoke`.
-pub async fn run(_out: &Output, _global: &Global, _args: &RevokeArgs) -> Result<(), Failure> {
-    Err(Failure::new(Exit::Failed, "'ykmfa revoke' is not built yet", &[]))
+pub async fn run(out: &Output, global: &Global, args: &RevokeArgs) -> Result<(), Failure> {
+    match request(args)? {
+        Request::User {
+            user,
+            target,
+            label,
+        } => run_user(out, global, args, &user, &target, label).await,
+        Request::Root { account, device } => {
+            run_root(out, global, args, &account, device.as_ref()).await
+        }
+    }
+}
+
+// ---- an IAM user's device ----
+
+async fn run_user(
+    out: &Output,
+    global: &Global,
+    args: &RevokeArgs,
+    user: &names::UserName,
+    target: &Target,
+    label: Option<String>,
+) -> Result<(), Failure> {
+    let dir = connect(global).await?;
+    let fail = |c| cause_failure(c, global);
+    let view = revocation::user_devices(&dir, user.as_str())
+        .await
+        .map_err(fail)?;
+    if let Target::Device(arn) = target {
+        view.check_device(&dir, arn).await.map_err(fail)?;
+    }
+
+    // The tokens present, unlocked where the device's credential may be.
+    let mut seen = look_at_tokens(out, args, target)?;
+    let explicit = match target {
+        Target::Device(arn) => Some(Explicit {
+            device: arn.to_string(),
+            credential: label,
+        }),
+        Target::Token(_) => None,
+    };
+    let pair = |tokens: &[Token]| {
+        pairing::pair(
+            &view.devices,
+            tokens,
+            view.alias.as_deref(),
+            explicit.as_ref(),
+        )
+    };
+    let mut paired = pair(&seen.tokens);
+    let device = match target {
+        Target::Device(arn) => arn.to_string(),
+        Target::Token(serial) => {
+            let Some(token) = seen.tokens.iter().find(|t| t.serial == Some(*serial)) else {
+                return Err(token::SelectError::NoMatchingSerial {
+                    wanted: *serial,
+                    present: seen.tokens.clone(),
+                }
+                .into());
+            };
+            if token.listed.is_none() {
+                let reader = token.reader.clone();
+                seen.unlock(args, &[reader], true)?;
+                paired = pair(&seen.tokens);
+            }
+            view.device_on_token(&paired, *serial, &token_name(&seen.tokens, *serial))
+                .map_err(|r| refusal_failure(r, global))?
+        }
+    };
+    if !args.keep_credential {
+        if let Some(pairing::Place::Unknown { locked }) = paired.device(&device).map(|p| &p.place) {
+            let readers: Vec<String> = locked.iter().map(|t| t.reader.clone()).collect();
+            if seen.unlock(args, &readers, false)? {
+                paired = pair(&seen.tokens);
+            }
+        }
+    }
+    let Some(entry) = paired.device(&device) else {
+        return Err(refusal_failure(
+            Refusal::NotUsersDevice {
+                device,
+                user: user.to_string(),
+            },
+            global,
+        ));
+    };
+    let credential = CredentialPlan::from_place(entry, args.keep_credential)
+        .map_err(|r| refusal_failure(r, global))?;
+    let plan = view.plan(&device, credential);
+    plan.check_last(args.allow_last)
+        .map_err(|r| refusal_failure(r, global))?;
+
+    if let Some(why) = &seen.unreachable {
+        out.warn(format!(
+            "ykmfa could not look at the tokens ({why}); the credential is left where it is"
+        ));
+    }
+    show_plan(out, &plan, None);
+    if args.dry_run {
+        return dry_run(out, &plan);
+    }
+    confirm(global)?;
+
+    let mut card = match &plan.credential {
+        CredentialPlan::Delete { token, .. } => {
+            let Some(found) = seen.tokens.iter().find(|t| t.reader == token.reader) else {
+                return Err(Failure::new(
+                    Exit::TokenNotFound,
+                    format!("{token} is no longer connected; nothing was changed"),
+                    &["reconnect it, or pass --keep-credential to leave the credential"],
+                ));
+            };
+            Some(PcscCard::new(
+                Context::establish()?,
+                found.clone(),
+                seen.password(),
+            ))
+        }
+        _ => None,
+    };
+    let cancel = Cancel::default();
+    let watcher = watch_ctrl_c(&cancel);
+    let result = revocation::revoke(&dir, card.as_mut(), &plan, &Words(out), &cancel).await;
+    watcher.abort();
+    finish(out, global, &plan, result)
+}
+
+/// What `look_at_tokens` found.
+struct Seen {
+    tokens: Vec<Token>,
+    /// Why no token could be looked at (the PC/SC service refused), if so.
+    unreachable: Option<String>,
+    /// The OATH password, once one was needed.
+    password: Option<Zeroizing<String>>,
+}
+
+impl Seen {
+    fn password(&self) -> Option<Password> {
+        self.password.as_ref().map(|p| Password::new(p.to_string()))
+    }
+
+    /// Unlocks the locked tokens in `readers` and reads their credentials. Returns whether any
+    /// was unlocked. Without a password at hand that is `false` (the plan then refuses, naming
+    /// the token), or, when the token is `required`, an error. A wrong password is an error too:
+    /// nothing changed.
+    fn unlock(
+        &mut self,
+        args: &RevokeArgs,
+        readers: &[String],
+        required: bool,
+    ) -> Result<bool, Failure> {
+        let mut any = false;
+        for i in 0..self.tokens.len() {
+            let t = &self.tokens[i];
+            if t.listed.is_some() || !readers.contains(&t.reader) {
+                continue;
+            }
+            if self.password.is_none() {
+                self.password = oath_password(args, t)?;
+            }
+            let Some(password) = self.password() else {
+                if required {
+                    return Err(oath::Error::Locked.into());
+                }
+                return Ok(false);
+            };
+            let mut card = PcscCard::new(Context::establish()?, t.clone(), Some(password));
+            let listed = tokio::task::block_in_place(|| ykmfa::enrollment::Card::list(&mut card))?;
+            self.tokens[i].listed = Some(listed);
+            any = true;
+        }
+        Ok(any)
+    }
+}
+
+/// Identifies the tokens present. With `--serial` a token is needed; otherwise a PC/SC service
+/// that is missing or refuses only means the credential can't be looked for.
+fn look_at_tokens(out: &Output, args: &RevokeArgs, target: &Target) -> Result<Seen, Failure> {
+    let found = Context::establish().and_then(|ctx| token::inventory(&ctx));
+    match found {
+        Ok(inv) => {
+            for u in &inv.unusable {
+                out.warn(format!("skipped the card in '{}': {}", u.reader, u.reason));
+            }
+            Ok(Seen {
+                tokens: inv.tokens,
+                unreachable: None,
+                password: None,
+            })
+        }
+        Err(e) if matches!(target, Target::Token(_)) => Err(e.into()),
+        Err(e) if args.keep_credential => {
+            tracing::debug!("tokens not looked at: {e}");
+            Ok(Seen {
+                tokens: Vec::new(),
+                unreachable: None,
+                password: None,
+            })
+        }
+        Err(e) => Ok(Seen {
+            tokens: Vec::new(),
+            unreachable: Some(e.to_string()),
+            password: None,
+        }),
+    }
+}
+
+fn token_name(tokens: &[Token], serial: Serial) -> String {
+    tokens
+        .iter()
+        .find(|t| t.serial == Some(serial))
+        .map_or_else(|| format!("token {serial}"), Token::describe)
+}
+
+/// `YKMFA_OATH_PASSWORD`, or the prompt (`--oath-password`, or a terminal and a protected
+/// token), as enroll does.
+fn oath_password(args: &RevokeArgs, token: &Token) -> Result<Option<Zeroizing<String>>, Failure> {
+    if let Ok(p) = std::env::var("YKMFA_OATH_PASSWORD") {
+        return Ok(Some(Zeroizing::new(p)));
+    }
+    if args.oath_password || prompt::has_tty() {
+        let text = prompt::secret(&format!("OATH password for {}: ", token.describe()))
+            .map_err(|e| prompt::failure(e, "the password", "set YKMFA_OATH_PASSWORD instead"))?;
+        return Ok(Some(text));
+    }
+    Ok(None)
+}
+
+// ---- a member account's root user ----
+
+async fn run_root(
+    out: &Output,
+    global: &Global,
+    args: &RevokeArgs,
+    account: &str,
+    device: Option<&DeviceArn>,
+) -> Result<(), Failure> {
+    let dir = connect(global).await?;
+    let caller = dir
+        .caller_identity()
+        .await
+        .map_err(|e| super::report::iam_failure(&e, global))?;
+    out.info(format!(
+        "Opening a root session on account {account} (sts:AssumeRoot, task policy \
+         IAMDeleteRootUserCredentials, 15 minutes)..."
+    ));
+    let mut session = dir
+        .open_root_session(&caller, account)
+        .await
+        .map_err(|e| root_session_failure(e, account, global))?;
+    let plan = revocation::root_plan(&session.directory, account, device)
+        .await
+        .map_err(|c| cause_failure(c, global))?;
+    plan.check_last(args.allow_last)
+        .map_err(|r| refusal_failure(r, global))?;
+    show_plan(out, &plan, Some(&caller.account));
+    if args.dry_run {
+        return dry_run(out, &plan);
+    }
+    confirm(global)?;
+    // A person may take a while to answer: a session about to expire is opened anew.
+    let expiring = session
+        .expires
+        .is_some_and(|at| at <= SystemTime::now() + Duration::from_secs(60));
+    if expiring {
+        session = dir
+            .open_root_session(&caller, account)
+            .await
+            .map_err(|e| root_session_failure(e, account, global))?;
+    }
+    let cancel = Cancel::default();
+    let watcher = watch_ctrl_c(&cancel);
+    let result =
+        revocation::revoke::<_, PcscCard>(&session.directory, None, &plan, &Words(out), &cancel)
+            .await;
+    watcher.abort();
+    finish(out, global, &plan, result)
+}
+
+// ---- shared ----
+
+async fn connect(global: &Global) -> Result<Sdk, Failure> {
+    Sdk::connect(global.aws_options())
+        .await
+        .map_err(|e| super::report::iam_failure(&e, global))
+}
+
+struct Words<'a>(&'a Output);
+
+impl revocation::Progress for Words<'_> {
+    fn event(&self, event: Event<'_>) {
+        match event {
+            Event::Deactivating(d) => self.0.info(format!("Deactivating {d}...")),
+            Event::AlreadyDeactivated(d) => {
+                self.0.info(format!("IAM lists {d} as no longer assigned."))
+            }
+            Event::Deleting(d) => self.0.info(format!("Deleting {d}...")),
+            Event::DeletingCredential { name, token } => self
+                .0
+                .info(format!("Deleting credential '{name}' from {token}...")),
+        }
+    }
+}
+
+fn watch_ctrl_c(cancel: &Cancel) -> tokio::task::JoinHandle<()> {
+    let cancel = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            cancel.cancel();
+            eprintln!(
+                "\nInterrupted: finishing the current step, then stopping. What remains is listed."
+            );
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("Quit at once: check with 'aws iam list-mfa-devices' and 'ykman oath accounts list'.");
+                std::process::exit(130);
+            }
+        }
+    })
+}
+
+fn principal_words(plan: &Plan) -> String {
+    match &plan.principal {
+        Principal::User { name } => format!("IAM user {name}"),
+        Principal::Root => format!("the root user of member account {}", plan.account),
+    }
+}
+
+fn show_plan(out: &Output, plan: &Plan, management: Option<&str>) {
+    let mut lines = vec![format!(
+        "Plan for {} (account {}):",
+        principal_words(plan),
+        plan.account
+    )];
+    if let Some(from) = management {
+        lines.push(format!(
+            "  through   a root session opened from account {from} (15 minutes at most)"
+        ));
+    }
+    lines.push(format!("  device    {}", plan.device));
+    lines.push(if plan.assigned {
+        "  IAM       deactivate it, then delete it".to_owned()
+    } else {
+        "  IAM       delete it (it is assigned to nobody already)".to_owned()
+    });
+    lines.push(format!(
+        "  token     {}",
+        credential_words(&plan.credential)
+    ));
+    let after = plan
+        .devices_before
+        .saturating_sub(usize::from(plan.assigned));
+    lines.push(if after == 0 && plan.assigned {
+        "  after     NO MFA device left (--allow-last was given)".to_owned()
+    } else {
+        format!("  after     {after} MFA device(s) left")
+    });
+    out.info(lines.join("\n"));
+}
+
+fn credential_words(c: &CredentialPlan) -> String {
+    let serial =
+        |s: &Option<Serial>| s.map_or_else(|| "its token".to_owned(), |s| format!("token {s}"));
+    match c {
+        CredentialPlan::Delete { name, token, .. } => {
+            format!("delete credential '{name}' from {token}")
+        }
+        CredentialPlan::Keep {
+            name: Some(name),
+            token_serial,
+        } => format!(
+            "keep credential '{name}' on {} (--keep-credential)",
+            serial(token_serial)
+        ),
+        CredentialPlan::Keep { name: None, .. } => {
+            "leave the tokens alone (--keep-credential)".to_owned()
+        }
+        CredentialPlan::Remains {
+            name: Some(name),
+            token_serial,
+        } => format!(
+            "{} is not connected: credential '{name}' will remain on it",
+            serial(token_serial)
+        ),
+        CredentialPlan::Remains { name: None, .. } => {
+            "no connected token holds its credential (nothing to delete here)".to_owned()
+        }
+        CredentialPlan::AlreadyGone { name, token } => {
+            format!("credential '{name}' is no longer on {token} (nothing to delete)")
+        }
+        CredentialPlan::NotLookedFor => "not touched".to_owned(),
+    }
+}
+
+fn dry_run(out: &Output, plan: &Plan) -> Result<(), Failure> {
+    if out.json {
+        out.json(&json!({"schema": "ykmfa.revoke-plan/1", "plan": plan}));
+    } else {
+        out.info("Dry run: nothing was changed.");
+    }
+    Ok(())
+}
+
+/// `--yes`, or a person's "y" on the terminal; a script without `--yes` is refused.
+fn confirm(global: &Global) -> Result<(), Failure> {
+    if global.yes {
+        return Ok(());
+    }
+    if !prompt::has_tty() {
+        return Err(Failure::new(
+            Exit::Usage,
+            "revoke changes IAM and the token, and there is no terminal to confirm on; nothing was changed",
+            &["pass --yes to confirm the plan above (or --dry-run to only see it)"],
+        ));
+    }
+    match ask("Revoke it? [y/N] ") {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Failure::new(
+            Exit::Failed,
+            "not confirmed; nothing was changed",
+            &[],
+        )),
+        Err(e) => Err(prompt::failure(e, "the answer", "pass --yes instead")),
+    }
+}
+
+fn ask(question: &str) -> std::io::Result<bool> {
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")?;
+    let mut to = tty.try_clone()?;
+    write!(to, "{question}")?;
+    to.flush()?;
+    let mut line = String::new();
+    if std::io::BufReader::new(tty).read_line(&mut line)? == 0 {
+        return Ok(false);
+    }
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+/// The exact command that removes a credential from a token.
+fn ykman_delete(name: &str, serial: Option<Serial>) -> String {
+    let device = serial.map(|s| format!(" --device {s}")).unwrap_or_default();
+    format!(
+        "ykman{device} oath accounts delete '{}'",
+        name.replace('\'', r"'\''")
+    )
+}
+
+/// The remaining credential, when the revocation left one on a token, as JSON and words.
+fn remaining(revoked: &Revoked) -> Option<(serde_json::Value, String)> {
+    let CredentialOutcome::Remains { name, token_serial } = &revoked.credential else {
+        return None;
+    };
+    let on = token_serial.map_or_else(|| "its token".to_owned(), |s| format!("token {s}"));
+    Some(match name {
+        Some(name) => {
+            let command = ykman_delete(name, *token_serial);
+            (
+                json!({"kind": "credential", "name": name, "token_serial": token_serial, "command": command}),
+                format!(
+                    "The credential '{name}' remains on {on}, which is not connected. It computes codes \
+                     for a device that no longer exists; remove it once the token is back:\n  {command}"
+                ),
+            )
+        }
+        None => (
+            json!({"kind": "credential", "name": null, "token_serial": token_serial, "command": null}),
+            "No connected token holds the device's credential and ykmfa has no record of which \
+             one did; if a token still has it, remove it with: ykman oath accounts delete NAME"
+                .to_owned(),
+        ),
+    })
+}
+
+fn finish(
+    out: &Output,
+    global: &Global,
+    plan: &Plan,
+    result: Result<Revoked, Box<revocation::Failure>>,
+) -> Result<(), Failure> {
+    let revoked = match result {
+        Ok(r) => r,
+        Err(f) => return Err(revoke_failure(*f, plan, global)),
+    };
+    let left = remaining(&revoked);
+    if out.json {
+        let remaining: Vec<serde_json::Value> = left.iter().map(|(v, _)| v.clone()).collect();
+        out.json(&json!({"schema": "ykmfa.revoke/1", "revoked": revoked, "remaining": remaining}));
+    } else {
+        out.result(&revoked.device);
+    }
+    let credential = match &revoked.credential {
+        CredentialOutcome::Deleted { name, token } => {
+            format!(" Credential '{name}' deleted from {token}.")
+        }
+        CredentialOutcome::Kept {
+            name: Some(name), ..
+        } => format!(" Credential '{name}' kept on its token, as asked."),
+        CredentialOutcome::AlreadyGone { name, token } => {
+            format!(" Credential '{name}' was already gone from {token}.")
+        }
+        _ => String::new(),
+    };
+    out.info(format!(
+        "Revoked: {} is {} and deleted in IAM.{credential}",
+        revoked.device,
+        if revoked.deactivated {
+            "deactivated"
+        } else {
+            "no longer assigned"
+        }
+    ));
+    if let Some((_, words)) = left {
+        out.warn(words);
+    }
+    if revoked.devices_left == 0 && revoked.deactivated {
+        out.warn(match &revoked.principal {
+            Principal::User { name } => format!(
+                "IAM user {name} has no MFA device now; enroll a new token: ykmfa enroll --user {name}"
+            ),
+            Principal::Root => format!(
+                "the root user of account {} has no MFA device now; assign a new one in the console, \
+                 or remove the root password too (centralized root access)",
+                revoked.account
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn cause_failure(cause: Cause, global: &Global) -> Failure {
+    match cause {
+        Cause::Refused(r) => refusal_failure(r, global),
+        Cause::Iam { error, .. } => super::report::iam_failure(&error, global),
+        Cause::Card { error, .. } => error.into(),
+        Cause::Interrupted => {
+            Failure::new(Exit::Interrupted, "interrupted; nothing was changed", &[])
+        }
+    }
+}
+
+fn refusal_failure(r: Refusal, global: &Global) -> Failure {
+    let what = r.to_string();
+    let profile = profile_flag(global);
+    match r {
+        Refusal::UnknownUser(..) => Failure::new(
+            Exit::Iam,
+            what,
+            &["check the name (IAM user names are case-sensitive): aws iam list-users"],
+        ),
+        Refusal::OtherAccount { .. } => Failure::new(
+            Exit::Usage,
+            what,
+            &["use credentials of the device's account (--profile), or check the ARN"],
+        ),
+        Refusal::UnknownDevice(_) | Refusal::NotUsersDevice { .. } => Failure {
+            what,
+            fix: vec![format!(
+                "the user's devices: aws iam list-mfa-devices{profile} --user-name USER"
+            )],
+            code: Exit::Iam,
+        },
+        Refusal::OtherUsersDevice { ref owner, ref device, .. } => Failure {
+            fix: vec![format!("to revoke it from {owner}: ykmfa revoke --user {owner} --device {device}")],
+            what,
+            code: Exit::Iam,
+        },
+        Refusal::RootsDevice { .. } => Failure::new(
+            Exit::Iam,
+            what,
+            &["root's MFA is removed in the console by root, or from the organization's management account: ykmfa revoke --root-of ACCOUNT_ID"],
+        ),
+        Refusal::Unassigned { ref device, .. } => Failure {
+            fix: vec![format!(
+                "an unassigned device is deleted with: aws iam delete-virtual-mfa-device{profile} --serial-number {device}"
+            )],
+            what,
+            code: Exit::Iam,
+        },
+        Refusal::NoDeviceOnToken { ref user, .. } => Failure {
+            fix: vec![
+                format!("name the device instead: ykmfa revoke --user {user} --device ARN"),
+                format!("the user's devices: aws iam list-mfa-devices{profile} --user-name {user}"),
+            ],
+            what,
+            code: Exit::TokenNotFound,
+        },
+        Refusal::SeveralOnToken { ref user, .. } => Failure {
+            fix: vec![format!("name one: ykmfa revoke --user {user} --device ARN")],
+            what,
+            code: Exit::TokenNotFound,
+        },
+        Refusal::LastDevice { ref principal, .. } => {
+            let enroll = match principal {
+                Principal::User { name } => {
+                    format!("better, enroll another token first: ykmfa enroll --user {name} --serial NEW_SERIAL")
+                }
+                Principal::Root => "better, assign another MFA device to root in the console first".to_owned(),
+            };
+            Failure {
+                what,
+                fix: vec![
+                    "if that is what you want (a lost token, no other), add --allow-last".to_owned(),
+                    enroll,
+                ],
+                code: Exit::Iam,
+            }
+        }
+        Refusal::TokenLocked { .. } => Failure::new(
+            Exit::Token,
+            format!("{what}; nothing was changed"),
+            &[
+                "give the OATH password with --oath-password (prompted) or YKMFA_OATH_PASSWORD",
+                "or leave the credential on the token: --keep-credential",
+            ],
+        ),
+        Refusal::AmbiguousCredential { .. } => Failure::new(
+            Exit::TokenNotFound,
+            format!("{what}; nothing was changed"),
+            &[
+                "name the credential: --label 'ISSUER:ACCOUNT' (as 'ykman oath accounts list' shows it)",
+                "or leave the token alone: --keep-credential",
+            ],
+        ),
+        Refusal::AssignedElsewhere { .. } => Failure::new(
+            Exit::Iam,
+            what,
+            &["a user's device is revoked with: ykmfa revoke --user NAME --device ARN (credentials of that account)"],
+        ),
+        Refusal::NoRootMfa(_) => Failure::new(Exit::Iam, what, &["nothing to revoke"]),
+        Refusal::SeveralRootDevices { ref account, .. } => Failure {
+            fix: vec![format!("name one: ykmfa revoke --root-of {account} --device ARN")],
+            what,
+            code: Exit::Iam,
+        },
+    }
+}
+
+fn root_session_failure(e: RootSessionError, account: &str, global: &Global) -> Failure {
+    let what = e.to_string();
+    let enable = [
+        "in the management account: aws organizations enable-aws-service-access --service-principal iam.amazonaws.com",
+        "then: aws iam enable-organizations-root-credentials-management && aws iam enable-organizations-root-sessions",
+    ];
+    match e {
+        RootSessionError::InvalidAccount(_) | RootSessionError::OwnAccount(_) => Failure::new(
+            Exit::Usage,
+            what,
+            &["--root-of takes the id of a member account of your organization: aws organizations list-accounts"],
+        ),
+        RootSessionError::RootCaller => Failure::new(
+            Exit::Usage,
+            what,
+            &["use an IAM user or role of the management account (--profile NAME)"],
+        ),
+        RootSessionError::NotManagementAccount { .. } => Failure::new(
+            Exit::Aws,
+            what,
+            &[
+                "use credentials of the management account (--profile NAME)",
+                "or register this account as delegated administrator, in the management account: aws organizations register-delegated-administrator --service-principal iam.amazonaws.com --account-id THIS_ACCOUNT",
+            ],
+        ),
+        RootSessionError::NoOrganization { .. } => Failure::new(
+            Exit::Aws,
+            what,
+            &["--root-of works from an AWS Organizations management account; sign in to the member account's root user (password reset) instead"],
+        ),
+        RootSessionError::NotAllFeatures => Failure::new(
+            Exit::Aws,
+            what,
+            &["enable all features: aws organizations enable-all-features (every member account must accept)"],
+        ),
+        RootSessionError::TrustedAccessNotEnabled | RootSessionError::NotEnabled { .. } => {
+            Failure::new(Exit::Aws, what, &enable)
+        }
+        RootSessionError::NotMemberOrDenied { .. } | RootSessionError::Denied { .. } => Failure {
+            what,
+            fix: vec![
+                format!("check that {account} is a member: aws organizations describe-account --account-id {account}"),
+                "allow sts:AssumeRoot with the task policy IAMDeleteRootUserCredentials (identity policy, and no SCP denying it)".to_owned(),
+                enable[0].to_owned(),
+                enable[1].to_owned(),
+            ],
+            code: Exit::Aws,
+        },
+        RootSessionError::TargetRefused { .. } => Failure::new(
+            Exit::Iam,
+            what,
+            &["--root-of takes the id of a member account of your organization: aws organizations list-accounts"],
+        ),
+        RootSessionError::RegionDisabled { .. } => Failure::new(
+            Exit::Aws,
+            what,
+            &["use a region where STS is active: --region us-east-1 (AssumeRoot needs a regional STS endpoint)"],
+        ),
+        RootSessionError::Iam(e) => super::report::iam_failure(&e, global),
+    }
+}
+
+fn profile_flag(global: &Global) -> String {
+    global
+        .profile
+        .as_deref()
+        .map(|p| format!(" --profile {p}"))
+        .unwrap_or_default()
+}
+
+/// A revocation that stopped: the cause, then what remains with the command that finishes each.
+fn revoke_failure(f: revocation::Failure, plan: &Plan, global: &Global) -> Failure {
+    let mut failure = match f.cause {
+        Cause::Interrupted => Failure::new(Exit::Interrupted, "interrupted", &[]),
+        other => cause_failure(other, global),
+    };
+    if f.leftovers.is_empty() {
+        if f.done.is_empty() {
+            failure.what.push_str("\nNothing was changed.");
+        }
+        return failure;
+    }
+    failure.code = Exit::Incomplete;
+    failure.fix.clear();
+    if !f.done.is_empty() {
+        let done: Vec<String> = f.done.iter().map(ToString::to_string).collect();
+        failure
+            .what
+            .push_str(&format!("\nDone: {}.", done.join(", ")));
+    }
+    failure.what.push_str("\nThese remain:");
+    let profile = profile_flag(global);
+    for l in &f.leftovers {
+        match l {
+            Leftover::Device {
+                serial,
+                assigned_to,
+                reason,
+            } => {
+                let state = if assigned_to.is_some() {
+                    "still assigned"
+                } else {
+                    "deactivated, not deleted"
+                };
+                failure.what.push_str(&format!(
+                    "\n  - virtual MFA device {serial}, {state} ({reason})"
+                ));
+                match (&plan.principal, assigned_to) {
+                    (Principal::User { name }, Some(_)) => {
+                        failure
+                            .fix
+                            .push(format!("ykmfa revoke --user {name} --device {serial}"));
+                    }
+                    (Principal::User { .. }, None) => failure.fix.push(format!(
+                        "aws iam delete-virtual-mfa-device{profile} --serial-number {serial}"
+                    )),
+                    (Principal::Root, _) => failure.fix.push(format!(
+                        "ykmfa revoke --root-of {} --device {serial}{}",
+                        plan.account,
+                        if plan.removes_last() {
+                            " --allow-last"
+                        } else {
+                            ""
+                        }
+                    )),
+                }
+            }
+            Leftover::Credential {
+                name,
+                token_serial,
+                token,
+                reason,
+            } => {
+                failure
+                    .what
+                    .push_str(&format!("\n  - credential '{name}' on {token} ({reason})"));
+                failure.fix.push(ykman_delete(name, *token_serial));
+            }
+        }
+    }
+    failure
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ykman_commands_quote_the_name() {
+        assert_eq!(
+            ykman_delete("Amazon Web Services:o'brien@1", Some(Serial(7))),
+            r"ykman --device 7 oath accounts delete 'Amazon Web Services:o'\''brien@1'"
+        );
+        assert_eq!(
+            ykman_delete("AWS:x", None),
+            "ykman oath accounts delete 'AWS:x'"
+        );
+    }
 }

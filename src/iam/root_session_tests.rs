@@ -29,12 +29,15 @@ const TASK: &str = "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentia
 const SESSION_KEY: &str = "ASIAROOTSESSIONEXAMPLE";
 const SESSION_TOKEN: &str = "root-session-token-example";
 
-/// Every request as it leaves: its URI and the headers that show which credentials signed it.
+/// One request as it left: its URI, its `Authorization` header, its `x-amz-security-token`.
+type Request = (String, String, Option<String>);
+
+/// Every request as it leaves, with the headers that show which credentials signed it.
 #[derive(Debug, Clone, Default)]
-struct Sent(Arc<Mutex<Vec<(String, String, Option<String>)>>>);
+struct Sent(Arc<Mutex<Vec<Request>>>);
 
 impl Sent {
-    fn all(&self) -> Vec<(String, String, Option<String>)> {
+    fn all(&self) -> Vec<Request> {
         self.0.lock().expect("sent").clone()
     }
 }
