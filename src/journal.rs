@@ -729,7 +729,7 @@ mod tests {
         ];
         let a = &attempts(&records)["a"];
         assert!(a.needs_recovery());
-        assert_eq!(a.created, [d.clone()]);
+        assert_eq!(a.created, std::slice::from_ref(&d));
         assert!(a.maybe_written && a.enabling.is_none());
 
         records.push(rec(

@@ -44,6 +44,7 @@ pub async fn apply(
     }
     let attempts = journal.attempts();
     let mut outcomes = Vec::new();
+    let keys: HashSet<String> = rows.iter().map(Row::key).collect();
     let mut todo: Vec<(Row, Arc<Account>, Vec<String>)> = Vec::new();
 
     let ctx = Context::establish();
@@ -58,6 +59,42 @@ pub async fn apply(
         .filter(|a| matches!(a.state, State::Enrolled { .. }))
         .map(|a| a.planned.token_device.clone())
         .collect();
+
+    // Half-done attempts of rows no longer in the manifest (it was edited after a killed run):
+    // their key names the account and the user, which is all cleaning up needs.
+    for attempt in attempts.values() {
+        if keys.contains(&attempt.key) || !attempt.needs_recovery() {
+            continue;
+        }
+        let Some((label, _)) = attempt.key.rsplit_once('/') else {
+            continue;
+        };
+        let Ok(reference) = super::AccountRef::parse(label) else {
+            continue;
+        };
+        let connected =
+            accounts::connect(&settings.aws, [&reference], settings.iam_concurrency).await;
+        let Some(Ok(account)) = connected.get(&reference) else {
+            continue;
+        };
+        let mut card = ctx.as_ref().ok().and_then(|_| {
+            let token = inventory
+                .iter()
+                .find(|t| t.device_id == attempt.planned.token_device)?
+                .clone();
+            Some(PcscCard::new(
+                Context::establish().ok()?,
+                token,
+                settings.password(),
+            ))
+        });
+        let recovery = journal::recover(&account.dir, card.as_mut(), attempt).await;
+        let _ = journal.append(&attempt.key, recovery.mark());
+        watcher.note(Note::RecoveredOutsideManifest {
+            key: &attempt.key,
+            recovery: &recovery,
+        });
+    }
 
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
     for row in rows {

@@ -63,7 +63,8 @@ impl AccountRef {
         }
     }
 
-    fn parse(s: &str) -> Result<Self, String> {
+    /// Reads the `account` field: empty, a role ARN, or a profile name.
+    pub fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim();
         if s.is_empty() {
             return Ok(AccountRef::Default);

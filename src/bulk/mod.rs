@@ -158,6 +158,13 @@ pub enum Note<'a> {
         /// What was found and done.
         recovery: &'a Recovery,
     },
+    /// A half-done attempt whose row is no longer in the manifest was finished or cleaned up.
+    RecoveredOutsideManifest {
+        /// The attempt's key in the journal (account and user).
+        key: &'a str,
+        /// What was found and done.
+        recovery: &'a Recovery,
+    },
     /// A row starts on its token.
     Started {
         /// The row.

@@ -553,6 +553,21 @@ impl bulk::Watcher for Screen {
                 }
                 self.say(&s);
             }
+            Note::RecoveredOutsideManifest { key, recovery } => {
+                let mut s = format!(
+                    "{key} (no longer in the manifest): an interrupted run left it half-done"
+                );
+                if let Some(d) = &recovery.finished {
+                    s.push_str(&format!("; {d} was enabled: that enrollment is complete"));
+                }
+                for d in &recovery.done {
+                    s.push_str(&format!("; {d}"));
+                }
+                for l in &recovery.leftovers {
+                    s.push_str(&format!("; REMAINS: {l}"));
+                }
+                self.say(&s);
+            }
             Note::Started { .. } => {}
             Note::Step { row, event } => match event {
                 Event::Writing { token, touch: true } => {
