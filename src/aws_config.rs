@@ -4,7 +4,7 @@
 //! indented sub-sections such as `s3 =` with its nested keys).
 //!
 //! The file is read the way the AWS CLI reads it (botocore, Python's `configparser`): `#` and `;`
-//! start comment lines; `key = value` or `key: value`; a line indented deeper than the key above
+//! start comment lines; `key = value` (or `key: value`, which only botocore accepts); a line indented deeper than the key above
 //! it continues that key (sub-sections); option names are case-insensitive; `[default]` or
 //! `[profile NAME]` name profiles. Anything this module can't place with certainty (a key before
 //! any section, a line that is neither, a profile defined twice, the key given twice, a header
