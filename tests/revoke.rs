@@ -374,11 +374,78 @@ fn dry_run_and_no_terminal_without_yes_change_nothing() {
     assert_eq!(run.code, Some(2), "{}", run.human());
     assert!(run.human().contains("pass --yes"), "{}", run.human());
     assert!(
-        run.human().contains("delete credential"),
+        run.human()
+            .contains("delete from YubiKey 12345678 the credential"),
         "the plan is shown: {}",
         run.human()
     );
     assert_eq!(snapshot(&bench), before);
+    bench.assert_no_seed_leaked();
+}
+
+/// `ykmfa revoke` on a terminal (a pseudo-terminal from util-linux `script`), answering `answer`
+/// to its question. Returns the exit code and the screen.
+fn on_terminal(bench: &Bench, args: &[&str], answer: &str) -> (Option<i32>, String) {
+    let quoted: Vec<String> = std::iter::once(support::ykmfa_bin().display().to_string())
+        .chain(args.iter().map(|a| (*a).to_owned()))
+        .map(|a| format!("'{a}'"))
+        .collect();
+    let mut child = Command::new("script")
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(bench.env())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(answer.as_bytes())
+        .expect("answer");
+    let out = child.wait_with_output().expect("wait");
+    bench.record_output(format!("terminal of {args:?}"), out.stdout.clone());
+    (out.status.code(), support::text(&out.stdout))
+}
+
+#[test]
+fn a_person_sees_the_plan_and_confirms_on_the_terminal() {
+    let bench = enrolled(2);
+    let before = snapshot(&bench);
+    let d1 = dev1();
+    let args = ["revoke", "--user", "alice", "--device", d1.as_str()];
+    let (code, screen) = on_terminal(&bench, &args, "n\n");
+    assert_eq!(code, Some(1), "{screen}");
+    for shown in [
+        "Plan for IAM user alice (account 123456789012):",
+        &format!("device    {d1}"),
+        "IAM       deactivate it, then delete it",
+        &format!("token     delete from YubiKey {YK1} the credential"),
+        &format!("'{LABEL}'"),
+        "after     1 MFA device(s) left",
+        "Revoke it? [y/N]",
+        "not confirmed; nothing was changed",
+    ] {
+        assert!(
+            screen.contains(shown),
+            "expected '{shown}' on screen:\n{screen}"
+        );
+    }
+    for line in screen.lines().filter(|l| l.starts_with("  ")) {
+        assert!(
+            line.trim_end().chars().count() <= 80,
+            "wider than 80 columns: {line}"
+        );
+    }
+    assert_eq!(snapshot(&bench), before, "no: nothing changed");
+
+    let (code, screen) = on_terminal(&bench, &args, "y\n");
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(!exists(&bench, &d1));
+    assert!(bench.tokens[0].credential_names().is_empty());
     bench.assert_no_seed_leaked();
 }
 

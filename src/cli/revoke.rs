@@ -503,10 +503,9 @@ fn show_plan(out: &Output, plan: &Plan, management: Option<&str>) {
     } else {
         "  IAM       delete it (it is assigned to nobody already)".to_owned()
     });
-    lines.push(format!(
-        "  token     {}",
-        credential_words(&plan.credential)
-    ));
+    let (token, name) = credential_words(&plan.credential);
+    lines.push(format!("  token     {token}"));
+    lines.extend(name.map(|n| format!("            {n}")));
     let after = plan
         .devices_before
         .saturating_sub(usize::from(plan.assigned));
@@ -518,37 +517,49 @@ fn show_plan(out: &Output, plan: &Plan, management: Option<&str>) {
     out.info(lines.join("\n"));
 }
 
-fn credential_words(c: &CredentialPlan) -> String {
-    let serial =
+/// What happens on the token, and the credential's name on a line of its own (names run up to
+/// 64 bytes: the plan stays within 80 columns).
+fn credential_words(c: &CredentialPlan) -> (String, Option<String>) {
+    let on =
         |s: &Option<Serial>| s.map_or_else(|| "its token".to_owned(), |s| format!("token {s}"));
+    let quoted = |n: &str| Some(format!("'{n}'"));
     match c {
         CredentialPlan::Delete { name, token, .. } => {
-            format!("delete credential '{name}' from {token}")
+            (format!("delete from {token} the credential"), quoted(name))
         }
         CredentialPlan::Keep {
             name: Some(name),
             token_serial,
-        } => format!(
-            "keep credential '{name}' on {} (--keep-credential)",
-            serial(token_serial)
+        } => (
+            format!(
+                "keep on {} (--keep-credential) the credential",
+                on(token_serial)
+            ),
+            quoted(name),
         ),
-        CredentialPlan::Keep { name: None, .. } => {
-            "leave the tokens alone (--keep-credential)".to_owned()
-        }
+        CredentialPlan::Keep { name: None, .. } => (
+            "leave the tokens alone (--keep-credential)".to_owned(),
+            None,
+        ),
         CredentialPlan::Remains {
             name: Some(name),
             token_serial,
-        } => format!(
-            "{} is not connected: credential '{name}' will remain on it",
-            serial(token_serial)
+        } => (
+            format!(
+                "{} is not connected; left on it is the credential",
+                on(token_serial)
+            ),
+            quoted(name),
         ),
-        CredentialPlan::Remains { name: None, .. } => {
-            "no connected token holds its credential (nothing to delete here)".to_owned()
-        }
-        CredentialPlan::AlreadyGone { name, token } => {
-            format!("credential '{name}' is no longer on {token} (nothing to delete)")
-        }
-        CredentialPlan::NotLookedFor => "not touched".to_owned(),
+        CredentialPlan::Remains { name: None, .. } => (
+            "no connected token holds its credential (nothing to delete)".to_owned(),
+            None,
+        ),
+        CredentialPlan::AlreadyGone { name, token } => (
+            format!("nothing to delete: {token} no longer holds the credential"),
+            quoted(name),
+        ),
+        CredentialPlan::NotLookedFor => ("not touched".to_owned(), None),
     }
 }
 
@@ -656,13 +667,13 @@ fn finish(
     }
     let credential = match &revoked.credential {
         CredentialOutcome::Deleted { name, token } => {
-            format!(" Credential '{name}' deleted from {token}.")
+            format!("\nCredential '{name}' deleted from {token}.")
         }
         CredentialOutcome::Kept {
             name: Some(name), ..
-        } => format!(" Credential '{name}' kept on its token, as asked."),
+        } => format!("\nCredential '{name}' kept on its token, as asked."),
         CredentialOutcome::AlreadyGone { name, token } => {
-            format!(" Credential '{name}' was already gone from {token}.")
+            format!("\nCredential '{name}' was already gone from {token}.")
         }
         _ => String::new(),
     };
