@@ -232,9 +232,12 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
     }
     // The progress borrows the entry through the recorder: it ends here, before the entry is cleared.
     drop(progress);
+    // A call AWS did not answer may still be carried out after the undo ran: the record stays,
+    // so the next run looks again.
+    let late = |f: &enrollment::Failure| matches!(&f.cause, Cause::Iam { error, .. } if error.outcome_unknown());
     let settled = match &result {
         Ok(_) => true,
-        Err(failure) => failure.leftovers.is_empty(),
+        Err(failure) => failure.leftovers.is_empty() && !late(failure),
     };
     if settled {
         if let Err(e) = entry.clear() {
@@ -263,7 +266,13 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
         }
         Err(failure) => {
             let mut failure = enroll_failure(*failure, &req, global);
-            if !settled {
+            if !settled && failure.code != Exit::Incomplete {
+                failure.what.push_str(&format!(
+                    "\nAWS may still carry out the call it did not answer; the next 'ykmfa enroll --user {}' looks again and removes anything it left (recorded in {}).",
+                    req.user,
+                    entry.path().display()
+                ));
+            } else if !settled {
                 failure.what.push_str(&format!(
                     "\nThe next 'ykmfa enroll --user {}' removes these itself (recorded in {}).",
                     req.user,

@@ -1,0 +1,521 @@
+//! The fault-injection matrix of one enrollment: every step where something can go wrong, times
+//! every way it can go wrong, each on a fresh bench (real pcscd, the virtual YubiKey, the strict
+//! IAM endpoint). After each cell IAM and the token are consistent: either as before the run, or
+//! the user fully enrolled with a credential whose codes IAM accepts. Never an orphan device,
+//! never a stray credential, and the message names what happened.
+//!
+//! "SIGKILL + next run" kills ykmfa mid-step (no undo can run) and then runs the same command
+//! again: the enrollment journal lets that run settle what the dead one left and finish.
+//!
+//! The matrix is printed at the end (`cargo test --test fault_matrix -- --nocapture`) and kept in
+//! SECURITY.md.
+
+// Test code: a failed expectation is a failed test.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::json;
+use support::{Bench, Spec, YubiKeySpec};
+
+const LABEL: &str = "Amazon Web Services:alice@123456789012";
+/// `--aws-timeout` for the runs: long enough for the 2.5 s slow steps (each attempt gets a
+/// third), short enough to keep the matrix quick.
+const AWS_TIMEOUT: &str = "9";
+/// `--aws-timeout` of the IAM-timeout cells, whose calls never answer in time.
+const SHORT_AWS_TIMEOUT: &str = "3";
+/// How long the endpoint sits on a call that "never answers"; it does carry it out afterwards,
+/// as AWS may.
+const HANG_MS: u64 = 6000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    Create,
+    Put,
+    Calculate1,
+    Calculate2,
+    Enable,
+    Confirm,
+}
+
+const STEPS: [Step; 6] = [
+    Step::Create,
+    Step::Put,
+    Step::Calculate1,
+    Step::Calculate2,
+    Step::Enable,
+    Step::Confirm,
+];
+
+impl Step {
+    fn name(self) -> &'static str {
+        match self {
+            Step::Create => "create",
+            Step::Put => "PUT",
+            Step::Calculate1 => "CALCULATE 1",
+            Step::Calculate2 => "CALCULATE 2",
+            Step::Enable => "enable",
+            Step::Confirm => "confirm",
+        }
+    }
+
+    /// The IAM action of an IAM step, with how many earlier calls of it to let pass.
+    fn iam(self) -> Option<(&'static str, u32)> {
+        match self {
+            Step::Create => Some(("CreateVirtualMFADevice", 0)),
+            Step::Enable => Some(("EnableMFADevice", 0)),
+            // The preflight lists the user's devices once; the confirmation is the second.
+            Step::Confirm => Some(("ListMFADevices", 1)),
+            _ => None,
+        }
+    }
+
+    /// The instruction of a token step, with how many earlier ones to let pass.
+    fn card(self) -> Option<(&'static str, u32)> {
+        match self {
+            Step::Put => Some(("PUT", 0)),
+            Step::Calculate1 => Some(("CALCULATE", 0)),
+            Step::Calculate2 => Some(("CALCULATE", 1)),
+            _ => None,
+        }
+    }
+
+    /// Words the failure message uses for this step (src/enrollment `Step`'s Display).
+    fn words(self) -> &'static str {
+        match self {
+            Step::Create => "creating the virtual MFA device",
+            Step::Put => "writing the credential to the token",
+            Step::Calculate1 | Step::Calculate2 => "computing codes on the token",
+            Step::Enable => "enabling the device",
+            Step::Confirm => "confirming the device is assigned",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    IamError,
+    IamTimeout,
+    CardError,
+    CardRemoved,
+    Sigint,
+    Sigkill,
+}
+
+const FAULTS: [Fault; 6] = [
+    Fault::IamError,
+    Fault::IamTimeout,
+    Fault::CardError,
+    Fault::CardRemoved,
+    Fault::Sigint,
+    Fault::Sigkill,
+];
+
+impl Fault {
+    fn name(self) -> &'static str {
+        match self {
+            Fault::IamError => "IAM error",
+            Fault::IamTimeout => "IAM timeout",
+            Fault::CardError => "card error",
+            Fault::CardRemoved => "card removed",
+            Fault::Sigint => "SIGINT",
+            Fault::Sigkill => "SIGKILL+next",
+        }
+    }
+
+    /// IAM faults happen at IAM steps and token faults at token steps; the rest anywhere.
+    fn applies_to(self, step: Step) -> bool {
+        match self {
+            Fault::IamError | Fault::IamTimeout => step.iam().is_some(),
+            Fault::CardError => step.card().is_some(),
+            Fault::CardRemoved | Fault::Sigint | Fault::Sigkill => true,
+        }
+    }
+}
+
+/// How a cell ended, for the printed matrix.
+#[derive(Debug)]
+enum Outcome {
+    /// Failed, and IAM and the token are as before.
+    RolledBack,
+    /// The enrollment completed despite the fault (e.g. the card was pulled after its last use).
+    Completed,
+    /// Killed, then the next run settled what was left and enrolled.
+    Recovered,
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
+
+fn devices(bench: &Bench, status: &str) -> Vec<serde_json::Value> {
+    let v = bench.aws(&[
+        "iam",
+        "list-virtual-mfa-devices",
+        "--assignment-status",
+        status,
+    ]);
+    v["VirtualMFADevices"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn iam_calls(bench: &Bench, action: &str) -> u64 {
+    bench.iam_call("GET", &format!("/_bench/calls?action={action}"), json!({}))["count"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// The fault that makes `step` slow (2.5 s), so that a signal or a pulled card lands inside it.
+fn slow(bench: &Bench, step: Step) {
+    if let Some((action, skip)) = step.iam() {
+        bench.iam_fault(
+            json!({"action": action, "kind": "delay", "delay_ms": 2500, "skip": skip, "count": 1}),
+        );
+    }
+    if let Some((ins, skip)) = step.card() {
+        bench.tokens[0].control(
+            json!({"cmd": "fault", "kind": "delay", "ms": 2500, "ins": ins, "skip": skip, "count": 1}),
+        );
+    }
+}
+
+/// Waits until `step` is in flight (its predecessor is visible), then a little longer.
+fn wait_until_in(bench: &Bench, step: Step) {
+    let visible = |what: &str, f: &dyn Fn() -> bool| {
+        support::wait_for(Duration::from_secs(30), what, f);
+    };
+    match step {
+        Step::Create => visible("the preflight", &|| iam_calls(bench, "ListMFADevices") >= 1),
+        Step::Put => visible("the create", &|| {
+            iam_calls(bench, "CreateVirtualMFADevice") >= 1
+        }),
+        Step::Calculate1 | Step::Calculate2 => visible("the PUT", &|| {
+            !bench.tokens[0].credential_names().is_empty()
+        }),
+        Step::Enable => visible("the credential", &|| {
+            !bench.tokens[0].credential_names().is_empty()
+        }),
+        Step::Confirm => visible("the enable", &|| iam_calls(bench, "EnableMFADevice") >= 1),
+    }
+    std::thread::sleep(Duration::from_millis(700));
+}
+
+/// Runs enroll in the background, does `during` while `step` is in flight, and returns the exit
+/// status with stdout and stderr.
+fn run_during(
+    bench: &Bench,
+    step: Step,
+    during: impl FnOnce(u32),
+) -> (std::process::ExitStatus, String) {
+    let tag = format!("{}-{}", step.name(), now());
+    let out = bench.dir.join(format!("{tag}.stdout"));
+    let err = bench.dir.join(format!("{tag}.stderr"));
+    let mut child = bench
+        .ykmfa(&["enroll", "--user", "alice", "--aws-timeout", AWS_TIMEOUT])
+        .env("RUST_LOG", "trace")
+        .env("YKMFA_LOG_FORMAT", "json")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).expect("stdout"))
+        .stderr(std::fs::File::create(&err).expect("stderr"))
+        .spawn()
+        .expect("spawn ykmfa");
+    wait_until_in(bench, step);
+    during(child.id());
+    let status = child.wait().expect("wait");
+    let stdout = std::fs::read(&out).expect("stdout");
+    let stderr = std::fs::read(&err).expect("stderr");
+    bench.record_output(format!("stdout of {tag}"), stdout);
+    bench.record_output(format!("stderr of {tag}"), stderr.clone());
+    let human = support::text(&stderr)
+        .lines()
+        .filter(|l| !l.starts_with("{\""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    (status, human)
+}
+
+fn signal(pid: u32, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(ok.success());
+}
+
+/// Arms the fault, runs `ykmfa enroll --user alice`, and returns the exit code and what a person
+/// read.
+fn inject(bench: &Bench, step: Step, fault: Fault) -> (Option<i32>, String) {
+    match fault {
+        Fault::IamError => {
+            let (action, skip) = step.iam().expect("an IAM step");
+            bench.iam_fault(json!({"action": action, "code": "ServiceFailure", "status": 500, "skip": skip, "count": "always"}));
+        }
+        Fault::IamTimeout => {
+            let (action, skip) = step.iam().expect("an IAM step");
+            bench.iam_fault(json!({"action": action, "kind": "delay", "delay_ms": HANG_MS, "skip": skip, "count": "always"}));
+            let run = bench.run(&[
+                "enroll",
+                "--user",
+                "alice",
+                "--aws-timeout",
+                SHORT_AWS_TIMEOUT,
+            ]);
+            // Let the endpoint finish what it sat on, so a late effect shows.
+            std::thread::sleep(Duration::from_millis(HANG_MS + 1000));
+            return (run.code, run.human());
+        }
+        Fault::CardError => {
+            let (ins, skip) = step.card().expect("a token step");
+            let sw = if ins == "PUT" { "6581" } else { "6F00" };
+            bench.tokens[0].control(
+                json!({"cmd": "fault", "kind": "status", "ins": ins, "sw": sw, "skip": skip, "count": 1}),
+            );
+        }
+        Fault::CardRemoved => {
+            if let Some((ins, skip)) = step.card() {
+                // Pulled as the instruction arrives; put back 1.5 s later, as a person would.
+                bench.tokens[0].control(json!({"cmd": "fault", "kind": "remove", "ins": ins, "skip": skip, "count": 1, "reinsert_after_ms": 1500}));
+            } else {
+                // Pulled while IAM works on the step; put back 1.5 s later.
+                slow(bench, step);
+                let (status, human) = run_during(bench, step, |_| {
+                    bench.tokens[0].control(json!({"cmd": "remove"}));
+                    std::thread::sleep(Duration::from_millis(1500));
+                    bench.tokens[0].control(json!({"cmd": "insert"}));
+                });
+                return (status.code(), human);
+            }
+        }
+        Fault::Sigint | Fault::Sigkill => {
+            slow(bench, step);
+            let sig = if fault == Fault::Sigint {
+                "-INT"
+            } else {
+                "-KILL"
+            };
+            let (status, human) = run_during(bench, step, |pid| signal(pid, sig));
+            return (status.code(), human);
+        }
+    }
+    let run = bench.run(&["enroll", "--user", "alice", "--aws-timeout", AWS_TIMEOUT]);
+    (run.code, run.human())
+}
+
+/// The credential on the token produces codes IAM accepts for alice's device: ykman computes
+/// the codes of the next two steps and the endpoint, its clock moved forward, checks the pair.
+fn codes_accepted(bench: &Bench, arn: &str) -> Result<(), String> {
+    let reader = bench.tokens[0].reader.clone();
+    for _ in 0..2 {
+        let t = now();
+        let code_at = |offset: u64| {
+            let out = Command::new("faketime")
+                .arg("-f")
+                .arg(format!("+{offset}s"))
+                .arg(support::venv_bin("ykman"))
+                .args([
+                    "--reader", &reader, "oath", "accounts", "code", "--single", LABEL,
+                ])
+                .envs(bench.env())
+                .output()
+                .expect("faketime ykman");
+            bench.record_output("ykman".into(), out.stdout.clone());
+            support::text(&out.stdout).trim().to_owned()
+        };
+        let (code1, code2) = (code_at(30), code_at(60));
+        if t / 30 != now() / 30 {
+            continue; // a step boundary passed: compute both again
+        }
+        bench.iam_call("POST", "/_bench/config", json!({"clock_offset_s": 60}));
+        let check = bench.iam_call(
+            "POST",
+            "/_bench/check-code",
+            json!({"serial": arn, "code1": code1, "code2": code2}),
+        );
+        bench.iam_call("POST", "/_bench/config", json!({"clock_offset_s": 0}));
+        return if check["accepted"] == true {
+            Ok(())
+        } else {
+            Err(format!("the token's codes are refused: {check}"))
+        };
+    }
+    Err("the clock kept crossing step boundaries".into())
+}
+
+/// IAM and the token agree: nothing at all, or alice enrolled with working codes.
+fn consistent(bench: &Bench) -> Result<Outcome, String> {
+    let unassigned = devices(bench, "Unassigned");
+    if !unassigned.is_empty() {
+        return Err(format!("orphan device(s) in IAM: {unassigned:?}"));
+    }
+    let assigned = devices(bench, "Assigned");
+    let names = bench.tokens[0].credential_names();
+    match (assigned.as_slice(), names.as_slice()) {
+        ([], []) => Ok(Outcome::RolledBack),
+        ([device], [name]) if name == LABEL => {
+            let arn = device["SerialNumber"].as_str().unwrap_or_default();
+            codes_accepted(bench, arn)?;
+            Ok(Outcome::Completed)
+        }
+        _ => Err(format!(
+            "IAM and the token disagree: assigned {assigned:?}, credentials {names:?}"
+        )),
+    }
+}
+
+fn clear_faults(bench: &Bench) {
+    let _ = bench.iam_call("POST", "/_bench/faults/clear", json!({}));
+    bench.tokens[0].control(json!({"cmd": "clear_faults"}));
+}
+
+fn cell(step: Step, fault: Fault) -> Result<Outcome, String> {
+    let bench = Bench::start(Spec {
+        yubikeys: vec![YubiKeySpec::default()],
+        nitrokey: false,
+        iam: true,
+    });
+    bench.aws(&["iam", "create-user", "--user-name", "alice"]);
+    let (code, human) = inject(&bench, step, fault);
+    clear_faults(&bench);
+    if human.contains("panicked") {
+        return Err(format!("ykmfa panicked:\n{human}"));
+    }
+    let outcome = if fault == Fault::Sigkill {
+        if code.is_some() {
+            return Err(format!("ykmfa ended before the kill ({code:?}):\n{human}"));
+        }
+        let next = bench.run(&["enroll", "--user", "alice"]);
+        if next.code != Some(0) {
+            return Err(format!(
+                "the next run failed ({:?}):\n{}",
+                next.code,
+                next.human()
+            ));
+        }
+        if !next.human().contains("unfinished enrollment") {
+            return Err(format!(
+                "the next run said nothing of what it found:\n{}",
+                next.human()
+            ));
+        }
+        match consistent(&bench)? {
+            Outcome::Completed => Outcome::Recovered,
+            other => return Err(format!("after the next run: {other:?}")),
+        }
+    } else if fault == Fault::IamTimeout && consistent(&bench).is_err() {
+        // AWS carried out a request after ykmfa gave up on it and undid the step: the journal
+        // keeps the record, and the next run settles it.
+        if code == Some(0) || !human.contains(step.words()) {
+            return Err(format!(
+                "the timed-out run should fail and say where:\n{human}"
+            ));
+        }
+        let next = bench.run(&["enroll", "--user", "alice"]);
+        if next.code != Some(0) || !next.human().contains("unfinished enrollment") {
+            return Err(format!(
+                "the next run did not settle the late effect ({:?}):\n{}",
+                next.code,
+                next.human()
+            ));
+        }
+        match consistent(&bench)? {
+            Outcome::Completed => Outcome::Recovered,
+            other => return Err(format!("after the next run: {other:?}")),
+        }
+    } else {
+        let outcome = consistent(&bench).map_err(|e| format!("{e}\nykmfa said:\n{human}"))?;
+        match (&outcome, code) {
+            (Outcome::Completed, Some(0)) => {}
+            (Outcome::RolledBack, Some(c)) if c != 0 && c != 8 => {
+                let named = match fault {
+                    Fault::Sigint => human.contains("nterrupted"),
+                    Fault::CardError if step.card().is_some_and(|(ins, _)| ins == "CALCULATE") => {
+                        human.contains("refused CALCULATE")
+                    }
+                    Fault::CardRemoved => human.contains("removed") || human.contains(step.words()),
+                    _ => human.contains(step.words()),
+                };
+                if !named {
+                    return Err(format!("the message does not say what happened:\n{human}"));
+                }
+                if fault != Fault::Sigint
+                    && !human.contains("Everything done was undone")
+                    && step != Step::Create
+                {
+                    return Err(format!("the message does not say it was undone:\n{human}"));
+                }
+            }
+            _ => return Err(format!("{outcome:?} but exit code {code:?}:\n{human}")),
+        }
+        outcome
+    };
+    bench.assert_no_seed_leaked();
+    Ok(outcome)
+}
+
+#[test]
+fn fault_matrix() {
+    let cells: Vec<(Step, Fault)> = STEPS
+        .iter()
+        .flat_map(|&s| FAULTS.iter().map(move |&f| (s, f)))
+        .filter(|(s, f)| f.applies_to(*s))
+        .collect();
+    let only = std::env::var("YKMFA_MATRIX_ONLY").ok();
+    let work = std::sync::Mutex::new(cells.into_iter());
+    let results = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            scope.spawn(|| loop {
+                let Some((s, f)) = work.lock().unwrap().next() else {
+                    break;
+                };
+                if only
+                    .as_deref()
+                    .is_some_and(|o| !format!("{} x {}", s.name(), f.name()).contains(o))
+                {
+                    continue;
+                }
+                let r = std::panic::catch_unwind(|| cell(s, f))
+                    .unwrap_or_else(|p| Err(format!("the cell panicked: {p:?}")));
+                results.lock().unwrap().push(((s, f), r));
+            });
+        }
+    });
+    let results: Vec<((Step, Fault), Result<Outcome, String>)> = results.into_inner().unwrap();
+
+    let mut table = String::from("\nFault matrix (enroll): rows = step, columns = fault\n");
+    table.push_str(&format!("{:<12}", "step"));
+    for f in FAULTS {
+        table.push_str(&format!("| {:<13}", f.name()));
+    }
+    table.push('\n');
+    let mut failures = Vec::new();
+    for s in STEPS {
+        table.push_str(&format!("{:<12}", s.name()));
+        for f in FAULTS {
+            let text = match results.iter().find(|((rs, rf), _)| *rs == s && *rf == f) {
+                None if !f.applies_to(s) => "n/a".to_owned(),
+                None => "skipped".to_owned(),
+                Some((_, Ok(Outcome::RolledBack))) => "ok: undone".to_owned(),
+                Some((_, Ok(Outcome::Completed))) => "ok: enrolled".to_owned(),
+                Some((_, Ok(Outcome::Recovered))) => "ok: settled".to_owned(),
+                Some((_, Err(e))) => {
+                    failures.push(format!("{} x {}: {e}", s.name(), f.name()));
+                    "FAILED".to_owned()
+                }
+            };
+            table.push_str(&format!("| {text:<13}"));
+        }
+        table.push('\n');
+    }
+    println!("{table}");
+    eprintln!("{table}");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
