@@ -799,6 +799,20 @@ fn root_of_refusals_are_explained_and_nothing_is_sent_for_bad_input() {
         "{}",
         run.human()
     );
+    let run = bench.run(&[
+        "revoke",
+        "--root-of",
+        "111111111111",
+        "--device",
+        "arn:aws:iam::222222222222:mfa/root-yk",
+        "--yes",
+    ]);
+    assert_eq!(run.code, Some(2), "{}", run.human());
+    assert!(
+        run.human().contains("not in member account 111111111111"),
+        "{}",
+        run.human()
+    );
     assert_eq!(calls("AssumeRoot"), 0, "nothing sent for bad input");
 
     let denied = "User: arn:aws:iam::123456789012:user/bench is not authorized to perform: sts:AssumeRoot on resource: arn:aws:iam::111111111111:root";

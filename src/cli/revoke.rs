@@ -124,6 +124,12 @@ fn request(args: &RevokeArgs) -> Result<Request, Failure> {
                 "--root-of '{account}' is not an AWS account id (12 digits)"
             )));
         }
+        if let Some(arn) = device.as_ref().filter(|d| d.account() != account) {
+            return Err(usage(format!(
+                "{arn} is in account {}, not in member account {account}",
+                arn.account()
+            )));
+        }
         return Ok(Request::Root {
             account: account.to_owned(),
             device,
@@ -481,17 +487,19 @@ fn watch_ctrl_c(cancel: &Cancel) -> tokio::task::JoinHandle<()> {
 
 fn principal_words(plan: &Plan) -> String {
     match &plan.principal {
-        Principal::User { name } => format!("IAM user {name}"),
+        Principal::User { name } => format!("IAM user {name} (account {})", plan.account),
         Principal::Root => format!("the root user of member account {}", plan.account),
     }
 }
 
 fn show_plan(out: &Output, plan: &Plan, management: Option<&str>) {
-    let mut lines = vec![format!(
-        "Plan for {} (account {}):",
-        principal_words(plan),
-        plan.account
-    )];
+    out.info(plan_text(plan, management));
+}
+
+/// The plan as a person reads it before confirming: whose device, which account (and, for a
+/// root session, from where), the device ARN, and each step.
+fn plan_text(plan: &Plan, management: Option<&str>) -> String {
+    let mut lines = vec![format!("Plan for {}:", principal_words(plan))];
     if let Some(from) = management {
         lines.push(format!(
             "  through   a root session opened from account {from} (15 minutes at most)"
@@ -514,7 +522,7 @@ fn show_plan(out: &Output, plan: &Plan, management: Option<&str>) {
     } else {
         format!("  after     {after} MFA device(s) left")
     });
-    out.info(lines.join("\n"));
+    lines.join("\n")
 }
 
 /// What happens on the token, and the credential's name on a line of its own (names run up to
@@ -958,6 +966,94 @@ fn revoke_failure(f: revocation::Failure, plan: &Plan, global: &Global) -> Failu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fits(text: &str) {
+        for line in text.lines() {
+            assert!(line.chars().count() <= 80, "wider than 80 columns: {line}");
+        }
+    }
+
+    #[test]
+    fn the_root_plan_names_the_member_account_the_device_and_the_steps() {
+        let plan = Plan {
+            account: "111111111111".into(),
+            principal: Principal::Root,
+            device: "arn:aws:iam::111111111111:mfa/root-account-mfa-device".into(),
+            assigned: true,
+            devices_before: 1,
+            credential: CredentialPlan::NotLookedFor,
+        };
+        let text = plan_text(&plan, Some("999999999999"));
+        assert_eq!(
+            text,
+            "Plan for the root user of member account 111111111111:\n\
+             \x20 through   a root session opened from account 999999999999 (15 minutes at most)\n\
+             \x20 device    arn:aws:iam::111111111111:mfa/root-account-mfa-device\n\
+             \x20 IAM       deactivate it, then delete it\n\
+             \x20 token     not touched\n\
+             \x20 after     NO MFA device left (--allow-last was given)"
+        );
+        fits(&text);
+        let finish = Plan {
+            assigned: false,
+            devices_before: 0,
+            ..plan
+        };
+        let text = plan_text(&finish, Some("999999999999"));
+        assert!(
+            text.contains("delete it (it is assigned to nobody already)"),
+            "{text}"
+        );
+        assert!(text.contains("after     0 MFA device(s) left"), "{text}");
+    }
+
+    #[test]
+    fn user_plans_fit_80_columns_with_the_longest_names() {
+        let name = format!("Amazon Web Services:{}", "u".repeat(44));
+        assert_eq!(name.len(), 64);
+        let token = ykmfa::pairing::TokenRef {
+            serial: Some(Serial(4_294_967_295)),
+            kind: ykmfa::token::Kind::YubiKey,
+            reader: "r".into(),
+        };
+        for credential in [
+            CredentialPlan::Delete {
+                name: name.clone(),
+                token: token.clone(),
+                raw_id: Vec::new(),
+            },
+            CredentialPlan::Keep {
+                name: Some(name.clone()),
+                token_serial: token.serial,
+            },
+            CredentialPlan::Remains {
+                name: Some(name.clone()),
+                token_serial: token.serial,
+            },
+            CredentialPlan::Remains {
+                name: None,
+                token_serial: None,
+            },
+            CredentialPlan::AlreadyGone {
+                name: name.clone(),
+                token: token.clone(),
+            },
+        ] {
+            let plan = Plan {
+                account: "123456789012".into(),
+                principal: Principal::User {
+                    name: "alice".into(),
+                },
+                device: "arn:aws:iam::123456789012:mfa/alice-yk4294967295".into(),
+                assigned: true,
+                devices_before: 2,
+                credential,
+            };
+            let text = plan_text(&plan, None);
+            assert!(text.starts_with("Plan for IAM user alice (account 123456789012):"));
+            fits(&text);
+        }
+    }
 
     #[test]
     fn ykman_commands_quote_the_name() {
