@@ -279,7 +279,20 @@ fn table(facts: &Facts, findings: &[Finding]) -> String {
 pub(super) fn shell_lines(command: &str, indent: &str, width: usize) -> Vec<String> {
     // Continuation lines are indented 4 more and every line but the last ends in " \\".
     let room = width.saturating_sub(indent.len() + 6).max(10);
-    let mut lines = wrap(command, room);
+    // Break only between shell words: a quoted name with spaces stays whole.
+    let mut lines: Vec<String> = Vec::new();
+    for word in shell_words(command) {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= room => {
+                line.push(' ');
+                line.push_str(&word);
+            }
+            _ => lines.push(word),
+        }
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
     let last = lines.len() - 1;
     for (i, line) in lines.iter_mut().enumerate() {
         let lead = if i == 0 {
@@ -294,6 +307,33 @@ pub(super) fn shell_lines(command: &str, indent: &str, width: usize) -> Vec<Stri
         };
     }
     lines
+}
+
+/// The words of a command as a POSIX shell splits them at spaces, quotes kept as written.
+fn shell_words(command: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let (mut single, mut double, mut escaped) = (false, false, false);
+    for c in command.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if !single => escaped = true,
+            '\'' if !double => single = !single,
+            '"' if !single => double = !double,
+            ' ' if !single && !double => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        word.push(c);
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
 }
 
 /// A device ARN is shown without the `arn:…:iam::ACCOUNT:` prefix the header already gives.
@@ -435,6 +475,14 @@ mod tests {
         assert_eq!(
             shell_lines("aws iam one two three", "  ", 20),
             ["  aws iam one \\", "      two three"]
+        );
+        assert_eq!(
+            shell_lines("ykman oath accounts delete 'A B:o'\\''b \"c d\"'", "", 24),
+            [
+                "ykman oath \\",
+                "    accounts delete \\",
+                "    'A B:o'\\''b \"c d\"'"
+            ]
         );
     }
 }
