@@ -10,6 +10,7 @@ mod support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::{text, venv_bin, Bench, Spec, YubiKeySpec, YUBIKEY_SERIAL};
@@ -311,7 +312,14 @@ fn a_token_held_by_scdaemon_is_named_with_its_fix() {
         detail.contains(&format!("GnuPG's scdaemon (pid {})", holder.id())),
         "{detail}"
     );
-    assert!(r.fixes("token-in-use")[0].starts_with("gpgconf --kill scdaemon"));
+    // Other programs known to take tokens may run on this machine too: each gets its fix.
+    assert!(
+        r.fixes("token-in-use")
+            .iter()
+            .any(|f| f.starts_with("gpgconf --kill scdaemon")),
+        "{:?}",
+        r.fixes("token-in-use")
+    );
     assert_eq!(r.status("tokens"), "warn");
     assert!(
         r.detail("tokens").contains("not readable"),
@@ -322,10 +330,11 @@ fn a_token_held_by_scdaemon_is_named_with_its_fix() {
     assert!(line(&report, "fail  token in use").contains("another program holds"));
     assert!(report.contains("fix: gpgconf --kill scdaemon"), "{report}");
 
-    // Let go, the token is there again.
-    let after = doctor(&bench, &["--no-aws"], &[]);
-    assert_eq!(after.status("token-in-use"), "ok");
-    assert_eq!(after.status("tokens"), "ok");
+    // Let go, the token is there again (once pcscd has noticed the holder is gone).
+    support::wait_for(Duration::from_secs(10), "pcscd to release the card", || {
+        doctor(&bench, &["--no-aws"], &[]).status("token-in-use") == "ok"
+    });
+    assert_eq!(doctor(&bench, &["--no-aws"], &[]).status("tokens"), "ok");
 }
 
 #[test]
@@ -536,7 +545,7 @@ fn permissions_by_the_policy_simulator() {
         "{enroll}"
     );
     assert!(
-        enroll.contains("optional, not allowed: iam:TagMFADevice"),
+        enroll.contains("optional, not allowed (it does less without them): iam:TagMFADevice"),
         "{enroll}"
     );
     assert_eq!(

@@ -9,7 +9,6 @@ use super::permissions::{self, Command, Scope};
 use super::{Check, Status};
 use crate::iam::{
     arn_partition, CallerIdentity, ClockReading, IamError, PolicyDecision, SkewLevel, Verdict,
-    MFA_POLICY_DOCS_URL,
 };
 
 /// What the AWS probe saw.
@@ -508,7 +507,6 @@ pub fn permissions_checks(f: &AwsFacts) -> Vec<Check> {
             )
             .fix([
                 "to let doctor check, allow iam:SimulatePrincipalPolicy on your own user or role",
-                MFA_POLICY_DOCS_URL,
             ])];
             out.extend(f.commands.iter().map(|&c| {
                 Check::new(
@@ -552,18 +550,21 @@ fn simulated(c: Command, principal: &str, answers: &[Answer], id: String, name: 
     let data = json!({
         "principal": principal,
         "denied": denied.iter().map(|(_, a)| a).collect::<Vec<_>>(),
-        "optional_denied": optional_denied.iter().map(|(t, _)| t).collect::<Vec<_>>(),
+        "optional_denied": optional_denied
+            .iter()
+            .map(|(t, why)| json!({"action": t, "without_it": why}))
+            .collect::<Vec<_>>(),
     });
     let optional = if optional_denied.is_empty() {
         String::new()
     } else {
         format!(
-            "; optional, not allowed: {}",
+            "; optional, not allowed (it does less without them): {}",
             optional_denied
                 .iter()
-                .map(|(t, why)| format!("{t}: {why}"))
+                .map(|(t, _)| t.as_str())
                 .collect::<Vec<_>>()
-                .join("; ")
+                .join(", ")
         )
     };
     if denied.is_empty() {
@@ -572,7 +573,13 @@ fn simulated(c: Command, principal: &str, answers: &[Answer], id: String, name: 
             id,
             name,
             Status::Ok,
-            format!("allowed: the {required} actions it needs{optional}"),
+            format!(
+                "allowed: {} it needs{optional}",
+                match required {
+                    1 => "the 1 action".to_owned(),
+                    n => format!("all {n} actions"),
+                }
+            ),
         )
         .data(data);
     }
@@ -586,7 +593,7 @@ fn simulated(c: Command, principal: &str, answers: &[Answer], id: String, name: 
     )
     .fix([
         format!("ask an administrator to allow {}", actions.join(", ")),
-        format!("policy examples: ykmfa's SECURITY.md, or {MFA_POLICY_DOCS_URL}"),
+        "least-privilege policy examples: ykmfa's SECURITY.md".to_owned(),
     ])
     .data(data)
 }

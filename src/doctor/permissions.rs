@@ -163,6 +163,7 @@ const ENROLL: &[Need] = &[
 
 /// `resync`: find the user's device on the token present, then resynchronize it.
 const RESYNC: &[Need] = &[
+    req("iam:GetUser", Scope::User, "check the user exists"),
     req("iam:ListMFADevices", Scope::User, "find the user's devices"),
     req(
         "iam:ResyncMFADevice",
@@ -173,6 +174,16 @@ const RESYNC: &[Need] = &[
         "iam:ListMFADeviceTags",
         Scope::Device,
         "without it the device is matched to the token by label only (or --device)",
+    ),
+    opt(
+        "iam:ListAccountAliases",
+        Scope::Account,
+        "without it a label naming the account alias is not recognised",
+    ),
+    opt(
+        "iam:ListVirtualMFADevices",
+        Scope::Account,
+        "without it a --device of another user is refused without naming its owner",
     ),
 ];
 
@@ -207,18 +218,19 @@ const REVOKE: &[Need] = &[
     ),
 ];
 
-/// `status`: a user's devices joined with the tokens present.
+/// `status`: a user's devices joined with the tokens present (and, for AWS credentials of other
+/// users found on those tokens, those users' devices).
 const STATUS: &[Need] = &[
     req("iam:ListMFADevices", Scope::User, "list the user's devices"),
     opt(
         "iam:ListMFADeviceTags",
         Scope::Device,
-        "without it devices are matched to tokens by label only",
+        "without it devices are matched to credentials by label only",
     ),
     opt(
-        "iam:ListVirtualMFADevices",
+        "iam:ListAccountAliases",
         Scope::Account,
-        "without it credentials whose device is gone cannot be told from others'",
+        "without it a label naming the account alias is not recognised",
     ),
 ];
 
@@ -303,8 +315,39 @@ mod tests {
     fn summary_names_required_then_optional() {
         assert_eq!(
             summary(Command::Resync),
-            "iam:ListMFADevices, iam:ResyncMFADevice (optional: iam:ListMFADeviceTags)"
+            "iam:GetUser, iam:ListMFADevices, iam:ResyncMFADevice (optional: \
+             iam:ListMFADeviceTags, iam:ListAccountAliases, iam:ListVirtualMFADevices)"
         );
+    }
+
+    /// The README's table row for a command, as it must read.
+    fn readme_row(command: Command) -> String {
+        let list = |required: bool| {
+            let actions: Vec<String> = command
+                .needs()
+                .iter()
+                .filter(|n| n.required == required)
+                .map(|n| format!("`{}`", n.action))
+                .collect();
+            if actions.is_empty() {
+                "—".to_owned()
+            } else {
+                actions.join(", ")
+            }
+        };
+        format!("| `{command}` | {} | {} |", list(true), list(false))
+    }
+
+    #[test]
+    fn the_readme_table_is_this_table() {
+        let readme = include_str!("../../README.md");
+        for command in Command::ALL {
+            let row = readme_row(command);
+            assert!(
+                readme.lines().any(|l| l == row),
+                "README.md lacks, or differs from, the row\n{row}"
+            );
+        }
     }
 
     #[test]
