@@ -461,7 +461,7 @@ fn a_clock_five_minutes_ahead_under_faketime() {
 }
 
 #[test]
-fn without_aws_credentials() {
+fn without_aws_credentials_or_an_answer() {
     let bench = iam_bench();
     let mut c = bench.ykmfa(&["doctor", "--json"]);
     c.env_remove("AWS_ACCESS_KEY_ID")
@@ -482,6 +482,24 @@ fn without_aws_credentials() {
     }
     assert!(r.detail("identity").contains("needs AWS credentials"));
     assert_eq!(r.status("tokens"), "ok", "the machine is still checked");
+
+    // An endpoint that never answers: doctor ends, with the lines saying so.
+    bench.iam_fault(
+        json!({"action": "GetCallerIdentity", "kind": "delay", "delay_ms": 60000,
+                           "count": "always"}),
+    );
+    let r = doctor(&bench, &["--timeout", "2"], &[]);
+    assert_eq!(r.code, Some(6), "{:#}", r.json);
+    assert_eq!(r.status("credentials"), "ok");
+    assert_eq!(r.status("identity"), "fail");
+    assert!(
+        r.detail("identity").contains("no answer from AWS in time")
+            || r.detail("identity").contains("did not answer within 2 s"),
+        "{}",
+        r.detail("identity")
+    );
+    assert_eq!(r.status("clock"), "warn", "{}", r.detail("clock"));
+    assert_eq!(r.status("iam.enroll"), "skip");
 }
 
 #[test]
