@@ -220,7 +220,10 @@ fn render(status: &Status, unavailable: Option<&str>) -> String {
             "Tokens: none connected, so no credential could be looked for (that is fine: connect one to see it).\n",
         ),
         (None, false) => {
-            for t in &status.tokens {
+            for (i, t) in status.tokens.iter().enumerate() {
+                if i > 0 {
+                    text.push('\n');
+                }
                 text.push_str(&token_lines(t, &mut number));
             }
         }
