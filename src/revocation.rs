@@ -771,12 +771,9 @@ async fn run<D: Directory, C: Card>(
         }],
         _ => Vec::new(),
     };
-    // Everything still to do, once a step could not be done.
-    let rest = |from: Step, reason: &str| {
-        let mut left = Vec::new();
-        if from == Step::Deactivate || from == Step::Delete {
-            left.push(device_left(from == Step::Deactivate, reason.to_owned()));
-        }
+    // Everything still to do once the device is deactivated but not deleted.
+    let rest = |reason: &str| {
+        let mut left = vec![device_left(false, reason.to_owned())];
         left.extend(credential_left(
             "not deleted: the revocation stopped before it",
         ));
@@ -843,7 +840,7 @@ async fn run<D: Directory, C: Card>(
         if cancel.is_cancelled() {
             return Err((
                 Cause::Interrupted,
-                rest(Step::Delete, "not deleted: interrupted after deactivation"),
+                rest("not deleted: interrupted after deactivation"),
             ));
         }
     }
@@ -874,7 +871,7 @@ async fn run<D: Directory, C: Card>(
                     step: Step::Delete,
                     error,
                 },
-                rest(Step::Delete, &reason),
+                rest(&reason),
             ));
         }
     }
