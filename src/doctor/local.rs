@@ -22,7 +22,26 @@ pub struct LocalFacts {
     pub readers: Readers,
     /// Running programs (those known to take tokens are named in the report).
     pub programs: Vec<Program>,
+    /// ykmfa's polkit rule and group, to say which step of the set-up is missing.
+    pub polkit: PolkitSetup,
 }
+
+/// Where the set-up of ykmfa's polkit rule stands (udev/README.md): the rule file, the group,
+/// and this user in it, in this session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolkitSetup {
+    /// `/etc/polkit-1/rules.d/49-ykmfa-pcscd.rules` exists.
+    pub rule_installed: bool,
+    /// The `ykmfa` group exists.
+    pub group_exists: bool,
+    /// This user is a member of it (in the group database).
+    pub member: bool,
+    /// This process has it (a membership added since log-in is not in the session yet).
+    pub in_session: bool,
+}
+
+/// Where ykmfa's polkit rule is installed.
+pub const POLKIT_RULE: &str = "/etc/polkit-1/rules.d/49-ykmfa-pcscd.rules";
 
 /// pcscd's client socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -466,14 +485,62 @@ pub fn tokens(f: &LocalFacts) -> Check {
     }
 }
 
+/// The next step of ykmfa's polkit set-up, from where it stands.
+fn polkit_fixes(setup: &PolkitSetup) -> Vec<String> {
+    let mut fixes = vec![
+        "polkit lets users of a local desktop session use smart cards, not SSH, cron or services"
+            .to_owned(),
+    ];
+    let install = format!(
+        "install ykmfa's rule: sudo install -m 0644 udev/49-ykmfa-pcscd.rules {POLKIT_RULE} (udev/README.md)"
+    );
+    match setup {
+        PolkitSetup {
+            group_exists: false,
+            ..
+        } => {
+            fixes.push(
+                "allow a group: sudo groupadd --system ykmfa && sudo usermod -aG ykmfa $USER (log in again)"
+                    .into(),
+            );
+            if !setup.rule_installed {
+                fixes.push(install);
+            }
+        }
+        PolkitSetup { member: false, .. } => {
+            fixes.push("join the group: sudo usermod -aG ykmfa $USER (log in again)".into());
+            if !setup.rule_installed {
+                fixes.push(install);
+            }
+        }
+        PolkitSetup {
+            in_session: false, ..
+        } => {
+            fixes.push(
+                "you are in the group ykmfa, but this session is not yet: log in again (or: newgrp ykmfa)"
+                    .into(),
+            );
+            if !setup.rule_installed {
+                fixes.push(install);
+            }
+        }
+        PolkitSetup {
+            rule_installed: false,
+            ..
+        } => fixes.push(install),
+        _ => fixes.push(
+            "ykmfa's rule is installed and this session has the group, yet polkit refuses: \
+             check polkitd's log (journalctl -u polkit)"
+                .into(),
+        ),
+    }
+    fixes
+}
+
 /// polkit: whether pcscd lets this user use readers and cards.
 pub fn polkit(f: &LocalFacts) -> Check {
     let id = "polkit";
-    let fixes = [
-        "polkit lets users of a local desktop session use smart cards, not SSH, cron or services",
-        "allow a group: sudo groupadd --system ykmfa && sudo usermod -aG ykmfa $USER (log in again)",
-        "then install ykmfa's rule: sudo install -m 0644 udev/49-ykmfa-pcscd.rules /etc/polkit-1/rules.d/ (udev/README.md)",
-    ];
+    let fixes = polkit_fixes(&f.polkit);
     let refused_cards = f.readers_in(|s| matches!(s, ReaderState::Refused));
     match &f.service {
         Service::Down(TransportError::PermissionDenied) => Check::new(

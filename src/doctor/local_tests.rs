@@ -46,6 +46,7 @@ fn facts(readers: Vec<ReaderFact>) -> LocalFacts {
         service: Service::Up,
         readers: Readers::Listed(readers),
         programs: Vec::new(),
+        polkit: PolkitSetup::default(),
     }
 }
 
@@ -59,6 +60,7 @@ fn down(e: TransportError, present: bool, is_root: bool) -> LocalFacts {
         service: Service::Down(e),
         readers: Readers::NotListed,
         programs: Vec::new(),
+        polkit: PolkitSetup::default(),
     }
 }
 
@@ -157,6 +159,8 @@ fn polkit_refusal_at_connect_or_at_the_card() {
     assert_eq!(polkit.status, Status::Fail);
     assert!(polkit.detail.contains("access_pcsc"));
     assert!(polkit.fix.iter().any(|f| f.contains("usermod -aG ykmfa")));
+
+    assert!(polkit.fix.iter().any(|f| f.contains(POLKIT_RULE)));
 
     let card = checks(&facts(vec![reader("R 00 00", ReaderState::Refused)]));
     let polkit = by_id(&card, "polkit");
@@ -345,4 +349,51 @@ fn oath_password_states() {
     assert!(two
         .detail
         .starts_with("YubiKey 1: no password; YubiKey 2: locked"));
+}
+
+#[test]
+fn polkit_fixes_follow_the_set_up() {
+    let refused = |setup: PolkitSetup| {
+        let f = LocalFacts {
+            polkit: setup,
+            ..down(TransportError::PermissionDenied, true, false)
+        };
+        polkit(&f).fix
+    };
+    let nothing = refused(PolkitSetup::default());
+    assert!(nothing[1].starts_with("allow a group: sudo groupadd --system ykmfa"));
+    assert!(nothing[2].contains("sudo install -m 0644 udev/49-ykmfa-pcscd.rules"));
+
+    let group_only = refused(PolkitSetup {
+        group_exists: true,
+        ..PolkitSetup::default()
+    });
+    assert!(group_only[1].starts_with("join the group: sudo usermod -aG ykmfa"));
+    assert_eq!(group_only.len(), 3, "and install the rule: {group_only:?}");
+
+    let not_in_session = refused(PolkitSetup {
+        rule_installed: true,
+        group_exists: true,
+        member: true,
+        in_session: false,
+    });
+    assert_eq!(not_in_session.len(), 2);
+    assert!(not_in_session[1].contains("log in again (or: newgrp ykmfa)"));
+
+    let rule_missing = refused(PolkitSetup {
+        rule_installed: false,
+        group_exists: true,
+        member: true,
+        in_session: true,
+    });
+    assert_eq!(rule_missing.len(), 2);
+    assert!(rule_missing[1].starts_with("install ykmfa's rule"));
+
+    let all_done = refused(PolkitSetup {
+        rule_installed: true,
+        group_exists: true,
+        member: true,
+        in_session: true,
+    });
+    assert!(all_done[1].contains("journalctl -u polkit"));
 }

@@ -16,7 +16,9 @@ use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_iam::config::Region;
 
 use super::aws::{self, Answer, Clock, Credentials, Identity, Permissions, Principal, Source};
-use super::local::{LocalFacts, PasswordCheck, Program, ReaderFact, ReaderState, Readers};
+use super::local::{
+    LocalFacts, PasswordCheck, PolkitSetup, Program, ReaderFact, ReaderState, Readers, POLKIT_RULE,
+};
 use super::local::{Service, Socket};
 use super::permissions::Command;
 use crate::iam::{Directory, IamError, Options};
@@ -65,6 +67,7 @@ pub fn local(limits: Limits, password: Option<Password>) -> LocalFacts {
         service: Service::NoAnswer(limits.pcsc_step),
         readers: Readers::NotListed,
         programs: running_programs(),
+        polkit: polkit_setup(),
     };
     if let Err(e) = spawned {
         facts.service = Service::Down(TransportError::Other(format!("cannot start a thread: {e}")));
@@ -192,6 +195,68 @@ fn socket() -> Option<Socket> {
     let path =
         std::env::var("PCSCLITE_CSOCK_NAME").unwrap_or_else(|_| "/run/pcscd/pcscd.comm".into());
     Some(Socket { path, present })
+}
+
+/// Where ykmfa's polkit set-up stands for this user: the rule file, the group in `/etc/group`,
+/// this user in it, and this process's groups.
+pub fn polkit_setup() -> PolkitSetup {
+    let uid = rustix::process::getuid().as_raw();
+    let user = std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|passwd| user_name(&passwd, uid));
+    let group = std::fs::read_to_string("/etc/group")
+        .ok()
+        .and_then(|groups| group_entry(&groups, "ykmfa"));
+    let mut session: Vec<u32> = rustix::process::getgroups()
+        .map(|g| g.into_iter().map(|g| g.as_raw()).collect())
+        .unwrap_or_default();
+    session.push(rustix::process::getgid().as_raw());
+    PolkitSetup {
+        rule_installed: std::path::Path::new(POLKIT_RULE).exists(),
+        group_exists: group.is_some(),
+        member: match (&group, &user) {
+            (Some((_, members)), Some(user)) => members.iter().any(|m| m == user),
+            _ => false,
+        } || group
+            .as_ref()
+            .is_some_and(|(gid, _)| primary_gid(uid) == Some(*gid)),
+        in_session: group.as_ref().is_some_and(|(gid, _)| session.contains(gid)),
+    }
+}
+
+/// The name of `uid` in a passwd file.
+fn user_name(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.len() > 3 && fields[2].parse() == Ok(uid)).then(|| fields[0].to_owned())
+    })
+}
+
+/// `uid`'s primary group id, from `/etc/passwd`.
+fn primary_gid(uid: u32) -> Option<u32> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.len() > 3 && fields[2].parse() == Ok(uid))
+            .then(|| fields[3].parse().ok())
+            .flatten()
+    })
+}
+
+/// A group's id and members in a group file.
+fn group_entry(groups: &str, name: &str) -> Option<(u32, Vec<String>)> {
+    groups.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        if fields.len() < 4 || fields[0] != name {
+            return None;
+        }
+        let members = fields[3]
+            .split(',')
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned)
+            .collect();
+        Some((fields[2].parse().ok()?, members))
+    })
 }
 
 /// The programs running on this machine (Linux: `/proc`), by process name. Processes that
@@ -473,6 +538,23 @@ mod tests {
         assert_eq!(o.operation_timeout, Duration::from_secs(8));
         assert_eq!(o.attempt_timeout, Duration::from_secs(4));
         assert_eq!(o.consistency_attempts, 1);
+    }
+
+    #[test]
+    fn users_and_groups_from_their_files() {
+        let passwd = "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n";
+        assert_eq!(user_name(passwd, 1000).as_deref(), Some("alice"));
+        assert_eq!(user_name(passwd, 7), None);
+        let groups = "root:x:0:\nykmfa:x:998:bob,alice\nempty:x:5:\n";
+        assert_eq!(
+            group_entry(groups, "ykmfa"),
+            Some((998, vec!["bob".to_owned(), "alice".to_owned()]))
+        );
+        assert_eq!(group_entry(groups, "empty"), Some((5, vec![])));
+        assert_eq!(group_entry(groups, "nope"), None);
+        // This machine's own answer is well-formed whatever it is.
+        let setup = polkit_setup();
+        assert!(setup.group_exists || !setup.member);
     }
 
     #[test]
