@@ -348,44 +348,99 @@ pub struct Resynced {
     pub steps: [u64; 2],
 }
 
+/// What a person may want to hear while [`resync`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// The token waits for a touch for the next code.
+    TouchNow,
+    /// AWS refused the first pair; a fresh pair follows in this many seconds.
+    WaitingForFreshSteps(u64),
+}
+
 /// Computes the codes of the previous and the current step (by `clock`) on `card` and sends
-/// them with ResyncMFADevice. `touch` is called before each code that waits for a touch.
+/// them with ResyncMFADevice.
 ///
 /// The pair T-1, T, sent at once, is what AWS takes for a device in step with the host: the
-/// device's recorded offset becomes zero.
+/// device's recorded offset becomes zero. AWS accepts a code only once, so right after an
+/// enrollment or a sign-in that pair may be used up: when AWS refuses it, the pair T+1, T+2 is
+/// sent once T+2 has begun (up to a minute later), again in step. A second refusal means the
+/// credential does not hold the device's seed.
 pub async fn resync<D: Directory, C: Card>(
     dir: &D,
     card: &mut C,
     user: &str,
     chosen: &Chosen,
     clock: &dyn Clock,
-    touch: &mut (dyn FnMut() + Send),
+    progress: &(dyn Fn(Event) + Sync),
 ) -> Result<Resynced, ResyncError> {
     let now = TimeStep::at(clock.now(), PERIOD);
-    let steps = [now.prev(), now];
+    let mut steps = [now.prev(), now];
+    let mut retried = false;
+    loop {
+        match send(dir, card, user, chosen, steps, progress).await {
+            Err(Failed::Iam(IamError::InvalidAuthenticationCode { .. })) if !retried => {
+                retried = true;
+                steps = [now.next(), now.next().next()];
+                wait_until(steps[1].start(PERIOD), clock, progress).await;
+            }
+            Err(Failed::Iam(IamError::InvalidAuthenticationCode { .. })) => {
+                return Err(ResyncError::CodesRefused {
+                    device: chosen.device.clone(),
+                    credential: chosen.location.credential.to_string(),
+                    token: chosen.location.token.clone(),
+                })
+            }
+            Err(Failed::Iam(e)) => return Err(ResyncError::Resync(e)),
+            Err(Failed::Card(e)) => return Err(ResyncError::Card(e)),
+            Ok(()) => {
+                return Ok(Resynced {
+                    user: user.to_owned(),
+                    device: chosen.device.clone(),
+                    credential: chosen.location.credential.to_string(),
+                    token: chosen.location.token.clone(),
+                    matched_by: chosen.location.matched_by,
+                    steps: [steps[0].0, steps[1].0],
+                })
+            }
+        }
+    }
+}
+
+/// Where one attempt failed.
+enum Failed {
+    Card(oath::Error),
+    Iam(IamError),
+}
+
+/// One attempt: the codes of `steps` on the card, then ResyncMFADevice.
+async fn send<D: Directory, C: Card>(
+    dir: &D,
+    card: &mut C,
+    user: &str,
+    chosen: &Chosen,
+    steps: [TimeStep; 2],
+    progress: &(dyn Fn(Event) + Sync),
+) -> Result<(), Failed> {
     let raw_id = &chosen.location.raw_id;
-    let codes: [Code; 2] =
-        tokio::task::block_in_place(|| card.calculate_pair(raw_id, steps, touch))
-            .map_err(ResyncError::Card)?;
-    let credential = chosen.location.credential.to_string();
-    match dir
-        .resync_mfa_device(user, &chosen.device, &codes[0].value, &codes[1].value)
+    let codes: [Code; 2] = tokio::task::block_in_place(|| {
+        card.calculate_pair(raw_id, steps, &mut || progress(Event::TouchNow))
+    })
+    .map_err(Failed::Card)?;
+    dir.resync_mfa_device(user, &chosen.device, &codes[0].value, &codes[1].value)
         .await
-    {
-        Ok(()) => Ok(Resynced {
-            user: user.to_owned(),
-            device: chosen.device.clone(),
-            credential,
-            token: chosen.location.token.clone(),
-            matched_by: chosen.location.matched_by,
-            steps: [steps[0].0, steps[1].0],
-        }),
-        Err(IamError::InvalidAuthenticationCode { .. }) => Err(ResyncError::CodesRefused {
-            device: chosen.device.clone(),
-            credential,
-            token: chosen.location.token.clone(),
-        }),
-        Err(e) => Err(ResyncError::Resync(e)),
+        .map_err(Failed::Iam)
+}
+
+async fn wait_until(when: u64, clock: &dyn Clock, progress: &(dyn Fn(Event) + Sync)) {
+    // A second of margin past the boundary, so a slightly slow host clock still lands inside.
+    let target = when + 1;
+    let secs = target.saturating_sub(clock.now());
+    progress(Event::WaitingForFreshSteps(secs));
+    for _ in 0..secs * 10 {
+        if clock.now() >= target {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
 

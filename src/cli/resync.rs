@@ -146,7 +146,12 @@ pub async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(),
         user.as_str(),
         &chosen,
         &SystemClock,
-        &mut || out.info("Touch your token now."),
+        &|event| match event {
+            resync::Event::TouchNow => out.info("Touch your token now."),
+            resync::Event::WaitingForFreshSteps(secs) => out.info(format!(
+                "AWS refused these codes; they may be used up (an enrollment or a sign-in a moment ago). Trying fresh ones in {secs} s..."
+            )),
+        },
     )
     .await
     .map_err(|e| resync_failure(e, user.as_str(), global))?;
