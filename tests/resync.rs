@@ -146,7 +146,7 @@ fn assert_unchanged(bench: &Bench, calls_before: usize, arn: &str, drift: i64) {
 fn clock_line(run: &Run) -> String {
     run.human()
         .lines()
-        .find(|l| l.contains("AWS's ("))
+        .find(|l| l.contains(" AWS ("))
         .unwrap_or_else(|| panic!("no clock line in:\n{}", run.human()))
         .to_owned()
 }
@@ -175,7 +175,7 @@ fn a_device_enrolled_under_a_late_clock_is_back_in_step_after_resync() {
     let late = run_shifted(&bench, "-90s", &["resync", "--user", "alice"], &[]);
     assert_eq!(late.code, Some(1), "{}", late.human());
     let line = clock_line(&late);
-    assert!(line.contains("behind AWS's"), "{line}");
+    assert!(line.contains("behind AWS"), "{line}");
     let measured: f64 = line
         .split(" s behind")
         .next()
@@ -224,7 +224,7 @@ fn resync_measures_a_clock_ahead_and_resyncs_to_it_only_when_told() {
     let ahead = run_shifted(&bench, "+90s", &["resync", "--user", "alice"], &[]);
     assert_eq!(ahead.code, Some(1), "{}", ahead.human());
     assert!(
-        clock_line(&ahead).contains("ahead of AWS's"),
+        clock_line(&ahead).contains("ahead of AWS"),
         "{}",
         ahead.human()
     );

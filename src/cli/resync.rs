@@ -174,7 +174,7 @@ fn clock(out: &Output, reading: Result<ClockReading, IamError>) -> Option<Skew> 
     };
     let skew = reading.skew();
     match skew.level() {
-        SkewLevel::Ok => out.info(format!("Clock: {} (AWS's clock, from STS).", skew_words(&skew))),
+        SkewLevel::Ok => out.info(format!("Clock: this machine is {}.", skew_words(&skew))),
         SkewLevel::Noticeable => out.warn(format!(
             "this machine's clock is {}. Codes may fail near the end of each 30-second step. Check that it is synchronized: timedatectl status",
             skew_words(&skew)
@@ -187,14 +187,14 @@ fn clock(out: &Output, reading: Result<ClockReading, IamError>) -> Option<Skew> 
     Some(skew)
 }
 
-/// "12.3 s ahead of AWS's (± 0.6 s)", "in step with AWS's (-0.2 s ± 0.6 s)".
+/// "12.3 s ahead of AWS (± 0.6 s)", "in step with AWS (-0.2 s ± 0.6 s)".
 fn skew_words(skew: &Skew) -> String {
     let margin = format!("± {:.1} s", skew.uncertainty);
     if skew.at_least() == 0.0 {
-        return format!("in step with AWS's ({:+.1} s {margin})", skew.seconds);
+        return format!("in step with AWS ({:+.1} s {margin})", skew.seconds);
     }
     let way = if skew.ahead() { "ahead of" } else { "behind" };
-    format!("{:.1} s {way} AWS's ({margin})", skew.seconds.abs())
+    format!("{:.1} s {way} AWS ({margin})", skew.seconds.abs())
 }
 
 /// A resync with a clock far off would write the wrong time into AWS's record of the device:
@@ -272,7 +272,7 @@ fn finish(out: &Output, account: &str, done: &Resynced, skew: Option<Skew>) {
     }
     out.result(&done.device);
     out.info(format!(
-        "Resynchronized: AWS now expects the codes '{}' on {} computes. The codes just used can't sign in again: the next sign-in needs a fresh one.",
+        "Resynchronized: AWS is in step again with the codes of '{}' on {}. The codes just used can't sign in again: the next sign-in needs a fresh one.",
         done.credential, done.token
     ));
 }
@@ -744,9 +744,9 @@ mod tests {
         };
         assert_eq!(
             skew_words(&s(-0.2, 0.6)),
-            "in step with AWS's (-0.2 s ± 0.6 s)"
+            "in step with AWS (-0.2 s ± 0.6 s)"
         );
-        assert_eq!(skew_words(&s(89.7, 0.6)), "89.7 s ahead of AWS's (± 0.6 s)");
-        assert_eq!(skew_words(&s(-45.0, 0.5)), "45.0 s behind AWS's (± 0.5 s)");
+        assert_eq!(skew_words(&s(89.7, 0.6)), "89.7 s ahead of AWS (± 0.6 s)");
+        assert_eq!(skew_words(&s(-45.0, 0.5)), "45.0 s behind AWS (± 0.5 s)");
     }
 }
