@@ -507,10 +507,18 @@ fn user(u: &UserFacts, out: &mut Vec<Finding>) {
 }
 
 fn orphan(o: &Orphan) -> Finding {
-    // IAM keeps no creation date for virtual MFA devices, so the age can't be known: an orphan
-    // may be seconds old (an enrollment in progress) or years.
-    let mut summary =
-        String::from("unassigned virtual MFA device (age unknown: IAM keeps no creation date)");
+    // IAM keeps no creation date for virtual MFA devices: only ykmfa's own tag tells the age.
+    // Without it an orphan may be seconds old (an enrollment in progress) or years.
+    let created = o
+        .tag(crate::enrollment::TAG_CREATED)
+        .and_then(crate::timestamp::parse)
+        .map(crate::timestamp::format);
+    let mut summary = match created {
+        Some(at) => format!("unassigned virtual MFA device, created {at}"),
+        None => {
+            String::from("unassigned virtual MFA device (age unknown: IAM keeps no creation date)")
+        }
+    };
     match (&o.tags, o.token()) {
         (None, _) => summary.push_str("; its tags could not be read"),
         (Some(_), Some(token)) => {

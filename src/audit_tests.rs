@@ -611,3 +611,31 @@ async fn gather_goes_on_without_tags_when_listing_them_is_denied() {
         .filter(|f| f.check == Check::OrphanDevice)
         .all(|f| f.summary.contains("tags could not be read")));
 }
+
+#[test]
+fn an_orphan_made_by_ykmfa_says_when() {
+    let o = Orphan {
+        serial: "arn:aws:iam::123456789012:mfa/alice-yk12345678".into(),
+        tags: Some(vec![
+            (
+                crate::enrollment::TAG_CREDENTIAL.into(),
+                "Amazon Web Services:alice".into(),
+            ),
+            (
+                crate::enrollment::TAG_CREATED.into(),
+                "2026-11-23T08:40:00Z".into(),
+            ),
+        ]),
+    };
+    let f = orphan(&o);
+    assert!(
+        f.summary.contains("created 2026-11-23T08:40:00Z"),
+        "{}",
+        f.summary
+    );
+    let untagged = Orphan {
+        serial: o.serial.clone(),
+        tags: Some(Vec::new()),
+    };
+    assert!(orphan(&untagged).summary.contains("age unknown"));
+}

@@ -23,5 +23,6 @@ pub mod resync;
 pub mod revocation;
 pub mod seed;
 pub mod status;
+pub mod timestamp;
 pub mod token;
 pub mod transport;

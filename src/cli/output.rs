@@ -89,7 +89,8 @@ impl Output {
 /// whatever the level or format.
 pub fn init_logging(verbose: u8) {
     let default = match verbose {
-        0 => "warn",
+        // aws-config warns about what ykmfa reports in its own words (no region, no config file).
+        0 => "warn,aws_config=error",
         1 => "ykmfa=info",
         2 => "ykmfa=debug",
         _ => "trace",

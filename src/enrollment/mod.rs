@@ -37,6 +37,9 @@ pub const TAG_TOKEN_SERIAL: &str = "ykmfa:token-serial";
 pub const TAG_TOKEN_KIND: &str = "ykmfa:token-kind";
 /// Tag key for the credential label on the token.
 pub const TAG_CREDENTIAL: &str = "ykmfa:credential";
+/// Tag key for when ykmfa created the device (RFC 3339, UTC): IAM keeps no creation date for
+/// virtual MFA devices, and an audit wants the age of an unassigned one.
+pub const TAG_CREATED: &str = "ykmfa:created";
 
 const PERIOD: u32 = 30;
 
@@ -457,7 +460,7 @@ async fn run<D: Directory, C: Card>(
     undo: &mut Vec<Undo>,
 ) -> Result<Enrolled, Cause> {
     cancel.check()?;
-    let (created, tagged) = create(dir, plan, progress, cancel, undo).await?;
+    let (created, tagged) = create(dir, plan, clock, progress, cancel, undo).await?;
     let serial = created.serial.clone();
     progress.event(Event::Created(&serial));
 
@@ -547,6 +550,7 @@ async fn run<D: Directory, C: Card>(
 async fn create<D: Directory>(
     dir: &D,
     plan: &Plan,
+    clock: &dyn Clock,
     progress: &dyn Progress,
     cancel: &Cancel,
     undo: &mut Vec<Undo>,
@@ -557,6 +561,12 @@ async fn create<D: Directory>(
     })?;
     let mut name = base.clone();
     let mut tags = plan.tags.clone();
+    if tags.iter().any(|(k, _)| k == TAG_CREDENTIAL) {
+        tags.push((
+            TAG_CREATED.to_owned(),
+            crate::timestamp::format(clock.now()),
+        ));
+    }
     let mut suffix = 1;
     // Leftovers removed in this run: bounded, so a create that keeps failing after creating
     // (and a retry that then finds its own device) can't loop forever.

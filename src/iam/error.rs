@@ -116,7 +116,10 @@ pub enum IamError {
     #[error("network error: {0}")]
     Network(String),
     /// No answer in time. For a write, the request may still have taken effect.
-    #[error("{action}: no answer from AWS in time (the request may still have taken effect)")]
+    #[error(
+        "{action}: no answer from AWS in time{}",
+        may_have_taken_effect(action)
+    )]
     Timeout {
         /// The IAM action.
         action: &'static str,
@@ -379,6 +382,17 @@ fn describe_credentials_error(err: &CredentialsError) -> String {
             format!("the SSO session could not provide credentials; run `aws sso login` ({detail})")
         }
         _ => format!("the credentials provider failed ({detail})"),
+    }
+}
+
+/// For a write that timed out, the caution that it may have happened anyway; nothing for a read.
+fn may_have_taken_effect(action: &str) -> &'static str {
+    let name = action.rsplit(':').next().unwrap_or(action);
+    let reads = ["Get", "List", "Simulate"];
+    if reads.iter().any(|r| name.starts_with(r)) {
+        ""
+    } else {
+        " (the request may still have taken effect)"
     }
 }
 
