@@ -182,6 +182,7 @@ fn a_device_enrolled_under_a_late_clock_is_back_in_step_after_resync() {
         .and_then(|l| l.rsplit(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no seconds in {line}"));
+    eprintln!("measured under faketime -90s: {line}");
     assert!((88.0..=92.0).contains(&measured), "measured {measured} s");
     assert!(late.human().contains("timedatectl"), "{}", late.human());
     assert!(
@@ -202,6 +203,7 @@ fn a_device_enrolled_under_a_late_clock_is_back_in_step_after_resync() {
     assert_eq!(done["token"]["serial"], support::YUBIKEY_SERIAL);
     assert_eq!(done["matched_by"], "tags");
     assert_eq!(done["clock"]["level"], "ok", "{done}");
+    eprintln!("measured at the true time: {}", done["clock"]);
     assert!(done["clock"]["skew_seconds"].as_f64().expect("skew").abs() < 2.0);
     assert_eq!(device_state(&bench, &arn)["drift_steps"], 0);
     assert_eq!(resync_calls(&bench), calls + 1);
@@ -240,6 +242,7 @@ fn resync_measures_a_clock_ahead_and_resyncs_to_it_only_when_told() {
     );
     let done: Value = serde_json::from_str(run.ok()).expect("json");
     assert_eq!(done["clock"]["level"], "large", "{done}");
+    eprintln!("measured under faketime +90s: {}", done["clock"]);
     let skew = done["clock"]["skew_seconds"].as_f64().expect("skew");
     assert!((88.0..=92.0).contains(&skew), "skew {skew}");
     let drift = device_state(&bench, &arn)["drift_steps"]
@@ -377,6 +380,22 @@ fn an_untagged_device_is_found_by_its_default_name() {
     let done: Value = serde_json::from_str(run.ok()).expect("json");
     assert_eq!(done["matched_by"], "label");
     assert_eq!(done["credential"], ALICE_LABEL);
+
+    // Tags that may not be read: the default name finds the device, and a warning says why.
+    enroll_late(&bench, "bob", &[]);
+    bench.iam_fault(
+        json!({"action": "ListMFADeviceTags", "code": "AccessDenied",
+                           "status": 403, "count": "always"}),
+    );
+    let run = bench.run(&["resync", "--user", "bob", "--json"]);
+    let done: Value = serde_json::from_str(run.ok()).expect("json");
+    assert_eq!(done["matched_by"], "label");
+    assert_eq!(done["credential"], "Amazon Web Services:bob@123456789012");
+    assert!(
+        run.human().contains("iam:ListMFADeviceTags"),
+        "{}",
+        run.human()
+    );
     bench.assert_no_seed_leaked();
 }
 
