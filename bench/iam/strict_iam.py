@@ -11,9 +11,12 @@ behaviour patched to be as strict as AWS:
   at create time are kept; TagMFADevice / UntagMFADevice / ListMFADeviceTags exist;
   ListVirtualMFADevices never returns seeds, honours AssignmentStatus and Marker/MaxItems.
 * GetAccountSummary reports the bench's root posture (AccountMFAEnabled, AccountAccessKeysPresent).
+* sts:AssumeRoot (absent from stock moto) opens a root session on a member account of the bench's
+  organization, limited to its task policy; IAM's ListOrganizationsFeatures and the
+  Enable/DisableOrganizationsRoot* calls answer from the same organization.
 
 Bench-only endpoints live under ``/_bench/`` (JSON): code checks, fault injection, a call log,
-reset, root posture, clock offset and window configuration. See README.md next to this file.
+reset, root posture, the organization, clock offset and window configuration. See README.md next to this file.
 
 Seeds are never logged. The server is quiet by default; ``-v`` logs one line per API call
 (service, action, HTTP status, duration), never a request or response body.
@@ -184,6 +187,31 @@ class Fault:
         return data
 
 
+@dataclass
+class RootSession:
+    """Temporary credentials AssumeRoot issued: the member account's root user, one task."""
+
+    account: str  # the member account (the session acts as its root user)
+    caller_account: str  # the management or delegated administrator account
+    task_policy: str  # the task policy's name, e.g. IAMDeleteRootUserCredentials
+    task_policy_arn: str
+    duration_s: int
+    expires: float  # server time
+    session_token: str
+
+    def public(self, access_key_id: str) -> dict[str, Any]:
+        # Never the secret or the session token.
+        return {
+            "access_key_id": access_key_id,
+            "account": self.account,
+            "caller_account": self.caller_account,
+            "task_policy_arn": self.task_policy_arn,
+            "duration_s": self.duration_s,
+            "expires": self.expires,
+            "expired": server_time() >= self.expires,
+        }
+
+
 FAULT_KINDS = ("error", "delay", "malformed", "empty", "drop_field", "replace_field", "bad_seed")
 MAX_CALL_LOG = 100_000
 
@@ -201,6 +229,10 @@ class BenchState:
         self.root: dict[str, dict[str, Any]] = {}
         # root access key id -> account
         self.root_keys: dict[str, str] = {}
+        # The organization (see /_bench/organization), or None: no account belongs to one.
+        self.organization: dict[str, Any] | None = None
+        # Root sessions opened by AssumeRoot: access key id -> RootSession.
+        self.root_sessions: dict[str, RootSession] = {}
         # Every seed this server issued, for tests that scan ykmfa's outputs for them. Only the
         # bench-only endpoint /_bench/issued-seeds reveals them; nothing is printed or logged.
         self.issued_seeds: list[str] = []
@@ -214,6 +246,8 @@ class BenchState:
             self.calls.clear()
             self.root.clear()
             self.root_keys.clear()
+            self.organization = None
+            self.root_sessions.clear()
 
     def take_fault(self, action: str, service: str, account: str) -> Fault | None:
         with self.lock:
@@ -548,10 +582,12 @@ def _caller_user(response: Any) -> Any:
 
 
 def _caller_is_root(response: Any) -> bool:
+    """A registered root key, or a root session (AssumeRoot): the request acts as root."""
     try:
-        return response.get_access_key() in STATE.root_keys
+        key = response.get_access_key()
     except Exception:
         return False
+    return key in STATE.root_keys or key in STATE.root_sessions
 
 
 def install_patches() -> None:
@@ -566,6 +602,8 @@ def install_patches() -> None:
     original_get_caller_identity = TokenResponse.get_caller_identity
     original_delete_user = IamResponse.delete_user
     original_list_mfa_devices = IamResponse.list_mfa_devices
+    original_list_access_keys = IamResponse.list_access_keys
+    original_delete_access_key = IamResponse.delete_access_key
 
     def create_virtual_mfa_device(self: Any) -> Any:
         name = _require(self._get_param("VirtualMFADeviceName"), "virtualMFADeviceName")
@@ -787,6 +825,28 @@ def install_patches() -> None:
             return ActionResult({"MFADevices": devices, "IsTruncated": False})
         return original_list_mfa_devices(self)
 
+    def list_access_keys(self: Any) -> Any:
+        if not self._get_param("UserName") and _caller_is_root(self):
+            with STATE.lock:
+                keys = [
+                    {"AccessKeyId": k, "Status": "Active"}
+                    for k, a in sorted(STATE.root_keys.items())
+                    if a == self.current_account
+                ]
+            return ActionResult({"AccessKeyMetadata": keys, "IsTruncated": False})
+        return original_list_access_keys(self)
+
+    def delete_access_key(self: Any) -> Any:
+        key = self._get_param("AccessKeyId")
+        if not self._get_param("UserName") and _caller_is_root(self):
+            # Root's own keys (the bench's /_bench/root keys), as a root session deletes them.
+            with STATE.lock:
+                if STATE.root_keys.get(key) != self.current_account:
+                    raise _svc_error("NoSuchEntity", f"The Access Key with id {key} cannot be found")
+                del STATE.root_keys[key]
+            return EmptyResult()
+        return original_delete_access_key(self)
+
     def get_account_summary(self: Any) -> Any:
         summary = dict(self.backend.get_account_summary().summary_map)
         posture = root_posture(self.current_account)
@@ -807,6 +867,9 @@ def install_patches() -> None:
     def get_caller_identity(self: Any) -> Any:
         key = self.get_access_key()
         account = STATE.root_keys.get(key)
+        session = STATE.root_sessions.get(key)
+        if session is not None:
+            account = session.account
         if account is not None:
             return ActionResult(
                 {"UserId": account, "Account": account, "Arn": f"arn:{self.partition}:iam::{account}:root"}
@@ -825,8 +888,15 @@ def install_patches() -> None:
         "list_mfa_device_tags": list_mfa_device_tags,
         "get_mfa_device": get_mfa_device,
         "list_mfa_devices": list_mfa_devices,
+        "list_access_keys": list_access_keys,
+        "delete_access_key": delete_access_key,
         "get_account_summary": get_account_summary,
         "delete_user": delete_user,
+        "list_organizations_features": _list_organizations_features,
+        "enable_organizations_root_credentials_management": _enable_root_credentials_management,
+        "enable_organizations_root_sessions": _enable_root_sessions,
+        "disable_organizations_root_credentials_management": _disable_root_credentials_management,
+        "disable_organizations_root_sessions": _disable_root_sessions,
     }.items():
         function.__name__ = name
         setattr(IamResponse, name, function)
@@ -884,6 +954,321 @@ def _unassign_root(device: Any) -> None:
     ext(device)["root"] = False
     device.enable_date = None
     device.user_attribute = None
+
+
+# --------------------------------------------------------------------------------------------
+# Organizations and root sessions: sts:AssumeRoot and IAM's centralized root access calls.
+# --------------------------------------------------------------------------------------------
+
+ROOT_FEATURES = ("RootCredentialsManagement", "RootSessions")
+ROOT_SESSION_MAX_SECONDS = 900
+# The AWS-managed task policies AssumeRoot accepts (STS API reference, AssumeRoot), each with the
+# actions a session scoped by it may call. IAMDeleteRootUserCredentials follows the IAM User
+# Guide ("delete root user credentials": password, access keys, signing certificates, MFA
+# devices, with the reads those need); the other lists are approximations. sts:GetCallerIdentity
+# needs no permission and is always allowed.
+ROOT_TASK_POLICIES: dict[str, frozenset[str]] = {
+    "IAMDeleteRootUserCredentials": frozenset(
+        "iam:" + a
+        for a in (
+            "ListMFADevices",
+            "DeactivateMFADevice",
+            "DeleteVirtualMFADevice",
+            "ListAccessKeys",
+            "DeleteAccessKey",
+            "GetAccessKeyLastUsed",
+            "ListSigningCertificates",
+            "DeleteSigningCertificate",
+            "GetLoginProfile",
+            "DeleteLoginProfile",
+        )
+    ),
+    "IAMAuditRootUserCredentials": frozenset(
+        "iam:" + a
+        for a in (
+            "GetAccessKeyLastUsed",
+            "GetLoginProfile",
+            "GetUser",
+            "ListAccessKeys",
+            "ListMFADevices",
+            "ListSigningCertificates",
+        )
+    ),
+    "IAMCreateRootUserPassword": frozenset({"iam:CreateLoginProfile", "iam:GetLoginProfile"}),
+    "S3UnlockBucketPolicy": frozenset(
+        {"s3:DeleteBucketPolicy", "s3:GetBucketPolicy", "s3:ListAllMyBuckets"}
+    ),
+    "SQSUnlockQueuePolicy": frozenset(
+        {"sqs:GetQueueAttributes", "sqs:ListQueues", "sqs:SetQueueAttributes"}
+    ),
+}
+TASK_POLICY_ARN_RE = re.compile(r"arn:(aws|aws-cn|aws-us-gov):iam::aws:policy/root-task/([A-Za-z0-9]+)")
+ROOT_PRINCIPAL_RE = re.compile(r"arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}):root")
+ORGANIZATION_ID_RE = re.compile(r"o-[a-z0-9]{10,32}")
+
+
+def _org_role(account: str) -> str | None:
+    """The account's place in the bench's organization: management, delegated, member, or None."""
+    org = STATE.organization
+    if org is None:
+        return None
+    if account == org["management"]:
+        return "management"
+    if account == org.get("delegated_admin"):
+        return "delegated"
+    if account in org["members"]:
+        return "member"
+    return None
+
+
+def _enabled_features(org: dict[str, Any]) -> list[str]:
+    return [f for f in ROOT_FEATURES if org["features"].get(f)]
+
+
+def _org_checks(account: str, management_only: bool = False) -> dict[str, Any]:
+    """IAM's checks for the centralized root access calls, in the order the bench applies them.
+
+    The error codes are the ones IAM's API reference lists for these calls (HTTP 400)."""
+    org = STATE.organization
+    role = _org_role(account)
+    if org is None or role is None:
+        raise _svc_error(
+            "OrganizationNotFoundException",
+            "The request was rejected because no organization is associated with your account.",
+        )
+    if not org["all_features"]:
+        raise _svc_error(
+            "OrganizationNotInAllFeaturesModeException",
+            "The request was rejected because your organization does not have All features enabled.",
+        )
+    if role not in ("management", "delegated"):
+        raise _svc_error(
+            "AccountNotManagementOrDelegatedAdministratorException",
+            "The request was rejected because the account making the request is not the "
+            "management account or delegated administrator account for centralized root access.",
+        )
+    if management_only and role != "management":
+        raise _svc_error(
+            "CallerIsNotManagementAccountException",
+            "The request was rejected because the account making the request is not the "
+            "management account for the organization.",
+        )
+    if not org["trusted_access"]:
+        raise _svc_error(
+            "ServiceAccessNotEnabledException",
+            "The request was rejected because trusted access is not enabled for IAM in Organizations.",
+        )
+    return org
+
+
+def _features_result(org: dict[str, Any]) -> Any:
+    from moto.core.responses import ActionResult
+
+    return ActionResult({"OrganizationId": org["id"], "EnabledFeatures": _enabled_features(org)})
+
+
+def _list_organizations_features(self: Any) -> Any:
+    with STATE.lock:
+        return _features_result(_org_checks(self.current_account))
+
+
+def _set_feature(self: Any, feature: str, on: bool) -> Any:
+    with STATE.lock:
+        org = _org_checks(self.current_account, management_only=on)
+        org["features"][feature] = on
+        return _features_result(org)
+
+
+def _enable_root_credentials_management(self: Any) -> Any:
+    return _set_feature(self, "RootCredentialsManagement", True)
+
+
+def _enable_root_sessions(self: Any) -> Any:
+    return _set_feature(self, "RootSessions", True)
+
+
+def _disable_root_credentials_management(self: Any) -> Any:
+    return _set_feature(self, "RootCredentialsManagement", False)
+
+
+def _disable_root_sessions(self: Any) -> Any:
+    return _set_feature(self, "RootSessions", False)
+
+
+def _form(environ: dict[str, Any], body: bytes) -> dict[str, str]:
+    """A query-protocol request's parameters (query string and form body), first value each."""
+    params = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    if body and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        params.update({k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()})
+    return params
+
+
+def _caller_arn(access_key: str | None, account: str) -> str:
+    """The caller's ARN for an error message, as moto's GetCallerIdentity would say it."""
+    if access_key:
+        try:
+            user = _iam_backend(account).get_user_from_access_key_id(access_key)
+            if user is not None:
+                return user.arn
+        except Exception:
+            pass
+        if access_key in STATE.root_keys or access_key in STATE.root_sessions:
+            return f"arn:aws:iam::{account}:root"
+    return f"arn:aws:sts::{account}:user/moto"
+
+
+class ApiError(Exception):
+    """An AWS error answer the bench makes itself (outside moto's handlers)."""
+
+    def __init__(self, code: str, message: str, status: int) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def _sts_validation(param: str, value: Any, constraint: str) -> ApiError:
+    return ApiError(
+        "ValidationError",
+        f"1 validation error detected: Value '{value}' at '{param}' failed to satisfy constraint: "
+        f"{constraint}",
+        400,
+    )
+
+
+def assume_root(form: dict[str, str], access_key: str | None, account: str) -> bytes:
+    """sts:AssumeRoot: checks, then a root session on the member account. Raises ApiError.
+
+    Order: parameter validation (ValidationError), root callers, then the organization: every
+    refusal there is AccessDenied (403), as AWS answers an AssumeRoot its policies and the
+    organization do not allow; IAM's ListOrganizationsFeatures then tells why.
+    """
+    target = form.get("TargetPrincipal")
+    if not target:
+        raise _sts_validation("targetPrincipal", None, "Member must not be null")
+    if not 12 <= len(target) <= 2048:
+        raise _sts_validation(
+            "targetPrincipal", target, "Member must have length greater than or equal to 12"
+        )
+    task_arn = form.get("TaskPolicyArn.arn")
+    if not task_arn:
+        raise _sts_validation("taskPolicyArn", None, "Member must not be null")
+    duration_text = form.get("DurationSeconds", str(ROOT_SESSION_MAX_SECONDS))
+    try:
+        duration = int(duration_text)
+    except ValueError:
+        raise _sts_validation("durationSeconds", duration_text, "Member must be an integer") from None
+    if duration > ROOT_SESSION_MAX_SECONDS:
+        raise _sts_validation(
+            "durationSeconds",
+            duration,
+            f"Member must have value less than or equal to {ROOT_SESSION_MAX_SECONDS}",
+        )
+    if duration < 0:
+        raise _sts_validation(
+            "durationSeconds", duration, "Member must have value greater than or equal to 0"
+        )
+    task = TASK_POLICY_ARN_RE.fullmatch(task_arn)
+    if task is None or task.group(2) not in ROOT_TASK_POLICIES:
+        raise ApiError(
+            "ValidationError",
+            f"TaskPolicyArn {task_arn} is not one of the root task policies: "
+            + ", ".join(f"arn:aws:iam::aws:policy/root-task/{n}" for n in ROOT_TASK_POLICIES),
+            400,
+        )
+    principal = ROOT_PRINCIPAL_RE.fullmatch(target)
+    if principal is not None:
+        member = principal.group(2)
+    elif re.fullmatch(r"[0-9]{12}", target):
+        member = target
+    else:
+        raise ApiError(
+            "ValidationError",
+            f"TargetPrincipal {target} is neither an account id nor a root user ARN",
+            400,
+        )
+    caller = _caller_arn(access_key, account)
+    denied = ApiError(
+        "AccessDenied",
+        f"User: {caller} is not authorized to perform: sts:AssumeRoot on resource: "
+        f"arn:aws:iam::{member}:root",
+        403,
+    )
+    with STATE.lock:
+        if access_key in STATE.root_keys or access_key in STATE.root_sessions:
+            raise ApiError(
+                "AccessDenied", "AssumeRoot cannot be called with root user credentials.", 403
+            )
+        org = STATE.organization
+        role = _org_role(account)
+        if org is None or role not in ("management", "delegated"):
+            raise denied
+        if not (org["all_features"] and org["trusted_access"] and org["features"]["RootSessions"]):
+            raise denied
+        if member not in org["members"] or member == account:
+            raise denied
+        key = access_key_for_account(member, prefix="ASIA")[:13] + "".join(
+            B32_ALPHABET[b % 32] for b in os.urandom(7)
+        )
+        secret = base64.b64encode(os.urandom(30)).decode()
+        token = base64.b64encode(os.urandom(240)).decode()
+        expires = server_time() + duration
+        STATE.root_sessions[key] = RootSession(
+            account=member,
+            caller_account=account,
+            task_policy=task.group(2),
+            task_policy_arn=task_arn,
+            duration_s=duration,
+            expires=expires,
+            session_token=token,
+        )
+    expiration = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires))
+    return (
+        f'<AssumeRootResponse xmlns="{_NAMESPACES["sts"]}"><AssumeRootResult><Credentials>'
+        f"<AccessKeyId>{key}</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey>"
+        f"<SessionToken>{token}</SessionToken><Expiration>{expiration}</Expiration>"
+        f"</Credentials></AssumeRootResult><ResponseMetadata><RequestId>{uuid.uuid4()}"
+        f"</RequestId></ResponseMetadata></AssumeRootResponse>"
+    ).encode()
+
+
+def root_session_refusal(
+    environ: dict[str, Any], service: str, action: str, access_key: str, form: dict[str, str]
+) -> ApiError | None:
+    """Why a request signed with a root session's key is refused, or None if it may go on.
+
+    The session token must be the one issued with the key (InvalidClientTokenId otherwise, as
+    AWS answers a temporary key without its token), the session must not have expired
+    (ExpiredToken), and the action must be in the task policy, on the root user itself: an
+    IAM call naming a UserName is outside the policy's resources (AccessDenied).
+    """
+    session = STATE.root_sessions[access_key]
+    token = environ.get("HTTP_X_AMZ_SECURITY_TOKEN") or form.get("X-Amz-Security-Token")
+    if token is None or not hmac.compare_digest(token, session.session_token):
+        return ApiError(
+            "InvalidClientTokenId", "The security token included in the request is invalid.", 403
+        )
+    if server_time() >= session.expires:
+        return ApiError("ExpiredToken", "The security token included in the request is expired", 400)
+    if (service, action) == ("sts", "GetCallerIdentity"):
+        return None
+    arn = f"arn:aws:iam::{session.account}:root"
+    name = f"{service}:{action}"
+    if name not in ROOT_TASK_POLICIES[session.task_policy]:
+        return ApiError(
+            "AccessDenied",
+            f"User: {arn} is not authorized to perform: {name} on resource: {arn} because no "
+            f"session policy allows the {name} action",
+            403,
+        )
+    user = form.get("UserName")
+    if service == "iam" and user:
+        return ApiError(
+            "AccessDenied",
+            f"User: {arn} is not authorized to perform: {name} on resource: "
+            f"arn:aws:iam::{session.account}:user/{user} because no session policy allows the "
+            f"{name} action",
+            403,
+        )
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -990,6 +1375,10 @@ def _select_account(environ: dict[str, Any], access_key: str | None) -> str:
         return environ["HTTP_X_MOTO_ACCOUNT_ID"]
     if not access_key:
         return DEFAULT_ACCOUNT
+    session = STATE.root_sessions.get(access_key)
+    if session is not None:
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = session.account
+        return session.account
     known = moto_account_for_key(access_key)
     if known is not None:
         return known
@@ -1065,6 +1454,9 @@ class BenchApp:
         t0 = time.monotonic()
         body = _read_body(environ)
         service, action, access_key = _identify(environ, body)
+        in_session = access_key is not None and access_key in STATE.root_sessions
+        # Only AssumeRoot and root sessions need parameters here; they are not kept or logged.
+        form = _form(environ, body) if in_session or action == "AssumeRoot" else {}
         del body  # parameters (codes, names) are not kept
         account = _select_account(environ, access_key)
         fault = STATE.take_fault(action, service, account)
@@ -1076,8 +1468,9 @@ class BenchApp:
         if fault is not None and fault.kind == "error" and fault.when == "before":
             status_code, headers, out = self._fault_error(fault, service, action, account, request_id)
         else:
-            status_line, headers, out = self._call_inner(environ)
-            status_code = int(status_line.split(" ", 1)[0])
+            status_code, headers, out = self._answer(
+                environ, service, action, access_key, account, form, request_id, in_session
+            )
             if fault is not None:
                 status_code, headers, out = self._apply_fault(
                     fault, service, action, account, request_id, status_code, headers, out
@@ -1104,6 +1497,32 @@ class BenchApp:
                 flush=True,
             )
         return response
+
+    def _answer(
+        self,
+        environ: dict[str, Any],
+        service: str,
+        action: str,
+        access_key: str | None,
+        account: str,
+        form: dict[str, str],
+        request_id: str,
+        in_session: bool,
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """The bench's own answers (root sessions, AssumeRoot), else moto's."""
+        try:
+            if in_session and access_key is not None:
+                refusal = root_session_refusal(environ, service, action, access_key, form)
+                if refusal is not None:
+                    raise refusal
+            if (service, action) == ("sts", "AssumeRoot"):
+                body = assume_root(form, access_key, account)
+                return 200, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], body
+        except ApiError as err:
+            body = _error_body(service, err.code, err.message, err.status, request_id)
+            return err.status, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], body
+        status_line, headers, out = self._call_inner(environ)
+        return int(status_line.split(" ", 1)[0]), headers, out
 
     def _fault_error(
         self, fault: Fault, service: str, action: str, account: str, request_id: str
@@ -1473,6 +1892,117 @@ def r_access_key(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[
     }
 
 
+def _organization_view() -> dict[str, Any]:
+    org = STATE.organization
+    if org is None:
+        return {"organization": None}
+    return {
+        "organization": {
+            "id": org["id"],
+            "management": org["management"],
+            "members": list(org["members"]),
+            "delegated_admin": org.get("delegated_admin"),
+            "all_features": org["all_features"],
+            "trusted_access": org["trusted_access"],
+            "enabled_features": _enabled_features(org),
+        }
+    }
+
+
+def _flag(payload: dict[str, Any], name: str) -> bool | None:
+    if name not in payload:
+        return None
+    value = payload[name]
+    if not isinstance(value, bool):
+        raise BenchError(400, f"{name} must be true or false")
+    return value
+
+
+def r_organization_get(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    with STATE.lock:
+        return 200, _organization_view()
+
+
+def r_organization_set(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    known = {
+        "id", "management", "members", "delegated_admin", "all_features", "trusted_access",
+        "root_access", "root_credentials_management", "root_sessions",
+    }
+    unknown = sorted(set(payload) - known)
+    if unknown:
+        raise BenchError(400, f"unknown organization key(s): {', '.join(unknown)}")
+
+    def account_id(value: Any, name: str) -> str:
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9]{12}", value):
+            raise BenchError(400, f"{name} must be an account id (12 digits)")
+        return value
+
+    with STATE.lock:
+        if "management" in payload and payload["management"] is None:
+            STATE.organization = None
+            return 200, _organization_view()
+        org = copy.deepcopy(STATE.organization)
+        if org is None:
+            if "management" not in payload:
+                raise BenchError(400, "management (the management account id) is required")
+            org = {
+                "id": "o-benchorg01",
+                "management": "",
+                "members": [],
+                "delegated_admin": None,
+                "all_features": True,
+                "trusted_access": False,
+                "features": {f: False for f in ROOT_FEATURES},
+            }
+        if "management" in payload:
+            org["management"] = account_id(payload["management"], "management")
+        if "members" in payload:
+            members = payload["members"]
+            if not isinstance(members, list):
+                raise BenchError(400, "members must be a list of account ids")
+            org["members"] = sorted({account_id(m, "each member") for m in members})
+        if "delegated_admin" in payload:
+            value = payload["delegated_admin"]
+            org["delegated_admin"] = None if value is None else account_id(value, "delegated_admin")
+        if "id" in payload:
+            if not isinstance(payload["id"], str) or not ORGANIZATION_ID_RE.fullmatch(payload["id"]):
+                raise BenchError(400, "id must match o-[a-z0-9]{10,32}")
+            org["id"] = payload["id"]
+        root_access = _flag(payload, "root_access")
+        if root_access is not None:
+            org["trusted_access"] = root_access
+            org["features"] = {f: root_access for f in ROOT_FEATURES}
+        for name, key in (("all_features", "all_features"), ("trusted_access", "trusted_access")):
+            value = _flag(payload, name)
+            if value is not None:
+                org[key] = value
+        for name, feature in (
+            ("root_credentials_management", "RootCredentialsManagement"),
+            ("root_sessions", "RootSessions"),
+        ):
+            value = _flag(payload, name)
+            if value is not None:
+                org["features"][feature] = value
+        if org["management"] in org["members"]:
+            raise BenchError(400, "the management account is not one of the members")
+        delegated = org.get("delegated_admin")
+        if delegated is not None and delegated not in org["members"]:
+            raise BenchError(400, "the delegated administrator must be one of the members")
+        STATE.organization = org
+        return 200, _organization_view()
+
+
+def r_organization_delete(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    with STATE.lock:
+        STATE.organization = None
+        return 200, _organization_view()
+
+
+def r_root_sessions(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    with STATE.lock:
+        return 200, {"sessions": [s.public(k) for k, s in STATE.root_sessions.items()]}
+
+
 _ROUTES: dict[tuple[str, str], Callable[[BenchApp, Any, dict[str, Any]], tuple[int, Any]]] = {
     ("GET", "/_bench/health"): r_health,
     ("GET", "/_bench/time"): r_time,
@@ -1491,6 +2021,10 @@ _ROUTES: dict[tuple[str, str], Callable[[BenchApp, Any, dict[str, Any]], tuple[i
     ("GET", "/_bench/root"): r_root_get,
     ("POST", "/_bench/root"): r_root_set,
     ("GET", "/_bench/access-key"): r_access_key,
+    ("GET", "/_bench/organization"): r_organization_get,
+    ("POST", "/_bench/organization"): r_organization_set,
+    ("DELETE", "/_bench/organization"): r_organization_delete,
+    ("GET", "/_bench/root-sessions"): r_root_sessions,
 }
 
 
