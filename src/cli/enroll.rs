@@ -126,7 +126,7 @@ impl Progress for Words<'_> {
 /// Runs `ykmfa enroll`.
 pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(), Failure> {
     if args.root.root {
-        return super::root::run(out, args).await;
+        return super::root::run(out, args, global.yes).await;
     }
     let req = request(args)?;
     let ctx = Context::establish()?;
@@ -393,12 +393,16 @@ fn cause_failure(cause: Cause, req: &Request, global: &Global) -> Failure {
         // Say which step: "creating the virtual MFA device: IAM failed (...)".
         Cause::Iam { step, error } => {
             let mut f = super::report::iam_failure(&error, global);
-            f.what = format!("{step}: {}", f.what);
+            if step != enrollment::Step::Preflight {
+                f.what = format!("{step}: {}", f.what);
+            }
             f
         }
         Cause::Card { step, error } => {
             let mut f: Failure = error.into();
-            f.what = format!("{step}: {}", f.what);
+            if step != enrollment::Step::Preflight {
+                f.what = format!("{step}: {}", f.what);
+            }
             f
         }
         Cause::Interrupted => {

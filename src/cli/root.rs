@@ -63,9 +63,6 @@ pub struct RootArgs {
     /// [default name: "Amazon Web Services:root@ACCOUNT", or "…@aws" without it].
     #[arg(long, value_name = "ID", requires = "root", conflicts_with = "user")]
     pub account: Option<String>,
-    /// Don't ask whether the console accepted the codes: keep the credential.
-    #[arg(long, requires = "root", conflicts_with = "user")]
-    pub yes: bool,
 }
 
 /// Where the secret comes from.
@@ -444,7 +441,9 @@ async fn ask(valid_until: u64, interrupt: &Interrupt) -> Asked {
 }
 
 /// Runs `ykmfa enroll --root`.
-pub async fn run(out: &Output, args: &EnrollArgs) -> Result<(), Failure> {
+/// With the global `--yes`, it doesn't ask whether the console accepted the codes: the
+/// credential stays.
+pub async fn run(out: &Output, args: &EnrollArgs, yes: bool) -> Result<(), Failure> {
     let opts = &args.root;
     let account = opts.account.as_deref().map(account_id).transpose()?;
     let explicit = args.label.as_deref().map(label).transpose()?;
@@ -499,7 +498,7 @@ pub async fn run(out: &Output, args: &EnrollArgs) -> Result<(), Failure> {
     }
 
     show(out, &written);
-    let ask_first = !opts.yes && terminal_available();
+    let ask_first = !yes && terminal_available();
     if !ask_first {
         out.info(validity(written.valid_until, now()));
         out.info(format!(
