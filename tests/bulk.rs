@@ -58,10 +58,17 @@ fn iam_query(bench: &Bench, key: &str, params: &[(&str, &str)]) -> String {
     let addr = iam.url.trim_start_matches("http://");
     let mut body = String::from("Version=2010-05-08");
     for (k, v) in params {
-        body.push_str(&format!(
-            "&{k}={}",
-            v.replace(':', "%3A").replace('/', "%2F")
-        ));
+        let encoded: String = v
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        body.push_str(&format!("&{k}={encoded}"));
     }
     let mut stream = std::net::TcpStream::connect(addr).expect("IAM endpoint");
     write!(
@@ -634,4 +641,111 @@ fn killed_at_random_points_and_resumed_each_user_is_enrolled_exactly_once() {
     }
     eprintln!("journal lines at the kill: {killed_at:?}");
     assert!(bench.assert_no_seed_leaked() >= RUNS * ROWS);
+}
+
+#[test]
+fn recovery_removes_only_what_the_journal_proves_is_its_own() {
+    let bench = bench(1);
+    let key = key_for(&bench, DEFAULT_ACCOUNT);
+    create_users(&bench, DEFAULT_ACCOUNT, &["carol".to_owned()]);
+    let label = format!("Amazon Web Services:carol@{DEFAULT_ACCOUNT}");
+    // Someone else's unassigned device with the name the row derives, without ykmfa's tag.
+    let foreign = format!("arn:aws:iam::{DEFAULT_ACCOUNT}:mfa/carol-yk20000001");
+    iam_query(
+        &bench,
+        &key,
+        &[
+            ("Action", "CreateVirtualMFADevice"),
+            ("VirtualMFADeviceName", "carol-yk20000001"),
+        ],
+    );
+    // The killed run's device, whose creation answer was lost: tagged with the row's credential.
+    let lost = format!("arn:aws:iam::{DEFAULT_ACCOUNT}:mfa/carol-yk20000001-2");
+    iam_query(
+        &bench,
+        &key,
+        &[
+            ("Action", "CreateVirtualMFADevice"),
+            ("VirtualMFADeviceName", "carol-yk20000001-2"),
+            ("Tags.member.1.Key", "ykmfa:credential"),
+            ("Tags.member.1.Value", &label),
+        ],
+    );
+    // And the credential it was writing when it died (a dummy secret, not an IAM seed).
+    let reader = bench.tokens[0].reader.clone();
+    bench.ykman_ok(
+        &reader,
+        &[
+            "oath",
+            "accounts",
+            "add",
+            "--force",
+            "--issuer",
+            "Amazon Web Services",
+            &format!("carol@{DEFAULT_ACCOUNT}"),
+            "JBSWY3DPEHPK3PXP",
+        ],
+    );
+    let fingerprint = |b: &Bench| b.tokens[0].dump()["credentials"][0]["key_fingerprint"].clone();
+    let dummy = fingerprint(&bench);
+    let tokens: Value =
+        serde_json::from_str(bench.run(&["tokens", "--json"]).ok()).expect("tokens json");
+    let device_id = tokens["tokens"][0]["device_id"]
+        .as_str()
+        .expect("device id");
+
+    let manifest = write(&bench, "resume.csv", "user,serial\ncarol,20000001\n");
+    let journal = home(&bench).join("resume.csv.journal");
+    let line = |mark: Value| {
+        let mut v = json!({"key": "/carol", "at": 1});
+        v.as_object_mut()
+            .expect("object")
+            .extend(mark.as_object().expect("object").clone());
+        v.to_string() + "\n"
+    };
+    let text = [
+        json!({"key": "", "at": 1, "mark": "opened", "schema": "ykmfa.journal/1", "source": manifest.display().to_string(), "digest": null}).to_string() + "\n",
+        line(json!({"mark": "planned", "account": DEFAULT_ACCOUNT, "partition": "aws", "user": "carol",
+            "credential": label, "token": "YubiKey 20000001", "token_serial": 20_000_001,
+            "token_device": device_id, "device_name": "carol-yk20000001"})),
+        line(json!({"mark": "creating", "device": foreign})),
+        line(json!({"mark": "creating", "device": lost})),
+        line(json!({"mark": "writing"})),
+    ]
+    .concat();
+    std::fs::write(&journal, text).expect("journal");
+
+    let run = bench.run(&["bulk", "apply", &manifest.display().to_string()]);
+    run.ok();
+    let said = run.human();
+    assert!(
+        said.contains("row 2 (carol): an interrupted run left this row half-done"),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("deleted virtual MFA device {lost}")),
+        "{said}"
+    );
+    assert!(said.contains("deleted credential"), "{said}");
+    assert_eq!(
+        said.matches("deleted virtual MFA device").count(),
+        1,
+        "only the device the journal proves is the run's own: {said}"
+    );
+
+    let list = devices(&bench, DEFAULT_ACCOUNT);
+    assert!(
+        list.contains(&(foreign.clone(), None)),
+        "someone else's device was touched: {list:?}"
+    );
+    let carol: Vec<_> = list
+        .iter()
+        .filter(|(_, u)| u.as_deref() == Some("carol"))
+        .collect();
+    assert_eq!(carol.len(), 1, "{list:?}");
+    assert_eq!(list.len(), 2, "{list:?}");
+    // One credential of that name on the token: the new one, not the dead run's.
+    assert_eq!(bench.tokens[0].credential_names(), [label.clone()]);
+    assert_ne!(fingerprint(&bench), dummy);
+    bench.assert_no_seed_leaked();
 }
