@@ -20,8 +20,9 @@ use std::time::Duration;
 
 use crate::enrollment::{Cancel, Card, Leftover};
 use crate::iam::{Directory, IamError, MfaDevice};
+use crate::enrollment::AWS_ISSUER;
 use crate::pairing::{Paired, Place, TokenRef};
-use crate::token::Serial;
+use crate::token::{Serial, Token};
 
 /// A virtual MFA device ARN, validated: `arn:<partition>:iam::<account>:mfa/<path><name>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,8 +176,8 @@ pub enum CredentialPlan {
         /// The token.
         token: TokenRef,
     },
-    /// Not looked for (the root user's token is usually the lost one; or tokens could not be
-    /// read at all).
+    /// Not looked for: the root user has other MFA devices (root credentials carry no record
+    /// of their device, so the revoked one's can't be told apart), or tokens could not be read.
     NotLookedFor,
 }
 
@@ -386,6 +387,17 @@ pub enum Refusal {
     /// The member account's root user has no MFA device.
     #[error("the root user of account {0} has no MFA device")]
     NoRootMfa(String),
+    /// Several credentials on the connected tokens are named as the member account's root's.
+    #[error(
+        "{} credentials on the connected tokens are named as the root user's of account {account}: {}",
+        .candidates.len(), .candidates.join(", ")
+    )]
+    SeveralRootCredentials {
+        /// The member account.
+        account: String,
+        /// The credentials, as `'NAME' on TOKEN`.
+        candidates: Vec<String>,
+    },
     /// The member account's root user has several MFA devices and none was named.
     #[error("the root user of account {account} has {} MFA devices: {}", .devices.len(), .devices.join(", "))]
     SeveralRootDevices {
@@ -712,6 +724,77 @@ pub async fn root_plan<D: Directory>(
             }
             .into()),
         },
+    }
+}
+
+/// The names a member account's root credential has on a token: `ykmfa enroll --root
+/// --account ID`'s default first, then the label of the console's QR code.
+pub fn root_labels(account: &str) -> [String; 2] {
+    [
+        format!("{AWS_ISSUER}:root@{account}"),
+        format!("{AWS_ISSUER}:root-account-mfa-device@{account}"),
+    ]
+}
+
+/// What happens to the root user's credential on the tokens, for a plan from [`root_plan`].
+///
+/// Root devices are enrolled in the console, so they carry no tags naming their credential: it
+/// is found by name ([`root_labels`]). That only identifies it while the revoked device is root's
+/// one MFA device; with others left, a credential with that name may be a backup device's, so the
+/// tokens are left alone ([`CredentialPlan::NotLookedFor`]). `keep` is `--keep-credential`.
+/// `tokens` are the tokens present, with their credential lists (`None`: locked).
+pub fn root_credential(plan: &Plan, tokens: &[Token], keep: bool) -> Result<CredentialPlan, Refusal> {
+    let labels = root_labels(&plan.account);
+    let found: Vec<(&Token, &crate::oath::Credential)> = tokens
+        .iter()
+        .filter_map(|t| t.listed.as_ref().map(|l| (t, l)))
+        .flat_map(|(t, l)| l.iter().map(move |c| (t, c)))
+        .filter(|(_, c)| labels.contains(&c.id.to_string()))
+        .collect();
+    if keep {
+        let (name, token_serial) = match found.as_slice() {
+            [(t, c)] => (Some(c.id.to_string()), t.serial),
+            _ => (None, None),
+        };
+        return Ok(CredentialPlan::Keep { name, token_serial });
+    }
+    let others = plan.devices_before.saturating_sub(usize::from(plan.assigned));
+    if others > 0 {
+        return Ok(CredentialPlan::NotLookedFor);
+    }
+    match found.as_slice() {
+        [(t, c)] => Ok(CredentialPlan::Delete {
+            name: c.id.to_string(),
+            token: TokenRef::from(*t),
+            raw_id: c.raw_id.clone(),
+        }),
+        [] => {
+            let locked: Vec<TokenRef> = tokens
+                .iter()
+                .filter(|t| t.listed.is_none())
+                .map(TokenRef::from)
+                .collect();
+            if locked.is_empty() {
+                // Most likely on the lost token: named as enroll --root names it.
+                let [default, _] = labels;
+                Ok(CredentialPlan::Remains {
+                    name: Some(default),
+                    token_serial: None,
+                })
+            } else {
+                Err(Refusal::TokenLocked {
+                    device: plan.device.clone(),
+                    tokens: locked,
+                })
+            }
+        }
+        several => Err(Refusal::SeveralRootCredentials {
+            account: plan.account.clone(),
+            candidates: several
+                .iter()
+                .map(|(t, c)| format!("'{}' on {}", c.id, TokenRef::from(*t)))
+                .collect(),
+        }),
     }
 }
 

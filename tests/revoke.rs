@@ -969,3 +969,514 @@ async fn a_root_session_deactivates_and_deletes_the_root_device() {
         "{err:?}"
     );
 }
+
+// ---- --root-of against the bench's sts:AssumeRoot ----
+//
+// The bench plays an organization (`/_bench/organization`): account 123456789012 (the default
+// bench key) is the management account, 222222222222 and 333333333333 are members. AssumeRoot
+// there opens a real root session: temporary credentials acting as the member's root user,
+// limited to the task policy's actions, with their session token checked. The member's root
+// device is enrolled the console's way: IAM issues the seed, `ykmfa enroll --root` writes it to
+// the virtual YubiKey and prints two codes, and the bench assigns the device to root with them.
+
+const MEMBER: &str = "222222222222";
+const OTHER_MEMBER: &str = "333333333333";
+const OUTSIDER: &str = "444444444444";
+const ROOT_LABEL: &str = "Amazon Web Services:root@222222222222";
+const DELETE_TASK: &str = "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials";
+
+fn member_arn(name: &str) -> String {
+    format!("arn:aws:iam::{MEMBER}:mfa/{name}")
+}
+
+/// An access key id that selects `account` on the bench.
+fn key_of(bench: &Bench, account: &str) -> String {
+    bench.iam_call(
+        "GET",
+        &format!("/_bench/access-key?account={account}"),
+        json!({}),
+    )["access_key_id"]
+        .as_str()
+        .expect("key")
+        .to_owned()
+}
+
+/// The AWS CLI as account `account`.
+fn aws_as(bench: &Bench, account: &str, args: &[&str]) -> Value {
+    let mut c = Command::new(support::venv_bin("aws"));
+    c.arg("--endpoint-url")
+        .arg(&bench.iam.as_ref().expect("iam").url)
+        .args(["--output", "json"])
+        .args(args)
+        .envs(bench.env())
+        .env("AWS_ACCESS_KEY_ID", key_of(bench, account));
+    let out = c.output().expect("aws");
+    assert!(
+        out.status.success(),
+        "aws {args:?}: {}",
+        support::text(&out.stderr)
+    );
+    if out.stdout.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        serde_json::from_slice(&out.stdout).expect("aws json")
+    }
+}
+
+fn organization(bench: &Bench, settings: Value) -> Value {
+    bench.iam_call("POST", "/_bench/organization", settings)
+}
+
+/// A bench with `keys` virtual YubiKeys and the organization, centralized root access on.
+fn org_bench(keys: usize) -> Bench {
+    let bench = Bench::start(Spec {
+        yubikeys: [YK1, YK2][..keys]
+            .iter()
+            .map(|s| YubiKeySpec {
+                serial: *s,
+                ..YubiKeySpec::default()
+            })
+            .collect(),
+        nitrokey: false,
+        iam: true,
+    });
+    organization(
+        &bench,
+        json!({"management": ACCOUNT, "members": [MEMBER, OTHER_MEMBER], "root_access": true}),
+    );
+    bench
+}
+
+/// The member's root user gets virtual device `name`, whose seed `ykmfa enroll --root` writes
+/// to the token with serial `serial`, as the console-assisted flow does. Returns its ARN.
+fn member_root_on_token(bench: &Bench, name: &str, serial: u32) -> String {
+    let seed_file = bench.dir.join(format!("{name}.seed"));
+    aws_as(
+        bench,
+        MEMBER,
+        &[
+            "iam",
+            "create-virtual-mfa-device",
+            "--virtual-mfa-device-name",
+            name,
+            "--outfile",
+            seed_file.to_str().expect("path"),
+            "--bootstrap-method",
+            "Base32StringSeed",
+        ],
+    );
+    let seed = std::fs::read(&seed_file).expect("seed file");
+    std::fs::remove_file(&seed_file).expect("remove the seed file");
+    let serial = serial.to_string();
+    let args = [
+        "enroll",
+        "--root",
+        "--secret-stdin",
+        "--yes",
+        "--account",
+        MEMBER,
+        "--serial",
+        &serial,
+    ];
+    let mut child = bench
+        .ykmfa(&args)
+        .env("RUST_LOG", "trace")
+        .env("YKMFA_LOG_FORMAT", "json")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ykmfa enroll --root");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&seed);
+    });
+    let out = child.wait_with_output().expect("wait");
+    feeder.join().expect("feeder");
+    bench.record_output(format!("stdout of ykmfa {args:?}"), out.stdout.clone());
+    bench.record_output(format!("stderr of ykmfa {args:?}"), out.stderr.clone());
+    assert!(out.status.success(), "{}", support::text(&out.stderr));
+    let codes: Vec<String> = support::text(&out.stdout)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(codes.len(), 2, "two codes: {codes:?}");
+    let device = member_arn(name);
+    // The console: the two codes must pass IAM's EnableMFADevice rules.
+    let posture = bench.iam_call(
+        "POST",
+        "/_bench/root",
+        json!({"account": MEMBER, "assign_device": device, "code1": codes[0], "code2": codes[1]}),
+    );
+    assert!(
+        posture["mfa_devices"]
+            .as_array()
+            .expect("devices")
+            .contains(&json!(device)),
+        "{posture}"
+    );
+    device
+}
+
+/// The member's root MFA devices (bench posture), the member's virtual devices (IAM), and every
+/// token's credentials.
+fn member_snapshot(bench: &Bench) -> (Value, Vec<String>, Vec<Vec<String>>) {
+    let posture = bench.iam_call("GET", &format!("/_bench/root?account={MEMBER}"), json!({}));
+    let devices = aws_as(
+        bench,
+        MEMBER,
+        &[
+            "iam",
+            "list-virtual-mfa-devices",
+            "--assignment-status",
+            "Any",
+        ],
+    );
+    let mut serials: Vec<String> = devices["VirtualMFADevices"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|d| d["SerialNumber"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    serials.sort();
+    let credentials = bench.tokens.iter().map(|t| t.credential_names()).collect();
+    (posture["mfa_devices"].clone(), serials, credentials)
+}
+
+fn calls_of(bench: &Bench, action: &str) -> Vec<Value> {
+    bench.iam_call("GET", &format!("/_bench/calls?action={action}"), json!({}))["calls"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn root_of_opens_a_root_session_and_removes_the_member_roots_device_and_credential() {
+    let bench = org_bench(1);
+    let device = member_root_on_token(&bench, "root-yk", YK1);
+    // Another credential on the same token stays.
+    bench.ykman_ok(
+        &bench.tokens[0].reader,
+        &[
+            "oath",
+            "accounts",
+            "add",
+            "-i",
+            "Example",
+            "other",
+            "JBSWY3DPEHPK3PXP",
+        ],
+    );
+    assert_eq!(
+        bench.tokens[0].credential_names(),
+        [ROOT_LABEL, "Example:other"]
+    );
+    let _ = bench.iam_call("POST", "/_bench/calls/reset", json!({}));
+
+    let run = bench.run(&[
+        "revoke",
+        "--root-of",
+        MEMBER,
+        "--yes",
+        "--allow-last",
+        "--json",
+    ]);
+    let v: Value = serde_json::from_str(run.ok()).expect("json");
+    assert_eq!(v["schema"], "ykmfa.revoke/1");
+    let revoked = &v["revoked"];
+    assert_eq!(revoked["account"], MEMBER);
+    assert_eq!(revoked["principal"], json!({"kind": "root"}));
+    assert_eq!(revoked["device"], device.as_str());
+    assert_eq!(revoked["deactivated"], true);
+    assert_eq!(revoked["deleted"], true);
+    assert_eq!(revoked["credential"]["state"], "deleted");
+    assert_eq!(revoked["credential"]["name"], ROOT_LABEL);
+    assert_eq!(revoked["credential"]["token"]["serial"], YK1);
+    assert_eq!(revoked["devices_left"], 0);
+    assert_eq!(v["remaining"], json!([]));
+    let human = run.human();
+    assert!(
+        human.contains(&format!(
+            "Plan for the root user of member account {MEMBER}:"
+        )),
+        "{human}"
+    );
+    assert!(
+        human.contains(&format!("a root session opened from account {ACCOUNT}")),
+        "{human}"
+    );
+    assert!(
+        human.contains(&format!("delete from YubiKey {YK1} the credential")),
+        "{human}"
+    );
+
+    // IAM, in the member account: root has no MFA device, and the device is deleted.
+    let posture = bench.iam_call("GET", &format!("/_bench/root?account={MEMBER}"), json!({}));
+    assert_eq!(posture["mfa_devices"], json!([]));
+    assert_eq!(posture["mfa_enabled"], false);
+    assert_eq!(member_snapshot(&bench).1, Vec::<String>::new());
+    // The token: only the root credential is gone, as ykman sees it too.
+    assert_eq!(bench.tokens[0].credential_names(), ["Example:other"]);
+    let listed = ykman_accounts(&bench, 0);
+    assert!(
+        !listed.contains(ROOT_LABEL) && listed.contains("Example:other"),
+        "{listed}"
+    );
+
+    // One root session, as AWS's docs ask for: the task policy, 900 s, from the management
+    // account; and every call in the member account stayed inside the task policy.
+    let sessions = bench.iam_call("GET", "/_bench/root-sessions", json!({}))["sessions"].clone();
+    assert_eq!(sessions.as_array().map(Vec::len), Some(1), "{sessions}");
+    assert_eq!(sessions[0]["account"], MEMBER);
+    assert_eq!(sessions[0]["caller_account"], ACCOUNT);
+    assert_eq!(sessions[0]["task_policy_arn"], DELETE_TASK);
+    assert_eq!(sessions[0]["duration_s"], 900);
+    let all = bench.iam_call("GET", "/_bench/calls", json!({}))["calls"].clone();
+    let in_member: Vec<(String, u64)> = all
+        .as_array()
+        .expect("calls")
+        .iter()
+        .filter(|c| c["account"] == MEMBER)
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap_or_default().to_owned(),
+                c["status"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert!(
+        in_member.iter().all(|(_, status)| *status == 200),
+        "{in_member:?}"
+    );
+    for action in [
+        "ListMFADevices",
+        "DeactivateMFADevice",
+        "DeleteVirtualMFADevice",
+    ] {
+        assert!(
+            in_member.iter().any(|(a, _)| a == action),
+            "{action} in {in_member:?}"
+        );
+    }
+    assert_eq!(calls_of(&bench, "AssumeRoot").len(), 1);
+    assert!(bench.assert_no_seed_leaked() >= 1);
+}
+
+#[test]
+fn root_of_names_the_credential_left_on_a_token_that_is_not_connected() {
+    let bench = org_bench(1);
+    let device = member_root_on_token(&bench, "root-yk", YK1);
+    bench.tokens[0].control(json!({"cmd": "remove"}));
+    wait_tokens(&bench, 0);
+    let run = bench.run(&[
+        "revoke",
+        "--root-of",
+        MEMBER,
+        "--yes",
+        "--allow-last",
+        "--json",
+    ]);
+    let v: Value = serde_json::from_str(run.ok()).expect("json");
+    assert_eq!(v["revoked"]["device"], device.as_str());
+    assert_eq!(v["revoked"]["credential"]["state"], "remains");
+    let command = format!("ykman oath accounts delete '{ROOT_LABEL}'");
+    assert_eq!(
+        v["remaining"],
+        json!([{"kind": "credential", "name": ROOT_LABEL, "token_serial": null, "command": command}])
+    );
+    let human = run.human();
+    assert!(
+        human.contains("No connected token holds the root user's credential"),
+        "{human}"
+    );
+    assert!(human.contains(&command), "{human}");
+    assert!(
+        human.contains("'Amazon Web Services:root-account-mfa-device@222222222222'"),
+        "the console's name too: {human}"
+    );
+    assert_eq!(member_snapshot(&bench).0, json!([]), "IAM's part is done");
+
+    // The token comes back with the credential, which the named command (with the token's
+    // reader, as the bench's vpcd shows two) removes.
+    std::thread::sleep(Duration::from_millis(1500));
+    bench.tokens[0].control(json!({"cmd": "insert"}));
+    wait_tokens(&bench, 1);
+    assert_eq!(bench.tokens[0].credential_names(), [ROOT_LABEL]);
+    let out = bench.ykman(
+        &bench.tokens[0].reader,
+        &["oath", "accounts", "delete", ROOT_LABEL, "--force"],
+    );
+    assert!(out.status.success(), "{}", support::text(&out.stderr));
+    assert!(bench.tokens[0].credential_names().is_empty());
+    bench.assert_no_seed_leaked();
+}
+
+#[test]
+fn root_of_refusals_end_to_end_say_why_and_change_nothing() {
+    let bench = org_bench(1);
+    let device = member_root_on_token(&bench, "root-yk", YK1);
+    let before = member_snapshot(&bench);
+    assert_eq!(before.0, json!([device]));
+    let other_member_key = key_of(&bench, OTHER_MEMBER);
+    let revoke = |env: &[(&str, &str)], target: &str| {
+        bench.run_with(
+            &["revoke", "--root-of", target, "--yes", "--allow-last"],
+            env,
+        )
+    };
+    let expect = |run: &support::Run, code: i32, said: &[&str]| {
+        assert_eq!(run.code, Some(code), "{}", run.human());
+        for s in said {
+            assert!(run.human().contains(s), "expected '{s}' in {}", run.human());
+        }
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        assert_eq!(member_snapshot(&bench), before, "nothing changed");
+    };
+
+    // Malformed account ids: refused before any call.
+    for bad in ["22222222222", "2222222222a2", "222222222222 1"] {
+        let run = revoke(&[], bad);
+        expect(&run, 2, &["is not an AWS account id (12 digits)"]);
+    }
+    assert_eq!(calls_of(&bench, "AssumeRoot").len(), 0, "nothing sent");
+
+    // The caller is a member, not the management account.
+    let run = revoke(&[("AWS_ACCESS_KEY_ID", &other_member_key)], MEMBER);
+    expect(
+        &run,
+        6,
+        &[
+            &format!("account {OTHER_MEMBER} is neither the organization's management account nor the delegated administrator"),
+            "not authorized to perform: sts:AssumeRoot",
+            "register-delegated-administrator",
+        ],
+    );
+    // The target is not a member of the organization.
+    let run = revoke(&[], OUTSIDER);
+    expect(
+        &run,
+        6,
+        &[
+            &format!("sts:AssumeRoot on account {OUTSIDER} was refused although centralized root access is enabled in organization o-benchorg01"),
+            &format!("aws organizations describe-account --account-id {OUTSIDER}"),
+        ],
+    );
+    // Root sessions on, no MFA device on that member's root.
+    let run = revoke(&[], OTHER_MEMBER);
+    expect(
+        &run,
+        7,
+        &[&format!(
+            "the root user of account {OTHER_MEMBER} has no MFA device"
+        )],
+    );
+    // Centralized root access off: no trusted access, then the features off.
+    organization(&bench, json!({"root_access": false}));
+    let run = revoke(&[], MEMBER);
+    expect(
+        &run,
+        6,
+        &["centralized root access is not enabled: IAM has no trusted access to AWS Organizations"],
+    );
+    organization(&bench, json!({"trusted_access": true}));
+    let run = revoke(&[], MEMBER);
+    expect(
+        &run,
+        6,
+        &["centralized root access is not enabled for the organization (RootCredentialsManagement and RootSessions off)"],
+    );
+    organization(&bench, json!({"root_credentials_management": true}));
+    let run = revoke(&[], MEMBER);
+    expect(&run, 6, &["(RootSessions off)"]);
+    // No organization at all.
+    bench.iam_call("DELETE", "/_bench/organization", json!({}));
+    let run = revoke(&[], MEMBER);
+    expect(
+        &run,
+        6,
+        &[&format!("account {ACCOUNT} belongs to no AWS organization")],
+    );
+    assert_eq!(
+        calls_of(&bench, "DeactivateMFADevice").len()
+            + calls_of(&bench, "DeleteVirtualMFADevice").len(),
+        0
+    );
+
+    // The fix ykmfa printed for "not enabled" works: then the revocation goes through.
+    organization(
+        &bench,
+        json!({"management": ACCOUNT, "members": [MEMBER, OTHER_MEMBER], "trusted_access": true}),
+    );
+    let run = revoke(&[], MEMBER);
+    assert_eq!(run.code, Some(6), "{}", run.human());
+    let enable = printed_commands(&run.human())
+        .into_iter()
+        .find_map(|c| c.strip_prefix("then: ").map(str::to_owned))
+        .expect("the enable command");
+    run_printed(&bench, &enable);
+    let run = revoke(&[], MEMBER);
+    run.ok();
+    assert_eq!(member_snapshot(&bench).0, json!([]));
+    assert!(bench.tokens[0].credential_names().is_empty());
+    bench.assert_no_seed_leaked();
+}
+
+#[test]
+fn root_of_leaves_the_tokens_alone_when_root_keeps_another_device() {
+    let bench = org_bench(2);
+    let lost = member_root_on_token(&bench, "root-yk-a", YK1);
+    let backup = member_root_on_token(&bench, "root-yk-b", YK2);
+    // Both tokens hold a credential with the same name: nothing tells which is which device's.
+    assert_eq!(bench.tokens[0].credential_names(), [ROOT_LABEL]);
+    assert_eq!(bench.tokens[1].credential_names(), [ROOT_LABEL]);
+
+    // Without --device: two root devices, one must be named.
+    let run = bench.run(&["revoke", "--root-of", MEMBER, "--yes"]);
+    assert_eq!(run.code, Some(7), "{}", run.human());
+    assert!(run.human().contains("has 2 MFA devices"), "{}", run.human());
+
+    let run = bench.run(&["revoke", "--root-of", MEMBER, "--device", &lost, "--yes"]);
+    run.ok();
+    let human = run.human();
+    assert!(
+        human.contains("has other MFA devices") && human.contains("the tokens are left alone"),
+        "{human}"
+    );
+    assert!(human.contains("token     not touched"), "{human}");
+    assert_eq!(
+        member_snapshot(&bench).0,
+        json!([backup]),
+        "the backup stays"
+    );
+    assert_eq!(member_snapshot(&bench).1, vec![backup.clone()]);
+    assert_eq!(bench.tokens[0].credential_names(), [ROOT_LABEL]);
+    assert_eq!(bench.tokens[1].credential_names(), [ROOT_LABEL]);
+
+    // Root's one device now, but two credentials carry its name: refused, nothing changes.
+    let before = member_snapshot(&bench);
+    let run = bench.run(&["revoke", "--root-of", MEMBER, "--yes", "--allow-last"]);
+    assert_eq!(run.code, Some(3), "{}", run.human());
+    assert!(
+        run.human()
+            .contains("2 credentials on the connected tokens are named as the root user's"),
+        "{}",
+        run.human()
+    );
+    assert!(run.human().contains("--keep-credential"), "{}", run.human());
+    assert_eq!(member_snapshot(&bench), before);
+    // --keep-credential: IAM only.
+    let run = bench.run(&[
+        "revoke",
+        "--root-of",
+        MEMBER,
+        "--yes",
+        "--allow-last",
+        "--keep-credential",
+    ]);
+    run.ok();
+    assert_eq!(member_snapshot(&bench).0, json!([]));
+    assert_eq!(bench.tokens[0].credential_names(), [ROOT_LABEL]);
+    assert_eq!(bench.tokens[1].credential_names(), [ROOT_LABEL]);
+    bench.assert_no_seed_leaked();
+}

@@ -44,7 +44,7 @@ pub struct RevokeArgs {
     )]
     pub label: Option<String>,
     /// Leave the credential on the token (only IAM changes).
-    #[arg(long, conflicts_with = "root_of")]
+    #[arg(long)]
     pub keep_credential: bool,
     /// Allow removing the principal's last MFA device (it would then sign in without MFA).
     #[arg(long)]
@@ -53,7 +53,7 @@ pub struct RevokeArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Ask for the token's OATH password (no echo). For automation, set YKMFA_OATH_PASSWORD.
-    #[arg(long, conflicts_with = "root_of")]
+    #[arg(long)]
     pub oath_password: bool,
     /// The root user of this member account, through a root session opened from the
     /// organization's management (or delegated administrator) account with sts:AssumeRoot.
@@ -74,6 +74,9 @@ if it is connected (otherwise ykmfa says which credential remains on which token
 command that removes it). The plan is shown and confirmed first (--yes for scripts). A user's (or
 root's) last MFA device is kept unless --allow-last. If a step fails, ykmfa stops and lists what
 remains with the commands that finish it (exit code 8).
+With --root-of, the root credential on a connected token is the one named
+'Amazon Web Services:root@ACCOUNT_ID' (ykmfa enroll --root) or '...:root-account-mfa-device@ACCOUNT_ID'
+(the console's QR code); it is deleted only while the revoked device is root's only one.
 
 Needs iam:ListMFADevices, iam:ListMFADeviceTags, iam:DeactivateMFADevice,
 iam:DeleteVirtualMFADevice, iam:GetUser (optional: iam:ListVirtualMFADevices to say whose a
@@ -198,7 +201,7 @@ async fn run_user(
     }
 
     // The tokens present, unlocked where the device's credential may be.
-    let mut seen = look_at_tokens(out, args, target)?;
+    let mut seen = look_at_tokens(out, args, matches!(target, Target::Token(_)))?;
     let explicit = match target {
         Target::Device(arn) => Some(Explicit {
             device: arn.to_string(),
@@ -268,28 +271,31 @@ async fn run_user(
     }
     confirm(global)?;
 
-    let mut card = match &plan.credential {
-        CredentialPlan::Delete { token, .. } => {
-            let Some(found) = seen.tokens.iter().find(|t| t.reader == token.reader) else {
-                return Err(Failure::new(
-                    Exit::TokenNotFound,
-                    format!("{token} is no longer connected; nothing was changed"),
-                    &["reconnect it, or pass --keep-credential to leave the credential"],
-                ));
-            };
-            Some(PcscCard::new(
-                Context::establish()?,
-                found.clone(),
-                seen.password(),
-            ))
-        }
-        _ => None,
-    };
+    let mut card = open_card(&plan, &seen)?;
     let cancel = Cancel::default();
     let watcher = watch_ctrl_c(&cancel);
     let result = revocation::revoke(&dir, card.as_mut(), &plan, &Words(out), &cancel).await;
     watcher.abort();
     finish(out, global, &plan, result)
+}
+
+/// The token the plan deletes a credential from, opened (with the password, if one was given).
+fn open_card(plan: &Plan, seen: &Seen) -> Result<Option<PcscCard>, Failure> {
+    let CredentialPlan::Delete { token, .. } = &plan.credential else {
+        return Ok(None);
+    };
+    let Some(found) = seen.tokens.iter().find(|t| t.reader == token.reader) else {
+        return Err(Failure::new(
+            Exit::TokenNotFound,
+            format!("{token} is no longer connected; nothing was changed"),
+            &["reconnect it, or pass --keep-credential to leave the credential"],
+        ));
+    };
+    Ok(Some(PcscCard::new(
+        Context::establish()?,
+        found.clone(),
+        seen.password(),
+    )))
 }
 
 /// What `look_at_tokens` found.
@@ -340,9 +346,9 @@ impl Seen {
     }
 }
 
-/// Identifies the tokens present. With `--serial` a token is needed; otherwise a PC/SC service
-/// that is missing or refuses only means the credential can't be looked for.
-fn look_at_tokens(out: &Output, args: &RevokeArgs, target: &Target) -> Result<Seen, Failure> {
+/// Identifies the tokens present. With `--serial` a token is `required`; otherwise a PC/SC
+/// service that is missing or refuses only means the credential can't be looked for.
+fn look_at_tokens(out: &Output, args: &RevokeArgs, required: bool) -> Result<Seen, Failure> {
     let found = Context::establish().and_then(|ctx| token::inventory(&ctx));
     match found {
         Ok(inv) => {
@@ -355,7 +361,7 @@ fn look_at_tokens(out: &Output, args: &RevokeArgs, target: &Target) -> Result<Se
                 password: None,
             })
         }
-        Err(e) if matches!(target, Target::Token(_)) => Err(e.into()),
+        Err(e) if required => Err(e.into()),
         Err(e) if args.keep_credential => {
             tracing::debug!("tokens not looked at: {e}");
             Ok(Seen {
@@ -415,11 +421,38 @@ async fn run_root(
         .open_root_session(&caller, account)
         .await
         .map_err(|e| root_session_failure(e, account, global))?;
-    let plan = revocation::root_plan(&session.directory, account, device)
+    let mut plan = revocation::root_plan(&session.directory, account, device)
         .await
         .map_err(|c| cause_failure(c, global))?;
     plan.check_last(args.allow_last)
         .map_err(|r| refusal_failure(r, global))?;
+
+    // The root credential on the tokens present, by name (root devices carry no tags).
+    let mut seen = look_at_tokens(out, args, false)?;
+    if !args.keep_credential {
+        let locked: Vec<String> = seen
+            .tokens
+            .iter()
+            .filter(|t| t.listed.is_none())
+            .map(|t| t.reader.clone())
+            .collect();
+        seen.unlock(args, &locked, false)?;
+    }
+    if let Some(why) = &seen.unreachable {
+        out.warn(format!(
+            "ykmfa could not look at the tokens ({why}); the credential is left where it is"
+        ));
+    } else {
+        plan.credential = revocation::root_credential(&plan, &seen.tokens, args.keep_credential)
+            .map_err(|r| refusal_failure(r, global))?;
+        if plan.credential == CredentialPlan::NotLookedFor {
+            out.warn(format!(
+                "the root user of account {account} has other MFA devices, and a root credential \
+                 carries no record of its device: the tokens are left alone (remove the revoked \
+                 device's credential with: ykman oath accounts delete NAME)"
+            ));
+        }
+    }
     show_plan(out, &plan, Some(&caller.account));
     if args.dry_run {
         return dry_run(out, &plan);
@@ -435,11 +468,11 @@ async fn run_root(
             .await
             .map_err(|e| root_session_failure(e, account, global))?;
     }
+    let mut card = open_card(&plan, &seen)?;
     let cancel = Cancel::default();
     let watcher = watch_ctrl_c(&cancel);
     let result =
-        revocation::revoke::<_, PcscCard>(&session.directory, None, &plan, &Words(out), &cancel)
-            .await;
+        revocation::revoke(&session.directory, card.as_mut(), &plan, &Words(out), &cancel).await;
     watcher.abort();
     finish(out, global, &plan, result)
 }
@@ -637,6 +670,19 @@ fn remaining(revoked: &Revoked) -> Option<(serde_json::Value, String)> {
     };
     let on = token_serial.map_or_else(|| "its token".to_owned(), |s| format!("token {s}"));
     Some(match name {
+        Some(name) if revoked.principal == Principal::Root && token_serial.is_none() => {
+            let command = ykman_delete(name, None);
+            let [_, console] = revocation::root_labels(&revoked.account);
+            (
+                json!({"kind": "credential", "name": name, "token_serial": null, "command": command}),
+                format!(
+                    "No connected token holds the root user's credential. On the lost token it is \
+                     named '{name}' if ykmfa enroll --root wrote it ('{console}' from the console's \
+                     QR code). It computes codes for a device that no longer exists; remove it if \
+                     the token turns up:\n  {command}"
+                ),
+            )
+        }
         Some(name) => {
             let command = ykman_delete(name, *token_serial);
             (
@@ -812,6 +858,14 @@ fn refusal_failure(r: Refusal, global: &Global) -> Failure {
             &["a user's device is revoked with: ykmfa revoke --user NAME --device ARN (credentials of that account)"],
         ),
         Refusal::NoRootMfa(_) => Failure::new(Exit::Iam, what, &["nothing to revoke"]),
+        Refusal::SeveralRootCredentials { .. } => Failure::new(
+            Exit::TokenNotFound,
+            format!("{what}; nothing was changed"),
+            &[
+                "delete the stale one first (ykman --device SERIAL oath accounts delete NAME), or disconnect its token",
+                "or leave the tokens alone: --keep-credential",
+            ],
+        ),
         Refusal::SeveralRootDevices { ref account, .. } => Failure {
             fix: vec![format!("name one: ykmfa revoke --root-of {account} --device ARN")],
             what,
