@@ -7,7 +7,6 @@
 //! when `YKMAN_OATH_DEVICE_SERIAL` is set (aws-vault `prompt/ykman.go`). ykmfa names the
 //! credential after the AWS label, not the ARN, so the name must be given.
 
-use std::io::{BufRead, Write};
 use std::path::Path;
 
 use ykmfa::aws_config::{self, Change, Edit};
@@ -92,7 +91,7 @@ fn write(out: &Output, edit: &Edit, header: &str, asked: bool, by_hand: &str) {
         ),
     };
     if !asked {
-        match ask_yes_no(&question) {
+        match super::prompt::confirm(&format!("{question} [y/N] ")) {
             Ok(true) => {}
             Ok(false) => {
                 out.info(format!(
@@ -117,22 +116,6 @@ fn write(out: &Output, edit: &Edit, header: &str, asked: bool, by_hand: &str) {
         },
         Err(e) => out.warn(format!("{e}\nAdd to {header} by hand:\n{by_hand}")),
     }
-}
-
-/// A yes/no question on the terminal (not stdin, which may carry data); anything but y/yes is no.
-fn ask_yes_no(question: &str) -> std::io::Result<bool> {
-    let mut tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")?;
-    write!(tty, "{question} [y/N] ")?;
-    tty.flush()?;
-    let mut answer = String::new();
-    std::io::BufReader::new(&tty).read_line(&mut answer)?;
-    Ok(matches!(
-        answer.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
 }
 
 /// mfa_serial means nothing to a profile that signs in through IAM Identity Center: say so.

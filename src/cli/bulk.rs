@@ -125,15 +125,7 @@ pub async fn run(out: &Output, global: &Global, args: &BulkArgs) -> Result<(), F
 }
 
 fn password(ask: bool) -> Result<Option<Password>, Failure> {
-    if let Ok(p) = std::env::var("YKMFA_OATH_PASSWORD") {
-        return Ok(Some(Password::new(p)));
-    }
-    if ask {
-        let text = prompt::secret("OATH password for the tokens: ")
-            .map_err(|e| prompt::failure(e, "the password", "set YKMFA_OATH_PASSWORD instead"))?;
-        return Ok(Some(Password::new(text.to_string())));
-    }
-    Ok(None)
+    Ok(prompt::oath_password(ask, "the tokens")?.map(|p| Password::new(p.to_string())))
 }
 
 /// Reads and checks the manifest; every problem is named with its row and field.

@@ -137,7 +137,7 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
             wait.as_secs()
         ))
     })?;
-    let password = oath_password(out, args, &chosen)?;
+    let password = oath_password(args, &chosen)?;
     let token_tag = match (chosen.kind, chosen.serial) {
         (token::Kind::YubiKey, Some(s)) => format!("yk{s}"),
         (token::Kind::Nitrokey, Some(s)) => format!("nk{s}"),
@@ -371,20 +371,11 @@ fn journal_failure(e: journal::JournalError) -> Failure {
 }
 
 pub(super) fn oath_password(
-    out: &Output,
     args: &EnrollArgs,
     token: &token::Token,
 ) -> Result<Option<Password>, Failure> {
-    if let Ok(p) = std::env::var("YKMFA_OATH_PASSWORD") {
-        return Ok(Some(Password::new(p)));
-    }
-    if args.oath_password || (token.password && prompt::has_tty()) {
-        let _ = out;
-        let text = prompt::secret(&format!("OATH password for {}: ", token.describe()))
-            .map_err(|e| prompt::failure(e, "the password", "set YKMFA_OATH_PASSWORD instead"))?;
-        return Ok(Some(Password::new(text.to_string())));
-    }
-    Ok(None)
+    let ask = args.oath_password || (token.password && prompt::has_tty());
+    Ok(prompt::oath_password(ask, &token.describe())?.map(|p| Password::new(p.to_string())))
 }
 
 fn cause_failure(cause: Cause, req: &Request, global: &Global) -> Failure {

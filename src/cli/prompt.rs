@@ -84,3 +84,39 @@ pub fn failure(e: std::io::Error, what: &str, instead: &str) -> super::Failure {
         super::Failure::new(Exit::Usage, format!("cannot read {what}: {e}"), &[instead])
     }
 }
+
+/// Asks a yes/no question on the terminal; only "y" or "yes" (any case) is a yes, and end of
+/// input is a no. The question should end with its default, e.g. "Revoke it? [y/N] ".
+pub fn confirm(question: &str) -> std::io::Result<bool> {
+    use std::io::BufRead;
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")?;
+    let mut to = tty.try_clone()?;
+    write!(to, "{question}")?;
+    to.flush()?;
+    let mut line = String::new();
+    if std::io::BufReader::new(tty).read_line(&mut line)? == 0 {
+        return Ok(false);
+    }
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+/// The token's OATH password: `YKMFA_OATH_PASSWORD` when set (automation), else asked without
+/// echo when `ask` (the caller's rule: `--oath-password`, or a person and a protected token),
+/// else none. Never from the command line, where other users could read it.
+pub fn oath_password(ask: bool, token: &str) -> Result<Option<Zeroizing<String>>, super::Failure> {
+    if let Ok(p) = std::env::var("YKMFA_OATH_PASSWORD") {
+        return Ok(Some(Zeroizing::new(p)));
+    }
+    if !ask {
+        return Ok(None);
+    }
+    secret(&format!("OATH password for {token}: "))
+        .map(Some)
+        .map_err(|e| failure(e, "the password", "set YKMFA_OATH_PASSWORD instead"))
+}

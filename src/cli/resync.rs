@@ -219,29 +219,11 @@ fn confirm_large_skew(skew: &Skew, global: &Global) -> Result<(), Failure> {
     if !prompt::has_tty() {
         return Err(refused());
     }
-    match ask("Resynchronize against this machine's clock anyway? [y/N] ") {
+    match prompt::confirm("Resynchronize against this machine's clock anyway? [y/N] ") {
         Ok(true) => Ok(()),
         Ok(false) => Err(refused()),
         Err(e) => Err(prompt::failure(e, "the answer", "pass --yes instead")),
     }
-}
-
-fn ask(question: &str) -> std::io::Result<bool> {
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")?;
-    let mut to = tty.try_clone()?;
-    write!(to, "{question}")?;
-    to.flush()?;
-    let mut line = String::new();
-    if std::io::BufRead::read_line(&mut std::io::BufReader::new(tty), &mut line)? == 0 {
-        return Ok(false);
-    }
-    Ok(matches!(
-        line.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
 }
 
 fn clock_json(skew: Option<Skew>) -> serde_json::Value {
@@ -366,18 +348,8 @@ impl Seen {
     }
 }
 
-/// `YKMFA_OATH_PASSWORD`, or the prompt (`--oath-password`, or a terminal and a protected
-/// token), as enroll does.
 fn oath_password(args: &ResyncArgs, token: &Token) -> Result<Option<Zeroizing<String>>, Failure> {
-    if let Ok(p) = std::env::var("YKMFA_OATH_PASSWORD") {
-        return Ok(Some(Zeroizing::new(p)));
-    }
-    if args.oath_password || prompt::has_tty() {
-        let text = prompt::secret(&format!("OATH password for {}: ", token.describe()))
-            .map_err(|e| prompt::failure(e, "the password", "set YKMFA_OATH_PASSWORD instead"))?;
-        return Ok(Some(text));
-    }
-    Ok(None)
+    prompt::oath_password(args.oath_password || prompt::has_tty(), &token.describe())
 }
 
 // ---- the root user: a pair for the console ----

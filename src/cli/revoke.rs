@@ -1,7 +1,6 @@
 //! `ykmfa revoke`: an MFA device out of IAM (deactivated, deleted) and its credential off the
 //! token; or, with `--root-of`, a member account's root MFA device through a root session.
 
-use std::io::{BufRead, Write};
 use std::time::{Duration, SystemTime};
 
 use serde_json::json;
@@ -388,15 +387,7 @@ fn token_name(tokens: &[Token], serial: Serial) -> String {
 /// `YKMFA_OATH_PASSWORD`, or the prompt (`--oath-password`, or a terminal and a protected
 /// token), as enroll does.
 fn oath_password(args: &RevokeArgs, token: &Token) -> Result<Option<Zeroizing<String>>, Failure> {
-    if let Ok(p) = std::env::var("YKMFA_OATH_PASSWORD") {
-        return Ok(Some(Zeroizing::new(p)));
-    }
-    if args.oath_password || prompt::has_tty() {
-        let text = prompt::secret(&format!("OATH password for {}: ", token.describe()))
-            .map_err(|e| prompt::failure(e, "the password", "set YKMFA_OATH_PASSWORD instead"))?;
-        return Ok(Some(text));
-    }
-    Ok(None)
+    prompt::oath_password(args.oath_password || prompt::has_tty(), &token.describe())
 }
 
 // ---- a member account's root user ----
@@ -471,8 +462,14 @@ async fn run_root(
     let mut card = open_card(&plan, &seen)?;
     let cancel = Cancel::default();
     let watcher = watch_ctrl_c(&cancel);
-    let result =
-        revocation::revoke(&session.directory, card.as_mut(), &plan, &Words(out), &cancel).await;
+    let result = revocation::revoke(
+        &session.directory,
+        card.as_mut(),
+        &plan,
+        &Words(out),
+        &cancel,
+    )
+    .await;
     watcher.abort();
     finish(out, global, &plan, result)
 }
@@ -625,7 +622,7 @@ fn confirm(global: &Global) -> Result<(), Failure> {
             &["pass --yes to confirm the plan above (or --dry-run to only see it)"],
         ));
     }
-    match ask("Revoke it? [y/N] ") {
+    match prompt::confirm("Revoke it? [y/N] ") {
         Ok(true) => Ok(()),
         Ok(false) => Err(Failure::new(
             Exit::Failed,
@@ -634,24 +631,6 @@ fn confirm(global: &Global) -> Result<(), Failure> {
         )),
         Err(e) => Err(prompt::failure(e, "the answer", "pass --yes instead")),
     }
-}
-
-fn ask(question: &str) -> std::io::Result<bool> {
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")?;
-    let mut to = tty.try_clone()?;
-    write!(to, "{question}")?;
-    to.flush()?;
-    let mut line = String::new();
-    if std::io::BufReader::new(tty).read_line(&mut line)? == 0 {
-        return Ok(false);
-    }
-    Ok(matches!(
-        line.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
 }
 
 /// The exact command that removes a credential from a token.

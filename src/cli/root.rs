@@ -457,7 +457,7 @@ pub async fn run(out: &Output, args: &EnrollArgs, yes: bool) -> Result<(), Failu
             wait.as_secs()
         ))
     })?;
-    let password = super::enroll::oath_password(out, args, &chosen)?;
+    let password = super::enroll::oath_password(args, &chosen)?;
     let token_serial = chosen.serial;
     let mut card = PcscCard::new(ctx, chosen, password);
 

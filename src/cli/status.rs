@@ -153,15 +153,7 @@ fn look_at_tokens(
 /// `YKMFA_OATH_PASSWORD`, else a prompt when `--oath-password` asks for one. Never a prompt
 /// otherwise: status only looks.
 fn oath_password(args: &StatusArgs) -> Result<Option<zeroize::Zeroizing<String>>, Failure> {
-    if let Ok(p) = std::env::var("YKMFA_OATH_PASSWORD") {
-        return Ok(Some(zeroize::Zeroizing::new(p)));
-    }
-    if !args.oath_password {
-        return Ok(None);
-    }
-    prompt::secret("OATH password for the locked tokens: ")
-        .map(Some)
-        .map_err(|e| prompt::failure(e, "the password", "set YKMFA_OATH_PASSWORD instead"))
+    prompt::oath_password(args.oath_password, "the locked tokens")
 }
 
 const WIDTH: usize = 80;
