@@ -18,9 +18,9 @@
 
 use std::time::Duration;
 
+use crate::enrollment::AWS_ISSUER;
 use crate::enrollment::{Cancel, Card, Leftover};
 use crate::iam::{Directory, IamError, MfaDevice};
-use crate::enrollment::AWS_ISSUER;
 use crate::pairing::{Paired, Place, TokenRef};
 use crate::token::{Serial, Token};
 
@@ -743,7 +743,11 @@ pub fn root_labels(account: &str) -> [String; 2] {
 /// one MFA device; with others left, a credential with that name may be a backup device's, so the
 /// tokens are left alone ([`CredentialPlan::NotLookedFor`]). `keep` is `--keep-credential`.
 /// `tokens` are the tokens present, with their credential lists (`None`: locked).
-pub fn root_credential(plan: &Plan, tokens: &[Token], keep: bool) -> Result<CredentialPlan, Refusal> {
+pub fn root_credential(
+    plan: &Plan,
+    tokens: &[Token],
+    keep: bool,
+) -> Result<CredentialPlan, Refusal> {
     let labels = root_labels(&plan.account);
     let found: Vec<(&Token, &crate::oath::Credential)> = tokens
         .iter()
@@ -758,7 +762,9 @@ pub fn root_credential(plan: &Plan, tokens: &[Token], keep: bool) -> Result<Cred
         };
         return Ok(CredentialPlan::Keep { name, token_serial });
     }
-    let others = plan.devices_before.saturating_sub(usize::from(plan.assigned));
+    let others = plan
+        .devices_before
+        .saturating_sub(usize::from(plan.assigned));
     if others > 0 {
         return Ok(CredentialPlan::NotLookedFor);
     }

@@ -1058,3 +1058,135 @@ async fn finishing_a_root_revocation_deletes_only_and_refuses_what_is_not_roots(
         "no waiting: this run deactivated nothing"
     );
 }
+
+fn root_plan_of(devices_before: usize, assigned: bool) -> Plan {
+    Plan {
+        account: MEMBER.into(),
+        principal: Principal::Root,
+        device: ROOT_DEVICE.into(),
+        assigned,
+        devices_before,
+        credential: CredentialPlan::NotLookedFor,
+    }
+}
+
+#[test]
+fn the_root_credential_is_found_by_its_names_only_for_roots_one_device() {
+    let enrolled = "Amazon Web Services:root@111111111111";
+    let console = "Amazon Web Services:root-account-mfa-device@111111111111";
+    let other_account = "Amazon Web Services:root@222222222222";
+    assert_eq!(root_labels(MEMBER), [enrolled, console]);
+    let one = root_plan_of(1, true);
+
+    // ykmfa's name, or the console's, on a connected token: deleted.
+    for name in [enrolled, console] {
+        let tokens = [
+            token(1, "r1", Some(&[other_account, LABEL])),
+            token(2, "r2", Some(&[name])),
+        ];
+        match root_credential(&one, &tokens, false) {
+            Ok(CredentialPlan::Delete {
+                name: n,
+                token,
+                raw_id,
+            }) => {
+                assert_eq!(
+                    (n.as_str(), token.serial, raw_id),
+                    (name, Some(Serial(2)), name.as_bytes().to_vec())
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // Finishing an earlier run (deactivated, not deleted): the same.
+    assert!(matches!(
+        root_credential(
+            &root_plan_of(0, false),
+            &[token(2, "r2", Some(&[enrolled]))],
+            false
+        ),
+        Ok(CredentialPlan::Delete { .. })
+    ));
+    // Nowhere: named as enroll --root names it, on a token ykmfa can't name.
+    assert_eq!(
+        root_credential(&one, &[token(1, "r1", Some(&[other_account]))], false),
+        Ok(CredentialPlan::Remains {
+            name: Some(enrolled.into()),
+            token_serial: None
+        })
+    );
+    // A locked token may hold it.
+    assert!(matches!(
+        root_credential(&one, &[token(1, "r1", Some(&[])), token(2, "r2", None)], false),
+        Err(Refusal::TokenLocked { ref tokens, .. }) if tokens.len() == 1 && tokens[0].serial == Some(Serial(2))
+    ));
+    // Two candidates: never guessed.
+    let two = [
+        token(1, "r1", Some(&[enrolled])),
+        token(2, "r2", Some(&[console])),
+    ];
+    assert!(matches!(
+        root_credential(&one, &two, false),
+        Err(Refusal::SeveralRootCredentials { ref candidates, .. }) if candidates.len() == 2
+    ));
+    // Root keeps another device: its credential may carry the same name, so nothing is touched.
+    assert_eq!(
+        root_credential(
+            &root_plan_of(2, true),
+            &[token(1, "r1", Some(&[enrolled]))],
+            false
+        ),
+        Ok(CredentialPlan::NotLookedFor)
+    );
+    // --keep-credential names what it keeps, when it is one.
+    assert_eq!(
+        root_credential(&one, &[token(1, "r1", Some(&[enrolled]))], true),
+        Ok(CredentialPlan::Keep {
+            name: Some(enrolled.into()),
+            token_serial: Some(Serial(1))
+        })
+    );
+    assert_eq!(
+        root_credential(&one, &two, true),
+        Ok(CredentialPlan::Keep {
+            name: None,
+            token_serial: None
+        })
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_root_revocation_deletes_the_root_credential_last() {
+    let deactivate = mock!(Iam::deactivate_mfa_device)
+        .match_requests(|i| i.user_name().is_none() && i.serial_number() == Some(ROOT_DEVICE))
+        .then_output(|| DeactivateMfaDeviceOutput::builder().build());
+    let delete = mock!(Iam::delete_virtual_mfa_device)
+        .match_requests(|i| i.serial_number() == Some(ROOT_DEVICE))
+        .then_output(|| DeleteVirtualMfaDeviceOutput::builder().build());
+    let dir = sdk(&[&deactivate, &delete]);
+    let mut plan = root_plan_of(1, true);
+    plan.credential = root_credential(
+        &plan,
+        &[token(
+            12_345_678,
+            "r1",
+            Some(&["Amazon Web Services:root@111111111111"]),
+        )],
+        false,
+    )
+    .expect("found");
+    let mut card = FakeCard::default();
+    let done = revoke(&dir, Some(&mut card), &plan, &Quiet, &Cancel::default())
+        .await
+        .expect("revoked");
+    assert!(done.deactivated && done.deleted);
+    assert!(
+        matches!(done.credential, CredentialOutcome::Deleted { ref name, .. } if name == "Amazon Web Services:root@111111111111")
+    );
+    assert_eq!(deactivate.num_calls(), 1);
+    assert_eq!(delete.num_calls(), 1);
+    assert_eq!(
+        *card.deleted.lock().expect("deleted"),
+        [b"Amazon Web Services:root@111111111111".to_vec()]
+    );
+}
