@@ -1362,6 +1362,11 @@ fn root_of_refusals_end_to_end_say_why_and_change_nothing() {
             &format!("aws organizations describe-account --account-id {OUTSIDER}"),
         ],
     );
+    assert!(
+        !run.human().contains("enable-organizations-root-sessions"),
+        "root access is on already: {}",
+        run.human()
+    );
     // Root sessions on, no MFA device on that member's root.
     let run = revoke(&[], OTHER_MEMBER);
     expect(

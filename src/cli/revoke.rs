@@ -891,7 +891,16 @@ fn root_session_failure(e: RootSessionError, account: &str, global: &Global) -> 
         RootSessionError::TrustedAccessNotEnabled | RootSessionError::NotEnabled { .. } => {
             Failure::new(Exit::Aws, what, &enable)
         }
-        RootSessionError::NotMemberOrDenied { .. } | RootSessionError::Denied { .. } => Failure {
+        // Centralized root access is on: enabling it again is no advice.
+        RootSessionError::NotMemberOrDenied { .. } => Failure {
+            what,
+            fix: vec![
+                format!("check that {account} is a member: aws organizations describe-account --account-id {account}"),
+                "allow sts:AssumeRoot with the task policy IAMDeleteRootUserCredentials (identity policy, and no SCP denying it)".to_owned(),
+            ],
+            code: Exit::Aws,
+        },
+        RootSessionError::Denied { .. } => Failure {
             what,
             fix: vec![
                 format!("check that {account} is a member: aws organizations describe-account --account-id {account}"),
