@@ -770,8 +770,8 @@ fn ctrl_c_during_delete_stops_before_the_token_and_names_the_credential() {
 
 // ---- --root-of ----
 
-/// Root sessions need sts:AssumeRoot, which the bench's moto lacks: the bench plays AssumeRoot's
-/// refusals (faults answer before moto), and the session itself through a root key (below).
+/// Every diagnosis ListOrganizationsFeatures can give, played by faults (they answer before the
+/// bench's AssumeRoot); the organization itself answers in the `--root-of` tests further down.
 #[test]
 fn root_of_refusals_are_explained_and_nothing_is_sent_for_bad_input() {
     let bench = Bench::start(Spec {
