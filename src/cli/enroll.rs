@@ -335,22 +335,17 @@ async fn settle_unfinished(
             continue;
         }
         for l in &r.leftovers {
-            match l {
-                Leftover::Device { serial, reason, .. } => {
-                    out.warn(format!("  virtual MFA device {serial} remains ({reason}): aws iam delete-virtual-mfa-device --serial-number {serial}"));
+            let note = match l {
+                Leftover::Device { .. } => "",
+                Leftover::Credential { .. } => {
+                    "; its IAM device is gone, so it can sign nothing. Remove it when you can"
                 }
-                Leftover::Credential {
-                    name,
-                    token_serial,
-                    token,
-                    reason,
-                } => {
-                    let device = token_serial
-                        .map(|s| format!(" --device {s}"))
-                        .unwrap_or_default();
-                    out.warn(format!("  credential '{name}' remains on {token} ({reason}); its IAM device is gone, so it can sign nothing. Remove it when you can: ykman{device} oath accounts delete '{name}'"));
-                }
-            }
+            };
+            out.warn(format!(
+                "  {} remains{note}: {}",
+                l.describe(),
+                l.commands("").join("; ")
+            ));
         }
         // A device that can't be deleted is unassigned and its seed is gone: harmless, reported
         // above (and by 'ykmfa audit' as an orphan). The new enrollment picks its name around it.
@@ -453,39 +448,8 @@ fn enroll_failure(f: enrollment::Failure, req: &Request, global: &Global) -> Fai
             .unwrap_or_default();
         failure.fix.clear();
         for l in &f.leftovers {
-            match l {
-                Leftover::Device {
-                    serial,
-                    assigned_to,
-                    reason,
-                } => {
-                    failure
-                        .what
-                        .push_str(&format!("\n  - virtual MFA device {serial} ({reason})"));
-                    if let Some(user) = assigned_to {
-                        failure.fix.push(format!("aws iam deactivate-mfa-device{profile} --user-name {user} --serial-number {serial}"));
-                    }
-                    failure.fix.push(format!(
-                        "aws iam delete-virtual-mfa-device{profile} --serial-number {serial}"
-                    ));
-                }
-                Leftover::Credential {
-                    name,
-                    token_serial,
-                    token,
-                    reason,
-                } => {
-                    failure
-                        .what
-                        .push_str(&format!("\n  - credential '{name}' on {token} ({reason})"));
-                    let device = token_serial
-                        .map(|s| format!(" --device {s}"))
-                        .unwrap_or_default();
-                    failure
-                        .fix
-                        .push(format!("ykman{device} oath accounts delete '{name}'"));
-                }
-            }
+            failure.what.push_str(&format!("\n  - {}", l.describe()));
+            failure.fix.extend(l.commands(&profile));
         }
     }
     failure

@@ -635,11 +635,7 @@ fn confirm(global: &Global) -> Result<(), Failure> {
 
 /// The exact command that removes a credential from a token.
 fn ykman_delete(name: &str, serial: Option<Serial>) -> String {
-    let device = serial.map(|s| format!(" --device {s}")).unwrap_or_default();
-    format!(
-        "ykman{device} oath accounts delete '{}'",
-        name.replace('\'', r"'\''")
-    )
+    ykmfa::enrollment::ykman_delete(name, serial)
 }
 
 /// The remaining credential, when the revocation left one on a token, as JSON and words.

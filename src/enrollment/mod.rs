@@ -137,6 +137,118 @@ pub enum Leftover {
     },
 }
 
+impl Leftover {
+    /// What remains, in words: "virtual MFA device ARN (reason)".
+    pub fn describe(&self) -> String {
+        match self {
+            Leftover::Device { serial, reason, .. } => {
+                format!("virtual MFA device {serial} ({reason})")
+            }
+            Leftover::Credential {
+                name,
+                token,
+                reason,
+                ..
+            } => format!("credential '{name}' on {token} ({reason})"),
+        }
+    }
+
+    /// The commands that remove it by hand (AWS CLI, ykman), with `aws_flags` (e.g.
+    /// `" --profile prod"`) after `aws iam …`; arguments are quoted for a POSIX shell.
+    pub fn commands(&self, aws_flags: &str) -> Vec<String> {
+        match self {
+            Leftover::Device {
+                serial,
+                assigned_to,
+                ..
+            } => {
+                let serial = shell_quote(serial);
+                let mut out = Vec::new();
+                if let Some(user) = assigned_to {
+                    out.push(format!(
+                        "aws iam deactivate-mfa-device{aws_flags} --user-name {} --serial-number {serial}",
+                        shell_quote(user)
+                    ));
+                }
+                out.push(format!(
+                    "aws iam delete-virtual-mfa-device{aws_flags} --serial-number {serial}"
+                ));
+                out
+            }
+            Leftover::Credential {
+                name, token_serial, ..
+            } => vec![ykman_delete(name, *token_serial)],
+        }
+    }
+}
+
+/// The ykman command that deletes credential `name` from the token with this serial.
+pub fn ykman_delete(name: &str, token_serial: Option<Serial>) -> String {
+    let device = token_serial
+        .map(|s| format!(" --device {s}"))
+        .unwrap_or_default();
+    format!("ykman{device} oath accounts delete {}", shell_quote(name))
+}
+
+/// `text` as one word for a POSIX shell: as is when it is plainly safe, else in single quotes.
+pub fn shell_quote(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./_-".contains(&b));
+    if plain {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod quoting {
+    use super::*;
+
+    #[test]
+    fn commands_quote_what_a_shell_would_split() {
+        assert_eq!(
+            shell_quote("arn:aws:iam::1:mfa/a-yk1"),
+            "arn:aws:iam::1:mfa/a-yk1"
+        );
+        assert_eq!(
+            shell_quote("Amazon Web Services:a@1"),
+            "'Amazon Web Services:a@1'"
+        );
+        assert_eq!(shell_quote("o'b"), r"'o'\''b'");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("$(rm -rf ~)"), "'$(rm -rf ~)'");
+        let device = Leftover::Device {
+            serial: "arn:aws:iam::1:mfa/a".into(),
+            assigned_to: Some("alice".into()),
+            reason: "denied".into(),
+        };
+        assert_eq!(
+            device.commands(" --profile p"),
+            [
+                "aws iam deactivate-mfa-device --profile p --user-name alice --serial-number arn:aws:iam::1:mfa/a",
+                "aws iam delete-virtual-mfa-device --profile p --serial-number arn:aws:iam::1:mfa/a",
+            ]
+        );
+        let credential = Leftover::Credential {
+            name: "AWS:o'b".into(),
+            token_serial: Some(Serial(7)),
+            token: "YubiKey 7".into(),
+            reason: "pulled".into(),
+        };
+        assert_eq!(
+            credential.commands(""),
+            [r"ykman --device 7 oath accounts delete 'AWS:o'\''b'"]
+        );
+        assert_eq!(
+            credential.describe(),
+            "credential 'AWS:o'b' on YubiKey 7 (pulled)"
+        );
+    }
+}
+
 /// Which step failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
