@@ -57,16 +57,19 @@ impl Summary {
 
     /// The summary line.
     pub fn line(&self) -> String {
-        let mut parts = vec![format!("{} enrolled", self.enrolled)];
-        for (n, what) in [
+        let parts: Vec<String> = [
+            (self.enrolled, "enrolled"),
             (self.already_enrolled, "already enrolled"),
             (self.failed, "failed"),
             (self.incomplete, "incomplete (see leftovers)"),
             (self.not_started, "not started"),
-        ] {
-            if n > 0 {
-                parts.push(format!("{n} {what}"));
-            }
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        if parts.is_empty() {
+            return "no rows".into();
         }
         format!("{} rows: {}", self.rows, parts.join(", "))
     }
@@ -160,7 +163,15 @@ fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
     {
-        let mut f = std::fs::File::create(&tmp)?;
+        // Who holds which token is nobody else's business: readable by the owner only, like
+        // the journal.
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
     }
