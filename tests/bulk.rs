@@ -446,6 +446,30 @@ fn a_failed_row_never_stops_the_others_and_the_exit_code_says_so() {
     assert!(first_out.0, "{}", support::text(&first_out.1));
     assert!(support::text(&first_out.1).contains("1 enrolled, 2 already enrolled"));
     assert_eq!(devices(&bench, DEFAULT_ACCOUNT).len(), 3);
+    assert!(
+        !second.stderr.contains("\x1b[2K") && !support::text(&first_out.1).contains("\x1b[2K"),
+        "no progress bar without a terminal"
+    );
+
+    // On a terminal (a pseudo-terminal from script(1)), a progress bar is redrawn on stderr.
+    let mut command = format!("{} bulk apply {m} --wait 0", support::ykmfa_bin().display());
+    command.insert_str(0, "exec ");
+    let tty = Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(bench.env())
+        .stdin(Stdio::null())
+        .output()
+        .expect("script");
+    let shown = support::text(&tty.stdout);
+    bench.record_output("terminal run".into(), tty.stdout.clone());
+    assert!(tty.status.success(), "{shown}");
+    assert!(
+        shown.contains("\x1b[2K") && shown.contains("] 3/3 rows"),
+        "{shown:?}"
+    );
+    assert!(shown.contains("3 rows: 3 already enrolled"), "{shown}");
     bench.assert_no_seed_leaked();
 }
 
