@@ -238,10 +238,12 @@ fn user_facing_errors() {
         );
         let run = full.run(&["enroll", "--user", "alice"]);
         case("token-full", Some(&full), human(&run));
+        full.assert_no_seed_leaked();
     }
     {
         let run = b.run(&["enroll"]);
         case("usage-no-user", Some(&b), human(&run));
     }
+    b.assert_no_seed_leaked();
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n\n"));
 }
