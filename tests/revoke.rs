@@ -1172,6 +1172,24 @@ fn root_of_opens_a_root_session_and_removes_the_member_roots_device_and_credenti
         bench.tokens[0].credential_names(),
         [ROOT_LABEL, "Example:other"]
     );
+    // The plan first: the credential on the token is to be deleted; nothing changes yet.
+    let before = member_snapshot(&bench);
+    let run = bench.run(&[
+        "revoke",
+        "--root-of",
+        MEMBER,
+        "--allow-last",
+        "--dry-run",
+        "--json",
+    ]);
+    let v: Value = serde_json::from_str(run.ok()).expect("json");
+    assert_eq!(v["schema"], "ykmfa.revoke-plan/1");
+    assert_eq!(v["plan"]["principal"], json!({"kind": "root"}));
+    assert_eq!(v["plan"]["devices_before"], 1);
+    assert_eq!(v["plan"]["credential"]["state"], "delete");
+    assert_eq!(v["plan"]["credential"]["name"], ROOT_LABEL);
+    assert_eq!(v["plan"]["credential"]["token"]["serial"], YK1);
+    assert_eq!(member_snapshot(&bench), before);
     let _ = bench.iam_call("POST", "/_bench/calls/reset", json!({}));
 
     let run = bench.run(&[
@@ -1224,10 +1242,12 @@ fn root_of_opens_a_root_session_and_removes_the_member_roots_device_and_credenti
         "{listed}"
     );
 
-    // One root session, as AWS's docs ask for: the task policy, 900 s, from the management
-    // account; and every call in the member account stayed inside the task policy.
+    // One root session a run (the dry run's, then this one's), as AWS's docs ask for: the task
+    // policy, 900 s, from the management account; and every call in the member account stayed
+    // inside the task policy.
     let sessions = bench.iam_call("GET", "/_bench/root-sessions", json!({}))["sessions"].clone();
-    assert_eq!(sessions.as_array().map(Vec::len), Some(1), "{sessions}");
+    assert_eq!(sessions.as_array().map(Vec::len), Some(2), "{sessions}");
+    let sessions = &sessions.as_array().expect("sessions")[1..];
     assert_eq!(sessions[0]["account"], MEMBER);
     assert_eq!(sessions[0]["caller_account"], ACCOUNT);
     assert_eq!(sessions[0]["task_policy_arn"], DELETE_TASK);
