@@ -634,7 +634,13 @@ fn killed_at_random_points_and_resumed_each_user_is_enrolled_exactly_once() {
         bench.record_output(format!("killed run {run}"), out);
         *killed_at.entry(lines_at_kill).or_insert(0) += 1;
 
-        let resumed = bench.run(&["bulk", "apply", &m]);
+        // Resumed as a person would: the same command, or (every other run) --resume JOURNAL.
+        let j = journal.display().to_string();
+        let resumed = if run % 2 == 0 {
+            bench.run(&["bulk", "apply", &m])
+        } else {
+            bench.run(&["bulk", "apply", "--resume", &j])
+        };
         assert_eq!(
             resumed.code,
             Some(0),
@@ -771,5 +777,71 @@ fn recovery_removes_only_what_the_journal_proves_is_its_own() {
     // One credential of that name on the token: the new one, not the dead run's.
     assert_eq!(bench.tokens[0].credential_names(), [label.clone()]);
     assert_ne!(fingerprint(&bench), dummy);
+    bench.assert_no_seed_leaked();
+}
+
+/// The most IAM calls the endpoint was serving at one moment, from its call log.
+fn max_in_flight(bench: &Bench) -> usize {
+    let calls = bench.iam_call("GET", "/_bench/calls?service=iam", json!({}));
+    let mut edges = Vec::new();
+    for c in calls["calls"].as_array().expect("calls") {
+        let start = c["time"].as_f64().expect("time");
+        let end = start + c["duration_ms"].as_f64().expect("duration") / 1000.0;
+        edges.push((start, 1i32));
+        edges.push((end, -1i32));
+    }
+    // Ends before starts at the same instant: touching intervals do not overlap.
+    edges.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let (mut now, mut most) = (0i32, 0i32);
+    for (_, d) in edges {
+        now += d;
+        most = most.max(now);
+    }
+    most as usize
+}
+
+#[test]
+fn iam_calls_in_flight_stay_within_the_cap() {
+    let bench = bench(3);
+    let users: Vec<String> = (1..=6).map(|i| format!("cap{i}")).collect();
+    create_users(&bench, DEFAULT_ACCOUNT, &users);
+    // Every IAM call takes 150 ms, so the rows' calls would overlap if nothing held them back.
+    bench.iam_fault(json!({"action": "*", "service": "iam", "kind": "delay", "delay_ms": 150, "count": "always"}));
+    let mut csv = String::from("user,serial\n");
+    for (i, u) in users[..3].iter().enumerate() {
+        csv.push_str(&format!("{u},{}\n", 20_000_001 + i));
+    }
+    let capped = write(&bench, "capped.csv", &csv);
+    bench.iam_call("POST", "/_bench/calls/reset", json!({}));
+    bench
+        .run(&[
+            "bulk",
+            "apply",
+            &capped.display().to_string(),
+            "--iam-concurrency",
+            "1",
+        ])
+        .ok();
+    assert_eq!(
+        max_in_flight(&bench),
+        1,
+        "--iam-concurrency 1 let calls overlap"
+    );
+
+    let mut csv = String::from("user,serial\n");
+    for (i, u) in users[3..].iter().enumerate() {
+        csv.push_str(&format!("{u},{}\n", 20_000_001 + i));
+    }
+    let open = write(&bench, "open.csv", &csv);
+    bench.iam_call("POST", "/_bench/calls/reset", json!({}));
+    bench
+        .run(&["bulk", "apply", &open.display().to_string()])
+        .ok();
+    let most = max_in_flight(&bench);
+    assert!(
+        (2..=8).contains(&most),
+        "three rows in parallel under the default cap of 8: {most} calls at once"
+    );
+    assert_eq!(devices(&bench, DEFAULT_ACCOUNT).len(), 6);
     bench.assert_no_seed_leaked();
 }
