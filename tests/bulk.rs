@@ -775,7 +775,7 @@ fn recovery_removes_only_what_the_journal_proves_is_its_own() {
     assert_eq!(carol.len(), 1, "{list:?}");
     assert_eq!(list.len(), 2, "{list:?}");
     // One credential of that name on the token: the new one, not the dead run's.
-    assert_eq!(bench.tokens[0].credential_names(), [label.clone()]);
+    assert_eq!(bench.tokens[0].credential_names(), [label]);
     assert_ne!(fingerprint(&bench), dummy);
     bench.assert_no_seed_leaked();
 }
