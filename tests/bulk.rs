@@ -845,3 +845,69 @@ fn iam_calls_in_flight_stay_within_the_cap() {
     assert_eq!(devices(&bench, DEFAULT_ACCOUNT).len(), 6);
     bench.assert_no_seed_leaked();
 }
+
+#[test]
+fn ctrl_c_undoes_the_rows_in_progress_and_the_next_run_enrolls_them() {
+    let bench = bench(2);
+    create_users(
+        &bench,
+        DEFAULT_ACCOUNT,
+        &["gina".to_owned(), "hank".to_owned()],
+    );
+    // Enabling takes 2 s, so both rows are inside it when Ctrl-C comes.
+    bench.iam_fault(
+        json!({"action": "EnableMFADevice", "kind": "delay", "delay_ms": 2000, "count": 2}),
+    );
+    let manifest = write(
+        &bench,
+        "stop.csv",
+        "user,serial\ngina,20000001\nhank,20000002\n",
+    );
+    let m = manifest.display().to_string();
+    let journal = home(&bench).join("stop.csv.journal");
+    let child = bench
+        .ykmfa(&["bulk", "apply", &m])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("apply");
+    support::wait_for(Duration::from_secs(20), "both rows enabling", || {
+        std::fs::read_to_string(&journal)
+            .unwrap_or_default()
+            .matches("\"mark\":\"enabling\"")
+            .count()
+            == 2
+    });
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(sent.success());
+    let out = child.wait_with_output().expect("wait");
+    bench.record_output("interrupted stdout".into(), out.stdout.clone());
+    bench.record_output("interrupted stderr".into(), out.stderr.clone());
+    let said = support::text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{said}");
+    assert!(said.contains("Interrupted"), "{said}");
+    assert!(said.contains("2 rows: 2 failed"), "{said}");
+    assert!(devices(&bench, DEFAULT_ACCOUNT).is_empty(), "{said}");
+    for t in &bench.tokens {
+        assert!(t.credential_names().is_empty(), "{said}");
+    }
+    let text = std::fs::read_to_string(&journal).expect("journal");
+    assert_eq!(
+        text.matches("\"mark\":\"rolled_back\"").count(),
+        2,
+        "{text}"
+    );
+
+    let again = bench.run(&["bulk", "apply", &m]);
+    again.ok();
+    assert!(
+        again.human().contains("2 rows: 2 enrolled"),
+        "{}",
+        again.human()
+    );
+    assert_eq!(devices(&bench, DEFAULT_ACCOUNT).len(), 2);
+    bench.assert_no_seed_leaked();
+}
