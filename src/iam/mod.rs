@@ -27,11 +27,11 @@ use crate::seed::Seed;
 
 pub use clock::{parse_http_date, ClockReading, Skew, SkewLevel, SKEW_LARGE_SECS, SKEW_OK_SECS};
 pub use error::{IamError, MFA_POLICY_DOCS_URL};
-pub use sdk::{Options, Sdk};
 pub use sdk::root_session::{
     is_account_id, RootFeature, RootSession, RootSessionError, DELETE_ROOT_CREDENTIALS_TASK,
     ROOT_SESSION_SECONDS,
 };
+pub use sdk::{Options, Sdk};
 
 /// The IAM operations ykmfa needs, in domain terms.
 ///
