@@ -468,7 +468,7 @@ fn table(out: &Output, outcomes: &[Outcome]) {
             o.row,
             clip(&o.user, 14),
             o.status.as_str(),
-            clip(&detail, 80 - 37)
+            clip(&detail, 80 - 38)
         ));
     }
 }
