@@ -726,7 +726,9 @@ impl Directory for FakeDirectory {
 
     // Enrollment never asks the policy simulator; the fake says so if anything does.
     async fn role_arn(&self, _name: &str) -> Result<String, IamError> {
-        Err(IamError::InvalidInput("the enrollment fake has no roles".into()))
+        Err(IamError::InvalidInput(
+            "the enrollment fake has no roles".into(),
+        ))
     }
 
     async fn simulate_principal_policy(
