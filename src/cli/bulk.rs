@@ -452,10 +452,12 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
     ))
 }
 
+/// One line per row within 80 columns: a device ARN (46 characters for a 12-character name) is
+/// never cut; the report files have every field in full.
 fn table(out: &Output, outcomes: &[Outcome]) {
     out.result(format!(
-        "{:>4}  {:<14} {:<16} {}",
-        "ROW", "USER", "STATUS", "DEVICE OR ERROR"
+        "{:>4}  {:<10} {:<14} {}",
+        "ROW", "STATUS", "USER", "DEVICE OR ERROR"
     ));
     for o in outcomes {
         let detail = match (&o.device, &o.error) {
@@ -463,12 +465,19 @@ fn table(out: &Output, outcomes: &[Outcome]) {
             (None, Some(e)) => e.clone(),
             (None, None) => String::new(),
         };
+        let status = match o.status {
+            Status::Enrolled => "enrolled",
+            Status::AlreadyEnrolled => "already",
+            Status::Failed => "FAILED",
+            Status::Incomplete => "INCOMPLETE",
+            Status::NotStarted => "not run",
+        };
         out.result(format!(
-            "{:>4}  {:<14} {:<16} {}",
+            "{:>4}  {:<10} {:<14} {}",
             o.row,
+            status,
             clip(&o.user, 14),
-            o.status.as_str(),
-            clip(&detail, 80 - 38)
+            clip(&detail, 80 - 32)
         ));
     }
 }
