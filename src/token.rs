@@ -172,7 +172,27 @@ pub fn inventory(ctx: &Context) -> Result<Inventory, TransportError> {
             }
             Err(e) => return Err(e),
         };
-        match identify(&mut card) {
+        // Another program's reset can still land between our checks; a card that is only
+        // reset, not gone, is identified again.
+        let mut identified = identify(&mut card);
+        for _ in 0..3 {
+            let reset = matches!(
+                &identified,
+                Err(IdentifyError::Oath(oath::Error::Transport(
+                    TransportError::CardRemoved
+                ))) | Err(IdentifyError::Transport(TransportError::CardRemoved))
+            );
+            if !reset {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            card = match ctx.connect(&reader) {
+                Ok(card) => card,
+                Err(_) => break,
+            };
+            identified = identify(&mut card);
+        }
+        match identified {
             Ok(token) => inv.tokens.push(token),
             Err(IdentifyError::Oath(oath::Error::NoOathApplet)) => inv.unusable.push(Unusable {
                 reader,

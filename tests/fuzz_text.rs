@@ -288,7 +288,7 @@ fn fuzz_aws_config() {
 fn fuzz_enrollment_journal_records() {
     let dir = std::env::temp_dir().join(format!("ykmfa-fuzz-journal-{}", std::process::id()));
     let journal = Journal::at(&dir);
-    drop(journal.lock("alice").expect("lock"));
+    drop(journal.lock("123456789012", "alice").expect("lock"));
     const WORDS: &[&str] = &[
         "{",
         "}",
@@ -312,8 +312,8 @@ fn fuzz_enrollment_journal_records() {
         "1e99",
     ];
     fuzz("enrollment journal record", pieces(WORDS), |text| {
-        std::fs::write(dir.join("alice.json"), &text).expect("write");
-        match journal.lock("alice") {
+        std::fs::write(dir.join("123456789012-alice.json"), &text).expect("write");
+        match journal.lock("123456789012", "alice") {
             Ok(_) | Err(JournalError::Corrupt(_)) => Ok(()),
             Err(e) => Err(TestCaseError::fail(format!("unexpected {e}"))),
         }

@@ -429,6 +429,17 @@ impl Job {
             row,
             token: &describe,
         });
+        // The same per-user lock as 'ykmfa enroll', held for the row: the two never enroll one
+        // user at once.
+        let _user_lock = match enrollment::journal::Journal::default_location()
+            .and_then(|j| j.lock(&account.id, row.user.as_str()))
+        {
+            Ok(lock) => lock,
+            Err(e) => {
+                o.error = Some(e.to_string());
+                return o;
+            }
+        };
         let mut card = PcscCard::new(ctx, token, self.settings.password());
         let plan = match enrollment::preflight(&account.dir, &mut card, &tag, &row.request()).await
         {
@@ -507,33 +518,7 @@ impl Job {
     }
 }
 
-/// A leftover in words, with the command that removes it.
+/// A leftover in words, with the commands that remove it.
 fn leftover(l: &Leftover, profile: &str) -> String {
-    match l {
-        Leftover::Device {
-            serial,
-            assigned_to,
-            reason,
-        } => {
-            let mut s = format!("virtual MFA device {serial} ({reason}): ");
-            if let Some(user) = assigned_to {
-                s.push_str(&format!("aws iam deactivate-mfa-device{profile} --user-name {user} --serial-number {serial}; "));
-            }
-            s.push_str(&format!(
-                "aws iam delete-virtual-mfa-device{profile} --serial-number {serial}"
-            ));
-            s
-        }
-        Leftover::Credential {
-            name,
-            token_serial,
-            token,
-            reason,
-        } => {
-            let device = token_serial
-                .map(|s| format!(" --device {s}"))
-                .unwrap_or_default();
-            format!("credential '{name}' on {token} ({reason}): ykman{device} oath accounts delete '{name}'")
-        }
-    }
+    format!("{}: {}", l.describe(), l.commands(profile).join("; "))
 }

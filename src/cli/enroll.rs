@@ -8,7 +8,7 @@ use ykmfa::enrollment::journal::{self, Journal};
 use ykmfa::enrollment::{
     self, names, Cancel, Cause, Event, Leftover, PcscCard, Progress, Refusal, Request, SystemClock,
 };
-use ykmfa::iam::Sdk;
+use ykmfa::iam::{Directory, Sdk};
 use ykmfa::oath::{CredentialId, Password};
 use ykmfa::token::{self, Serial};
 use ykmfa::transport::pcsc::Context;
@@ -158,14 +158,22 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
         .map_err(|e| super::report::iam_failure(&e, global))?;
 
     // The user's lock, held to the end: a second ykmfa enrolling the same user waits its turn.
+    let account = dir
+        .caller_identity()
+        .await
+        .map_err(|e| super::report::iam_failure(&e, global))?
+        .account;
     let journal = Journal::default_location().map_err(journal_failure)?;
-    let mut entry = journal.lock(req.user.as_str()).map_err(journal_failure)?;
+    let mut entry = journal
+        .lock(&account, req.user.as_str())
+        .map_err(journal_failure)?;
     if let Some(arn) = settle_unfinished(
         out,
         &dir,
         &mut card,
         &journal,
         &mut entry,
+        &account,
         req.user.as_str(),
     )
     .await?
@@ -293,10 +301,11 @@ async fn settle_unfinished(
     card: &mut PcscCard,
     journal: &Journal,
     entry: &mut journal::Entry,
+    account: &str,
     user: &str,
 ) -> Result<Option<String>, Failure> {
     let serial = card.token().serial.map(|s| s.0);
-    let mut others = journal.unfinished(user).map_err(journal_failure)?;
+    let mut others = journal.unfinished(account, user).map_err(journal_failure)?;
     others.retain(|e| {
         e.left()
             .is_some_and(|r| r.token_serial.is_some() && r.token_serial == serial)

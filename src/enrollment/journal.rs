@@ -1,7 +1,7 @@
 //! The enrollment journal: a record on disk of an enrollment in flight, so that a run that dies
 //! without undoing (SIGKILL, power loss, a second Ctrl-C) is cleaned up by the next run.
 //!
-//! One small JSON file per IAM user, `<state dir>/enrollments/<user>.json`, written (and
+//! One small JSON file per IAM user, `<state dir>/enrollments/<account>-<user>.json`, written (and
 //! fsynced, file and directory) before the first change and updated before each further
 //! irreversible step. It names what may exist: the device (by name, and by ARN once IAM gave
 //! one), the token (serial) and the credential (label). It never holds the seed: the seed can't
@@ -138,11 +138,11 @@ impl Journal {
             .map_err(Self::io(&self.dir))
     }
 
-    /// Takes the lock of `user`, failing with [`JournalError::Busy`] when another process holds
-    /// it. The returned [`Entry`] shows any record a dead run left.
-    pub fn lock(&self, user: &str) -> Result<Entry, JournalError> {
+    /// Takes the lock of `user` in `account`, failing with [`JournalError::Busy`] when another
+    /// process holds it. The returned [`Entry`] shows any record a dead run left.
+    pub fn lock(&self, account: &str, user: &str) -> Result<Entry, JournalError> {
         self.ensure_dir()?;
-        let path = self.dir.join(format!("{user}.json"));
+        let path = self.dir.join(format!("{account}-{user}.json"));
         let file = open(&path)?;
         match file.try_lock() {
             Ok(()) => {}
@@ -158,9 +158,13 @@ impl Journal {
         })
     }
 
-    /// Records left by dead runs for users other than `except`, each with its lock taken (records
-    /// whose run is alive are skipped).
-    pub fn unfinished(&self, except: &str) -> Result<Vec<Entry>, JournalError> {
+    /// Records left by dead runs, other than `except_user`'s in `except_account`, each with its
+    /// lock taken (records whose run is alive are skipped).
+    pub fn unfinished(
+        &self,
+        except_account: &str,
+        except_user: &str,
+    ) -> Result<Vec<Entry>, JournalError> {
         let listing = match std::fs::read_dir(&self.dir) {
             Ok(l) => l,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -169,13 +173,17 @@ impl Journal {
         let mut out = Vec::new();
         for item in listing.flatten() {
             let name = item.file_name().to_string_lossy().into_owned();
-            let Some(user) = name.strip_suffix(".json") else {
+            let Some((account, user)) = name
+                .strip_suffix(".json")
+                .and_then(|stem| stem.split_once('-'))
+            else {
                 continue;
             };
-            if user == except || item.metadata().map_or(true, |m| m.len() == 0) {
+            let mine = account == except_account && user == except_user;
+            if mine || item.metadata().map_or(true, |m| m.len() == 0) {
                 continue;
             }
-            match self.lock(user) {
+            match self.lock(account, user) {
                 Ok(entry) if entry.left.is_some() => out.push(entry),
                 Ok(_) | Err(JournalError::Busy(_)) => {}
                 Err(e) => return Err(e),

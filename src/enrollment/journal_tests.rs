@@ -70,14 +70,15 @@ async fn a_record_is_written_before_anything_changes_and_cleared_after() {
     let (_tmp, journal) = journal();
     let w = World::new();
     let plan = w.plan().await;
-    let mut entry = journal.lock("alice").expect("lock");
+    let mut entry = journal.lock(ACCOUNT, "alice").expect("lock");
     assert!(entry.left().is_none());
     {
         let recorder = entry.begin(&plan).expect("begin");
         assert!(w.dir.writes().is_empty(), "the record comes first");
-        let on_disk: Record =
-            serde_json::from_slice(&std::fs::read(journal.dir().join("alice.json")).expect("file"))
-                .expect("a record");
+        let on_disk: Record = serde_json::from_slice(
+            &std::fs::read(journal.dir().join(format!("{ACCOUNT}-alice.json"))).expect("file"),
+        )
+        .expect("a record");
         assert_eq!(on_disk.stage, Stage::Creating);
         assert_eq!(on_disk.credential, LABEL);
         let progress = recorder.around(&w.progress);
@@ -93,36 +94,49 @@ async fn a_record_is_written_before_anything_changes_and_cleared_after() {
         .expect("enrolled");
         assert!(!recorder.had_failures());
     }
-    let on_disk: Record =
-        serde_json::from_slice(&std::fs::read(journal.dir().join("alice.json")).expect("file"))
-            .expect("a record");
+    let on_disk: Record = serde_json::from_slice(
+        &std::fs::read(journal.dir().join(format!("{ACCOUNT}-alice.json"))).expect("file"),
+    )
+    .expect("a record");
     assert_eq!(on_disk.stage, Stage::Enabling, "updated before each step");
     assert_eq!(on_disk.device_arn.as_deref(), Some(ARN));
     entry.clear().expect("clear");
     drop(entry);
-    assert!(journal.lock("alice").expect("lock").left().is_none());
-    let text = std::fs::read(journal.dir().join("alice.json")).expect("file");
+    assert!(journal
+        .lock(ACCOUNT, "alice")
+        .expect("lock")
+        .left()
+        .is_none());
+    let text = std::fs::read(journal.dir().join(format!("{ACCOUNT}-alice.json"))).expect("file");
     assert!(text.is_empty(), "a finished record is empty");
 }
 
 #[test]
 fn the_lock_keeps_a_second_run_out_until_the_first_is_gone() {
     let (_tmp, journal) = journal();
-    let first = journal.lock("alice").expect("lock");
-    assert!(matches!(journal.lock("alice"), Err(JournalError::Busy(u)) if u == "alice"));
-    let other = journal.lock("bob").expect("another user is independent");
+    let first = journal.lock(ACCOUNT, "alice").expect("lock");
+    assert!(matches!(journal.lock(ACCOUNT, "alice"), Err(JournalError::Busy(u)) if u == "alice"));
+    let other = journal
+        .lock(ACCOUNT, "bob")
+        .expect("another user is independent");
     drop(first);
     drop(other);
-    journal.lock("alice").expect("free again");
+    journal.lock(ACCOUNT, "alice").expect("free again");
 }
 
 #[test]
 fn a_corrupt_record_is_refused_with_its_path() {
     let (_tmp, journal) = journal();
-    drop(journal.lock("alice").expect("lock"));
-    std::fs::write(journal.dir().join("alice.json"), b"{not json").expect("write");
-    match journal.lock("alice") {
-        Err(JournalError::Corrupt(path)) => assert!(path.ends_with("alice.json")),
+    drop(journal.lock(ACCOUNT, "alice").expect("lock"));
+    std::fs::write(
+        journal.dir().join(format!("{ACCOUNT}-alice.json")),
+        b"{not json",
+    )
+    .expect("write");
+    match journal.lock(ACCOUNT, "alice") {
+        Err(JournalError::Corrupt(path)) => {
+            assert!(path.ends_with(format!("{ACCOUNT}-alice.json")))
+        }
         other => panic!("expected Corrupt, got {other:?}"),
     }
 }
@@ -247,18 +261,21 @@ fn unfinished_lists_dead_runs_of_other_users_only() {
     let mut bob = record(Stage::Writing, None);
     bob.user = "bob".into();
     std::fs::write(
-        journal.dir().join("bob.json"),
+        journal.dir().join(format!("{ACCOUNT}-bob.json")),
         serde_json::to_vec(&bob).expect("json"),
     )
     .expect("write");
     std::fs::write(
-        journal.dir().join("alice.json"),
+        journal.dir().join(format!("{ACCOUNT}-alice.json")),
         serde_json::to_vec(&record(Stage::Writing, None)).expect("json"),
     )
     .expect("write");
-    let found = journal.unfinished("alice").expect("list");
+    let found = journal.unfinished(ACCOUNT, "alice").expect("list");
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].left().map(|r| r.user.as_str()), Some("bob"));
     // Held: a second look skips it as alive.
-    assert!(journal.unfinished("alice").expect("list").is_empty());
+    assert!(journal
+        .unfinished(ACCOUNT, "alice")
+        .expect("list")
+        .is_empty());
 }

@@ -256,6 +256,8 @@ impl Sdk {
                 consistency_attempts: self.consistency_attempts,
                 page_size: self.page_size,
                 shared: self.shared.clone(),
+                // Another principal: its own identity.
+                identity: Default::default(),
             },
             account: account.to_owned(),
             expires,

@@ -190,9 +190,36 @@ pub struct Sdk {
     consistency_attempts: u32,
     page_size: Option<i32>,
     shared: Arc<Shared>,
+    /// Who these credentials are, once asked: it can't change while they are in use, and
+    /// several steps of one command want it.
+    pub(super) identity: Arc<Mutex<Option<CallerIdentity>>>,
 }
 
 impl Sdk {
+    /// GetCallerIdentity, asked of STS (see [`Directory::caller_identity`] for the cached one).
+    async fn ask_caller_identity(&self) -> Result<CallerIdentity, IamError> {
+        let a = Action::GetCallerIdentity;
+        let out = self
+            .call(a, Retry::Read, || async {
+                self.sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| from_sdk(a.name(), e))
+            })
+            .await?;
+        match (out.account, out.arn) {
+            (Some(account), Some(arn)) => Ok(CallerIdentity {
+                account,
+                arn,
+                user_id: out.user_id.unwrap_or_default(),
+            }),
+            _ => Err(IamError::Malformed(
+                "GetCallerIdentity answered without Account or Arn".into(),
+            )),
+        }
+    }
+
     /// Loads the standard AWS configuration (credential chain, profile, region, endpoint
     /// variables) with `options` applied on top.
     pub async fn connect(options: Options) -> Result<Sdk, IamError> {
@@ -266,6 +293,7 @@ impl Sdk {
                 calls: std::array::from_fn(|_| AtomicU32::new(0)),
                 fresh: Mutex::new(HashMap::new()),
             }),
+            identity: Arc::default(),
         }
     }
 
@@ -673,26 +701,14 @@ fn take_created(output: CreateVirtualMfaDeviceOutput) -> Result<CreatedDevice, U
 
 impl Directory for Sdk {
     async fn caller_identity(&self) -> Result<CallerIdentity, IamError> {
-        let a = Action::GetCallerIdentity;
-        let out = self
-            .call(a, Retry::Read, || async {
-                self.sts
-                    .get_caller_identity()
-                    .send()
-                    .await
-                    .map_err(|e| from_sdk(a.name(), e))
-            })
-            .await?;
-        match (out.account, out.arn) {
-            (Some(account), Some(arn)) => Ok(CallerIdentity {
-                account,
-                arn,
-                user_id: out.user_id.unwrap_or_default(),
-            }),
-            _ => Err(IamError::Malformed(
-                "GetCallerIdentity answered without Account or Arn".into(),
-            )),
+        if let Some(known) = self.identity.lock().ok().and_then(|i| i.clone()) {
+            return Ok(known);
         }
+        let who = self.ask_caller_identity().await?;
+        if let Ok(mut slot) = self.identity.lock() {
+            *slot = Some(who.clone());
+        }
+        Ok(who)
     }
 
     async fn server_clock(&self) -> Result<ClockReading, IamError> {

@@ -113,7 +113,21 @@ impl Card {
     }
 
     /// Starts an exclusive transaction; it ends when the returned link is dropped.
+    ///
+    /// A program that disconnects from a card resets it (ykmfa does too, so that an unlocked
+    /// OATH session never outlives it), and every other handle on that card learns of it at its
+    /// next call. Such a handle is reconnected here, taking the card as it now is, rather than
+    /// mistaking the reset for a removal.
     pub fn begin(&mut self) -> Result<Link<'_>, TransportError> {
+        if matches!(self.card.status2_owned(), Err(pcsc::Error::ResetCard)) {
+            self.card
+                .reconnect(
+                    pcsc::ShareMode::Shared,
+                    pcsc::Protocols::ANY,
+                    pcsc::Disposition::LeaveCard,
+                )
+                .map_err(|e| map_error(e, &self.reader))?;
+        }
         let reader = self.reader.clone();
         let tx = self.card.transaction().map_err(|e| map_error(e, &reader))?;
         Ok(Link { tx, reader })
