@@ -187,7 +187,11 @@ pub fn ykman_delete(name: &str, token_serial: Option<Serial>) -> String {
     let device = token_serial
         .map(|s| format!(" --device {s}"))
         .unwrap_or_default();
-    format!("ykman{device} oath accounts delete {}", shell_quote(name))
+    // Always quoted: credential names are what people copy, and they mostly hold spaces.
+    format!(
+        "ykman{device} oath accounts delete '{}'",
+        name.replace('\'', r"'\''")
+    )
 }
 
 /// `text` as one word for a POSIX shell: as is when it is plainly safe, else in single quotes.
