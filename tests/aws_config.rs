@@ -534,3 +534,46 @@ fn enroll_asks_on_a_terminal_and_writes_only_on_yes() {
     assert_eq!(aws_cli_reads(&bench, "dev"), arn_of("heidi"));
     bench.assert_no_seed_leaked();
 }
+
+#[test]
+fn a_dry_run_says_it_would_write_mfa_serial_and_writes_nothing() {
+    let bench = bench(&["alice"]);
+    let config = config_with(&bench, "odd.ini");
+    let original = std::fs::read(&config).expect("read");
+
+    let run = bench.run(&[
+        "enroll",
+        "--user",
+        "alice",
+        "--dry-run",
+        "--write-mfa-serial=dev",
+    ]);
+    run.ok();
+    assert!(
+        run.human().contains(&format!(
+            "then set mfa_serial in [profile dev] of {}",
+            config.display()
+        )),
+        "{}",
+        run.human()
+    );
+    let run = bench.run(&[
+        "enroll",
+        "--user",
+        "alice",
+        "--dry-run",
+        "--json",
+        "--write-mfa-serial",
+    ]);
+    let plan: Value = serde_json::from_str(run.ok()).expect("json");
+    assert_eq!(plan["write_mfa_serial"]["profile"], "default");
+    assert_eq!(
+        plan["write_mfa_serial"]["file"],
+        config.display().to_string()
+    );
+    let run = bench.run(&["enroll", "--user", "alice", "--dry-run", "--json"]);
+    let plan: Value = serde_json::from_str(run.ok()).expect("json");
+    assert!(plan["write_mfa_serial"].is_null());
+
+    assert_eq!(std::fs::read(&config).expect("read"), original, "unchanged");
+}

@@ -43,6 +43,16 @@ fn chosen_profile(global: &Global, args: &ConfigArgs) -> String {
         .unwrap_or_else(|| "default".to_owned())
 }
 
+/// What `--write-mfa-serial` will do, for a dry run's plan: the profile and the file.
+pub fn planned(global: &Global, args: &ConfigArgs) -> Option<(String, String)> {
+    args.write_mfa_serial.as_ref()?;
+    let file = aws_config::default_path().map_or_else(
+        || "(no AWS config file: HOME is not set)".to_owned(),
+        |p| p.display().to_string(),
+    );
+    Some((chosen_profile(global, args), file))
+}
+
 /// Runs after a successful enrollment. Never fails it: the device is enrolled whatever happens
 /// to the config file, so a problem there is a warning saying what to add by hand.
 pub fn after_enroll(out: &Output, global: &Global, args: &ConfigArgs, done: &Enrolled) {

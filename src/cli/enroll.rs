@@ -195,8 +195,12 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
         .await
         .map_err(|c| cause_failure(c, &req, global))?;
     if args.dry_run {
+        let config = super::aws_profile::planned(global, &args.aws_config);
         if out.json {
-            out.json(&json!({"schema": "ykmfa.enroll-plan/1", "plan": plan}));
+            let config = config.map(|(profile, file)| json!({"profile": profile, "file": file}));
+            out.json(
+                &json!({"schema": "ykmfa.enroll-plan/1", "plan": plan, "write_mfa_serial": config}),
+            );
         } else {
             out.info(format!(
                 "Plan (nothing changed):\n  create virtual MFA device '{}' in account {} (tags: {})\n  write credential '{}' to {}{}\n  enable it for IAM user {} ({} MFA device(s) now)",
@@ -209,6 +213,12 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
                 plan.user,
                 plan.devices_before,
             ));
+            if let Some((profile, file)) = config {
+                out.info(format!(
+                    "  then set mfa_serial in {} of {file}",
+                    ykmfa::aws_config::section_header(&profile)
+                ));
+            }
         }
         return Ok(());
     }
