@@ -650,11 +650,10 @@ pub async fn recover<D: Directory, C: Card>(
         }
     }
     if attempt.maybe_written {
-        let device_flag = p
-            .token_serial
-            .map(|s| format!(" --device {s}"))
-            .unwrap_or_default();
-        let command = format!("ykman{device_flag} oath accounts delete '{}'", p.credential);
+        let command = crate::enrollment::ykman_delete(
+            &p.credential,
+            p.token_serial.map(crate::token::Serial),
+        );
         match card {
             None => r.leftovers.push(format!(
                 "credential '{}' may remain on {}, which is not connected: {command}",
