@@ -493,21 +493,23 @@ pub async fn recover<D: Directory, C: Card>(
         reason,
     };
     match card {
-        Some(card) if card.serial().map(|s| s.0) == record.token_serial => match card.list() {
-            Ok(list) => {
-                let found = list.iter().find(|c| c.id.to_string() == record.credential);
-                if let Some(credential) = found {
-                    match card.delete(&credential.raw_id) {
-                        Ok(()) => out.removed.push(format!(
-                            "credential '{}' on {}",
-                            record.credential, record.token
-                        )),
-                        Err(e) => out.leftovers.push(leftover(e.to_string())),
+        Some(card) if card.serial().map(|s| s.0) == record.token_serial => {
+            match tokio::task::block_in_place(|| card.list()) {
+                Ok(list) => {
+                    let found = list.iter().find(|c| c.id.to_string() == record.credential);
+                    if let Some(credential) = found {
+                        match tokio::task::block_in_place(|| card.delete(&credential.raw_id)) {
+                            Ok(()) => out.removed.push(format!(
+                                "credential '{}' on {}",
+                                record.credential, record.token
+                            )),
+                            Err(e) => out.leftovers.push(leftover(e.to_string())),
+                        }
                     }
                 }
+                Err(e) => out.leftovers.push(leftover(e.to_string())),
             }
-            Err(e) => out.leftovers.push(leftover(e.to_string())),
-        },
+        }
         _ => out
             .leftovers
             .push(leftover("the token is not connected".to_owned())),
