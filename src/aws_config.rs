@@ -504,9 +504,14 @@ pub fn set(
         }
         _ => None,
     });
+    // The indent is the section's last top-level key's, whatever the style line: deeper, the
+    // AWS CLI would read the new line as part of that key (a nested key of `s3 =`, say).
+    let indent = (start + 1..end)
+        .rev()
+        .find(|&i| matches!(lines[i].kind, Kind::Property { .. }))
+        .map_or("", |i| &lines[i].content[..indent_of(lines[i].content)]);
     let new_line = match style.and_then(|s| s.find(['=', ':']).map(|d| (s, d))) {
         Some((s, d)) => {
-            let indent = &s[..indent_of(s)];
             let spacing_before = &s[s[..d].trim_end().len()..d];
             let spacing_after = &s[d + 1..];
             format!(
@@ -514,7 +519,7 @@ pub fn set(
                 &s[d..=d]
             )
         }
-        None => format!("{key} = {value}"),
+        None => format!("{indent}{key} = {value}"),
     };
     Ok((rebuild(&lines, last, None, Some(&new_line)), Change::Added))
 }
@@ -811,6 +816,21 @@ mod tests {
             "[profile a]\ns3 =\n  mfa_serial = nested\n  max_concurrent_requests = 10\nmfa_serial = arn:x\n"
         );
         assert_eq!(get(&out, "a", "mfa_serial"), Ok(Some("arn:x".into())));
+    }
+
+    #[test]
+    fn a_new_key_is_never_indented_under_a_sub_section() {
+        // The style comes from the indented key, the indent from `s3 =`: indented deeper than
+        // `s3 =`, the new line would be one of its nested keys.
+        let text = "[profile a]\n  max_concurrent_requests = 10\ns3 =\n";
+        let (out, _) = set_ok(text, "a", "arn:x");
+        assert_eq!(
+            out,
+            "[profile a]\n  max_concurrent_requests = 10\ns3 =\nmfa_serial = arn:x\n"
+        );
+        assert_eq!(get(&out, "a", "mfa_serial"), Ok(Some("arn:x".into())));
+        let (out, _) = set_ok("[profile a]\n  s3 =\n", "a", "arn:x");
+        assert_eq!(out, "[profile a]\n  s3 =\n  mfa_serial = arn:x\n");
     }
 
     #[test]
