@@ -57,7 +57,7 @@ fn a_second_enrollment_of_the_same_user_is_refused_while_the_first_runs() {
     assert!(
         second
             .human()
-            .contains("another ykmfa process is enrolling IAM user 'alice'"),
+            .contains("another ykmfa process is working on IAM user 'alice'"),
         "{}",
         second.human()
     );

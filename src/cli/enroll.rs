@@ -4,9 +4,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use ykmfa::enrollment::journal::{self, Journal};
 use ykmfa::enrollment::{
-    self, names, Cancel, Cause, Event, Leftover, PcscCard, Progress, Refusal, Request, SystemClock,
+    self, names, Cancel, Cause, Event, PcscCard, Progress, Refusal, Request, SystemClock,
 };
 use ykmfa::iam::{Directory, Sdk};
 use ykmfa::oath::{CredentialId, Password};
@@ -14,7 +13,7 @@ use ykmfa::token::{self, Serial};
 use ykmfa::transport::pcsc::Context;
 
 use super::report::Exit;
-use super::{prompt, Failure, Global, Output};
+use super::{prompt, settle, Failure, Global, Output};
 
 /// Arguments of `ykmfa enroll`.
 #[derive(clap::Args, Debug)]
@@ -163,22 +162,24 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
         .await
         .map_err(|e| super::report::iam_failure(&e, global))?
         .account;
-    let journal = Journal::default_location().map_err(journal_failure)?;
-    let mut entry = journal
-        .lock(&account, req.user.as_str())
-        .map_err(journal_failure)?;
-    if let Some(arn) = settle_unfinished(
-        out,
-        &dir,
-        &mut card,
+    let (journal, mut entry) = settle::lock(&account, req.user.as_str())?;
+    // What dead runs left for this user or on this token: settled first.
+    let serial = card.token().serial.map(|s| s.0);
+    let unfinished = settle::Unfinished::find(
         &journal,
         &mut entry,
         &account,
         req.user.as_str(),
-    )
-    .await?
-    {
-        // Run again after a crash: what was asked is done.
+        serial.as_slice(),
+    )?;
+    let settled = settle::settle(out, &dir, unfinished, std::slice::from_mut(&mut card)).await?;
+    // Run again after a crash that had completed: what was asked is done.
+    let done = settled
+        .completed
+        .into_iter()
+        .find(|(r, _)| r.user == req.user.as_str() && r.token_serial == serial)
+        .map(|(_, device)| device);
+    if let Some(arn) = done {
         if out.json {
             out.json(&json!({"schema": "ykmfa.enroll/1", "enrolled": {"device_serial": arn, "user": req.user.as_str(), "recovered": true}}));
         } else {
@@ -237,7 +238,7 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
             }
         })
     };
-    let recorder = entry.begin(&plan).map_err(journal_failure)?;
+    let recorder = entry.begin(&plan).map_err(settle::failure)?;
     let words = Words(out);
     let progress = recorder.around(&words);
     let result = enrollment::enroll(&dir, &mut card, &plan, &SystemClock, &progress, &cancel).await;
@@ -300,88 +301,6 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
             Err(failure)
         }
     }
-}
-
-/// Settles what dead runs left (SIGKILL, power loss, a second Ctrl-C): this user's record, and
-/// other users' records for this token. What can't be removed is reported with its command.
-/// Returns the device when this user's own record on this token turns out complete.
-async fn settle_unfinished(
-    out: &Output,
-    dir: &Sdk,
-    card: &mut PcscCard,
-    journal: &Journal,
-    entry: &mut journal::Entry,
-    account: &str,
-    user: &str,
-) -> Result<Option<String>, Failure> {
-    let serial = card.token().serial.map(|s| s.0);
-    let mut others = journal.unfinished(account, user).map_err(journal_failure)?;
-    others.retain(|e| {
-        e.left()
-            .is_some_and(|r| r.token_serial.is_some() && r.token_serial == serial)
-    });
-    let mut done = None;
-    for e in std::iter::once(&mut *entry).chain(others.iter_mut()) {
-        let Some(record) = e.left().cloned() else {
-            continue;
-        };
-        out.info(format!(
-            "Found an unfinished enrollment of {} on {} (left by process {} while {}); settling it...",
-            record.user,
-            record.token,
-            record.pid,
-            match record.stage {
-                journal::Stage::Creating => "creating the device",
-                journal::Stage::Created => "after creating the device",
-                journal::Stage::Writing => "writing the credential",
-                journal::Stage::Enabling => "enabling the device",
-            }
-        ));
-        let r = journal::recover(dir, Some(&mut *card), &record).await;
-        if r.completed {
-            out.info("  It had completed: IAM shows the device assigned. Nothing to undo.");
-            if record.user == user && record.token_serial == serial {
-                e.clear().map_err(journal_failure)?;
-                done = r.device.clone();
-                continue;
-            }
-        }
-        for what in &r.removed {
-            out.info(format!("  Removed {what}."));
-        }
-        if let Some(why) = &r.skipped {
-            out.warn(format!("  left as it is: {why}"));
-            continue;
-        }
-        for l in &r.leftovers {
-            let note = match l {
-                Leftover::Device { .. } => "",
-                Leftover::Credential { .. } => {
-                    "; its IAM device is gone, so it can sign nothing. Remove it when you can"
-                }
-            };
-            out.warn(format!(
-                "  {} remains{note}: {}",
-                l.describe(),
-                l.commands("").join("; ")
-            ));
-        }
-        // A device that can't be deleted is unassigned and its seed is gone: harmless, reported
-        // above (and by 'ykmfa audit' as an orphan). The new enrollment picks its name around it.
-        e.clear().map_err(journal_failure)?;
-    }
-    Ok(done)
-}
-
-fn journal_failure(e: journal::JournalError) -> Failure {
-    use journal::JournalError as E;
-    let fix: &[&str] = match &e {
-        E::Busy(_) => &["wait for it to finish (ykmfa enrolls one user at a time), then run this again"],
-        E::NoStateDir => &["set HOME (ykmfa keeps its enrollment journal in ~/.local/state/ykmfa)"],
-        E::Io { .. } => &["check that the directory is writable; ykmfa won't change anything it can't record first"],
-        E::Corrupt(_) => &["look at the file: it should name a user, a device and a token; delete it once they are settled"],
-    };
-    Failure::new(Exit::Failed, e.to_string(), fix)
 }
 
 pub(super) fn oath_password(

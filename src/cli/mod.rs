@@ -13,6 +13,7 @@ mod report;
 mod resync;
 mod revoke;
 mod root;
+mod settle;
 mod status;
 mod tokens;
 

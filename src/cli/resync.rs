@@ -18,7 +18,7 @@ use ykmfa::token::{self, Serial, Token};
 use ykmfa::transport::pcsc::Context;
 
 use super::report::Exit;
-use super::{prompt, Failure, Global, Output};
+use super::{prompt, settle, Failure, Global, Output};
 
 /// Arguments of `ykmfa resync`.
 #[derive(clap::Args, Debug)]
@@ -99,7 +99,7 @@ pub async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(),
     // The clock first: when it is the cause, nothing else needs looking at.
     let skew = clock(out, dir.server_clock().await);
 
-    let view = resync::read_user(&dir, user.as_str())
+    let mut view = resync::read_user(&dir, user.as_str())
         .await
         .map_err(|e| resync_failure(e, user.as_str(), global))?;
     if let Some(arn) = &device {
@@ -113,6 +113,35 @@ pub async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(),
 
     let mut seen = Seen::look(out, args)?;
     seen.unlock(args)?;
+
+    // The user's lock, held to the end; then what dead runs left for the user or these tokens.
+    let (journal, mut entry) = settle::lock(&view.account, user.as_str())?;
+    let unfinished = settle::Unfinished::find(
+        &journal,
+        &mut entry,
+        &view.account,
+        user.as_str(),
+        &settle::serials(&seen.tokens),
+    )?;
+    if !unfinished.is_empty() {
+        let mut cards = settle::cards(&seen.tokens, &unfinished.token_serials(), || {
+            seen.password()
+        })?;
+        if settle::settle(out, &dir, unfinished, &mut cards)
+            .await?
+            .changed
+        {
+            drop(cards);
+            view = resync::read_user(&dir, user.as_str())
+                .await
+                .map_err(|e| resync_failure(e, user.as_str(), global))?;
+            let password = seen.password.take();
+            seen = Seen::look(out, args)?;
+            seen.password = password;
+            seen.unlock(args)?;
+        }
+    }
+
     let explicit = device.as_ref().map(|d| Explicit {
         device: d.to_string(),
         credential: args.label.clone(),

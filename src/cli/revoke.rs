@@ -18,7 +18,7 @@ use ykmfa::token::{self, Serial, Token};
 use ykmfa::transport::pcsc::Context;
 
 use super::report::Exit;
-use super::{prompt, Failure, Global, Output};
+use super::{prompt, settle, Failure, Global, Output};
 
 /// Arguments of `ykmfa revoke`.
 #[derive(clap::Args, Debug)]
@@ -192,7 +192,7 @@ async fn run_user(
 ) -> Result<(), Failure> {
     let dir = connect(global).await?;
     let fail = |c| cause_failure(c, global);
-    let view = revocation::user_devices(&dir, user.as_str())
+    let mut view = revocation::user_devices(&dir, user.as_str())
         .await
         .map_err(fail)?;
     if let Target::Device(arn) = target {
@@ -200,7 +200,37 @@ async fn run_user(
     }
 
     // The tokens present, unlocked where the device's credential may be.
-    let mut seen = look_at_tokens(out, args, matches!(target, Target::Token(_)))?;
+    let required = matches!(target, Target::Token(_));
+    let mut seen = look_at_tokens(out, args, required)?;
+
+    // The user's lock, held to the end; then what dead runs left for the user or these tokens
+    // (only reported by a dry run, which changes nothing).
+    let serials = settle::serials(&seen.tokens);
+    let mut lock = None;
+    if args.dry_run {
+        settle::report(out, &view.account, user.as_str(), &serials);
+    } else {
+        let (journal, entry) = lock.insert(settle::lock(&view.account, user.as_str())?);
+        let unfinished =
+            settle::Unfinished::find(journal, entry, &view.account, user.as_str(), &serials)?;
+        if !unfinished.is_empty() {
+            let mut cards = settle::cards(&seen.tokens, &unfinished.token_serials(), || {
+                seen.password()
+            })?;
+            if settle::settle(out, &dir, unfinished, &mut cards)
+                .await?
+                .changed
+            {
+                drop(cards);
+                view = revocation::user_devices(&dir, user.as_str())
+                    .await
+                    .map_err(fail)?;
+                let password = seen.password.take();
+                seen = look_at_tokens(out, args, required)?;
+                seen.password = password;
+            }
+        }
+    }
     let explicit = match target {
         Target::Device(arn) => Some(Explicit {
             device: arn.to_string(),

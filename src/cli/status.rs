@@ -15,7 +15,7 @@ use ykmfa::transport::pcsc::Context;
 
 use super::audit::{shell_lines, shorten, wrap};
 use super::report::{iam_failure, Exit};
-use super::{prompt, Failure, Global, Output};
+use super::{prompt, settle, Failure, Global, Output};
 
 /// Arguments of `ykmfa status`.
 #[derive(clap::Args, Debug)]
@@ -70,6 +70,8 @@ pub async fn run(out: &Output, global: &Global, args: &StatusArgs) -> Result<(),
     };
 
     let (tokens, unavailable) = look_at_tokens(out, args)?;
+    // What dead runs left for this user or these tokens: reported, never settled here.
+    let unfinished = settle::report(out, &who.account, &user, &settle::serials(&tokens));
     let facts = status::gather(&dir, &who.account, &user, tokens)
         .await
         .map_err(|e| match e {
@@ -92,6 +94,24 @@ pub async fn run(out: &Output, global: &Global, args: &StatusArgs) -> Result<(),
             map.insert("schema".into(), json!("ykmfa.status/1"));
             map.insert("tokens_unavailable".into(), json!(unavailable));
             map.insert("stale".into(), json!(status.stale()));
+            map.insert(
+                "unfinished_enrollments".into(),
+                unfinished
+                    .iter()
+                    .map(|r| {
+                        json!({
+                            "user": r.user,
+                            "device_name": r.device_name,
+                            "device_serial": r.device_arn,
+                            "credential": r.credential,
+                            "token_serial": r.token_serial,
+                            "token": r.token,
+                            "stage": r.stage,
+                            "pid": r.pid,
+                        })
+                    })
+                    .collect(),
+            );
         }
         out.json(&doc);
     } else {

@@ -36,7 +36,7 @@ pub enum JournalError {
     #[error("no state directory: set HOME or XDG_STATE_HOME")]
     NoStateDir,
     /// Another ykmfa process is enrolling this user right now.
-    #[error("another ykmfa process is enrolling IAM user '{0}' right now")]
+    #[error("another ykmfa process is working on IAM user '{0}' right now")]
     Busy(String),
     /// A file operation failed.
     #[error("enrollment journal {path}: {source}")]
@@ -165,6 +165,60 @@ impl Journal {
         except_account: &str,
         except_user: &str,
     ) -> Result<Vec<Entry>, JournalError> {
+        let mut out = Vec::new();
+        for (account, user) in self.names(except_account, except_user)? {
+            match self.lock(&account, &user) {
+                Ok(entry) if entry.left.is_some() => out.push(entry),
+                Ok(_) | Err(JournalError::Busy(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The record a dead run left for `user` in `account`, read without changing anything (no
+    /// file or directory is created). [`JournalError::Busy`] when a run holds it now.
+    pub fn peek(&self, account: &str, user: &str) -> Result<Option<Record>, JournalError> {
+        let path = self.dir.join(format!("{account}-{user}.json"));
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Self::io(&path)(e)),
+        };
+        // A shared lock for the moment of reading: refused while a live run holds the record.
+        match file.try_lock_shared() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Err(JournalError::Busy(user.to_owned())),
+            Err(TryLockError::Error(e)) => return Err(Self::io(&path)(e)),
+        }
+        read(&file, &path)
+    }
+
+    /// Like [`Journal::unfinished`], read without changing anything: records of dead runs other
+    /// than `except_user`'s in `except_account` (records whose run is alive are skipped).
+    pub fn peek_unfinished(
+        &self,
+        except_account: &str,
+        except_user: &str,
+    ) -> Result<Vec<Record>, JournalError> {
+        let mut out = Vec::new();
+        for (account, user) in self.names(except_account, except_user)? {
+            match self.peek(&account, &user) {
+                Ok(Some(record)) => out.push(record),
+                Ok(None) | Err(JournalError::Busy(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The (account, user) of every non-empty record file but `except_user`'s in
+    /// `except_account`.
+    fn names(
+        &self,
+        except_account: &str,
+        except_user: &str,
+    ) -> Result<Vec<(String, String)>, JournalError> {
         let listing = match std::fs::read_dir(&self.dir) {
             Ok(l) => l,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -173,6 +227,7 @@ impl Journal {
         let mut out = Vec::new();
         for item in listing.flatten() {
             let name = item.file_name().to_string_lossy().into_owned();
+            // Account ids have no '-', so the first one ends the account.
             let Some((account, user)) = name
                 .strip_suffix(".json")
                 .and_then(|stem| stem.split_once('-'))
@@ -183,12 +238,9 @@ impl Journal {
             if mine || item.metadata().map_or(true, |m| m.len() == 0) {
                 continue;
             }
-            match self.lock(account, user) {
-                Ok(entry) if entry.left.is_some() => out.push(entry),
-                Ok(_) | Err(JournalError::Busy(_)) => {}
-                Err(e) => return Err(e),
-            }
+            out.push((account.to_owned(), user.to_owned()));
         }
+        out.sort();
         Ok(out)
     }
 }

@@ -279,3 +279,47 @@ fn unfinished_lists_dead_runs_of_other_users_only() {
         .expect("list")
         .is_empty());
 }
+
+#[test]
+fn peeking_reads_without_creating_locking_or_changing_anything() {
+    let (_tmp, journal) = journal();
+    // Nothing there: no record, and no directory made for it.
+    assert_eq!(journal.peek(ACCOUNT, "alice").expect("peek"), None);
+    assert!(journal
+        .peek_unfinished(ACCOUNT, "alice")
+        .expect("peek")
+        .is_empty());
+    assert!(!journal.dir().exists());
+
+    std::fs::create_dir_all(journal.dir()).expect("dir");
+    let mut bob = record(Stage::Writing, None);
+    bob.user = "bob".into();
+    let bob_path = journal.dir().join(format!("{ACCOUNT}-bob.json"));
+    std::fs::write(&bob_path, serde_json::to_vec(&bob).expect("json")).expect("write");
+    std::fs::write(
+        journal.dir().join(format!("{ACCOUNT}-alice.json")),
+        serde_json::to_vec(&record(Stage::Enabling, None)).expect("json"),
+    )
+    .expect("write");
+
+    assert_eq!(
+        journal.peek(ACCOUNT, "alice").expect("peek").map(|r| r.stage),
+        Some(Stage::Enabling)
+    );
+    let others = journal.peek_unfinished(ACCOUNT, "alice").expect("peek");
+    assert_eq!(others, vec![bob.clone()]);
+    // Peeking took no lock it kept: a run can still take bob's, and sees the record intact.
+    let held = journal.lock(ACCOUNT, "bob").expect("lock after peeking");
+    assert_eq!(held.left(), Some(&bob));
+    // While a run holds it, a peek says so and the list skips it.
+    assert!(matches!(journal.peek(ACCOUNT, "bob"), Err(JournalError::Busy(u)) if u == "bob"));
+    assert!(journal
+        .peek_unfinished(ACCOUNT, "alice")
+        .expect("peek")
+        .is_empty());
+    drop(held);
+    assert_eq!(
+        std::fs::read(&bob_path).expect("file"),
+        serde_json::to_vec(&bob).expect("json")
+    );
+}
