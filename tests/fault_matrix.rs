@@ -439,7 +439,13 @@ fn cell(step: Step, fault: Fault) -> Result<Outcome, String> {
                     Fault::CardError if step.card().is_some_and(|(ins, _)| ins == "CALCULATE") => {
                         human.contains("refused CALCULATE")
                     }
-                    Fault::CardRemoved => human.contains("removed") || human.contains(step.words()),
+                    // Pulled during an IAM step, the token may still be out when its next
+                    // instruction comes: then that step fails, saying the reader is empty.
+                    Fault::CardRemoved => {
+                        human.contains("removed")
+                            || human.contains("has no token in it")
+                            || human.contains(step.words())
+                    }
                     _ => human.contains(step.words()),
                 };
                 if !named {
