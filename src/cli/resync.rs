@@ -116,30 +116,24 @@ pub async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(),
 
     // The user's lock, held to the end; then what dead runs left for the user or these tokens.
     let (journal, mut entry) = settle::lock(&view.account, user.as_str())?;
-    let unfinished = settle::Unfinished::find(
-        &journal,
-        &mut entry,
+    let changed = settle::settle_connected(
+        out,
+        &dir,
+        (&journal, &mut entry),
         &view.account,
         user.as_str(),
-        &settle::serials(&seen.tokens),
-    )?;
-    if !unfinished.is_empty() {
-        let mut cards = settle::cards(&seen.tokens, &unfinished.token_serials(), || {
-            seen.password()
-        })?;
-        if settle::settle(out, &dir, unfinished, &mut cards)
-            .await?
-            .changed
-        {
-            drop(cards);
-            view = resync::read_user(&dir, user.as_str())
-                .await
-                .map_err(|e| resync_failure(e, user.as_str(), global))?;
-            let password = seen.password.take();
-            seen = Seen::look(out, args)?;
-            seen.password = password;
-            seen.unlock(args)?;
-        }
+        &seen.tokens,
+        || seen.password(),
+    )
+    .await?;
+    if changed {
+        view = resync::read_user(&dir, user.as_str())
+            .await
+            .map_err(|e| resync_failure(e, user.as_str(), global))?;
+        let password = seen.password.take();
+        seen = Seen::look(out, args)?;
+        seen.password = password;
+        seen.unlock(args)?;
     }
 
     let explicit = device.as_ref().map(|d| Explicit {

@@ -205,32 +205,36 @@ async fn run_user(
 
     // The user's lock, held to the end; then what dead runs left for the user or these tokens
     // (only reported by a dry run, which changes nothing).
-    let serials = settle::serials(&seen.tokens);
     let mut lock = None;
     if args.dry_run {
-        settle::report(out, &view.account, user.as_str(), &serials);
+        settle::report(
+            out,
+            &view.account,
+            user.as_str(),
+            &settle::serials(&seen.tokens),
+        );
     } else {
         let (journal, entry) = lock.insert(settle::lock(&view.account, user.as_str())?);
-        let unfinished =
-            settle::Unfinished::find(journal, entry, &view.account, user.as_str(), &serials)?;
-        if !unfinished.is_empty() {
-            let mut cards = settle::cards(&seen.tokens, &unfinished.token_serials(), || {
-                seen.password()
-            })?;
-            if settle::settle(out, &dir, unfinished, &mut cards)
-                .await?
-                .changed
-            {
-                drop(cards);
-                view = revocation::user_devices(&dir, user.as_str())
-                    .await
-                    .map_err(fail)?;
-                let password = seen.password.take();
-                seen = look_at_tokens(out, args, required)?;
-                seen.password = password;
-            }
+        let changed = settle::settle_connected(
+            out,
+            &dir,
+            (journal, entry),
+            &view.account,
+            user.as_str(),
+            &seen.tokens,
+            || seen.password(),
+        )
+        .await?;
+        if changed {
+            view = revocation::user_devices(&dir, user.as_str())
+                .await
+                .map_err(fail)?;
+            let password = seen.password.take();
+            seen = look_at_tokens(out, args, required)?;
+            seen.password = password;
         }
     }
+
     let explicit = match target {
         Target::Device(arn) => Some(Explicit {
             device: arn.to_string(),

@@ -67,8 +67,28 @@ impl<'a> Unfinished<'a> {
     }
 }
 
+/// For `resync` and `revoke`: settles what dead runs left for `user` (whose lock `own` is) or on
+/// the connected `tokens`, opening those the records name. Returns whether anything was removed,
+/// so the caller reads IAM and the tokens again.
+pub(super) async fn settle_connected<D: Directory>(
+    out: &Output,
+    dir: &D,
+    (journal, own): (&Journal, &mut Entry),
+    account: &str,
+    user: &str,
+    tokens: &[Token],
+    password: impl Fn() -> Option<Password>,
+) -> Result<bool, Failure> {
+    let unfinished = Unfinished::find(journal, own, account, user, &serials(tokens))?;
+    if unfinished.is_empty() {
+        return Ok(false);
+    }
+    let mut cards = cards(tokens, &unfinished.token_serials(), password)?;
+    Ok(settle(out, dir, unfinished, &mut cards).await?.changed)
+}
+
 /// The connected tokens among `tokens` whose serial is in `serials`, opened for settling.
-pub(super) fn cards(
+fn cards(
     tokens: &[Token],
     serials: &[u32],
     password: impl Fn() -> Option<Password>,
