@@ -226,7 +226,7 @@ fn revoke_settles_the_users_own_killed_enrollment_and_a_dry_run_only_reports_it(
 }
 
 #[test]
-fn resync_and_revoke_wait_their_turn_while_another_ykmfa_works_on_the_user() {
+fn resync_and_revoke_wait_their_turn_and_go_on_without_a_usable_journal() {
     let bench = alice_enrolled();
     let device = arn("alice-yk12345678");
     // Hold alice's lock as a running ykmfa does (the enrollment left the file behind, empty).
@@ -267,6 +267,21 @@ fn resync_and_revoke_wait_their_turn_while_another_ykmfa_works_on_the_user() {
         status.human()
     );
     drop(lock);
+
+    // A journal that can't be used doesn't stop resync: it says so and goes on.
+    let not_a_dir = bench.dir.join("not-a-directory");
+    std::fs::write(&not_a_dir, b"").expect("file");
+    let resync = bench.run_with(
+        &["resync", "--user", "alice"],
+        &[("XDG_STATE_HOME", not_a_dir.to_str().expect("path"))],
+    );
+    assert_eq!(resync.code, Some(0), "{}", resync.human());
+    assert!(
+        resync.human().contains("Going on without it"),
+        "{}",
+        resync.human()
+    );
+
     let revoke = bench.run(&revoke);
     assert_eq!(revoke.code, Some(0), "{}", revoke.human());
     assert!(assigned_to(&bench, "alice").is_empty());

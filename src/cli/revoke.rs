@@ -205,16 +205,18 @@ async fn run_user(
 
     // The user's lock, held to the end; then what dead runs left for the user or these tokens
     // (only reported by a dry run, which changes nothing).
-    let mut lock = None;
-    if args.dry_run {
+    let mut lock = if args.dry_run {
         settle::report(
             out,
             &view.account,
             user.as_str(),
             &settle::serials(&seen.tokens),
         );
+        None
     } else {
-        let (journal, entry) = lock.insert(settle::lock(&view.account, user.as_str())?);
+        settle::lock_if_possible(out, &view.account, user.as_str())?
+    };
+    if let Some((journal, entry)) = lock.as_mut() {
         let changed = settle::settle_connected(
             out,
             &dir,

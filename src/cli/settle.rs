@@ -24,6 +24,27 @@ pub(super) fn lock(account: &str, user: &str) -> Result<(Journal, Entry), Failur
     Ok((journal, entry))
 }
 
+/// For `resync` and `revoke`, whose own work creates nothing a record would have to name: the
+/// user's lock when the journal can be used. Another ykmfa at work on the user is refused; a
+/// journal that can't be used (no HOME, a read-only or damaged file) is warned about, and the
+/// command goes on without it.
+pub(super) fn lock_if_possible(
+    out: &Output,
+    account: &str,
+    user: &str,
+) -> Result<Option<(Journal, Entry)>, Failure> {
+    match Journal::default_location().and_then(|j| j.lock(account, user).map(|e| (j, e))) {
+        Ok(lock) => Ok(Some(lock)),
+        Err(e @ JournalError::Busy(_)) => Err(failure(e)),
+        Err(e) => {
+            out.warn(format!(
+                "{e}. Going on without it: an enrollment a killed run left is not settled now, and another ykmfa is not kept off {user} meanwhile"
+            ));
+            Ok(None)
+        }
+    }
+}
+
 /// Records dead runs left for the user whose lock is `own`, and for the tokens in `serials`,
 /// each locked until it is settled.
 pub(super) struct Unfinished<'a> {

@@ -303,7 +303,10 @@ fn peeking_reads_without_creating_locking_or_changing_anything() {
     .expect("write");
 
     assert_eq!(
-        journal.peek(ACCOUNT, "alice").expect("peek").map(|r| r.stage),
+        journal
+            .peek(ACCOUNT, "alice")
+            .expect("peek")
+            .map(|r| r.stage),
         Some(Stage::Enabling)
     );
     let others = journal.peek_unfinished(ACCOUNT, "alice").expect("peek");
