@@ -115,22 +115,15 @@ pub async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(),
     seen.unlock(args)?;
 
     // The user's lock, held to the end; then what dead runs left for the user or these tokens.
-    let mut lock = settle::lock_if_possible(out, &view.account, user.as_str())?;
-    let changed = match lock.as_mut() {
-        Some((journal, entry)) => {
-            settle::settle_connected(
-                out,
-                &dir,
-                (journal, entry),
-                &view.account,
-                user.as_str(),
-                &seen.tokens,
-                || seen.password(),
-            )
-            .await?
-        }
-        None => false,
-    };
+    let (_lock, changed) = settle::lock_and_settle(
+        out,
+        &dir,
+        &view.account,
+        user.as_str(),
+        &seen.tokens,
+        || seen.password(),
+    )
+    .await?;
     if changed {
         view = resync::read_user(&dir, user.as_str())
             .await

@@ -205,36 +205,28 @@ async fn run_user(
 
     // The user's lock, held to the end; then what dead runs left for the user or these tokens
     // (only reported by a dry run, which changes nothing).
-    let mut lock = if args.dry_run {
-        settle::report(
-            out,
-            &view.account,
-            user.as_str(),
-            &settle::serials(&seen.tokens),
-        );
-        None
+    let (_lock, changed) = if args.dry_run {
+        let serials = settle::serials(&seen.tokens);
+        settle::report(out, &view.account, user.as_str(), &serials);
+        (None, false)
     } else {
-        settle::lock_if_possible(out, &view.account, user.as_str())?
-    };
-    if let Some((journal, entry)) = lock.as_mut() {
-        let changed = settle::settle_connected(
+        settle::lock_and_settle(
             out,
             &dir,
-            (journal, entry),
             &view.account,
             user.as_str(),
             &seen.tokens,
             || seen.password(),
         )
-        .await?;
-        if changed {
-            view = revocation::user_devices(&dir, user.as_str())
-                .await
-                .map_err(fail)?;
-            let password = seen.password.take();
-            seen = look_at_tokens(out, args, required)?;
-            seen.password = password;
-        }
+        .await?
+    };
+    if changed {
+        view = revocation::user_devices(&dir, user.as_str())
+            .await
+            .map_err(fail)?;
+        let password = seen.password.take();
+        seen = look_at_tokens(out, args, required)?;
+        seen.password = password;
     }
 
     let explicit = match target {

@@ -24,11 +24,31 @@ pub(super) fn lock(account: &str, user: &str) -> Result<(Journal, Entry), Failur
     Ok((journal, entry))
 }
 
-/// For `resync` and `revoke`, whose own work creates nothing a record would have to name: the
-/// user's lock when the journal can be used. Another ykmfa at work on the user is refused; a
-/// journal that can't be used (no HOME, a read-only or damaged file) is warned about, and the
-/// command goes on without it.
-pub(super) fn lock_if_possible(
+/// For `resync` and `revoke`: takes the user's lock (to hold for the whole run), then settles
+/// what dead runs left for `user` or on the connected `tokens`. Returns the lock and whether
+/// anything was removed, so the caller reads IAM and the tokens again.
+pub(super) async fn lock_and_settle<D: Directory>(
+    out: &Output,
+    dir: &D,
+    account: &str,
+    user: &str,
+    tokens: &[Token],
+    password: impl Fn() -> Option<Password>,
+) -> Result<(Option<(Journal, Entry)>, bool), Failure> {
+    let mut lock = lock_if_possible(out, account, user)?;
+    let changed = match lock.as_mut() {
+        Some((journal, own)) => {
+            settle_connected(out, dir, (journal, own), account, user, tokens, password).await?
+        }
+        None => false,
+    };
+    Ok((lock, changed))
+}
+
+/// The user's lock when the journal can be used. These commands create nothing a record would
+/// have to name, so a journal that can't be used (no HOME, a read-only or damaged file) is
+/// warned about and they go on without it; another ykmfa at work on the user is refused.
+fn lock_if_possible(
     out: &Output,
     account: &str,
     user: &str,
@@ -88,10 +108,9 @@ impl<'a> Unfinished<'a> {
     }
 }
 
-/// For `resync` and `revoke`: settles what dead runs left for `user` (whose lock `own` is) or on
-/// the connected `tokens`, opening those the records name. Returns whether anything was removed,
-/// so the caller reads IAM and the tokens again.
-pub(super) async fn settle_connected<D: Directory>(
+/// Settles what dead runs left for `user` (whose lock `own` is) or on the connected `tokens`,
+/// opening those the records name. Returns whether anything was removed.
+async fn settle_connected<D: Directory>(
     out: &Output,
     dir: &D,
     (journal, own): (&Journal, &mut Entry),
