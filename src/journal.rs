@@ -28,7 +28,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use crate::enrollment::{Cancel, Card, Event, Plan, Progress};
-use crate::iam::{AssignmentStatus, Directory, IamError};
+use crate::iam::Directory;
 
 /// The schema of the journal's first line.
 pub const SCHEMA: &str = "ykmfa.journal/1";
@@ -71,7 +71,11 @@ pub enum Mark {
         device: String,
     },
     /// The credential is about to be written: it may be on the token from here on.
-    Writing,
+    Writing {
+        /// The fingerprint of the secret (absent in journals of earlier versions).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fingerprint: Option<crate::oath::Fingerprint>,
+    },
     /// EnableMFADevice is about to be sent (the credential is on the token and computed the
     /// codes): the device may be assigned from here on.
     Enabling {
@@ -98,6 +102,10 @@ pub enum Mark {
         done: Vec<String>,
         /// What remains, in words.
         leftovers: Vec<String>,
+        /// What remains and can do no harm (an unassigned device IAM won't delete, a credential
+        /// whose device is gone on a token that was not there), in words.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        harmless: Vec<String>,
     },
 }
 
@@ -170,6 +178,8 @@ pub struct Attempt {
     pub created: Vec<String>,
     /// Whether the credential may be on the token.
     pub maybe_written: bool,
+    /// The fingerprint of the secret written, when recorded.
+    pub fingerprint: Option<crate::oath::Fingerprint>,
     /// The device whose enabling was announced.
     pub enabling: Option<String>,
     /// Where it stands.
@@ -177,6 +187,24 @@ pub struct Attempt {
 }
 
 impl Attempt {
+    /// What the attempt says may exist, for [`crate::mfa::recover`].
+    pub fn unfinished(&self) -> crate::mfa::recover::Unfinished {
+        let p = &self.planned;
+        crate::mfa::recover::Unfinished {
+            account: p.account.clone(),
+            user: p.user.clone(),
+            device_name: p.device_name.clone(),
+            created: self.created.clone(),
+            maybe: self.maybe_devices.clone(),
+            credential: p.credential.clone(),
+            token: p.token.clone(),
+            token_serial: p.token_serial,
+            written: self.maybe_written,
+            enabling: self.enabling.is_some(),
+            fingerprint: self.fingerprint.clone(),
+        }
+    }
+
     /// Whether a later run must look after it (finish it or clean up).
     pub fn needs_recovery(&self) -> bool {
         matches!(self.state, State::Open | State::Leftovers(_))
@@ -187,7 +215,10 @@ impl Attempt {
             Mark::Opened { .. } | Mark::Planned(_) => {}
             Mark::Creating { device } => push_unique(&mut self.maybe_devices, device),
             Mark::Created { device } => push_unique(&mut self.created, device),
-            Mark::Writing => self.maybe_written = true,
+            Mark::Writing { fingerprint } => {
+                self.maybe_written = true;
+                self.fingerprint = fingerprint.clone();
+            }
             Mark::Enabling { device } => self.enabling = Some(device.clone()),
             Mark::Enrolled { device, .. } => {
                 self.state = State::Enrolled {
@@ -236,6 +267,7 @@ pub fn attempts(records: &[Record]) -> BTreeMap<String, Attempt> {
                         maybe_devices: Vec::new(),
                         created: Vec::new(),
                         maybe_written: false,
+                        fingerprint: None,
                         enabling: None,
                         state: State::Open,
                     },
@@ -537,7 +569,9 @@ impl Progress for Recorder<'_> {
                     device: (*serial).to_owned(),
                 });
             }
-            Event::Writing { .. } => self.record(Mark::Writing),
+            Event::Writing { fingerprint, .. } => self.record(Mark::Writing {
+                fingerprint: Some((*fingerprint).clone()),
+            }),
             Event::Enabling => {
                 let device = self.device.lock().ok().and_then(|d| d.clone());
                 if let Some(device) = device {
@@ -550,15 +584,18 @@ impl Progress for Recorder<'_> {
     }
 }
 
-/// What recovery found and did for one attempt.
+/// What recovery found and did for one attempt, in the journal's words.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Recovery {
-    /// The device was enabled before the run died: the enrollment is complete.
+    /// The device was enabled before the run died, and the token still holds what computes its
+    /// codes: the enrollment is complete.
     pub finished: Option<String>,
     /// What was removed, in words.
     pub done: Vec<String>,
     /// What remains, in words, with how to remove it.
     pub leftovers: Vec<String>,
+    /// What remains and can do no harm, in words, with how to remove it.
+    pub harmless: Vec<String>,
 }
 
 impl Recovery {
@@ -572,120 +609,48 @@ impl Recovery {
             None => Mark::CleanedUp {
                 done: self.done.clone(),
                 leftovers: self.leftovers.clone(),
+                harmless: self.harmless.clone(),
             },
         }
     }
 }
 
-/// Finishes or cleans up an attempt a killed run left open, from what its records say may
-/// exist. `card` is the attempt's token when it is connected.
-///
-/// - Enabling was announced and IAM lists the device as the user's: the codes that enabled it
-///   came from the credential on the token, so the enrollment is complete.
-/// - Otherwise every device the attempt may have created is deleted if it is unassigned and
-///   certainly the attempt's (IAM answered its creation, or it carries ykmfa's tag naming the
-///   attempt's credential); a device of that name without the tag is someone else's and is left
-///   alone. The credential, if its write was announced, is deleted from the token (the preflight
-///   had found no credential of that name there).
+impl From<&crate::mfa::recover::Recovery> for Recovery {
+    fn from(r: &crate::mfa::recover::Recovery) -> Self {
+        let words = |l: &crate::enrollment::Leftover| {
+            format!("{}: {}", l.describe(), l.commands("").join(" && "))
+        };
+        let mut out = Recovery {
+            finished: r.completed.clone().filter(|_| r.completed_and_working()),
+            done: r.removed.iter().map(|w| format!("removed {w}")).collect(),
+            ..Recovery::default()
+        };
+        if let Some(why) = &r.skipped {
+            out.leftovers.push(format!("not settled: {why}"));
+        }
+        if let (Some(device), Some(why)) = (&r.completed, &r.credential_missing) {
+            out.leftovers.push(format!(
+                "{device} is assigned, but {why}: ykmfa revoke --user USER --device {device} --yes"
+            ));
+        }
+        let all = r.leftovers.iter().chain(&r.possible).map(words);
+        if r.keeps_record() {
+            out.leftovers.extend(all);
+        } else {
+            out.harmless.extend(all);
+        }
+        out
+    }
+}
+
+/// Finishes or cleans up an attempt a killed run left open, through the one recovery every
+/// command uses ([`crate::mfa::recover`]). `card` is the attempt's token when it is connected.
 pub async fn recover<D: Directory, C: Card>(
     dir: &D,
     card: Option<&mut C>,
     attempt: &Attempt,
 ) -> Recovery {
-    let mut r = Recovery::default();
-    let p = &attempt.planned;
-    if let Some(device) = &attempt.enabling {
-        match dir.list_mfa_devices(Some(&p.user)).await {
-            Ok(devices) if devices.iter().any(|d| &d.serial == device) => {
-                r.finished = Some(device.clone());
-                return r;
-            }
-            Ok(_) => {}
-            Err(e) => {
-                r.leftovers.push(format!(
-                    "could not check whether {device} is assigned to {} ({e})",
-                    p.user
-                ));
-                return r;
-            }
-        }
-    }
-    let mut candidates = attempt.created.clone();
-    for d in &attempt.maybe_devices {
-        push_unique(&mut candidates, d);
-    }
-    if !candidates.is_empty() {
-        match dir
-            .list_virtual_mfa_devices(AssignmentStatus::Unassigned)
-            .await
-        {
-            Ok(unassigned) => {
-                for device in candidates {
-                    if !unassigned.iter().any(|d| d.serial == device) {
-                        continue;
-                    }
-                    let ours = attempt.created.contains(&device)
-                        || dir.list_mfa_device_tags(&device).await.is_ok_and(|tags| {
-                            tags.iter().any(|(k, v)| {
-                                k == crate::enrollment::TAG_CREDENTIAL && *v == p.credential
-                            })
-                        });
-                    if !ours {
-                        continue;
-                    }
-                    match dir.delete_virtual_mfa_device(&device).await {
-                        Ok(()) | Err(IamError::NoSuchEntity { .. }) => {
-                            r.done.push(format!("deleted virtual MFA device {device}"))
-                        }
-                        Err(e) => r.leftovers.push(format!(
-                            "virtual MFA device {device} ({e}): aws iam delete-virtual-mfa-device --serial-number {device}"
-                        )),
-                    }
-                }
-            }
-            Err(e) => r.leftovers.push(format!(
-                "could not list unassigned devices to find {} ({e})",
-                candidates.join(", ")
-            )),
-        }
-    }
-    if attempt.maybe_written {
-        let command = crate::enrollment::ykman_delete(
-            &p.credential,
-            p.token_serial.map(crate::token::Serial),
-        );
-        match card {
-            None => r.leftovers.push(format!(
-                "credential '{}' may remain on {}, which is not connected: {command}",
-                p.credential, p.token
-            )),
-            Some(card) => {
-                let listed = tokio::task::block_in_place(|| card.list());
-                match listed {
-                    Ok(creds) => {
-                        if let Some(c) = creds.iter().find(|c| c.id.to_string() == p.credential) {
-                            let raw = c.raw_id.clone();
-                            match tokio::task::block_in_place(|| card.delete(&raw)) {
-                                Ok(()) => r.done.push(format!(
-                                    "deleted credential '{}' from {}",
-                                    p.credential, p.token
-                                )),
-                                Err(e) => r.leftovers.push(format!(
-                                    "credential '{}' on {} ({e}): {command}",
-                                    p.credential, p.token
-                                )),
-                            }
-                        }
-                    }
-                    Err(e) => r.leftovers.push(format!(
-                        "credential '{}' may remain on {} ({e}): {command}",
-                        p.credential, p.token
-                    )),
-                }
-            }
-        }
-    }
-    r
+    Recovery::from(&crate::mfa::recover::recover(dir, card, &attempt.unfinished()).await)
 }
 
 #[cfg(test)]
@@ -724,7 +689,7 @@ mod tests {
             rec("a", Mark::Planned(planned())),
             rec("a", Mark::Creating { device: d.clone() }),
             rec("a", Mark::Created { device: d.clone() }),
-            rec("a", Mark::Writing),
+            rec("a", Mark::Writing { fingerprint: None }),
         ];
         let a = &attempts(&records)["a"];
         assert!(a.needs_recovery());
@@ -736,6 +701,7 @@ mod tests {
             Mark::CleanedUp {
                 done: vec!["x".into()],
                 leftovers: vec![],
+                harmless: vec![],
             },
         ));
         assert_eq!(attempts(&records)["a"].state, State::Closed { error: None });
@@ -762,7 +728,8 @@ mod tests {
         {
             let j = Journal::open(&path, Some("m.toml"), Some("00")).expect("open");
             j.append("a", Mark::Planned(planned())).expect("append");
-            j.append("a", Mark::Writing).expect("append");
+            j.append("a", Mark::Writing { fingerprint: None })
+                .expect("append");
         }
         let mut bytes = std::fs::read(&path).expect("read");
         let whole = bytes.len();

@@ -17,6 +17,7 @@ pub mod doctor;
 pub mod enrollment;
 pub mod iam;
 pub mod journal;
+pub mod mfa;
 pub mod oath;
 pub mod pairing;
 pub mod resync;

@@ -47,27 +47,43 @@ impl Seed {
 
     /// Decodes Base32 as services print it: any case, spaces or dashes between groups, padding
     /// optional.
+    ///
+    /// Decoded here rather than by a crate: every character is checked before a byte is
+    /// decoded, and the bytes go straight into the seed's buffer, allocated at its final size.
+    /// So no path leaves a partly decoded secret behind, and no buffer is ever reallocated
+    /// (which would leave the old one unwiped).
     pub fn from_base32(text: &str) -> Result<Self, SeedError> {
-        let mut clean: Zeroizing<String> = Zeroizing::new(String::with_capacity(text.len()));
-        for c in text.chars() {
+        // The values of the characters (0-31), as secret as the seed; never longer than `text`.
+        let mut values = Zeroizing::new(Vec::with_capacity(text.len()));
+        for c in text.bytes() {
             match c {
-                ' ' | '\t' | '\n' | '\r' | '-' | '=' => {}
-                c if c.is_ascii_alphanumeric() => clean.push(c.to_ascii_uppercase()),
-                _ => return Err(SeedError::NotBase32),
+                b' ' | b'\t' | b'\n' | b'\r' | b'-' | b'=' => {}
+                _ => values.push(base32_value(c).ok_or(SeedError::NotBase32)?),
             }
         }
-        if clean.is_empty() {
+        if values.is_empty() {
             return Err(SeedError::Empty);
         }
         // A Base32 text of length 1, 3 or 6 (mod 8) cannot be produced by any byte string.
-        if matches!(clean.len() % 8, 1 | 3 | 6) {
+        if matches!(values.len() % 8, 1 | 3 | 6) {
             return Err(SeedError::NotBase32);
         }
-        let bytes = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &clean)
-            .ok_or(SeedError::NotBase32)?;
-        let seed = Seed::from_bytes(bytes);
-        if seed.len() < 10 {
-            return Err(SeedError::TooShort(seed.len()));
+        // 5 bits a character; the last few bits of an unpadded text are filler.
+        let len = values.len() * 5 / 8;
+        if len < 10 {
+            return Err(SeedError::TooShort(len));
+        }
+        let mut seed = Seed(Vec::with_capacity(len));
+        let mut bits: Zeroizing<u16> = Zeroizing::new(0);
+        let mut held = 0u32;
+        for &v in values.iter() {
+            *bits = (*bits << 5) | u16::from(v);
+            held += 5;
+            if held >= 8 {
+                held -= 8;
+                seed.0.push((*bits >> held) as u8);
+                *bits &= (1 << held) - 1;
+            }
         }
         Ok(seed)
     }
@@ -93,6 +109,16 @@ impl Seed {
     }
 }
 
+/// The value of an RFC 4648 Base32 character, either case.
+fn base32_value(c: u8) -> Option<u8> {
+    match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a'),
+        b'2'..=b'7' => Some(c - b'2' + 26),
+        _ => None,
+    }
+}
+
 /// Makes sure no core dump of this process can be written while a seed may be in memory:
 /// the core size limit drops to 0 and the process is marked not dumpable (which also keeps
 /// other processes of the same user from attaching a debugger to read its memory).
@@ -112,6 +138,104 @@ pub fn forbid_core_dumps() -> std::io::Result<()> {
         rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)?;
     }
     Ok(())
+}
+
+/// What became of the request to keep this process's memory out of swap ([`lock_memory`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemoryLock {
+    /// Every page, present and future, stays in RAM once touched.
+    Locked,
+    /// Not tried, and why.
+    NotTried(String),
+    /// The system refused (`mlockall`'s error).
+    Refused(String),
+}
+
+/// The line `-v` shows: what was done, never anything that was in memory.
+impl std::fmt::Display for MemoryLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MemoryLock::Locked => {
+                f.write_str("memory locked: seeds and codes are never swapped out")
+            }
+            MemoryLock::NotTried(why) => write!(f, "memory not locked (best effort): {why}"),
+            MemoryLock::Refused(e) => {
+                write!(f, "memory not locked (best effort): mlockall refused: {e}")
+            }
+        }
+    }
+}
+
+/// Whether locking every page is safe, from the memory-lock limit (soft and hard, `None` when
+/// unlimited) and whether the process has `CAP_IPC_LOCK`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LockPlan {
+    /// Lock now.
+    Lock,
+    /// Raise the soft limit to the (unlimited) hard one, then lock.
+    RaiseThenLock,
+    /// Leave memory as it is, for this reason.
+    Skip(String),
+}
+
+/// `mlockall(MCL_FUTURE)` under a finite limit turns every later allocation past the limit
+/// into a failure, and a failed allocation aborts a Rust program. So the whole process is
+/// locked only when no limit applies: unlimited, or `CAP_IPC_LOCK` (which bypasses it).
+fn lock_plan(soft: Option<u64>, hard: Option<u64>, ipc_lock: bool) -> LockPlan {
+    match (soft, hard) {
+        _ if ipc_lock => LockPlan::Lock,
+        (None, _) => LockPlan::Lock,
+        (Some(_), None) => LockPlan::RaiseThenLock,
+        (Some(limit), Some(_)) => LockPlan::Skip(format!(
+            "the memory-lock limit (ulimit -l) is {} KiB; locking every page could make a later \
+             allocation fail",
+            limit / 1024
+        )),
+    }
+}
+
+/// Keeps every page of this process out of swap, where the system allows it: a seed or a code
+/// swapped out would outlive the process on disk. Best effort: failing is reported, never fatal.
+///
+/// The whole process is locked (`mlockall` with `MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT`), not
+/// just a [`Seed`]'s buffer: the seed also passes through the HTTP and XML layers of the AWS SDK,
+/// whose buffers ykmfa does not own. `MCL_ONFAULT` locks pages as they are first touched, so
+/// reserved but unused memory (thread stacks, allocator arenas) costs nothing.
+pub fn lock_memory() -> MemoryLock {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::mm::{mlockall, MlockAllFlags};
+        use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+
+        let limit = getrlimit(Resource::Memlock);
+        let ipc_lock = rustix::thread::capabilities(None).is_ok_and(|c| {
+            c.effective
+                .contains(rustix::thread::CapabilitySet::IPC_LOCK)
+        });
+        match lock_plan(limit.current, limit.maximum, ipc_lock) {
+            LockPlan::Lock => {}
+            LockPlan::RaiseThenLock => {
+                let unlimited = Rlimit {
+                    current: None,
+                    maximum: None,
+                };
+                if let Err(e) = setrlimit(Resource::Memlock, unlimited) {
+                    return MemoryLock::NotTried(format!(
+                        "the memory-lock limit could not be raised: {e}"
+                    ));
+                }
+            }
+            LockPlan::Skip(why) => return MemoryLock::NotTried(why),
+        }
+        match mlockall(MlockAllFlags::CURRENT | MlockAllFlags::FUTURE | MlockAllFlags::ONFAULT) {
+            Ok(()) => MemoryLock::Locked,
+            Err(e) => MemoryLock::Refused(e.to_string()),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        MemoryLock::NotTried("memory locking is only done on Linux".into())
+    }
 }
 
 /// What the last [`Seed`] dropped on this thread looked like just before its buffer was
@@ -181,9 +305,74 @@ mod tests {
     }
 
     #[test]
+    fn decodes_every_length_into_a_buffer_of_its_final_size() {
+        // RFC 4648's "foobar", extended to seed length, at every tail length (0, 2, 4, 5 and 7
+        // characters past a multiple of 8).
+        for (text, bytes) in [
+            ("MZXW6YTBOIYDAMBQ", &b"foobar0000"[..]),
+            ("MZXW6YTBOIYDAMBQGA", b"foobar00000"),
+            ("MZXW6YTBOIYDAMBQGAYA", b"foobar000000"),
+            ("MZXW6YTBOIYDAMBQGAYDA", b"foobar0000000"),
+            ("MZXW6YTBOIYDAMBQGAYDAMA", b"foobar00000000"),
+            ("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", b"12345678901234567890"),
+        ] {
+            let seed = Seed::from_base32(text).expect(text);
+            assert_eq!(seed.expose(), bytes, "{text}");
+            // Allocated once at its final size: a buffer that had grown would have more room.
+            assert_eq!(seed.0.capacity(), bytes.len(), "{text}");
+        }
+        // Every character and case, against an independent decoder.
+        let all = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567abcdefghijklmnopqrstuvwxyz234567";
+        let expected = base32::decode(
+            base32::Alphabet::Rfc4648 { padding: false },
+            &all.to_ascii_uppercase(),
+        )
+        .expect("valid");
+        assert_eq!(Seed::from_base32(all).expect("valid").expose(), expected);
+    }
+
+    #[test]
+    fn a_refused_text_leaves_no_decoded_bytes_behind() {
+        drop_probe::take();
+        // Invalid characters anywhere, a short seed: refused before any byte is decoded, so
+        // no seed buffer exists to be dropped, wiped or not.
+        for text in [
+            "JBSWY3DPEHPK3PX1",
+            "1BSWY3DPEHPK3PXP",
+            "JBSWY3D",
+            "JBSWY3DPEHPK3PXPé",
+        ] {
+            assert!(Seed::from_base32(text).is_err(), "{text}");
+            assert_eq!(drop_probe::take(), None, "{text}");
+        }
+    }
+
+    #[test]
     fn errors_never_repeat_the_input() {
         let err = Seed::from_base32("JBSWY3DPEHPK3PX!").err().expect("error");
         assert!(!err.to_string().contains("JBSWY3DP"));
+    }
+
+    #[test]
+    fn the_whole_process_is_locked_only_where_no_limit_can_bite() {
+        assert_eq!(lock_plan(None, None, false), LockPlan::Lock);
+        assert_eq!(
+            lock_plan(Some(8 << 20), None, false),
+            LockPlan::RaiseThenLock
+        );
+        assert_eq!(
+            lock_plan(Some(8 << 20), Some(8 << 20), true),
+            LockPlan::Lock
+        );
+        let LockPlan::Skip(why) = lock_plan(Some(8 << 20), Some(64 << 20), false) else {
+            panic!("a finite hard limit without CAP_IPC_LOCK must not be locked under");
+        };
+        assert!(why.contains("8192 KiB"), "{why}");
+        let line = MemoryLock::NotTried(why).to_string();
+        assert!(
+            line.starts_with("memory not locked (best effort)"),
+            "{line}"
+        );
     }
 
     #[test]

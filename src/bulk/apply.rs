@@ -431,8 +431,8 @@ impl Job {
         });
         // The same per-user lock as 'ykmfa enroll', held for the row: the two never enroll one
         // user at once.
-        let _user_lock = match enrollment::journal::Journal::default_location()
-            .and_then(|j| j.lock(&account.id, row.user.as_str()))
+        let (user_journal, mut user_lock) = match enrollment::journal::Journal::default_location()
+            .and_then(|j| j.lock(&account.id, row.user.as_str()).map(|l| (j, l)))
         {
             Ok(lock) => lock,
             Err(e) => {
@@ -441,6 +441,44 @@ impl Job {
             }
         };
         let mut card = PcscCard::new(ctx, token, self.settings.password());
+        // A killed 'ykmfa enroll' of this user is settled as 'ykmfa enroll' itself would.
+        if !user_lock.left().is_empty() {
+            let settled = match crate::mfa::settle::Unsettled::find(
+                &user_journal,
+                &mut user_lock,
+                &account.id,
+                row.user.as_str(),
+                &[],
+            ) {
+                Ok(u) => {
+                    crate::mfa::settle::settle(&account.dir, u, std::slice::from_mut(&mut card))
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            match settled {
+                Ok(settled) => {
+                    for s in &settled {
+                        let r = crate::journal::Recovery::from(&s.recovery);
+                        o.recovered.extend(r.done.iter().cloned());
+                        if s.kept {
+                            o.status = Status::Incomplete;
+                            o.leftovers = r.leftovers.clone();
+                            o.error = Some(format!(
+                                "an interrupted 'ykmfa enroll' of {} left things that could not be settled yet",
+                                row.user
+                            ));
+                            return o;
+                        }
+                    }
+                }
+                Err(e) => {
+                    o.error = Some(e.to_string());
+                    return o;
+                }
+            }
+        }
+        let _user_lock = user_lock;
         let plan = match enrollment::preflight(&account.dir, &mut card, &tag, &row.request()).await
         {
             Ok(p) => p,

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use crate::enrollment::names::{self, DeviceName, UserName};
+use crate::enrollment::names::{self, DeviceName, NameError, UserName, RESERVED_TAG_PREFIX};
 use crate::enrollment::{Request, AWS_ISSUER};
 use crate::iam::assume::role_account;
 use crate::oath::{self, CredentialId};
@@ -530,12 +530,18 @@ fn check_row(raw: RawRow) -> Result<Row, Vec<Problem>> {
                 None
             }
         });
+    // ykmfa's own keys are one problem for the row, however many tags use them.
+    let mut reserved = false;
     let tags = match get.get("tags") {
         None => Vec::new(),
         Some(Value::Tags(t)) => t
             .iter()
             .filter_map(|(k, v)| match names::parse_tag(&format!("{k}={v}")) {
                 Ok(t) => Some(t),
+                Err(NameError::ReservedTag(_)) => {
+                    reserved = true;
+                    None
+                }
                 Err(e) => {
                     problems.push(problem(n, Some("tags"), e.to_string()));
                     None
@@ -548,6 +554,10 @@ fn check_row(raw: RawRow) -> Result<Row, Vec<Problem>> {
             .filter(|t| !t.is_empty())
             .filter_map(|t| match names::parse_tag(t) {
                 Ok(t) => Some(t),
+                Err(NameError::ReservedTag(_)) => {
+                    reserved = true;
+                    None
+                }
                 Err(e) => {
                     problems.push(problem(
                         n,
@@ -567,11 +577,11 @@ fn check_row(raw: RawRow) -> Result<Row, Vec<Problem>> {
             Vec::new()
         }
     };
-    if tags.iter().any(|(k, _)| k.starts_with("ykmfa:")) {
+    if reserved {
         problems.push(problem(
             n,
             Some("tags"),
-            "keys starting with 'ykmfa:' are ykmfa's own",
+            format!("keys starting with '{RESERVED_TAG_PREFIX}' are ykmfa's own"),
         ));
     }
     // Without a label, the credential is named "Amazon Web Services:USER@ALIAS", shortened to
@@ -763,6 +773,21 @@ device_name = "bob-key"
         assert!(p.iter().any(|m| m.starts_with("row 2: 3 fields")), "{p:?}");
         assert!(!problems("", Format::Toml).is_empty());
         assert!(!problems("user\n", Format::Csv).is_empty());
+    }
+
+    #[test]
+    fn ykmfa_tag_keys_are_one_problem_in_the_same_words() {
+        let words = "field 'tags': keys starting with 'ykmfa:' are ykmfa's own";
+        let p = problems(
+            "user,tags\nalice,ykmfa:credential=x;ykmfa:token-serial=1;team=sec\n",
+            Format::Csv,
+        );
+        assert_eq!(p, [format!("row 2, {words}")], "{p:?}");
+        let p = problems(
+            "[[enroll]]\nuser = \"alice\"\ntags = { \"ykmfa:created\" = \"now\", team = \"sec\" }\n",
+            Format::Toml,
+        );
+        assert_eq!(p, [format!("row 1, {words}")], "{p:?}");
     }
 
     #[test]

@@ -360,19 +360,11 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
     });
 
     let cancel = Cancel::default();
-    let interrupt = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
-                eprintln!("\nInterrupted: rows in progress finish their current step and undo it; no new row starts. Press Ctrl-C again to quit at once.");
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    eprintln!("Quit without undoing: the journal lets the next 'ykmfa bulk apply' clean up.");
-                    std::process::exit(130);
-                }
-            }
-        })
-    };
+    let interrupt = super::interrupt::Interrupt::watch(
+        &cancel,
+        "rows in progress finish their current step and undo it; no new row starts. Send it again to quit at once.",
+        "Quit without undoing: the journal lets the next 'ykmfa bulk apply' clean up.",
+    )?;
     let journal = Arc::new(journal);
     let outcomes = bulk::apply::apply(
         rows,
@@ -382,7 +374,7 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
         cancel.clone(),
     )
     .await;
-    interrupt.abort();
+    drop(interrupt);
     screen.clear_bar();
 
     let summary = report::Summary::of(&outcomes);
@@ -552,6 +544,9 @@ impl bulk::Watcher for Screen {
                 for l in &recovery.leftovers {
                     s.push_str(&format!("; REMAINS: {l}"));
                 }
+                for l in &recovery.harmless {
+                    s.push_str(&format!("; left, harmless: {l}"));
+                }
                 self.say(&s);
             }
             Note::RecoveredOutsideManifest { key, recovery } => {
@@ -567,11 +562,16 @@ impl bulk::Watcher for Screen {
                 for l in &recovery.leftovers {
                     s.push_str(&format!("; REMAINS: {l}"));
                 }
+                for l in &recovery.harmless {
+                    s.push_str(&format!("; left, harmless: {l}"));
+                }
                 self.say(&s);
             }
             Note::Started { .. } => {}
             Note::Step { row, event } => match event {
-                Event::Writing { token, touch: true } => {
+                Event::Writing {
+                    token, touch: true, ..
+                } => {
                     self.say(&format!("{}: touch {token} when it blinks (twice)", who(row)))
                 }
                 Event::TouchNow => self.say(&format!("{}: touch the token now", who(row))),

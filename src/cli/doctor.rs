@@ -93,10 +93,9 @@ pub async fn run(out: &Output, global: &Global, args: &DoctorArgs) -> Result<(),
     commands.sort();
     commands.dedup();
 
-    let password = std::env::var("YKMFA_OATH_PASSWORD")
-        .ok()
+    let password = super::prompt::env_password()
         .filter(|p| !p.is_empty())
-        .map(Password::new);
+        .map(|p| Password::new(p.to_string()));
     let machine = tokio::task::spawn_blocking(move || probe::local(limits, password));
     let cloud = gather_aws(global, args, limits, commands);
     let (machine, cloud) = tokio::join!(machine, cloud);

@@ -105,7 +105,7 @@ impl Progress for Words<'_> {
             Event::TagsDenied => out.warn("tagging is not allowed (iam:TagMFADevice); creating the device without ykmfa's tags"),
             Event::LeftoverRemoved(arn) => out.info(format!("Removed {arn}, left unassigned by an earlier interrupted run.")),
             Event::NameTaken { taken, next } => out.info(format!("The name '{taken}' is taken; using '{next}'.")),
-            Event::Writing { token, touch } => {
+            Event::Writing { token, touch, .. } => {
                 out.info(format!("Writing the credential to {token} and computing two codes..."));
                 if touch {
                     out.info("Touch your token when it blinks (twice).");
@@ -128,6 +128,14 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
         return super::root::run(out, args, global.yes).await;
     }
     let req = request(args)?;
+    // Every stop signal, from here on: a question being answered ends cleanly, and once the
+    // enrollment runs, it undoes what it did.
+    let cancel = Cancel::default();
+    let interrupt = super::interrupt::Interrupt::watch(
+        &cancel,
+        "finishing the current step, then undoing what was done. Send it again to quit at once.",
+        "Quit without undoing: the next 'ykmfa enroll' for this user cleans up what is left.",
+    )?;
     let ctx = Context::establish()?;
     let wait = Duration::from_secs(args.wait.unwrap_or(if prompt::has_tty() { 30 } else { 0 }));
     let chosen = token::find(&ctx, args.serial, wait, || {
@@ -165,21 +173,34 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
     let (journal, mut entry) = settle::lock(&account, req.user.as_str())?;
     // What dead runs left for this user or on this token: settled first.
     let serial = card.token().serial.map(|s| s.0);
-    let unfinished = settle::Unfinished::find(
+    let unsettled = ykmfa::mfa::settle::Unsettled::find(
         &journal,
         &mut entry,
         &account,
         req.user.as_str(),
         serial.as_slice(),
-    )?;
-    let settled = settle::settle(out, &dir, unfinished, std::slice::from_mut(&mut card)).await?;
-    // Run again after a crash that had completed: what was asked is done.
-    let done = settled
-        .completed
-        .into_iter()
-        .find(|(r, _)| r.user == req.user.as_str() && r.token_serial == serial)
-        .map(|(_, device)| device);
-    if let Some(arn) = done {
+    )
+    .map_err(settle::failure)?;
+    let settled = settle::settle(out, &dir, unsettled, std::slice::from_mut(&mut card)).await?;
+    // Run again after a crash that had completed: what was asked is done, if the token still
+    // holds what computes the device's codes.
+    let done = ykmfa::mfa::settle::completed_for(&settled, req.user.as_str(), serial);
+    if let Some(s) = done.filter(|s| !s.recovery.completed_and_working()) {
+        let device = s.recovery.completed.clone().unwrap_or_default();
+        return Err(Failure::new(
+            Exit::Incomplete,
+            format!(
+                "{} is enrolled with {device}, but {}: nobody can compute its codes",
+                req.user,
+                s.recovery.credential_missing.clone().unwrap_or_default()
+            ),
+            &[&format!(
+                "remove the device, then enroll again: ykmfa revoke --user {} --device {device} --yes && ykmfa enroll --user {}",
+                req.user, req.user
+            )],
+        ));
+    }
+    if let Some(arn) = done.and_then(|s| s.recovery.completed.clone()) {
         if out.json {
             out.json(&json!({"schema": "ykmfa.enroll/1", "enrolled": {"device_serial": arn, "user": req.user.as_str(), "recovered": true}}));
         } else {
@@ -224,31 +245,15 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
         return Ok(());
     }
 
-    let cancel = Cancel::default();
-    let watcher = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
-                eprintln!("\nInterrupted: finishing the current step, then undoing it. Press Ctrl-C again to quit at once.");
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    eprintln!("Quit without undoing: the next 'ykmfa enroll' for this user cleans up what is left.");
-                    std::process::exit(130);
-                }
-            }
-        })
-    };
-    let recorder = entry.begin(&plan).map_err(settle::failure)?;
+    let recorder = entry
+        .begin(&plan, cancel.clone())
+        .map_err(settle::failure)?;
     let words = Words(out);
     let progress = recorder.around(&words);
     let result = enrollment::enroll(&dir, &mut card, &plan, &SystemClock, &progress, &cancel).await;
-    watcher.abort();
-    if recorder.had_failures() {
-        out.warn(format!(
-            "could not update the enrollment journal in {}; its first record is intact",
-            journal.dir().display()
-        ));
-    }
+    let signal = interrupt.signal();
+    drop(interrupt);
+    let journal_failure = recorder.failure();
     // The progress borrows the entry through the recorder: it ends here, before the entry is cleared.
     drop(progress);
     // A call AWS did not answer may still be carried out after the undo ran: the record stays,
@@ -285,6 +290,20 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
         }
         Err(failure) => {
             let mut failure = enroll_failure(*failure, &req, global);
+            if let Some(signal) = signal {
+                failure.code = if failure.code == Exit::Incomplete {
+                    Exit::Incomplete
+                } else {
+                    Exit::Interrupted
+                };
+                failure.what = format!("{signal}: {}", failure.what);
+            }
+            if let Some(why) = journal_failure {
+                failure.what = format!(
+                    "{why}: ykmfa stopped, since it can't go on without recording what it does\n{}",
+                    failure.what
+                );
+            }
             if !settled && failure.code != Exit::Incomplete {
                 failure.what.push_str(&format!(
                     "\nAWS may still carry out the call it did not answer; the next 'ykmfa enroll --user {}' looks again and removes anything it left (recorded in {}).",

@@ -7,6 +7,7 @@ mod bulk;
 mod completions;
 mod doctor;
 mod enroll;
+mod interrupt;
 mod output;
 mod prompt;
 mod report;
@@ -156,9 +157,10 @@ fn block_on(f: impl std::future::Future<Output = Result<(), Failure>>) -> Result
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
-    // Before any thread exists: nothing may turn the SDK's secret-body logging on, and no core
-    // dump may carry a seed.
+    // Before any thread exists: nothing may turn the SDK's secret-body logging on, no child
+    // process may inherit the OATH password, and no core dump may carry a seed.
     ykmfa::iam::harden_process_env();
+    prompt::take_env_password();
     let dumps = ykmfa::seed::forbid_core_dumps();
     let cli = Cli::parse();
     let out = Output::new(&cli.global);
@@ -166,6 +168,8 @@ pub fn main() -> ExitCode {
     if let Err(e) = dumps {
         out.warn(format!("could not disable core dumps: {e}"));
     }
+    // Best effort, so a line at -v rather than a warning: most desktops allow too little.
+    tracing::info!("{}", ykmfa::seed::lock_memory());
     let result = match cli.command {
         Command::Tokens(args) => tokens::run(&out, &args),
         Command::Enroll(args) => block_on(enroll::run(&out, &cli.global, &args)),

@@ -2,6 +2,7 @@
 //! (`/dev/tty`), not stdin, so piped input stays for data.
 
 use std::io::{Read, Write};
+use std::sync::OnceLock;
 
 use zeroize::Zeroizing;
 
@@ -35,6 +36,9 @@ pub fn secret(question: &str) -> std::io::Result<Zeroizing<String>> {
         .local_modes
         .remove(LocalModes::ECHO | LocalModes::ICANON | LocalModes::ISIG);
     termios::tcsetattr(&tty, OptionalActions::Flush, &quiet)?;
+    if let (Ok(mut open), Ok(copy)) = (OPEN_SECRET.lock(), tty.try_clone()) {
+        *open = Some((copy, saved.clone()));
+    }
     let mut line = Zeroizing::new(Vec::with_capacity(MAX_SECRET));
     let read = (|| {
         write!(out, "{question}")?;
@@ -62,6 +66,9 @@ pub fn secret(question: &str) -> std::io::Result<Zeroizing<String>> {
         }
     })();
     // Restore the terminal whatever happened, then finish the prompt's line.
+    if let Ok(mut open) = OPEN_SECRET.lock() {
+        *open = None;
+    }
     let restored = termios::tcsetattr(&tty, OptionalActions::Now, &saved);
     writeln!(out)?;
     read?;
@@ -72,6 +79,24 @@ pub fn secret(question: &str) -> std::io::Result<Zeroizing<String>> {
     let mut owned = Zeroizing::new(String::with_capacity(text.len()));
     owned.push_str(text);
     Ok(owned)
+}
+
+/// The terminal of a secret being typed, and its settings to restore.
+static OPEN_SECRET: std::sync::Mutex<Option<(std::fs::File, rustix::termios::Termios)>> =
+    std::sync::Mutex::new(None);
+
+/// Called on a stop signal: if a secret is being typed, the terminal gets its echo back and the
+/// command ends (exit 130; nothing has changed while a question is open). Otherwise nothing.
+pub fn abandon_secret() {
+    let Ok(mut open) = OPEN_SECRET.lock() else {
+        return;
+    };
+    if let Some((tty, saved)) = open.take() {
+        let _ = rustix::termios::tcsetattr(&tty, rustix::termios::OptionalActions::Now, &saved);
+        let _ = writeln!(&tty);
+        let _ = writeln!(std::io::stderr(), "error: interrupted; nothing was changed");
+        std::process::exit(super::report::Exit::Interrupted as i32);
+    }
 }
 
 /// A failed prompt as a failure: Ctrl-C is an interruption (exit 130), anything else a usage
@@ -106,12 +131,53 @@ pub fn confirm(question: &str) -> std::io::Result<bool> {
     ))
 }
 
+/// The variable automation gives the token's OATH password in.
+const PASSWORD_VARIABLE: &str = "YKMFA_OATH_PASSWORD";
+
+/// `YKMFA_OATH_PASSWORD` as it was at start-up, taken out of the environment.
+static ENV_PASSWORD: OnceLock<Option<Zeroizing<String>>> = OnceLock::new();
+
+/// Takes `YKMFA_OATH_PASSWORD` out of the process environment and keeps it for
+/// [`env_password`].
+///
+/// Every child process inherits the environment (a credential process of the AWS profile, an
+/// SSO helper, the pager): none of them needs the token's password. `main` calls this before
+/// the runtime starts, because changing the environment while another thread reads it is a
+/// data race in the C library.
+pub fn take_env_password() {
+    ENV_PASSWORD.get_or_init(|| take_variable(PASSWORD_VARIABLE));
+}
+
+/// The password from `YKMFA_OATH_PASSWORD`, if it was set (a copy, zeroized on drop).
+pub fn env_password() -> Option<Zeroizing<String>> {
+    ENV_PASSWORD
+        .get_or_init(|| take_variable(PASSWORD_VARIABLE))
+        .as_ref()
+        .map(|p| Zeroizing::new(String::clone(p)))
+}
+
+/// Reads an environment variable and removes it at once. A value that is not UTF-8 is removed
+/// too, wiped, and counts as unset (as `std::env::var` treated it before).
+fn take_variable(name: &str) -> Option<Zeroizing<String>> {
+    use std::os::unix::ffi::OsStringExt;
+
+    let value = std::env::var_os(name);
+    std::env::remove_var(name);
+    match value?.into_string() {
+        Ok(text) => Some(Zeroizing::new(text)),
+        Err(raw) => {
+            drop(Zeroizing::new(raw.into_vec()));
+            None
+        }
+    }
+}
+
 /// The token's OATH password: `YKMFA_OATH_PASSWORD` when set (automation), else asked without
 /// echo when `ask` (the caller's rule: `--oath-password`, or a person and a protected token),
 /// else none. Never from the command line, where other users could read it.
 pub fn oath_password(ask: bool, token: &str) -> Result<Option<Zeroizing<String>>, super::Failure> {
-    if let Ok(p) = std::env::var("YKMFA_OATH_PASSWORD") {
-        return Ok(Some(Zeroizing::new(p)));
+    if let Some(p) = env_password() {
+        return Ok(Some(p));
     }
     if !ask {
         return Ok(None);
@@ -119,4 +185,30 @@ pub fn oath_password(ask: bool, token: &str) -> Result<Option<Zeroizing<String>>
     secret(&format!("OATH password for {token}: "))
         .map(Some)
         .map_err(|e| failure(e, "the password", "set YKMFA_OATH_PASSWORD instead"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_variable_is_taken_out_of_the_environment() {
+        // A name of its own: tests run in parallel in one process.
+        const NAME: &str = "YKMFA_TEST_TAKEN_PASSWORD";
+        std::env::set_var(NAME, "s3cret pass");
+        let taken = take_variable(NAME);
+        assert_eq!(taken.as_deref().map(String::as_str), Some("s3cret pass"));
+        assert_eq!(std::env::var_os(NAME), None, "a child would inherit it");
+        assert_eq!(take_variable(NAME).as_deref().map(String::as_str), None);
+    }
+
+    #[test]
+    fn a_password_that_is_not_utf8_is_removed_and_unset() {
+        use std::os::unix::ffi::OsStrExt;
+
+        const NAME: &str = "YKMFA_TEST_TAKEN_RAW_PASSWORD";
+        std::env::set_var(NAME, std::ffi::OsStr::from_bytes(b"pass\xff"));
+        assert!(take_variable(NAME).is_none());
+        assert_eq!(std::env::var_os(NAME), None);
+    }
 }

@@ -79,6 +79,13 @@ pub async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(),
     if args.root {
         return run_root(out, global, args).await;
     }
+    // A stop signal lets the one IAM change (ResyncMFADevice) finish and be reported, rather
+    // than killing the process while it is in flight.
+    let _interrupt = super::interrupt::Interrupt::watch(
+        &ykmfa::enrollment::Cancel::default(),
+        "finishing the resync under way, then stopping.",
+        "Quit: check the device with 'ykmfa status'.",
+    )?;
     let user = names::UserName::parse(args.user.as_deref().unwrap_or_default())
         .map_err(|e| usage(e.to_string()))?;
     let device = args
@@ -510,11 +517,18 @@ async fn countdown(out: &Output, valid_until: u64) {
         "{}",
         super::root::validity(valid_until, super::root::now())
     );
+    let Ok(interrupt) = super::interrupt::Interrupt::watch(
+        &ykmfa::enrollment::Cancel::default(),
+        "the countdown stops.",
+        "",
+    ) else {
+        return;
+    };
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
             _ = tick.tick() => {}
-            _ = tokio::signal::ctrl_c() => {
+            () = interrupt.notified() => {
                 let _ = writeln!(err);
                 return;
             }

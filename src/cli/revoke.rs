@@ -300,9 +300,9 @@ async fn run_user(
 
     let mut card = open_card(&plan, &seen)?;
     let cancel = Cancel::default();
-    let watcher = watch_ctrl_c(&cancel);
+    let watcher = watch(&cancel)?;
     let result = revocation::revoke(&dir, card.as_mut(), &plan, &Words(out), &cancel).await;
-    watcher.abort();
+    drop(watcher);
     finish(out, global, &plan, result)
 }
 
@@ -489,7 +489,7 @@ async fn run_root(
     }
     let mut card = open_card(&plan, &seen)?;
     let cancel = Cancel::default();
-    let watcher = watch_ctrl_c(&cancel);
+    let watcher = watch(&cancel)?;
     let result = revocation::revoke(
         &session.directory,
         card.as_mut(),
@@ -498,7 +498,7 @@ async fn run_root(
         &cancel,
     )
     .await;
-    watcher.abort();
+    drop(watcher);
     finish(out, global, &plan, result)
 }
 
@@ -527,20 +527,12 @@ impl revocation::Progress for Words<'_> {
     }
 }
 
-fn watch_ctrl_c(cancel: &Cancel) -> tokio::task::JoinHandle<()> {
-    let cancel = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            cancel.cancel();
-            eprintln!(
-                "\nInterrupted: finishing the current step, then stopping. What remains is listed."
-            );
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("Quit at once: check with 'aws iam list-mfa-devices' and 'ykman oath accounts list'.");
-                std::process::exit(130);
-            }
-        }
-    })
+fn watch(cancel: &Cancel) -> Result<super::interrupt::Interrupt, Failure> {
+    super::interrupt::Interrupt::watch(
+        cancel,
+        "finishing the current step, then stopping. What remains is listed.",
+        "Quit at once: check with 'aws iam list-mfa-devices' and 'ykman oath accounts list'.",
+    )
 }
 
 fn principal_words(plan: &Plan) -> String {

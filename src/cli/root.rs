@@ -7,8 +7,6 @@
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
@@ -22,6 +20,7 @@ use ykmfa::token;
 use ykmfa::transport::pcsc::Context;
 
 use super::enroll::EnrollArgs;
+use super::interrupt::Interrupt;
 use super::report::Exit;
 use super::{prompt, Failure, Output};
 
@@ -299,48 +298,6 @@ fn leftover_failure(mut failure: Failure, left: &Leftover) -> Failure {
     failure
 }
 
-/// Ctrl-C from the write on: the first asks for the credential to be removed, the second quits.
-#[derive(Clone)]
-struct Interrupt {
-    flag: Arc<AtomicBool>,
-    notify: Arc<tokio::sync::Notify>,
-}
-
-impl Interrupt {
-    /// Registers the handler now (not at a task's first poll): a Ctrl-C during the write must
-    /// not kill the process with a credential half-done.
-    fn watch() -> Result<Self, Failure> {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut sigint = signal(SignalKind::interrupt()).map_err(|e| {
-            Failure::new(Exit::Failed, format!("cannot watch for Ctrl-C: {e}"), &[])
-        })?;
-        let me = Interrupt {
-            flag: Arc::new(AtomicBool::new(false)),
-            notify: Arc::new(tokio::sync::Notify::new()),
-        };
-        let watcher = me.clone();
-        tokio::spawn(async move {
-            if sigint.recv().await.is_some() {
-                watcher.flag.store(true, Ordering::SeqCst);
-                watcher.notify.notify_one();
-                eprintln!("\nInterrupted: removing the credential from the token. Press Ctrl-C again to quit at once (it then stays).");
-                if sigint.recv().await.is_some() {
-                    std::process::exit(Exit::Interrupted as i32);
-                }
-            }
-        });
-        Ok(me)
-    }
-
-    fn happened(&self) -> bool {
-        self.flag.load(Ordering::SeqCst)
-    }
-
-    async fn wait(&self) {
-        self.notify.notified().await;
-    }
-}
-
 /// What a person answered to [`QUESTION`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Confirmation {
@@ -427,7 +384,7 @@ async fn ask(valid_until: u64, interrupt: &Interrupt) -> Asked {
                 }
                 answer => return Asked::Answer(answer),
             },
-            () = interrupt.wait() => return Asked::Interrupted,
+            () = interrupt.notified() => return Asked::Interrupted,
             _ = tick.tick(), if redraw && !expired => {
                 let t = now();
                 expired = t >= valid_until;
@@ -472,7 +429,12 @@ pub async fn run(out: &Output, args: &EnrollArgs, yes: bool) -> Result<(), Failu
     tokio::task::block_in_place(|| root::check(&mut card, &id))
         .map_err(|c| cause_failure(c, token_serial))?;
 
-    let interrupt = Interrupt::watch()?;
+    // From the write on, a stop signal asks for the credential to be removed again.
+    let interrupt = Interrupt::watch(
+        &ykmfa::enrollment::Cancel::default(),
+        "removing the credential from the token. Send it again to quit at once (it then stays).",
+        "Quit: the credential stays on the token.",
+    )?;
     let token = card.describe();
     out.info(format!(
         "Writing '{id}' to {token} and computing two codes..."
@@ -493,7 +455,7 @@ pub async fn run(out: &Output, args: &EnrollArgs, yes: bool) -> Result<(), Failu
                 }
                 failure
             })?;
-    if interrupt.happened() {
+    if interrupt.signal().is_some() {
         return Err(undo(out, &mut card, &id, Undo::Interrupted));
     }
 

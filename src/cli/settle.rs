@@ -1,15 +1,15 @@
-//! What interrupted enrollments left (SIGKILL, power loss, a second Ctrl-C), settled by the next
-//! command that touches the same user or token.
+//! The words of settling what interrupted enrollments left (SIGKILL, power loss, a second
+//! Ctrl-C): the work is [`ykmfa::mfa::settle`]'s.
 //!
 //! The commands that change things (`enroll`, `resync`, `revoke`) settle: they take the user's
-//! lock for their whole run, then [`settle`] undoes what the enrollment journal names (or finds
-//! that it had completed) and says what it found and did. The commands that only look (`status`,
-//! `revoke --dry-run`) [`report`] the same records and name the command that settles them,
-//! changing nothing, not even the journal's directory.
+//! lock for their whole run, then [`settle`] says what the library found and did. The commands
+//! that only look (`status`, `revoke --dry-run`) [`report`] the same records and name the command
+//! that settles them, changing nothing, not even the journal's directory.
 
-use ykmfa::enrollment::journal::{self, Entry, Journal, JournalError, Record, Stage};
+use ykmfa::enrollment::journal::{Entry, Journal, JournalError, Record, Stage};
 use ykmfa::enrollment::{Card, Leftover, PcscCard};
 use ykmfa::iam::Directory;
+use ykmfa::mfa::settle::{self as engine, Settled, Unsettled};
 use ykmfa::oath::Password;
 use ykmfa::token::Token;
 use ykmfa::transport::pcsc::Context;
@@ -65,49 +65,6 @@ fn lock_if_possible(
     }
 }
 
-/// Records dead runs left for the user whose lock is `own`, and for the tokens in `serials`,
-/// each locked until it is settled.
-pub(super) struct Unfinished<'a> {
-    own: &'a mut Entry,
-    others: Vec<Entry>,
-}
-
-impl<'a> Unfinished<'a> {
-    /// `own`'s record (if a dead run left one) and other users' records naming a token in
-    /// `serials`.
-    pub(super) fn find(
-        journal: &Journal,
-        own: &'a mut Entry,
-        account: &str,
-        user: &str,
-        serials: &[u32],
-    ) -> Result<Self, Failure> {
-        let mut others = journal.unfinished(account, user).map_err(failure)?;
-        others.retain(|e| {
-            e.left()
-                .and_then(|r| r.token_serial)
-                .is_some_and(|s| serials.contains(&s))
-        });
-        Ok(Unfinished { own, others })
-    }
-
-    /// Whether there is nothing to settle.
-    pub(super) fn is_empty(&self) -> bool {
-        self.own.left().is_none() && self.others.is_empty()
-    }
-
-    /// The tokens the records name, so the caller can open the connected ones.
-    pub(super) fn token_serials(&self) -> Vec<u32> {
-        let mut serials: Vec<u32> = std::iter::once(&*self.own)
-            .chain(self.others.iter())
-            .filter_map(|e| e.left().and_then(|r| r.token_serial))
-            .collect();
-        serials.sort_unstable();
-        serials.dedup();
-        serials
-    }
-}
-
 /// Settles what dead runs left for `user` (whose lock `own` is) or on the connected `tokens`,
 /// opening those the records name. Returns whether anything was removed.
 async fn settle_connected<D: Directory>(
@@ -119,12 +76,14 @@ async fn settle_connected<D: Directory>(
     tokens: &[Token],
     password: impl Fn() -> Option<Password>,
 ) -> Result<bool, Failure> {
-    let unfinished = Unfinished::find(journal, own, account, user, &serials(tokens))?;
-    if unfinished.is_empty() {
+    let unsettled =
+        Unsettled::find(journal, own, account, user, &serials(tokens)).map_err(failure)?;
+    if unsettled.is_empty() {
         return Ok(false);
     }
-    let mut cards = cards(tokens, &unfinished.token_serials(), password)?;
-    Ok(settle(out, dir, unfinished, &mut cards).await?.changed)
+    let mut cards = cards(tokens, &unsettled.token_serials(), password)?;
+    let settled = settle(out, dir, unsettled, &mut cards).await?;
+    Ok(settled.iter().any(|s| !s.recovery.removed.is_empty()))
 }
 
 /// The connected tokens among `tokens` whose serial is in `serials`, opened for settling.
@@ -148,68 +107,84 @@ pub(super) fn serials(tokens: &[Token]) -> Vec<u32> {
         .collect()
 }
 
-/// What [`settle`] found.
-#[derive(Debug, Default)]
-pub(super) struct Settled {
-    /// Records whose enrollment had in fact completed, with the device IAM assigned.
-    pub completed: Vec<(Record, String)>,
-    /// Whether anything was removed (so what the caller read before may be out of date).
-    pub changed: bool,
-}
-
-/// Settles every record in `unfinished`: an enrollment that reached IAM's assignment is
-/// complete; anything else is undone, a credential only on the token of `cards` its record names.
-/// Prints what it found and did; what can't be removed is reported with its command, and the
-/// record is closed (a device that can't be deleted is unassigned and its seed is gone: harmless,
-/// and `ykmfa audit` lists it as an orphan).
+/// Settles every record of `unsettled` (see [`engine::settle`]) and says what it found and
+/// did: what was removed, what remains with its commands (device before credential), possible
+/// leftovers, and a completed enrollment whose token lacks its credential. A record that could
+/// not be settled stays, and is named.
 pub(super) async fn settle<D: Directory, C: Card>(
     out: &Output,
     dir: &D,
-    unfinished: Unfinished<'_>,
+    unsettled: Unsettled<'_>,
     cards: &mut [C],
-) -> Result<Settled, Failure> {
-    let Unfinished { own, mut others } = unfinished;
-    let mut settled = Settled::default();
-    for e in std::iter::once(own).chain(others.iter_mut()) {
-        let Some(record) = e.left().cloned() else {
-            continue;
-        };
-        out.info(format!("Found {}; settling it...", found_words(&record)));
-        let wanted = record.token_serial;
-        let card = cards
-            .iter_mut()
-            .find(|c| wanted.is_some() && c.serial().map(|s| s.0) == wanted);
-        let r = journal::recover(dir, card, &record).await;
-        if let Some(why) = &r.skipped {
-            out.warn(format!("  left as it is: {why}"));
-            continue;
-        }
-        if r.completed {
-            out.info("  It had completed: IAM shows the device assigned. Nothing to undo.");
-            if let Some(device) = r.device.clone() {
-                settled.completed.push((record.clone(), device));
-            }
-        }
-        for what in &r.removed {
-            out.info(format!("  Removed {what}."));
-            settled.changed = true;
-        }
-        for l in &r.leftovers {
-            let note = match l {
-                Leftover::Device { .. } => "",
-                Leftover::Credential { .. } => {
-                    "; its IAM device is gone, so it can sign nothing. Remove it when you can"
-                }
-            };
-            out.warn(format!(
-                "  {} remains{note}: {}",
-                l.describe(),
-                l.commands("").join("; ")
-            ));
-        }
-        e.clear().map_err(failure)?;
+) -> Result<Vec<Settled>, Failure> {
+    let settled = engine::settle(dir, unsettled, cards)
+        .await
+        .map_err(failure)?;
+    for s in &settled {
+        tell(out, s);
     }
     Ok(settled)
+}
+
+/// What one settled record says, in words.
+fn tell(out: &Output, s: &Settled) {
+    let r = &s.recovery;
+    out.info(format!("Found {}; settling it...", found_words(&s.record)));
+    if let Some(why) = &r.skipped {
+        out.warn(format!("  left as it is: {why}"));
+    }
+    if let Some(device) = &r.completed {
+        match &r.credential_missing {
+            None => out.info(format!(
+                "  It had completed: IAM shows {device} assigned. Nothing to undo."
+            )),
+            Some(why) => out.warn(format!(
+                "  It had completed: IAM shows {device} assigned to {}, but {why}: nothing computes its codes. Remove it with: ykmfa revoke --user {} --device {device} --yes (then enroll again)",
+                s.record.user, s.record.user
+            )),
+        }
+    }
+    for what in &r.removed {
+        out.info(format!("  Removed {what}."));
+    }
+    let mut commands = Vec::new();
+    for l in &r.leftovers {
+        let note = match l {
+            Leftover::Credential { reason, .. }
+                if reason.starts_with(ykmfa::mfa::recover::NOT_CONNECTED)
+                    && !r.leftovers.iter().any(|x| {
+                        matches!(
+                            x,
+                            Leftover::Device {
+                                assigned_to: Some(_),
+                                ..
+                            }
+                        )
+                    }) =>
+            {
+                "; its IAM device is gone, so it can sign nothing. Remove it when you can"
+            }
+            _ => "",
+        };
+        out.warn(format!("  {} remains{note}", l.describe()));
+        commands.extend(l.commands(""));
+    }
+    for l in &r.possible {
+        out.warn(format!("  possibly left: {}", l.describe()));
+        commands.extend(l.commands(""));
+    }
+    if !commands.is_empty() {
+        out.warn(format!(
+            "  to remove by hand, in this order:\n    {}",
+            commands.join("\n    ")
+        ));
+    }
+    if s.kept {
+        out.warn(format!(
+            "  The record of it stays until this is settled: the next 'ykmfa enroll', 'ykmfa resync' or 'ykmfa revoke' of {} tries again, and 'ykmfa status' shows it.",
+            s.record.user
+        ));
+    }
 }
 
 /// For commands that only look: says what dead runs left for `user` in `account` or for the
@@ -220,8 +195,7 @@ pub(super) fn report(out: &Output, account: &str, user: &str, serials: &[u32]) -
     };
     let mut records = Vec::new();
     match journal.peek(account, user) {
-        Ok(Some(r)) => records.push(r),
-        Ok(None) => {}
+        Ok(found) => records.extend(found),
         Err(JournalError::Busy(_)) => out.info(format!(
             "Another ykmfa process is working on {user} right now: what IAM shows may be about to change."
         )),
@@ -270,6 +244,7 @@ pub(super) fn failure(e: JournalError) -> Failure {
         E::NoStateDir => &["set HOME (ykmfa keeps its enrollment journal in ~/.local/state/ykmfa)"],
         E::Io { .. } => &["check that the directory is writable; ykmfa won't change anything it can't record first"],
         E::Corrupt(_) => &["look at the file: it should name a user, a device and a token; delete it once they are settled"],
+        E::BadName(_) => &["check the user name (IAM user names are letters, digits and +=,.@_-)"],
     };
     Failure::new(Exit::Failed, e.to_string(), fix)
 }

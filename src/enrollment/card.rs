@@ -3,7 +3,9 @@
 //! command.
 
 use crate::oath::credential::DEFAULT_PERIOD;
-use crate::oath::{self, Code, Credential, CredentialData, Password, Session, TimeStep};
+use crate::oath::{
+    self, Code, Credential, CredentialData, Fingerprint, Password, Proof, Session, TimeStep,
+};
 use crate::token::{Serial, Token};
 use crate::transport::pcsc::Context;
 use crate::transport::TransportError;
@@ -40,6 +42,14 @@ pub trait Card {
     }
     /// Deletes a credential; a credential that is already gone is not an error.
     fn delete(&mut self, raw_id: &[u8]) -> Result<(), oath::Error>;
+    /// Asks the token whether its credential `raw_id` has the secret `fingerprint` was taken of
+    /// (one CALCULATE of the fingerprint's challenge; a touch credential waits for a touch).
+    /// Tokens that can't be asked answer [`oath::Error::Unsupported`], and their credential is
+    /// kept.
+    fn prove(&mut self, raw_id: &[u8], fingerprint: &Fingerprint) -> Result<Proof, oath::Error> {
+        let _ = (raw_id, fingerprint);
+        Err(oath::Error::Unsupported("proving a credential's secret"))
+    }
     /// Lists the credentials (SELECT, (VALIDATE), LIST); read-only.
     fn list(&mut self) -> Result<Vec<Credential>, oath::Error>;
     /// The token's identity for messages and leftovers.
@@ -185,6 +195,19 @@ impl Card for PcscCard {
                 other => return other,
             }
         }
+    }
+
+    fn prove(&mut self, raw_id: &[u8], fingerprint: &Fingerprint) -> Result<Proof, oath::Error> {
+        let challenge = fingerprint.challenge();
+        self.with_session(|s| match s.calculate_raw(raw_id, &challenge, false) {
+            Ok(full) => Ok(fingerprint.compare(&full)),
+            // Some tokens compute only truncated answers (Nitrokey's Secrets App): four bytes of
+            // the same HMAC still tell two secrets apart.
+            Err(oath::Error::Status { .. }) => s
+                .calculate_raw(raw_id, &challenge, true)
+                .map(|t| fingerprint.compare(&t)),
+            Err(e) => Err(e),
+        })
     }
 
     fn list(&mut self) -> Result<Vec<Credential>, oath::Error> {

@@ -1,30 +1,33 @@
 //! The enrollment journal: a record on disk of an enrollment in flight, so that a run that dies
 //! without undoing (SIGKILL, power loss, a second Ctrl-C) is cleaned up by the next run.
 //!
-//! One small JSON file per IAM user, `<state dir>/enrollments/<account>-<user>.json`, written (and
-//! fsynced, file and directory) before the first change and updated before each further
-//! irreversible step. It names what may exist: the device (by name, and by ARN once IAM gave
-//! one), the token (serial) and the credential (label). It never holds the seed: the seed can't
-//! be recovered anyway, which is why a half-done enrollment is undone rather than finished.
+//! Per IAM user of an account, in `<state dir>/enrollments/`:
+//! - `<account>-<user>.lock`: the per-user lock. While a run works on the user, its process holds
+//!   an exclusive `flock` on it, so two ykmfa processes never work on one user at once. It is
+//!   removed (while still locked) when the run ends, so finished runs leave nothing behind.
+//! - `<account>-<user>.json`: the record of the run in flight, written before the first change
+//!   and replaced before each further irreversible step, atomically (a temporary file, fsync,
+//!   rename, fsync of the directory), so a power cut leaves the old record or the new, never a
+//!   torn one. It names what may exist: the device (by name, and by ARN once IAM gave one), the
+//!   token (serial), the credential (label) and the fingerprint of its secret; never the seed.
+//!   It is deleted once the enrollment finished or was undone.
+//! - `<account>-<user>~<started>-<pid>.json`: a record of an earlier run whose leftovers could not
+//!   be settled yet, set aside so a new enrollment of the user can start; it stays until they are.
 //!
-//! The file doubles as the per-user lock: while an enrollment runs, its process holds an
-//! exclusive `flock` on it, so two ykmfa processes can't enroll the same user at once, and a
-//! record whose lock is free belongs to a run that is gone. A finished record is truncated, not
-//! deleted, so the lock always lives on the same inode.
+//! Records left by runs of the earlier layout (the record file doubling as the lock, emptied when
+//! finished) are read the same way; their empty files are removed.
 //!
-//! [`recover`] compares a record with IAM and the token and does the one safe thing: an
-//! enrollment that reached IAM's assignment is complete (nothing to do); anything else is undone
-//! (the unassigned device deleted, the credential removed from the token).
+//! What to do with a record is [`crate::mfa::recover`]'s and [`crate::mfa::settle`]'s business.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Card, Leftover, Plan, TAG_CREDENTIAL, TAG_TOKEN_SERIAL};
-use crate::iam::{AssignmentStatus, Directory};
-use crate::token::Serial;
+use super::{Cancel, Plan};
+use crate::mfa::recover::Unfinished;
+use crate::oath::Fingerprint;
 
 /// Schema of the record, for forward compatibility.
 const SCHEMA: &str = "ykmfa.enrollment-journal/1";
@@ -49,6 +52,9 @@ pub enum JournalError {
     /// The file is not a record ykmfa wrote.
     #[error("enrollment journal {0} is not readable as a record; check it, then delete it")]
     Corrupt(PathBuf),
+    /// An account id or user name that can't safely name a file.
+    #[error("'{0}' can't name an enrollment record (an account id is 12 digits; a user name has no '/' or '~')")]
+    BadName(String),
 }
 
 /// Where a recorded enrollment had got to.
@@ -90,6 +96,29 @@ pub struct Record {
     pub pid: u32,
     /// When it started (seconds since the epoch).
     pub started: u64,
+    /// The fingerprint of the secret written (from the write on; absent in records of earlier
+    /// versions, whose credentials are therefore never deleted without a person).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<Fingerprint>,
+}
+
+impl Record {
+    /// What the record says may exist, for [`crate::mfa::recover`].
+    pub fn unfinished(&self) -> Unfinished {
+        Unfinished {
+            account: self.account.clone(),
+            user: self.user.clone(),
+            device_name: self.device_name.clone(),
+            created: self.device_arn.iter().cloned().collect(),
+            maybe: Vec::new(),
+            credential: self.credential.clone(),
+            token: self.token.clone(),
+            token_serial: self.token_serial,
+            written: matches!(self.stage, Stage::Writing | Stage::Enabling),
+            enabling: self.stage == Stage::Enabling,
+            fingerprint: self.fingerprint.clone(),
+        }
+    }
 }
 
 /// The directory of records.
@@ -139,23 +168,89 @@ impl Journal {
     }
 
     /// Takes the lock of `user` in `account`, failing with [`JournalError::Busy`] when another
-    /// process holds it. The returned [`Entry`] shows any record a dead run left.
+    /// process holds it. The returned [`Entry`] shows the records dead runs left.
     pub fn lock(&self, account: &str, user: &str) -> Result<Entry, JournalError> {
+        check_names(account, user)?;
         self.ensure_dir()?;
-        let path = self.dir.join(format!("{account}-{user}.json"));
-        let file = open(&path)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Err(JournalError::Busy(user.to_owned())),
-            Err(TryLockError::Error(e)) => return Err(Self::io(&path)(e)),
-        }
-        let left = read(&file, &path)?;
-        Ok(Entry {
-            file,
-            path,
+        let stem = format!("{account}-{user}");
+        let lock_path = self.dir.join(format!("{stem}.lock"));
+        // The lock file is removed when a run ends: a file opened just before that removal is
+        // not the lock any more, so the lock taken must be on the file the path still names.
+        let lock = loop {
+            let file = open(&lock_path)?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(TryLockError::WouldBlock) => return Err(JournalError::Busy(user.to_owned())),
+                Err(TryLockError::Error(e)) => return Err(Self::io(&lock_path)(e)),
+            }
+            if same_file(&file, &lock_path) {
+                break file;
+            }
+        };
+        let mut entry = Entry {
+            lock,
+            lock_path,
             dir: self.dir.clone(),
-            left,
-        })
+            path: self.dir.join(format!("{stem}.json")),
+            left: Vec::new(),
+            current: None,
+        };
+        // A run of the earlier layout locked the record file itself: it must not be running.
+        if let Ok(old) = File::open(&entry.path) {
+            if let Err(TryLockError::WouldBlock) = old.try_lock() {
+                return Err(JournalError::Busy(user.to_owned()));
+            }
+        }
+        entry.left = self.records_of(&stem)?;
+        Ok(entry)
+    }
+
+    /// The records of one user (`stem` is `<account>-<user>`), read, with their files. Empty
+    /// files left by earlier versions are removed (the caller holds the lock).
+    fn records_of(&self, stem: &str) -> Result<Vec<(PathBuf, Record)>, JournalError> {
+        let mut out = Vec::new();
+        for path in self.files_of(stem)? {
+            let mut text = String::new();
+            match File::open(&path).and_then(|mut f| f.read_to_string(&mut text)) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Self::io(&path)(e)),
+            }
+            match parse(&text, &path)? {
+                Some(record) => out.push((path, record)),
+                None => {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The record files of one user: the current one first, then those set aside, oldest first.
+    fn files_of(&self, stem: &str) -> Result<Vec<PathBuf>, JournalError> {
+        let mut parked = Vec::new();
+        let mut current = Vec::new();
+        for name in self.listing()? {
+            if name == format!("{stem}.json") {
+                current.push(self.dir.join(&name));
+            } else if name.starts_with(&format!("{stem}~")) && name.ends_with(".json") {
+                parked.push(self.dir.join(&name));
+            }
+        }
+        parked.sort();
+        current.extend(parked);
+        Ok(current)
+    }
+
+    fn listing(&self) -> Result<Vec<String>, JournalError> {
+        match std::fs::read_dir(&self.dir) {
+            Ok(l) => Ok(l
+                .flatten()
+                .map(|i| i.file_name().to_string_lossy().into_owned())
+                .collect()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(Self::io(&self.dir)(e)),
+        }
     }
 
     /// Records left by dead runs, other than `except_user`'s in `except_account`, each with its
@@ -168,7 +263,7 @@ impl Journal {
         let mut out = Vec::new();
         for (account, user) in self.names(except_account, except_user)? {
             match self.lock(&account, &user) {
-                Ok(entry) if entry.left.is_some() => out.push(entry),
+                Ok(entry) if !entry.left.is_empty() => out.push(entry),
                 Ok(_) | Err(JournalError::Busy(_)) => {}
                 Err(e) => return Err(e),
             }
@@ -176,22 +271,29 @@ impl Journal {
         Ok(out)
     }
 
-    /// The record a dead run left for `user` in `account`, read without changing anything (no
-    /// file or directory is created). [`JournalError::Busy`] when a run holds it now.
-    pub fn peek(&self, account: &str, user: &str) -> Result<Option<Record>, JournalError> {
-        let path = self.dir.join(format!("{account}-{user}.json"));
-        let file = match File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Self::io(&path)(e)),
-        };
-        // A shared lock for the moment of reading: refused while a live run holds the record.
-        match file.try_lock_shared() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Err(JournalError::Busy(user.to_owned())),
-            Err(TryLockError::Error(e)) => return Err(Self::io(&path)(e)),
+    /// The records dead runs left for `user` in `account`, read without changing anything (no
+    /// file or directory is created). [`JournalError::Busy`] when a run holds the user now.
+    pub fn peek(&self, account: &str, user: &str) -> Result<Vec<Record>, JournalError> {
+        check_names(account, user)?;
+        let stem = format!("{account}-{user}");
+        for lock in [format!("{stem}.lock"), format!("{stem}.json")] {
+            if let Ok(file) = File::open(self.dir.join(lock)) {
+                if let Err(TryLockError::WouldBlock) = file.try_lock_shared() {
+                    return Err(JournalError::Busy(user.to_owned()));
+                }
+            }
         }
-        read(&file, &path)
+        let mut out = Vec::new();
+        for path in self.files_of(&stem)? {
+            let mut text = String::new();
+            match File::open(&path).and_then(|mut f| f.read_to_string(&mut text)) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Self::io(&path)(e)),
+            }
+            out.extend(parse(&text, &path)?);
+        }
+        Ok(out)
     }
 
     /// Like [`Journal::unfinished`], read without changing anything: records of dead runs other
@@ -204,8 +306,8 @@ impl Journal {
         let mut out = Vec::new();
         for (account, user) in self.names(except_account, except_user)? {
             match self.peek(&account, &user) {
-                Ok(Some(record)) => out.push(record),
-                Ok(None) | Err(JournalError::Busy(_)) => {}
+                Ok(records) => out.extend(records),
+                Err(JournalError::Busy(_)) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -219,29 +321,70 @@ impl Journal {
         except_account: &str,
         except_user: &str,
     ) -> Result<Vec<(String, String)>, JournalError> {
-        let listing = match std::fs::read_dir(&self.dir) {
-            Ok(l) => l,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Self::io(&self.dir)(e)),
-        };
         let mut out = Vec::new();
-        for item in listing.flatten() {
-            let name = item.file_name().to_string_lossy().into_owned();
-            // Account ids have no '-', so the first one ends the account.
+        for name in self.listing()? {
+            let path = self.dir.join(&name);
+            // Account ids have no '-', so the first one ends the account; '~' (never in a user
+            // name) starts the suffix of a record set aside.
             let Some((account, user)) = name
                 .strip_suffix(".json")
                 .and_then(|stem| stem.split_once('-'))
+                .map(|(a, u)| (a, u.split('~').next().unwrap_or(u)))
             else {
                 continue;
             };
             let mine = account == except_account && user == except_user;
-            if mine || item.metadata().map_or(true, |m| m.len() == 0) {
+            if mine || check_names(account, user).is_err() {
                 continue;
             }
-            out.push((account.to_owned(), user.to_owned()));
+            if std::fs::metadata(&path).map_or(true, |m| m.len() == 0) {
+                continue;
+            }
+            let pair = (account.to_owned(), user.to_owned());
+            if !out.contains(&pair) {
+                out.push(pair);
+            }
         }
         out.sort();
         Ok(out)
+    }
+}
+
+/// Account ids are 12 digits and IAM user names `[\w+=,.@-]+`: anything else could reach
+/// outside the directory or be confused with another user's file.
+fn check_names(account: &str, user: &str) -> Result<(), JournalError> {
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(JournalError::BadName(account.to_owned()));
+    }
+    let ok = !user.is_empty()
+        && user.len() <= 64
+        && user
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || "+=,.@-".contains(c))
+        && user != "."
+        && user != "..";
+    if ok {
+        Ok(())
+    } else {
+        Err(JournalError::BadName(user.to_owned()))
+    }
+}
+
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+fn parse(text: &str, path: &Path) -> Result<Option<Record>, JournalError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    match serde_json::from_str::<Record>(text) {
+        Ok(r) if r.schema == SCHEMA => Ok(Some(r)),
+        _ => Err(JournalError::Corrupt(path.to_owned())),
     }
 }
 
@@ -257,60 +400,82 @@ fn open(path: &Path) -> Result<File, JournalError> {
         .map_err(Journal::io(path))
 }
 
-fn read(mut file: &File, path: &Path) -> Result<Option<Record>, JournalError> {
-    let mut text = String::new();
-    file.seek(SeekFrom::Start(0))
-        .and_then(|_| file.read_to_string(&mut text))
-        .map_err(Journal::io(path))?;
-    if text.trim().is_empty() {
-        return Ok(None);
-    }
-    match serde_json::from_str::<Record>(&text) {
-        Ok(r) if r.schema == SCHEMA => Ok(Some(r)),
-        _ => Err(JournalError::Corrupt(path.to_owned())),
-    }
-}
-
-/// A user's record, locked for as long as this value lives.
+/// A user's lock, held for as long as this value lives, with the records dead runs left.
 #[derive(Debug)]
 pub struct Entry {
-    file: File,
-    path: PathBuf,
+    lock: File,
+    lock_path: PathBuf,
     dir: PathBuf,
-    left: Option<Record>,
+    /// The current record's file.
+    path: PathBuf,
+    /// Records dead runs left: file and record.
+    left: Vec<(PathBuf, Record)>,
+    /// The record of this run, once begun.
+    current: Option<Record>,
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        // Removed while still locked: a process that opened it meanwhile sees, once it gets the
+        // lock, that the path names another file (or none) and opens again.
+        let _ = std::fs::remove_file(&self.lock_path);
+        let _ = self.lock.unlock();
+    }
 }
 
 impl Entry {
-    /// The record a dead run left, if any.
-    pub fn left(&self) -> Option<&Record> {
-        self.left.as_ref()
+    /// The records dead runs left, oldest last.
+    pub fn left(&self) -> Vec<&Record> {
+        self.left.iter().map(|(_, r)| r).collect()
     }
 
-    /// The file.
+    /// The current record's file.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Writes `record` durably: the file's bytes, then the directory entry.
+    /// Ends what [`Entry::left`] showed as its `index`-th record: `settled` removes it; else it
+    /// stays, and is set aside when a new enrollment of the user begins.
+    pub fn settled(&mut self, index: usize, settled: bool) -> Result<(), JournalError> {
+        let Some((path, _)) = self.left.get(index) else {
+            return Ok(());
+        };
+        if settled {
+            remove(path, &self.dir)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets the records of dead runs that [`Entry::settled`] removed.
+    fn refresh(&mut self) {
+        self.left.retain(|(path, _)| path.exists());
+    }
+
+    /// Writes `record` durably and atomically as the current record.
     fn write(&mut self, record: &Record) -> Result<(), JournalError> {
-        let text = serde_json::to_vec_pretty(record).map_err(|e| JournalError::Io {
+        let mut text = serde_json::to_vec_pretty(record).map_err(|e| JournalError::Io {
             path: self.path.clone(),
             source: e.into(),
         })?;
-        let io = Journal::io(&self.path);
-        (|| {
-            self.file.set_len(0)?;
-            self.file.seek(SeekFrom::Start(0))?;
-            self.file.write_all(&text)?;
-            self.file.write_all(b"\n")?;
-            self.file.sync_all()?;
-            File::open(&self.dir)?.sync_all()
-        })()
-        .map_err(io)
+        text.push(b'\n');
+        replace(&self.path, &self.dir, &text)
     }
 
-    /// Starts recording the enrollment of `plan`, before anything changes.
-    pub fn begin(&mut self, plan: &Plan) -> Result<Recorder<'_>, JournalError> {
+    /// Starts recording the enrollment of `plan`, before anything changes. A record a dead run
+    /// left that is still unsettled is set aside first, never overwritten. A record that can't
+    /// be updated later cancels the run through `cancel`.
+    pub fn begin(&mut self, plan: &Plan, cancel: Cancel) -> Result<Recorder<'_>, JournalError> {
+        self.refresh();
+        if let Some(i) = self.left.iter().position(|(p, _)| *p == self.path) {
+            let (_, record) = &self.left[i];
+            let aside = self.dir.join(format!(
+                "{}-{}~{}-{}.json",
+                record.account, record.user, record.started, record.pid
+            ));
+            std::fs::rename(&self.path, &aside).map_err(Journal::io(&self.path))?;
+            sync_dir(&self.dir).map_err(Journal::io(&self.dir))?;
+            self.left[i].0 = aside;
+        }
         let record = Record {
             schema: SCHEMA.to_owned(),
             account: plan.account.clone(),
@@ -325,41 +490,82 @@ impl Entry {
             started: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
+            fingerprint: None,
         };
         self.write(&record)?;
-        self.left = Some(record);
+        self.current = Some(record);
         Ok(Recorder {
             entry: std::sync::Mutex::new(self),
-            failed: std::sync::atomic::AtomicBool::new(false),
+            failed: std::sync::Mutex::new(None),
+            cancel,
         })
     }
 
-    /// Marks the user's record finished (nothing left to clean up).
+    /// Ends this run's record: the enrollment finished or was undone, nothing is left.
     pub fn clear(&mut self) -> Result<(), JournalError> {
-        let io = Journal::io(&self.path);
-        self.file
-            .set_len(0)
-            .and_then(|()| self.file.sync_all())
-            .map_err(io)?;
-        self.left = None;
+        if self.current.take().is_some() {
+            remove(&self.path, &self.dir)?;
+        }
         Ok(())
     }
 }
 
+/// Replaces `path` with `bytes` so that a crash leaves the old content or the new.
+fn replace(path: &Path, dir: &Path, bytes: &[u8]) -> Result<(), JournalError> {
+    let tmp = path.with_extension("json.tmp");
+    (|| {
+        let mut file = open_new(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        sync_dir(dir)
+    })()
+    .map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Journal::io(path)(e)
+    })
+}
+
+fn remove(path: &Path, dir: &Path) -> Result<(), JournalError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => sync_dir(dir).map_err(Journal::io(dir)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Journal::io(path)(e)),
+    }
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+fn open_new(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
 /// Updates a record as the enrollment's [`super::Event`]s arrive (a [`super::Progress`] that
-/// sits in front of the one that prints).
+/// sits in front of the one that prints). An update that can't be written cancels the
+/// enrollment, which then undoes itself at its next step, before the step the record would have
+/// announced.
 pub struct Recorder<'a> {
     entry: std::sync::Mutex<&'a mut Entry>,
-    failed: std::sync::atomic::AtomicBool,
+    failed: std::sync::Mutex<Option<String>>,
+    cancel: Cancel,
 }
 
 impl<'a> Recorder<'a> {
-    /// Applies an event: the stages before each irreversible step, and the device ARN.
+    /// Applies an event: the stages before each irreversible step, the device ARN, and the
+    /// fingerprint of the secret about to be written.
     pub fn note(&self, event: &super::Event<'_>) {
         let Ok(mut entry) = self.entry.lock() else {
             return;
         };
-        let Some(mut record) = entry.left.clone() else {
+        let Some(mut record) = entry.current.clone() else {
             return;
         };
         match event {
@@ -367,22 +573,25 @@ impl<'a> Recorder<'a> {
                 record.device_arn = Some((*arn).to_owned());
                 record.stage = Stage::Created;
             }
-            super::Event::Writing { .. } => record.stage = Stage::Writing,
+            super::Event::Writing { fingerprint, .. } => {
+                record.stage = Stage::Writing;
+                record.fingerprint = Some((*fingerprint).clone());
+            }
             super::Event::Enabling => record.stage = Stage::Enabling,
             _ => return,
         }
-        if entry.write(&record).is_err() {
-            // The first record, written before anything changed, already names the user, the
-            // token and the credential: recovery works from it alone. Only the ARN is lost.
-            self.failed
-                .store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Err(e) = entry.write(&record) {
+            if let Ok(mut failed) = self.failed.lock() {
+                failed.get_or_insert_with(|| e.to_string());
+            }
+            self.cancel.cancel();
         }
-        entry.left = Some(record);
+        entry.current = Some(record);
     }
 
-    /// Whether an update could not be written.
-    pub fn had_failures(&self) -> bool {
-        self.failed.load(std::sync::atomic::Ordering::Relaxed)
+    /// The first update that could not be written, if any (the run was cancelled for it).
+    pub fn failure(&self) -> Option<String> {
+        self.failed.lock().ok().and_then(|f| f.clone())
     }
 
     /// A [`super::Progress`] that records each event, then passes it on to `inner`.
@@ -407,164 +616,4 @@ impl super::Progress for Around<'_, '_> {
         self.recorder.note(&event);
         self.inner.event(event);
     }
-}
-
-/// What recovery found and did.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
-pub struct Recovery {
-    /// Whether the recorded enrollment had in fact completed (the device is assigned).
-    pub completed: bool,
-    /// The device that completed it.
-    pub device: Option<String>,
-    /// What was removed, in words.
-    pub removed: Vec<String>,
-    /// What remains and why (e.g. the token is not connected).
-    pub leftovers: Vec<Leftover>,
-    /// Why nothing could be done with these credentials (another account), if so.
-    pub skipped: Option<String>,
-}
-
-impl Recovery {
-    /// Whether nothing of the record remains to be done.
-    pub fn is_settled(&self) -> bool {
-        self.leftovers.is_empty() && self.skipped.is_none()
-    }
-}
-
-/// Settles a record left by a dead run: a device that reached assignment means the enrollment
-/// completed; otherwise the unassigned device is deleted and the credential removed from the
-/// token (when `card` is that token). Only what the record names is touched, and a device only
-/// when IAM shows it unassigned and ykmfa's own.
-pub async fn recover<D: Directory, C: Card>(
-    dir: &D,
-    card: Option<&mut C>,
-    record: &Record,
-) -> Recovery {
-    let mut out = Recovery::default();
-    match dir.caller_identity().await {
-        Ok(me) if me.account != record.account => {
-            out.skipped = Some(format!(
-                "the record is for account {}; these credentials are for {}",
-                record.account, me.account
-            ));
-            return out;
-        }
-        Ok(_) => {}
-        Err(e) => {
-            out.skipped = Some(format!("could not ask IAM: {e}"));
-            return out;
-        }
-    }
-
-    let named = |serial: &str| {
-        record.device_arn.as_deref() == Some(serial)
-            || serial.rsplit('/').next().is_some_and(|name| {
-                name == record.device_name
-                    || name
-                        .strip_prefix(record.device_name.as_str())
-                        .and_then(|rest| rest.strip_prefix('-'))
-                        .is_some_and(|n| n.parse::<u8>().is_ok())
-            })
-    };
-    let ours = |tags: &[(String, String)]| {
-        let tag = |k: &str| {
-            tags.iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.as_str())
-        };
-        tag(TAG_CREDENTIAL) == Some(record.credential.as_str())
-            && tag(TAG_TOKEN_SERIAL).map(str::to_owned)
-                == record.token_serial.map(|s| s.to_string())
-    };
-
-    // Completed? The device IAM assigned to the user is the recorded one.
-    let assigned = match dir.list_mfa_devices(Some(&record.user)).await {
-        Ok(list) => list,
-        Err(e) => {
-            out.skipped = Some(format!("could not list {}'s MFA devices: {e}", record.user));
-            return out;
-        }
-    };
-    for device in assigned.iter().filter(|d| named(&d.serial)) {
-        let tags = dir
-            .list_mfa_device_tags(&device.serial)
-            .await
-            .unwrap_or_default();
-        if record.device_arn.as_deref() == Some(device.serial.as_str()) || ours(&tags) {
-            out.completed = true;
-            out.device = Some(device.serial.clone());
-            return out;
-        }
-    }
-
-    // Not completed: undo. The device, if IAM shows it unassigned and it is ykmfa's.
-    match dir
-        .list_virtual_mfa_devices(AssignmentStatus::Unassigned)
-        .await
-    {
-        Ok(unassigned) => {
-            for device in unassigned.iter().filter(|d| named(&d.serial)) {
-                let tags = dir
-                    .list_mfa_device_tags(&device.serial)
-                    .await
-                    .unwrap_or_default();
-                let recorded = record.device_arn.as_deref() == Some(device.serial.as_str());
-                if !(recorded || ours(&tags)) {
-                    continue;
-                }
-                match dir.delete_virtual_mfa_device(&device.serial).await {
-                    Ok(()) => out
-                        .removed
-                        .push(format!("unassigned virtual MFA device {}", device.serial)),
-                    Err(e) => out.leftovers.push(Leftover::Device {
-                        serial: device.serial.clone(),
-                        assigned_to: None,
-                        reason: e.to_string(),
-                    }),
-                }
-            }
-        }
-        Err(e) => out.leftovers.push(Leftover::Device {
-            serial: record
-                .device_arn
-                .clone()
-                .unwrap_or_else(|| format!("(a device named {})", record.device_name)),
-            assigned_to: None,
-            reason: format!("could not list unassigned devices: {e}"),
-        }),
-    }
-
-    // The credential, if the token is here; a record from before the write needs nothing.
-    if matches!(record.stage, Stage::Creating | Stage::Created) {
-        return out;
-    }
-    let leftover = |reason: String| Leftover::Credential {
-        name: record.credential.clone(),
-        token_serial: record.token_serial.map(Serial),
-        token: record.token.clone(),
-        reason,
-    };
-    match card {
-        Some(card) if card.serial().map(|s| s.0) == record.token_serial => {
-            match tokio::task::block_in_place(|| card.list()) {
-                Ok(list) => {
-                    let found = list.iter().find(|c| c.id.to_string() == record.credential);
-                    if let Some(credential) = found {
-                        match tokio::task::block_in_place(|| card.delete(&credential.raw_id)) {
-                            Ok(()) => out.removed.push(format!(
-                                "credential '{}' on {}",
-                                record.credential, record.token
-                            )),
-                            Err(e) => out.leftovers.push(leftover(e.to_string())),
-                        }
-                    }
-                }
-                Err(e) => out.leftovers.push(leftover(e.to_string())),
-            }
-        }
-        _ => out
-            .leftovers
-            .push(leftover("the token is not connected".to_owned())),
-    }
-    out
 }

@@ -1,9 +1,12 @@
 //! The enrollment transaction: an IAM virtual MFA device whose seed goes straight onto a token.
 //!
-//! Steps, each recording how to undo it before or as it happens:
+//! Steps, each recording what it did (or may have done) before or as it happens:
 //! CreateVirtualMFADevice -> PUT on the token -> CALCULATE T-1 and T -> EnableMFADevice ->
-//! confirm. Any failure, or a cancellation between steps (Ctrl-C), undoes what was done in
-//! reverse; an undo that fails becomes a [`Leftover`] naming exactly what remains.
+//! confirm. Any failure, or a cancellation between steps (a signal), undoes what was done in the
+//! one order that never locks anyone out ([`crate::mfa::retire`]): the device is deactivated and
+//! deleted until IAM proves it gone, and only then is the credential, the last copy of its seed,
+//! deleted, if the token proves by its fingerprint that it is the one written here. What can't
+//! be undone becomes a [`Leftover`], device before credential, naming exactly what remains.
 //!
 //! Undos are idempotent and tolerate absence, so a step whose outcome is unknown (a timed-out
 //! create, a card pulled during PUT) is undone as if it had happened.
@@ -21,7 +24,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::iam::{Directory, IamError};
-use crate::oath::{self, Code, CredentialData, CredentialId, TimeStep};
+use crate::mfa::retire::{self, CredentialFate, DeviceFate};
+use crate::oath::{self, Code, CredentialData, CredentialId, Fingerprint, TimeStep};
 use crate::token::Serial;
 
 pub use card::{Card, PcscCard, WriteError};
@@ -372,6 +376,9 @@ pub enum Event<'a> {
         token: &'a str,
         /// Whether each code needs a touch.
         touch: bool,
+        /// The fingerprint of the secret about to be written (for the journal: it lets a later
+        /// undo prove a credential of this name is this one).
+        fingerprint: &'a Fingerprint,
     },
     /// A code needs a touch now.
     TouchNow,
@@ -533,10 +540,22 @@ fn default_label(user: &str, alias: Option<&str>, account: &str) -> Result<Crede
     Err(Refusal::LabelTooLong(format!("{AWS_ISSUER}:{user}@{account}"), last.unwrap_or(0)).into())
 }
 
-enum Undo {
-    Deactivate { user: String, serial: String },
-    DeleteCredential { raw_id: Vec<u8>, name: String },
-    DeleteDevice { serial: String },
+/// What the transaction did so far, so that an undo knows what to take out, and in which order.
+#[derive(Default)]
+struct Done {
+    /// The device created, or that may have been (a create without a usable answer).
+    device: Option<String>,
+    /// An EnableMFADevice was answered with success, or with no usable answer: the device is,
+    /// or may become, assigned.
+    enable_sent: bool,
+    /// The credential written, or that may have been.
+    credential: Option<Written>,
+}
+
+struct Written {
+    raw_id: Vec<u8>,
+    name: String,
+    fingerprint: Fingerprint,
 }
 
 /// Runs the transaction. On failure everything done is undone, or named as a [`Leftover`].
@@ -548,14 +567,14 @@ pub async fn enroll<D: Directory, C: Card>(
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<Enrolled, Box<Failure>> {
-    let mut undo = Vec::new();
-    match run(dir, card, plan, clock, progress, cancel, &mut undo).await {
-        Ok(done) => Ok(done),
+    let mut done = Done::default();
+    match run(dir, card, plan, clock, progress, cancel, &mut done).await {
+        Ok(enrolled) => Ok(enrolled),
         Err(cause) => {
-            if !undo.is_empty() {
+            if done.device.is_some() || done.credential.is_some() {
                 progress.event(Event::RollingBack);
             }
-            let (undone, leftovers) = rollback(dir, card, undo, progress).await;
+            let (undone, leftovers) = rollback(dir, card, &plan.user, done, progress).await;
             Err(Box::new(Failure {
                 cause,
                 undone,
@@ -573,10 +592,10 @@ async fn run<D: Directory, C: Card>(
     clock: &dyn Clock,
     progress: &dyn Progress,
     cancel: &Cancel,
-    undo: &mut Vec<Undo>,
+    done: &mut Done,
 ) -> Result<Enrolled, Cause> {
     cancel.check()?;
-    let (created, tagged) = create(dir, plan, clock, progress, cancel, undo).await?;
+    let (created, tagged) = create(dir, plan, clock, progress, cancel, done).await?;
     let serial = created.serial.clone();
     progress.event(Event::Created(&serial));
 
@@ -584,34 +603,38 @@ async fn run<D: Directory, C: Card>(
     let id = plan.credential_id.clone();
     let raw_id = id.to_bytes();
     let data = CredentialData::aws_totp(id, created.seed, plan.touch);
+    let fingerprint = Fingerprint::of(&data);
     progress.event(Event::Writing {
         token: &plan.token,
         touch: plan.touch,
+        fingerprint: &fingerprint,
     });
     let now = TimeStep::at(clock.now(), PERIOD);
     let written =
         tokio::task::block_in_place(|| card.write_and_calculate(&data, [now.prev(), now]));
     // The seed is on the token (or nowhere): wipe our copy now, not at the end of the function.
     drop(data);
+    let written_here = || Written {
+        raw_id: raw_id.clone(),
+        name: plan.credential.clone(),
+        fingerprint: fingerprint.clone(),
+    };
     let codes = match written {
         Ok(codes) => {
-            undo.push(Undo::DeleteCredential {
-                raw_id: raw_id.clone(),
-                name: plan.credential.clone(),
-            });
+            done.credential = Some(written_here());
             codes
         }
         Err(WriteError::NotWritten(error)) => {
+            cancel.check()?;
             return Err(Cause::Card {
                 step: Step::Write,
                 error,
-            })
+            });
         }
         Err(WriteError::MaybeWritten(error)) => {
-            undo.push(Undo::DeleteCredential {
-                raw_id: raw_id.clone(),
-                name: plan.credential.clone(),
-            });
+            done.credential = Some(written_here());
+            // A signal that came while the token waited for a touch is why it was not touched.
+            cancel.check()?;
             let step = if matches!(error, oath::Error::TouchTimeout) {
                 Step::Calculate
             } else {
@@ -624,7 +647,7 @@ async fn run<D: Directory, C: Card>(
     cancel.check()?;
     progress.event(Event::Enabling);
     let mut waited = false;
-    match enable(dir, plan, &serial, &codes, undo).await {
+    match enable(dir, plan, &serial, &codes, done).await {
         Ok(()) => {}
         Err(IamError::InvalidAuthenticationCode { .. }) => {
             // AWS wants two consecutive codes from now: a code at the start of a fresh step,
@@ -633,7 +656,7 @@ async fn run<D: Directory, C: Card>(
             let codes = realtime_pair(card, &raw_id, plan.touch, clock, progress, cancel).await?;
             cancel.check()?;
             progress.event(Event::Enabling);
-            enable(dir, plan, &serial, &codes, undo)
+            enable(dir, plan, &serial, &codes, done)
                 .await
                 .map_err(|error| Cause::Iam {
                     step: Step::Enable,
@@ -669,7 +692,7 @@ async fn create<D: Directory>(
     clock: &dyn Clock,
     progress: &dyn Progress,
     cancel: &Cancel,
-    undo: &mut Vec<Undo>,
+    done: &mut Done,
 ) -> Result<(crate::iam::CreatedDevice, bool), Cause> {
     let base = DeviceName::parse(&plan.device_name).map_err(|e| Cause::Iam {
         step: Step::Create,
@@ -695,9 +718,7 @@ async fn create<D: Directory>(
             .await
         {
             Ok(created) => {
-                undo.push(Undo::DeleteDevice {
-                    serial: created.serial.clone(),
-                });
+                done.device = Some(created.serial.clone());
                 return Ok((created, !tags.is_empty()));
             }
             Err(IamError::TaggingDenied { .. }) if !tags.is_empty() => {
@@ -722,9 +743,7 @@ async fn create<D: Directory>(
             Err(error) => {
                 if may_have_happened(&error) {
                     // The device may exist although no answer said so: undo it by its ARN.
-                    undo.push(Undo::DeleteDevice {
-                        serial: plan.device_arn(name.as_str()),
-                    });
+                    done.device = Some(plan.device_arn(name.as_str()));
                 }
                 return Err(Cause::Iam {
                     step: Step::Create,
@@ -784,29 +803,15 @@ async fn enable<D: Directory>(
     plan: &Plan,
     serial: &str,
     codes: &[Code; 2],
-    undo: &mut Vec<Undo>,
+    done: &mut Done,
 ) -> Result<(), IamError> {
-    match dir
+    let result = dir
         .enable_mfa_device(&plan.user, serial, &codes[0].value, &codes[1].value)
-        .await
-    {
-        Ok(()) => {
-            undo.push(Undo::Deactivate {
-                user: plan.user.clone(),
-                serial: serial.to_owned(),
-            });
-            Ok(())
-        }
-        Err(e) => {
-            if may_have_happened(&e) {
-                undo.push(Undo::Deactivate {
-                    user: plan.user.clone(),
-                    serial: serial.to_owned(),
-                });
-            }
-            Err(e)
-        }
+        .await;
+    if result.as_ref().map_or_else(may_have_happened, |()| true) {
+        done.enable_sent = true;
     }
+    result
 }
 
 /// Two codes for consecutive steps from now on: wait for a step to begin, compute its code,
@@ -824,9 +829,15 @@ async fn realtime_pair<C: Card>(
         if touch {
             progress.event(Event::TouchNow);
         }
-        tokio::task::block_in_place(|| card.calculate(raw_id, step)).map_err(|error| Cause::Card {
-            step: Step::Calculate,
-            error,
+        tokio::task::block_in_place(|| card.calculate(raw_id, step)).map_err(|error| {
+            if cancel.is_cancelled() {
+                Cause::Interrupted
+            } else {
+                Cause::Card {
+                    step: Step::Calculate,
+                    error,
+                }
+            }
         })
     };
     let first = TimeStep::at(clock.now(), PERIOD).next();
@@ -879,75 +890,83 @@ async fn confirm<D: Directory>(dir: &D, user: &str, serial: &str) -> Result<(), 
     Err(Cause::NotConfirmed(user.to_owned()))
 }
 
+/// Takes out what the transaction did, in the order that never locks anyone out: the device
+/// first (deactivated and deleted until IAM proves it gone), then the credential, only once
+/// nothing can sign in with the device and only if the token proves it is the one written here.
+/// What stays is returned as [`Leftover`]s, the device before its credential, so that the
+/// commands they give work in the order given.
 async fn rollback<D: Directory, C: Card>(
     dir: &D,
     card: &mut C,
-    undo: Vec<Undo>,
+    user: &str,
+    done: Done,
     progress: &dyn Progress,
 ) -> (Vec<String>, Vec<Leftover>) {
     let mut undone = Vec::new();
     let mut leftovers = Vec::new();
-    let mut still_assigned: Option<(String, String)> = None;
-    let mut kept = Vec::new();
-    for step in undo.into_iter().rev() {
-        match step {
-            Undo::Deactivate { user, serial } => {
-                match dir.deactivate_mfa_device(Some(&user), &serial).await {
-                    Ok(()) | Err(IamError::NoSuchEntity { .. }) => {
-                        let what = format!("deactivated {serial} for {user}");
-                        progress.event(Event::Undone(&what));
-                        undone.push(what);
-                    }
-                    Err(_) => still_assigned = Some((serial, user)),
-                }
+    let note = |what: String, undone: &mut Vec<String>| {
+        progress.event(Event::Undone(&what));
+        undone.push(what);
+    };
+    let mut frees_credential = true;
+    let mut kept_for = None;
+    if let Some(serial) = &done.device {
+        let retired = retire::retire_device(dir, user, serial, done.enable_sent).await;
+        if retired.deactivated {
+            note(format!("deactivated {serial} for {user}"), &mut undone);
+        }
+        match retired.fate {
+            DeviceFate::Gone => note(format!("deleted virtual MFA device {serial}"), &mut undone),
+            DeviceFate::Orphan(reason) => leftovers.push(Leftover::Device {
+                serial: serial.clone(),
+                assigned_to: None,
+                reason,
+            }),
+            DeviceFate::MaybeAssigned(reason) => {
+                frees_credential = false;
+                kept_for = Some(serial.clone());
+                leftovers.push(Leftover::Device {
+                    serial: serial.clone(),
+                    assigned_to: Some(user.to_owned()),
+                    reason: format!("may still be assigned: {reason}"),
+                });
             }
-            Undo::DeleteCredential { raw_id, name } => {
-                // While the device stays assigned, the credential is the only holder of its seed:
-                // deleting it would leave an active MFA device nobody can answer for. It is kept,
-                // and listed after the device, which has to go first.
-                if let Some((serial, user)) = &still_assigned {
-                    kept.push(Leftover::Credential {
-                        name,
-                        token_serial: card.serial(),
-                        token: card.describe(),
-                        reason: format!(
-                            "kept: it computes the codes of {serial}, still assigned to {user}"
-                        ),
-                    });
-                    continue;
-                }
-                match tokio::task::block_in_place(|| card.delete(&raw_id)) {
-                    Ok(()) => {
-                        let what = format!("deleted credential '{name}' from {}", card.describe());
-                        progress.event(Event::Undone(&what));
-                        undone.push(what);
-                    }
-                    Err(e) => leftovers.push(Leftover::Credential {
-                        name,
-                        token_serial: card.serial(),
-                        token: card.describe(),
-                        reason: e.to_string(),
-                    }),
-                }
-            }
-            Undo::DeleteDevice { serial } => match dir.delete_virtual_mfa_device(&serial).await {
-                Ok(()) | Err(IamError::NoSuchEntity { .. }) => {
-                    let what = format!("deleted virtual MFA device {serial}");
-                    progress.event(Event::Undone(&what));
-                    undone.push(what);
-                }
-                Err(e) => leftovers.push(Leftover::Device {
-                    assigned_to: still_assigned
-                        .as_ref()
-                        .filter(|(s, _)| *s == serial)
-                        .map(|(_, u)| u.clone()),
-                    serial,
-                    reason: e.to_string(),
-                }),
-            },
         }
     }
-    leftovers.extend(kept);
+    if let Some(written) = done.credential {
+        let left = |reason: String, card: &C| Leftover::Credential {
+            name: written.name.clone(),
+            token_serial: card.serial(),
+            token: card.describe(),
+            reason,
+        };
+        if !frees_credential {
+            let serial = kept_for.unwrap_or_default();
+            leftovers.push(left(
+                format!("kept: it is the only holder of the seed of {serial}, which may still be assigned to {user}; remove it only after the device"),
+                card,
+            ));
+        } else {
+            let fate = tokio::task::block_in_place(|| {
+                retire::remove_credential(card, &written.raw_id, Some(&written.fingerprint))
+            });
+            match fate {
+                CredentialFate::Deleted => note(
+                    format!(
+                        "deleted credential '{}' from {}",
+                        written.name,
+                        card.describe()
+                    ),
+                    &mut undone,
+                ),
+                CredentialFate::Absent => {}
+                CredentialFate::Kept(reason) => {
+                    leftovers.push(left(format!("kept: {reason}"), card))
+                }
+                CredentialFate::Failed(reason) => leftovers.push(left(reason, card)),
+            }
+        }
+    }
     (undone, leftovers)
 }
 

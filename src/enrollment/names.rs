@@ -28,7 +28,15 @@ pub enum NameError {
     /// A tag that is not KEY=VALUE or breaks IAM's tag rules.
     #[error("invalid tag '{0}': use KEY=VALUE, key up to 128 and value up to 256 characters")]
     BadTag(String),
+    /// A tag whose key is one of ykmfa's own (see [`RESERVED_TAG_PREFIX`]).
+    #[error("tag key '{0}': keys starting with '{RESERVED_TAG_PREFIX}' are ykmfa's own")]
+    ReservedTag(String),
 }
+
+/// The prefix of the tag keys ykmfa writes on a device (token serial, credential name,
+/// creation time) and reads back in `status`, `audit` and `revoke`. A tag given by a person with
+/// this prefix would pass for ykmfa's own: it is refused wherever tags come in.
+pub const RESERVED_TAG_PREFIX: &str = "ykmfa:";
 
 /// An IAM user name, validated.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -96,7 +104,8 @@ impl std::fmt::Display for DeviceName {
     }
 }
 
-/// A `KEY=VALUE` tag as IAM accepts it.
+/// A `KEY=VALUE` tag as IAM accepts it, and not one of ykmfa's own keys
+/// ([`NameError::ReservedTag`]).
 pub fn parse_tag(s: &str) -> Result<(String, String), NameError> {
     let (k, v) = s
         .split_once('=')
@@ -110,6 +119,9 @@ pub fn parse_tag(s: &str) -> Result<(String, String), NameError> {
         || k.to_ascii_lowercase().starts_with("aws:")
     {
         return Err(NameError::BadTag(s.to_owned()));
+    }
+    if k.starts_with(RESERVED_TAG_PREFIX) {
+        return Err(NameError::ReservedTag(k.to_owned()));
     }
     Ok((k.to_owned(), v.to_owned()))
 }
@@ -174,5 +186,29 @@ mod tests {
         for bad in ["novalue", "=v", "aws:x=1", "k=<script>"] {
             assert!(parse_tag(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn ykmfas_own_tag_keys_are_refused() {
+        for key in [
+            "ykmfa:token-serial",
+            "ykmfa:credential",
+            "ykmfa:created",
+            "ykmfa:",
+        ] {
+            assert_eq!(
+                parse_tag(&format!("{key}=12345678")),
+                Err(NameError::ReservedTag(key.to_owned())),
+                "{key}"
+            );
+        }
+        let err = parse_tag("ykmfa:credential=x").expect_err("refused");
+        assert_eq!(
+            err.to_string(),
+            "tag key 'ykmfa:credential': keys starting with 'ykmfa:' are ykmfa's own"
+        );
+        // Only the prefix is reserved.
+        assert!(parse_tag("team=ykmfa:x").is_ok());
+        assert!(parse_tag("my-ykmfa:x=1").is_ok());
     }
 }

@@ -22,7 +22,12 @@ const DIGITS: u32 = 6;
 pub const UNKNOWN_ACCOUNT: &str = "aws";
 /// Larger inputs are refused before decoding: a console screenshot is far smaller.
 pub const MAX_PNG_BYTES: usize = 32 << 20;
-const MAX_SIDE: u32 = 8192;
+/// Images are refused from their header, before any pixel is decoded: a 4K screenshot fits,
+/// and the console's QR code needs far less. Memory follows the pixels, not the file: an
+/// 8192×8192 16-bit RGBA PNG of a few kilobytes would decode to 512 MiB.
+const MAX_SIDE: u32 = 4096;
+/// The decoded pixels, at the image's own depth (a 4096×4096 RGBA image is exactly this).
+const MAX_DECODED_BYTES: u64 = 64 << 20;
 /// Room for the longest QR payload (7089 numeric characters), so the buffer never grows.
 const QR_PAYLOAD_CAPACITY: usize = 8192;
 
@@ -80,7 +85,12 @@ pub enum QrError {
     #[error("the image is not a readable PNG: {0}")]
     Image(String),
     /// Bigger than any screenshot of a QR code.
-    #[error("the image is too large (at most {MAX_PNG_BYTES} bytes and {MAX_SIDE} pixels a side)")]
+    #[error(
+        "the image is too large: at most {} MiB, {MAX_SIDE} pixels a side and {} MiB of decoded \
+         pixels; crop it to the QR code",
+        MAX_PNG_BYTES >> 20,
+        MAX_DECODED_BYTES >> 20
+    )]
     TooLarge,
     /// No QR code found.
     #[error("no QR code was found in the image")]
@@ -274,13 +284,20 @@ pub fn read_qr(png: &[u8]) -> Result<Zeroizing<Vec<u8>>, QrError> {
     if png.len() > MAX_PNG_BYTES {
         return Err(QrError::TooLarge);
     }
+    // The decoder reads the header (IHDR) and refuses the sides there; the byte cap also bounds
+    // what the PNG decoder allocates for itself.
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
     let decoder = image::codecs::png::PngDecoder::with_limits(std::io::Cursor::new(png), limits)
         .map_err(image_error)?;
     let (w, h) = decoder.dimensions();
     let color = decoder.color_type();
+    // The buffer below is ours, allocated before decoding: the decoder's limits do not cover it.
+    if decoder.total_bytes() > MAX_DECODED_BYTES {
+        return Err(QrError::TooLarge);
+    }
     let total = usize::try_from(decoder.total_bytes()).map_err(|_| QrError::TooLarge)?;
     let mut raw = Pixels(Zeroizing::new(vec![0u8; total]));
     decoder.read_image(&mut raw).map_err(image_error)?;
@@ -672,6 +689,72 @@ mod tests {
             ConsoleSecret::from_qr_png(b"GIF89a not a png"),
             Err(SecretError::Qr(QrError::Image(_)))
         ));
+    }
+
+    /// A PNG that is all header: signature, IHDR for `width`×`height` at `depth` bits of
+    /// `color` (PNG colour type), an empty IDAT and IEND. Decoding it would fail, so only a
+    /// refusal from the header gives [`QrError::TooLarge`].
+    fn png_header(width: u32, height: u32, depth: u8, color: u8) -> Vec<u8> {
+        fn crc32(bytes: &[u8]) -> u32 {
+            let mut crc = !0u32;
+            for &b in bytes {
+                crc ^= u32::from(b);
+                for _ in 0..8 {
+                    crc = if crc & 1 == 1 {
+                        (crc >> 1) ^ 0xEDB8_8320
+                    } else {
+                        crc >> 1
+                    };
+                }
+            }
+            !crc
+        }
+        fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+            out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            let start = out.len();
+            out.extend_from_slice(kind);
+            out.extend_from_slice(data);
+            let crc = crc32(&out[start..]);
+            out.extend_from_slice(&crc.to_be_bytes());
+        }
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        let mut ihdr = Vec::new();
+        ihdr.extend_from_slice(&width.to_be_bytes());
+        ihdr.extend_from_slice(&height.to_be_bytes());
+        ihdr.extend_from_slice(&[depth, color, 0, 0, 0]);
+        chunk(&mut png, b"IHDR", &ihdr);
+        chunk(&mut png, b"IDAT", &[]);
+        chunk(&mut png, b"IEND", &[]);
+        png
+    }
+
+    #[test]
+    fn huge_images_are_refused_from_their_header() {
+        // The control: a small header passes the checks and fails at decoding.
+        assert!(matches!(
+            read_qr(&png_header(64, 64, 8, 0)),
+            Err(QrError::Image(_))
+        ));
+        for (w, h, depth, color) in [
+            // 8192×8192 RGBA, 16 bits: 512 MiB decoded.
+            (8192, 8192, 16, 6),
+            // Sides over the cap, whatever the depth.
+            (4097, 16, 8, 0),
+            (16, 4097, 8, 0),
+            // Within the sides, over the byte cap: 128 MiB.
+            (4096, 4096, 16, 6),
+            // Just over it: 4096×2049×8 bytes.
+            (4096, 2049, 16, 6),
+        ] {
+            let err = read_qr(&png_header(w, h, depth, color)).err();
+            assert!(
+                matches!(err, Some(QrError::TooLarge)),
+                "{w}x{h}@{depth}: {err:?}"
+            );
+        }
+        let message = QrError::TooLarge.to_string();
+        assert!(message.contains("4096 pixels a side"), "{message}");
+        assert!(message.contains("64 MiB"), "{message}");
     }
 
     /// A token in memory: credentials by name, with their keys, computing codes with its own

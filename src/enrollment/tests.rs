@@ -976,6 +976,24 @@ impl Card for FakeCard {
         Ok(())
     }
 
+    fn prove(
+        &mut self,
+        raw_id: &[u8],
+        fingerprint: &oath::Fingerprint,
+    ) -> Result<oath::Proof, oath::Error> {
+        let mut s = self.state();
+        s.ops
+            .push(format!("prove {}", String::from_utf8_lossy(raw_id)));
+        s.present()?;
+        let stored = s.credentials.get(raw_id).ok_or_else(|| {
+            oath::Error::NoSuchCredential(String::from_utf8_lossy(raw_id).into_owned())
+        })?;
+        let mut mac = Hmac::<Sha1>::new_from_slice(&stored.key)
+            .map_err(|_| oath::Error::Malformed("HMAC key"))?;
+        mac.update(&fingerprint.challenge());
+        Ok(fingerprint.compare(&mac.finalize().into_bytes()))
+    }
+
     fn list(&mut self) -> Result<Vec<Credential>, oath::Error> {
         let mut s = self.state();
         s.ops.push("list".into());

@@ -93,6 +93,8 @@ pub async fn assume_role(base: &Options, role_arn: &str, session: &str) -> Resul
         loader = loader.endpoint_url(url);
     }
     let config = loader.load().await;
+    // AssumeRole's answer carries credentials: its endpoint is vetted like every other.
+    super::sdk::check_endpoints(&config, base.endpoint_url.as_deref())?;
     let mut sts = aws_sdk_sts::config::Builder::from(&config).region(
         base.region
             .clone()

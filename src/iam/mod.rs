@@ -335,16 +335,26 @@ pub struct PasswordPolicy {
     pub hard_expiry: Option<bool>,
 }
 
-/// Removes `LOG_SENSITIVE_BODIES` from this process's environment.
+/// The AWS SDK's switches that put secret-bearing bodies into its `trace` logs.
 ///
-/// The AWS SDK hides the body of responses that carry secrets (CreateVirtualMFADevice's
-/// `Base32StringSeed` and `QRCodePNG`) from its `trace` logs, unless `LOG_SENSITIVE_BODIES=true`
-/// is set, which it reads at every response. With it set, `RUST_LOG=trace` (or `-vvv`) would
-/// print the seed. No ykmfa user ever needs that, so the binary calls this first thing in `main`,
-/// before any thread exists: changing the environment while other threads read it is a data race
-/// in the C library.
+/// - `LOG_SENSITIVE_BODIES=true`: the SDK hides the body of responses that carry secrets
+///   (CreateVirtualMFADevice's `Base32StringSeed` and `QRCodePNG`) unless it is set, and reads
+///   it at every response.
+/// - `LOG_SIGNABLE_BODY=true`: the SigV4 signer's trace of what it signs prints the request
+///   body as bytes, and EnableMFADevice's and ResyncMFADevice's bodies hold both authentication
+///   codes (`AuthenticationCode1`, `AuthenticationCode2`).
+pub const SECRET_LOGGING_VARIABLES: [&str; 2] = ["LOG_SENSITIVE_BODIES", "LOG_SIGNABLE_BODY"];
+
+/// Removes [`SECRET_LOGGING_VARIABLES`] from this process's environment.
+///
+/// With either set, `RUST_LOG=trace` (or `-vvv`) would print the seed or the codes. No ykmfa
+/// user ever needs that, so the binary calls this first thing in `main`, before any thread
+/// exists: changing the environment while other threads read it is a data race in the C
+/// library.
 pub fn harden_process_env() {
-    std::env::remove_var("LOG_SENSITIVE_BODIES");
+    for name in SECRET_LOGGING_VARIABLES {
+        std::env::remove_var(name);
+    }
 }
 
 #[cfg(test)]
@@ -377,6 +387,16 @@ mod tests {
         assert_eq!(role.user_name(), None);
 
         assert_eq!(who("not an arn").partition(), None);
+    }
+
+    #[test]
+    fn the_sdk_switches_that_log_secret_bodies_are_removed() {
+        // The SDK compares the value with "true" ignoring case; any value is removed.
+        std::env::set_var("LOG_SENSITIVE_BODIES", "true");
+        std::env::set_var("LOG_SIGNABLE_BODY", "TRUE");
+        harden_process_env();
+        assert_eq!(std::env::var_os("LOG_SENSITIVE_BODIES"), None);
+        assert_eq!(std::env::var_os("LOG_SIGNABLE_BODY"), None);
     }
 
     #[test]

@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -209,6 +210,15 @@ impl Sdk {
             })
             .await?;
         match (out.account, out.arn) {
+            // The account id names files (the enrollment journal's `<account>-<user>.json`) and
+            // credentials: an answer that is not 12 digits (a broken or hostile endpoint) stops
+            // here rather than becoming a path.
+            (Some(account), Some(_)) if !root_session::is_account_id(&account) => {
+                Err(IamError::Malformed(format!(
+                    "GetCallerIdentity answered an account id that is not 12 digits: {:?}",
+                    shortened(&account)
+                )))
+            }
             (Some(account), Some(arn)) => Ok(CallerIdentity {
                 account,
                 arn,
@@ -223,7 +233,10 @@ impl Sdk {
     /// Loads the standard AWS configuration (credential chain, profile, region, endpoint
     /// variables) with `options` applied on top.
     pub async fn connect(options: Options) -> Result<Sdk, IamError> {
-        check_endpoint(options.endpoint_url.as_deref())?;
+        // Refused before any configuration is loaded; the environment's are checked once loaded.
+        if let Some(url) = &options.endpoint_url {
+            check_endpoint(url, "endpoint URL")?;
+        }
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);
@@ -241,7 +254,7 @@ impl Sdk {
     /// Builds the clients from an already loaded configuration (tests give one with static
     /// credentials). `options.profile` is not used here; region and endpoint still apply.
     pub fn from_config(config: &SdkConfig, options: Options) -> Result<Sdk, IamError> {
-        check_endpoint(options.endpoint_url.as_deref())?;
+        check_endpoints(config, options.endpoint_url.as_deref())?;
         let region = options
             .region
             .clone()
@@ -492,14 +505,110 @@ fn single_attempt() -> aws_sdk_iam::config::Builder {
         .retry_config(RetryConfig::standard().with_max_attempts(1))
 }
 
-fn check_endpoint(url: Option<&str>) -> Result<(), IamError> {
-    match url {
-        Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
-            Err(IamError::InvalidInput(format!(
-                "endpoint URL {u:?} must start with http:// or https://"
-            )))
+/// Refuses an endpoint URL that is not `https://`, or `http://` to this machine.
+///
+/// The seed comes back in CreateVirtualMFADevice's answer and the codes go out in
+/// EnableMFADevice's request: over plain HTTP to another host, anyone on the path reads both.
+/// A loopback endpoint (the bench's `http://127.0.0.1:PORT`, a local moto) never leaves the
+/// machine. `source` says where the URL came from, for the message.
+pub(super) fn check_endpoint(url: &str, source: &str) -> Result<(), IamError> {
+    if url.starts_with("https://") {
+        return Ok(());
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return Err(IamError::InvalidInput(format!(
+            "{source} {url:?} must start with https:// (or http:// to this machine)"
+        )));
+    };
+    if is_loopback_authority(rest) {
+        Ok(())
+    } else {
+        Err(IamError::InvalidInput(format!(
+            "{source} {url:?} is refused: plain http:// would carry the MFA seed and codes \
+             across the network unencrypted; use https://, or http:// only to this machine \
+             (127.0.0.1, ::1, localhost)"
+        )))
+    }
+}
+
+/// Whether the authority at the start of `rest` (what follows `http://`) names this machine:
+/// `localhost`, an address of 127.0.0.0/8, or `[::1]`, with an optional port. Anything unusual
+/// (user info, an escape, a name that merely starts like one of these) is not.
+fn is_loopback_authority(rest: &str) -> bool {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    // `http://127.0.0.1@example.com` goes to example.com: user info is refused outright.
+    if authority.contains('@') {
+        return false;
+    }
+    let (host_is_loopback, port) = match authority.strip_prefix('[') {
+        Some(bracketed) => {
+            let Some((v6, after)) = bracketed.split_once(']') else {
+                return false;
+            };
+            (v6.parse::<Ipv6Addr>().is_ok_and(|a| a.is_loopback()), after)
         }
-        _ => Ok(()),
+        None => {
+            let (host, port) = authority.split_at(authority.find(':').unwrap_or(authority.len()));
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host.parse::<Ipv4Addr>().is_ok_and(|a| a.is_loopback());
+            (loopback, port)
+        }
+    };
+    let port_ok = port.is_empty()
+        || port
+            .strip_prefix(':')
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    host_is_loopback && port_ok
+}
+
+/// The endpoint a client for `service` (`"IAM"`, `"STS"`) built from `config` goes to when
+/// [`Options::endpoint_url`] does not override it, found as the SDK's own
+/// `From<&SdkConfig>` finds it: an endpoint set on the loader wins; else
+/// `AWS_ENDPOINT_URL_<SERVICE>` or the profile's `services` section; else `AWS_ENDPOINT_URL` or
+/// the profile's `endpoint_url`. `None` means AWS's own (https) endpoint.
+fn configured_endpoint(config: &SdkConfig, service: &str) -> Option<String> {
+    use aws_types::service_config::ServiceConfigKey;
+
+    if config.get_origin("endpoint_url").is_client_config() {
+        return config.endpoint_url().map(str::to_owned);
+    }
+    let key = ServiceConfigKey::builder()
+        .service_id(service)
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .ok();
+    config
+        .service_config()
+        .zip(key)
+        .and_then(|(loader, key)| loader.load_config(key))
+        .or_else(|| config.endpoint_url().map(str::to_owned))
+}
+
+/// Checks every endpoint the IAM and STS clients built from `config` with `explicit`
+/// ([`Options::endpoint_url`]) would use, before anything is sent.
+pub(super) fn check_endpoints(config: &SdkConfig, explicit: Option<&str>) -> Result<(), IamError> {
+    if let Some(url) = explicit {
+        return check_endpoint(url, "endpoint URL");
+    }
+    for service in ["IAM", "STS"] {
+        if let Some(url) = configured_endpoint(config, service) {
+            check_endpoint(
+                &url,
+                &format!(
+                    "the {service} endpoint URL (AWS_ENDPOINT_URL_{service}, AWS_ENDPOINT_URL or the AWS config file)"
+                ),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// At most 40 characters of an unexpected answer, for a message.
+fn shortened(text: &str) -> String {
+    match text.char_indices().nth(40) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
     }
 }
 

@@ -668,6 +668,160 @@ async fn iam_is_global_and_the_partition_follows_the_region() {
     assert!(matches!(err, IamError::InvalidInput(_)));
 }
 
+#[test]
+fn plain_http_endpoints_are_refused_except_to_this_machine() {
+    for ok in [
+        "https://iam.amazonaws.com",
+        "https://10.0.0.5:8443/",
+        "http://127.0.0.1:5000",
+        "http://127.0.0.1:5000/",
+        "http://127.1.2.3",
+        "http://localhost:5000/path?x=1",
+        "http://LOCALHOST",
+        "http://[::1]:5000",
+        "http://[::1]",
+    ] {
+        assert_eq!(check_endpoint(ok, "endpoint URL"), Ok(()), "{ok}");
+    }
+    for refused in [
+        "http://10.0.0.5:5000",
+        "http://iam.amazonaws.com",
+        "http://128.0.0.1",
+        "http://localhost.example.com",
+        "http://127.0.0.1.example.com",
+        "http://127.0.0.1@example.com",
+        "http://127.0.0.1:5000@example.com/",
+        "http://user@localhost",
+        "http://[::2]:5000",
+        "http://[::1",
+        "http://127.0.0.1:",
+        "http://127.0.0.1:50x0",
+        "http://",
+        "localhost:5000",
+        "ftp://127.0.0.1",
+    ] {
+        let err = check_endpoint(refused, "endpoint URL").expect_err(refused);
+        let IamError::InvalidInput(message) = &err else {
+            panic!("{refused}: {err:?}");
+        };
+        assert!(message.contains(&format!("{refused:?}")), "{message}");
+    }
+    let err = check_endpoint("http://10.0.0.5:5000", "endpoint URL").expect_err("refused");
+    assert!(err.to_string().contains("unencrypted"), "{err}");
+}
+
+/// The environment's endpoints as `aws-config` hands them over: `AWS_ENDPOINT_URL_<SERVICE>`
+/// through the service-config loader.
+#[derive(Debug)]
+struct ServiceEndpoints(&'static [(&'static str, &'static str)]);
+
+impl aws_types::service_config::LoadServiceConfig for ServiceEndpoints {
+    fn load_config(&self, key: aws_types::service_config::ServiceConfigKey<'_>) -> Option<String> {
+        if key.env() != "AWS_ENDPOINT_URL" {
+            return None;
+        }
+        self.0
+            .iter()
+            .find(|(service, _)| *service == key.service_id())
+            .map(|(_, url)| (*url).to_owned())
+    }
+}
+
+#[test]
+fn endpoints_from_the_environment_are_vetted_too() {
+    let with = |global: Option<&str>, services: &'static [(&'static str, &'static str)]| {
+        let mut b = aws_config::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .service_config(ServiceEndpoints(services));
+        if let Some(url) = global {
+            b = b.endpoint_url(url);
+        }
+        b.build()
+    };
+    // AWS_ENDPOINT_URL (or a profile's endpoint_url).
+    let err = Sdk::from_config(&with(Some("http://10.0.0.5:5000"), &[]), options())
+        .err()
+        .expect("refused");
+    assert!(
+        matches!(&err, IamError::InvalidInput(m) if m.contains("\"http://10.0.0.5:5000\"")),
+        "{err:?}"
+    );
+    // AWS_ENDPOINT_URL_STS alone, with IAM's on loopback.
+    let err = Sdk::from_config(
+        &with(
+            None,
+            &[
+                ("IAM", "http://127.0.0.1:5000"),
+                ("STS", "http://sts.example.com"),
+            ],
+        ),
+        options(),
+    )
+    .err()
+    .expect("refused");
+    assert!(
+        matches!(&err, IamError::InvalidInput(m) if m.contains("STS") && m.contains("sts.example.com")),
+        "{err:?}"
+    );
+    // The bench: everything on loopback.
+    assert!(Sdk::from_config(
+        &with(
+            Some("http://127.0.0.1:5000"),
+            &[
+                ("IAM", "http://127.0.0.1:5000"),
+                ("STS", "http://[::1]:5001")
+            ],
+        ),
+        options(),
+    )
+    .is_ok());
+    // An explicit endpoint replaces the environment's, for both services.
+    assert!(Sdk::from_config(
+        &with(Some("http://10.0.0.5:5000"), &[("STS", "http://10.0.0.6")]),
+        Options {
+            endpoint_url: Some("https://iam.example.com".into()),
+            ..options()
+        },
+    )
+    .is_ok());
+    assert!(Sdk::from_config(
+        &with(None, &[]),
+        Options {
+            endpoint_url: Some("http://192.168.1.10:5000".into()),
+            ..options()
+        },
+    )
+    .is_err());
+}
+
+#[tokio::test]
+async fn an_account_id_that_is_not_12_digits_is_malformed() {
+    for account in [
+        "../../tmp/x",
+        "12345678901",
+        "1234567890123",
+        "12345678901a",
+        "",
+    ] {
+        let sts_rule = mock!(Sts::get_caller_identity).then_output(move || {
+            GetCallerIdentityOutput::builder()
+                .account(account)
+                .arn("arn:aws:iam::123456789012:user/alice")
+                .user_id("AIDAEXAMPLE")
+                .build()
+        });
+        let sdk = sdk_with(&[], &[&sts_rule]);
+        let err = sdk.caller_identity().await.expect_err(account);
+        assert!(
+            matches!(&err, IamError::Malformed(m) if m.contains("not 12 digits")),
+            "{account}: {err:?}"
+        );
+    }
+    let long = "9".repeat(500);
+    let text = shortened(&long);
+    assert!(text.chars().count() <= 41, "{text}");
+}
+
 #[tokio::test]
 async fn an_unreadable_error_answer_is_not_a_created_device() {
     let create = mock!(Iam::create_virtual_mfa_device)

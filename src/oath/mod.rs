@@ -8,6 +8,7 @@
 pub mod apdu;
 pub mod auth;
 pub mod credential;
+pub mod fingerprint;
 pub mod session;
 pub mod status;
 pub mod tlv;
@@ -18,6 +19,7 @@ pub use auth::Password;
 pub use credential::{
     Algorithm, Code, Credential, CredentialData, CredentialId, OathType, TimeStep,
 };
+pub use fingerprint::{Fingerprint, Proof};
 pub use session::{Session, Vendor};
 pub use status::StatusWord;
 

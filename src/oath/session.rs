@@ -661,20 +661,43 @@ impl<T: Transport> Session<T> {
 
 /// The key as the applet stores it: hashed when longer than the hash's block size (RFC 2104),
 /// zero-padded to the applet's 14-byte minimum.
+///
+/// The buffer is allocated at its final size before a byte goes in: padding a buffer that is
+/// full would move the key to a larger one and leave the first, unwiped, to the allocator.
 fn stored_key(secret: &[u8], algorithm: Algorithm) -> zeroize::Zeroizing<Vec<u8>> {
-    let mut key = zeroize::Zeroizing::new(if secret.len() > algorithm.block_size() {
-        match algorithm {
-            Algorithm::Sha1 => sha1::Sha1::digest(secret).to_vec(),
-            Algorithm::Sha256 => sha2::Sha256::digest(secret).to_vec(),
-            Algorithm::Sha512 => sha2::Sha512::digest(secret).to_vec(),
-        }
-    } else {
-        secret.to_vec()
-    });
-    if key.len() < MIN_KEY_LEN {
-        key.resize(MIN_KEY_LEN, 0);
+    use zeroize::Zeroize;
+
+    fn padded(bytes: &[u8]) -> zeroize::Zeroizing<Vec<u8>> {
+        let len = bytes.len().max(MIN_KEY_LEN);
+        let mut key = zeroize::Zeroizing::new(Vec::with_capacity(len));
+        key.extend_from_slice(bytes);
+        key.resize(len, 0);
+        key
     }
-    key
+    if secret.len() <= algorithm.block_size() {
+        return padded(secret);
+    }
+    // The digest is the key: its copy on the stack is wiped too.
+    match algorithm {
+        Algorithm::Sha1 => {
+            let mut digest = sha1::Sha1::digest(secret);
+            let key = padded(&digest);
+            digest.as_mut_slice().zeroize();
+            key
+        }
+        Algorithm::Sha256 => {
+            let mut digest = sha2::Sha256::digest(secret);
+            let key = padded(&digest);
+            digest.as_mut_slice().zeroize();
+            key
+        }
+        Algorithm::Sha512 => {
+            let mut digest = sha2::Sha512::digest(secret);
+            let key = padded(&digest);
+            digest.as_mut_slice().zeroize();
+            key
+        }
+    }
 }
 
 fn base64_unpadded(bytes: &[u8]) -> String {

@@ -90,6 +90,27 @@ fn put_encodes_name_key_touch_and_pads_short_keys() {
 }
 
 #[test]
+fn keys_are_built_in_a_buffer_of_their_final_size() {
+    // A buffer that grew while being padded has room to spare, and its first allocation went
+    // back to the allocator unwiped.
+    for len in [1, 10, 13, 14, 20, 64] {
+        let key = stored_key(&vec![0x61; len], Algorithm::Sha1);
+        assert_eq!(key.len(), len.max(14), "{len}");
+        assert_eq!(key.capacity(), key.len(), "{len} bytes");
+        assert_eq!(&key[..len], &vec![0x61; len][..]);
+        assert!(key[len..].iter().all(|&b| b == 0));
+    }
+    for (len, algorithm, out) in [
+        (65, Algorithm::Sha1, 20),
+        (65, Algorithm::Sha256, 32),
+        (129, Algorithm::Sha512, 64),
+    ] {
+        let key = stored_key(&vec![0x61; len], algorithm);
+        assert_eq!((key.len(), key.capacity()), (out, out), "{algorithm:?}");
+    }
+}
+
+#[test]
 fn long_keys_are_hashed_first() {
     let key = stored_key(&[0x61; 65], Algorithm::Sha1);
     assert_eq!(key.len(), 20);
