@@ -15,8 +15,9 @@ behaviour patched to be as strict as AWS:
   organization, limited to its task policy; IAM's ListOrganizationsFeatures and the
   Enable/DisableOrganizationsRoot* calls answer from the same organization.
 
-Bench-only endpoints live under ``/_bench/`` (JSON): code checks, fault injection, a call log,
-reset, root posture, the organization, clock offset and window configuration. See README.md next to this file.
+Bench-only endpoints live under ``/_bench/`` (JSON): code checks, fault injection (late writes
+among them), a call log, reset, root posture, the organization, clock offset, window and read-lag
+configuration. See README.md next to this file.
 
 Seeds are never logged. The server is quiet by default; ``-v`` logs one line per API call
 (service, action, HTTP status, duration), never a request or response body.
@@ -36,6 +37,7 @@ import logging
 import os
 import re
 import signal
+import socket
 import struct
 import sys
 import threading
@@ -160,6 +162,14 @@ class Config:
     # running ykmfa and AWS). Also applied to the HTTP Date header.
     clock_offset_s: float = 0.0
     max_devices_per_user: int = MAX_MFA_DEVICES_PER_USER
+    # Reads that lag writes (eventual consistency): for this many seconds after a write to a
+    # virtual MFA device (create, enable, deactivate, delete, tag, untag, a late write landing),
+    # ListMFADevices, ListVirtualMFADevices and ListMFADeviceTags still show the device as it was
+    # before that write. 0 (the default): reads are live.
+    read_lag_s: float = 0.0
+    # With read_lag_s: a write naming a device the lagging reads cannot see yet (created within
+    # the lag) answers NoSuchEntity, as eventually consistent IAM can.
+    read_lag_writes_not_found: bool = False
 
 
 @dataclass
@@ -179,12 +189,61 @@ class Fault:
     field: str | None = None
     value: str | None = None
     fired: int = 0
+    # kind=late only: how the call answers ("error" or "timeout") and when its write lands.
+    answer: str = "error"
+    land_after_secs: float | None = None
+    land_after_calls: int | None = None
 
     def public(self) -> dict[str, Any]:
         data = asdict(self)
         data["count"] = "always" if self.remaining is None else self.remaining
         del data["remaining"]
+        if self.kind != "late":
+            for key in ("answer", "land_after_secs", "land_after_calls"):
+                del data[key]
         return data
+
+
+@dataclass
+class LateWrite:
+    """A write a `late` fault answered with an error (or no answer), waiting to land.
+
+    The request (its parameters, codes included) is kept only until it lands, then dropped; it is
+    never logged or returned."""
+
+    id: int
+    fault_id: int
+    action: str
+    service: str
+    account: str
+    serial: str | None  # the device it names (for CreateVirtualMFADevice, the one it would create)
+    answer: str
+    environ: dict[str, Any] | None
+    body: bytes
+    at_step: int  # the server's step when the request arrived: enable codes are checked at it
+    arrival_mark: int  # requests that arrive after this count towards land_after_calls
+    queued: float  # server time it was queued (when the fault answered)
+    due: float | None  # monotonic time it lands at (land_after_secs), or None
+    calls_left: int | None  # requests still to come (land_after_calls), or None
+    land_after_secs: float | None
+    land_after_calls: int | None
+    refusal: tuple[int, str] | None = None  # refused at request time (root session): status, code
+
+    def public(self) -> dict[str, Any]:
+        # Never the request itself (codes, tags, names beyond the serial).
+        return {
+            "id": self.id,
+            "fault_id": self.fault_id,
+            "action": self.action,
+            "account": self.account,
+            "serial": self.serial,
+            "answer": self.answer,
+            "queued": self.queued,
+            "land_after_secs": self.land_after_secs,
+            "land_after_calls": self.land_after_calls,
+            "calls_left": self.calls_left,
+            "due_in_s": None if self.due is None else max(0.0, self.due - time.monotonic()),
+        }
 
 
 @dataclass
@@ -212,8 +271,16 @@ class RootSession:
         }
 
 
-FAULT_KINDS = ("error", "delay", "malformed", "empty", "drop_field", "replace_field", "bad_seed")
+FAULT_KINDS = (
+    "error", "delay", "malformed", "empty", "drop_field", "replace_field", "bad_seed", "late",
+)
+# The writes a `late` fault can delay (README.md, "Late writes").
+LATE_WRITE_ACTIONS = (
+    "CreateVirtualMFADevice", "EnableMFADevice", "DeactivateMFADevice", "DeleteVirtualMFADevice",
+)
+LATE_TIMEOUT_DEFAULT_MS = 2000
 MAX_CALL_LOG = 100_000
+MAX_LANDED = 10_000
 
 
 class BenchState:
@@ -237,6 +304,15 @@ class BenchState:
         # bench-only endpoint /_bench/issued-seeds reveals them; nothing is printed or logged.
         self.issued_seeds: list[str] = []
         self.verbose = False
+        # Late writes waiting to land, and what became of those that landed (public views).
+        self.late_writes: list[LateWrite] = []
+        self.landed: list[dict[str, Any]] = []
+        self.next_late_id = 1
+        # API requests received so far (land_after_calls counts the ones after a late write).
+        self.arrivals = 0
+        # Reads that lag writes: serial -> [(monotonic time of a write, the device's visible
+        # state just before it)], oldest first. See lagged_view().
+        self.lag_history: dict[str, list[tuple[float, dict[str, Any] | None]]] = {}
 
     def reset(self, keep_config: bool = False) -> None:
         with self.lock:
@@ -248,6 +324,9 @@ class BenchState:
             self.root_keys.clear()
             self.organization = None
             self.root_sessions.clear()
+            self.late_writes.clear()  # pending late writes never land
+            self.landed.clear()
+            self.lag_history.clear()
 
     def take_fault(self, action: str, service: str, account: str) -> Fault | None:
         with self.lock:
@@ -317,6 +396,102 @@ def device_key(device: Any) -> bytes:
     return decode_seed(device.base32_string_seed)
 
 
+# --------------------------------------------------------------------------------------------
+# Reads that lag writes (config read_lag_s) and late writes landing (fault kind "late").
+# --------------------------------------------------------------------------------------------
+
+# Set while a late write lands (BenchApp._land): .active, and .at_step, the server step at which
+# the request arrived (EnableMFADevice checks its codes at that step).
+_REPLAY = threading.local()
+# lagged_view(): the reads see the device as it is now.
+_LIVE = object()
+
+
+def _replaying() -> bool:
+    return bool(getattr(_REPLAY, "active", False))
+
+
+def device_view(device: Any) -> dict[str, Any] | None:
+    """What the reads show of a device (None: it does not exist). Never the seed."""
+    if device is None:
+        return None
+    state = ext(device)
+    user = getattr(device, "user", None)
+    assigned = user is not None or bool(state["root"])
+    # ListMFADevices shows the user's own record of the device (moto keeps its own EnableDate).
+    record = user.mfa_devices.get(device.serial_number) if user is not None else None
+    return {
+        "serial": device.serial_number,
+        "user_name": user.name if user is not None else None,
+        "user": _user_view(user) if user is not None else None,
+        "root": bool(state["root"]),
+        "enable_date": device.enable_date if assigned else None,
+        "user_enable_date": getattr(record, "enable_date", device.enable_date) if record else None,
+        "tags": [dict(t) for t in state["tags"]],
+    }
+
+
+def note_write(serial: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    """Remember a write to a device, so that reads lag it by read_lag_s. Call with STATE.lock."""
+    lag = STATE.config.read_lag_s
+    if lag <= 0 or before == after:
+        return
+    now = time.monotonic()
+    for key in list(STATE.lag_history):
+        entries = [e for e in STATE.lag_history[key] if e[0] > now - lag]
+        if entries:
+            STATE.lag_history[key] = entries
+        else:
+            del STATE.lag_history[key]
+    STATE.lag_history.setdefault(serial, []).append((now, copy.deepcopy(before)))
+
+
+def lagged_view(serial: str) -> Any:
+    """The device as lagging reads see it: the state before the oldest write to it less than
+    read_lag_s ago (None: it did not exist then), or _LIVE when no such write. Call with STATE.lock."""
+    lag = STATE.config.read_lag_s
+    entries = STATE.lag_history.get(serial)
+    if lag <= 0 or not entries:
+        return _LIVE
+    cutoff = time.monotonic() - lag
+    for written, before in entries:
+        if written > cutoff:
+            return before
+    return _LIVE
+
+
+def lagged_serials(account: str, partition: str) -> list[str]:
+    """Devices of an account whose reads lag a write right now. Call with STATE.lock."""
+    prefix = f"arn:{partition}:iam::{account}:mfa/"
+    return [s for s in STATE.lag_history if s.startswith(prefix) and lagged_view(s) is not _LIVE]
+
+
+def visible_devices(backend: Any, account: str, partition: str) -> list[dict[str, Any]]:
+    """The account's virtual devices as (possibly lagging) reads show them, in creation order;
+    devices deleted within the lag last. Call with STATE.lock."""
+    views = []
+    for device in list(backend.virtual_mfa_devices.values()):
+        lagged = lagged_view(device.serial_number)
+        view = device_view(device) if lagged is _LIVE else lagged
+        if view is not None:
+            views.append(view)
+    for serial in lagged_serials(account, partition):
+        if serial not in backend.virtual_mfa_devices:
+            view = lagged_view(serial)
+            if view is not None:
+                views.append(view)
+    return views
+
+
+def hidden_by_lag(backend: Any, serial: Any) -> bool:
+    """read_lag_writes_not_found: does a write naming this device answer NoSuchEntity? True when
+    the device exists but the lagging reads cannot see it yet. A late write landing is never
+    hidden. Call with STATE.lock."""
+    if not STATE.config.read_lag_writes_not_found or _replaying() or not isinstance(serial, str):
+        return False
+    return serial in backend.virtual_mfa_devices and lagged_view(serial) is None
+
+
 @dataclass
 class CodeResult:
     accepted: bool
@@ -344,7 +519,7 @@ def _offsets(lo: int, hi: int) -> list[int]:
 
 
 def check_pair(
-    device: Any, code1: str, code2: str, resync: bool = False, late: int = 0
+    device: Any, code1: str, code2: str, resync: bool = False, late: int = 0, at: int | None = None
 ) -> CodeResult:
     """Is (code1, code2) the codes of two consecutive steps (n, n+1) in the allowed window?
 
@@ -353,11 +528,12 @@ def check_pair(
     only), n+1 may also be up to `late` steps before that window: the result is then
     `out_of_sync`.
     Resync mode: n+1 in now +/- resync_window (drift ignored), the pair never used before.
+    `at` (a late write landing): the step taken as "now", the one at which the request arrived.
     """
     cfg = STATE.config
     key = device_key(device)
     state = ext(device)
-    now = current_step()
+    now = current_step() if at is None else at
     if resync:
         center, lo, hi = now, -cfg.resync_window, cfg.resync_window
     else:
@@ -565,9 +741,9 @@ def _paginate(items: list[Any], marker: Any, max_items: Any) -> tuple[list[Any],
     return page, next_marker
 
 
-def _virtual_device(backend: Any, serial: str) -> Any:
+def _virtual_device(backend: Any, serial: str, write: bool = False) -> Any:
     device = backend.virtual_mfa_devices.get(serial)
-    if device is None:
+    if device is None or (write and hidden_by_lag(backend, serial)):
         raise _svc_error(
             "NoSuchEntity", f"VirtualMFADevice with serial number {serial} doesn't exist."
         )
@@ -661,7 +837,7 @@ def install_patches() -> None:
         with STATE.lock:
             backend = self.backend
             user = backend.get_user(user_name)  # NoSuchEntity
-            device = _virtual_device(backend, serial)
+            device = _virtual_device(backend, serial, write=True)
             if device_assigned(device) or serial in user.mfa_devices:
                 raise _svc_error("EntityAlreadyExists", "MFA Device is already in use.")
             limit = STATE.config.max_devices_per_user
@@ -669,7 +845,13 @@ def install_patches() -> None:
                 raise _svc_error(
                     "LimitExceeded", f"Cannot exceed quota for MFADevicesPerUser: {limit}"
                 )
-            result = check_pair(device, code1, code2, late=STATE.config.enable_late_window)
+            result = check_pair(
+                device,
+                code1,
+                code2,
+                late=STATE.config.enable_late_window,
+                at=getattr(_REPLAY, "at_step", None),
+            )
             if not result.accepted:
                 raise _svc_error(
                     "InvalidAuthenticationCode", "Authentication code for device is not valid."
@@ -687,7 +869,7 @@ def install_patches() -> None:
             backend = self.backend
             user = backend.get_user(user_name)
             device = backend.virtual_mfa_devices.get(serial)
-            if device is None or serial not in user.mfa_devices:
+            if device is None or serial not in user.mfa_devices or hidden_by_lag(backend, serial):
                 raise _svc_error(
                     "NoSuchEntity",
                     f"MFA device with serial number {serial} is not assigned to user {user_name}.",
@@ -706,6 +888,10 @@ def install_patches() -> None:
         with STATE.lock:
             backend = self.backend
             device = backend.virtual_mfa_devices.get(serial)
+            if hidden_by_lag(backend, serial):
+                raise _svc_error(
+                    "NoSuchEntity", f"MFA device with serial number {serial} does not exist."
+                )
             if not user_name:
                 if device is not None and ext(device)["root"]:
                     # An AssumeRoot session deactivating the root user's device.
@@ -731,7 +917,7 @@ def install_patches() -> None:
         serial = _require(self._get_param("SerialNumber"), "serialNumber")
         with STATE.lock:
             backend = self.backend
-            device = _virtual_device(backend, serial)
+            device = _virtual_device(backend, serial, write=True)
             if device_assigned(device):
                 raise _svc_error(
                     "DeleteConflict", "MFA VirtualDevice in use. Must deactivate first."
@@ -748,25 +934,23 @@ def install_patches() -> None:
                 "Member must satisfy enum value set: [Any, Assigned, Unassigned]",
             )
         with STATE.lock:
-            backend = self.backend
-            devices = list(backend.virtual_mfa_devices.values())
+            # The devices as reads show them: with read_lag_s, as they were before recent writes.
+            views = visible_devices(self.backend, self.current_account, self.partition)
             if status == "Assigned":
-                devices = [d for d in devices if device_assigned(d)]
+                views = [v for v in views if v["user"] is not None or v["root"]]
             elif status == "Unassigned":
-                devices = [d for d in devices if not device_assigned(d)]
-            page, marker = _paginate(
-                devices, self._get_param("Marker"), self._get_param("MaxItems")
-            )
+                views = [v for v in views if v["user"] is None and not v["root"]]
+            page, marker = _paginate(views, self._get_param("Marker"), self._get_param("MaxItems"))
             items = []
-            for device in page:
+            for view in page:
                 # Never the seed or QR code: AWS shows those once, in the create response.
-                item: dict[str, Any] = {"SerialNumber": device.serial_number}
-                if device.user is not None:
-                    item["User"] = _user_view(device.user)
-                    item["EnableDate"] = device.enable_date
-                elif ext(device)["root"]:
+                item: dict[str, Any] = {"SerialNumber": view["serial"]}
+                if view["user"] is not None:
+                    item["User"] = view["user"]
+                    item["EnableDate"] = view["enable_date"]
+                elif view["root"]:
                     item["User"] = _root_view(self.current_account, self.partition)
-                    item["EnableDate"] = device.enable_date
+                    item["EnableDate"] = view["enable_date"]
                 items.append(item)
         result: dict[str, Any] = {"VirtualMFADevices": items, "IsTruncated": marker is not None}
         if marker is not None:
@@ -777,7 +961,7 @@ def install_patches() -> None:
         serial = _require(self._get_param("SerialNumber"), "serialNumber")
         tags = _validate_tags(self._get_param("Tags", []) or [])
         with STATE.lock:
-            device = _virtual_device(self.backend, serial)
+            device = _virtual_device(self.backend, serial, write=True)
             merged = _merge_tags(ext(device)["tags"], tags)
             if len(merged) > 50:
                 raise _svc_error(
@@ -793,17 +977,23 @@ def install_patches() -> None:
             raise _validation("tagKeys", "[...]", "Member must have length less than or equal to 50")
         drop = {str(k).lower() for k in keys}
         with STATE.lock:
-            device = _virtual_device(self.backend, serial)
+            device = _virtual_device(self.backend, serial, write=True)
             ext(device)["tags"] = [t for t in ext(device)["tags"] if t["Key"].lower() not in drop]
         return EmptyResult()
 
     def list_mfa_device_tags(self: Any) -> Any:
         serial = _require(self._get_param("SerialNumber"), "serialNumber")
         with STATE.lock:
-            device = _virtual_device(self.backend, serial)
-            page, marker = _paginate(
-                list(ext(device)["tags"]), self._get_param("Marker"), self._get_param("MaxItems")
-            )
+            view = lagged_view(serial)
+            if view is _LIVE:
+                tags = list(ext(_virtual_device(self.backend, serial))["tags"])
+            elif view is None:  # created within read_lag_s: not visible yet
+                raise _svc_error(
+                    "NoSuchEntity", f"VirtualMFADevice with serial number {serial} doesn't exist."
+                )
+            else:
+                tags = list(view["tags"])
+            page, marker = _paginate(tags, self._get_param("Marker"), self._get_param("MaxItems"))
         result: dict[str, Any] = {"Tags": page, "IsTruncated": marker is not None}
         if marker is not None:
             result["Marker"] = marker
@@ -818,12 +1008,41 @@ def install_patches() -> None:
         if not self._get_param("UserName") and _caller_is_root(self):
             with STATE.lock:
                 devices = [
-                    {"UserName": "", "SerialNumber": d.serial_number, "EnableDate": d.enable_date}
-                    for d in self.backend.virtual_mfa_devices.values()
-                    if ext(d)["root"]
+                    {"UserName": "", "SerialNumber": v["serial"], "EnableDate": v["enable_date"]}
+                    for v in visible_devices(self.backend, self.current_account, self.partition)
+                    if v["root"]
                 ]
             return ActionResult({"MFADevices": devices, "IsTruncated": False})
-        return original_list_mfa_devices(self)
+        result = original_list_mfa_devices(self)
+        with STATE.lock:
+            lagging = lagged_serials(self.current_account, self.partition)
+            user_name = self._get_param("UserName")
+            if not user_name:
+                caller = _caller_user(self)
+                user_name = caller.name if caller is not None else None
+            if not lagging or not user_name:
+                return result
+            # read_lag_s: devices written recently show as they were before the write.
+            data = dict(result.result)
+            items = list(data["MFADevices"])
+            for serial in lagging:
+                view = lagged_view(serial)
+                shown = isinstance(view, dict) and view["user_name"] == user_name
+                listed = [i for i in items if i["SerialNumber"] == serial]
+                if listed and not shown:
+                    items = [i for i in items if i["SerialNumber"] != serial]
+                elif listed:
+                    listed[0]["EnableDate"] = view["user_enable_date"]
+                elif shown:
+                    items.append(
+                        {
+                            "UserName": self._get_param("UserName"),
+                            "SerialNumber": serial,
+                            "EnableDate": view["user_enable_date"],
+                        }
+                    )
+            data["MFADevices"] = items
+        return ActionResult(data)
 
     def list_access_keys(self: Any) -> Any:
         if not self._get_param("UserName") and _caller_is_root(self):
@@ -864,6 +1083,25 @@ def install_patches() -> None:
                 )
         return original_delete_user(self)
 
+    def lagging(handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """A write to one virtual device: reads lag it by read_lag_s (note_write)."""
+
+        def wrapper(self: Any) -> Any:
+            serial = self._get_param("SerialNumber")
+            if handler is create_virtual_mfa_device:
+                name = self._get_param("VirtualMFADeviceName")
+                path = self._get_param("Path") or "/"
+                serial = f"arn:{self.partition}:iam::{self.current_account}:mfa{path}{name}"
+            if not isinstance(serial, str):
+                return handler(self)
+            with STATE.lock:
+                before = device_view(self.backend.virtual_mfa_devices.get(serial))
+                result = handler(self)
+                note_write(serial, before, device_view(self.backend.virtual_mfa_devices.get(serial)))
+            return result
+
+        return wrapper
+
     def get_caller_identity(self: Any) -> Any:
         key = self.get_access_key()
         account = STATE.root_keys.get(key)
@@ -877,14 +1115,14 @@ def install_patches() -> None:
         return original_get_caller_identity(self)
 
     for name, function in {
-        "create_virtual_mfa_device": create_virtual_mfa_device,
-        "enable_mfa_device": enable_mfa_device,
+        "create_virtual_mfa_device": lagging(create_virtual_mfa_device),
+        "enable_mfa_device": lagging(enable_mfa_device),
         "resync_mfa_device": resync_mfa_device,
-        "deactivate_mfa_device": deactivate_mfa_device,
-        "delete_virtual_mfa_device": delete_virtual_mfa_device,
+        "deactivate_mfa_device": lagging(deactivate_mfa_device),
+        "delete_virtual_mfa_device": lagging(delete_virtual_mfa_device),
         "list_virtual_mfa_devices": list_virtual_mfa_devices,
-        "tag_mfa_device": tag_mfa_device,
-        "untag_mfa_device": untag_mfa_device,
+        "tag_mfa_device": lagging(tag_mfa_device),
+        "untag_mfa_device": lagging(untag_mfa_device),
         "list_mfa_device_tags": list_mfa_device_tags,
         "get_mfa_device": get_mfa_device,
         "list_mfa_devices": list_mfa_devices,
@@ -1321,6 +1559,12 @@ def _error_body(service: str, code: str, message: str, status: int, request_id: 
     ).encode()
 
 
+def _error_code(body: bytes) -> str | None:
+    """The <Code> of an AWS query error response."""
+    match = re.search(rb"<Code>([^<]*)</Code>", body)
+    return match.group(1).decode("utf-8", "replace") if match else None
+
+
 def _read_body(environ: dict[str, Any]) -> bytes:
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -1404,6 +1648,10 @@ class BenchApp:
 
     def __init__(self, inner: Callable[..., Iterable[bytes]]) -> None:
         self.inner = inner
+        # Late writes: a thread lands those due by time (land_after_secs), even with no request.
+        self._wake = threading.Event()
+        self._lander: threading.Thread | None = None
+        self._lander_lock = threading.Lock()
 
     # ---- plumbing ----
 
@@ -1452,6 +1700,11 @@ class BenchApp:
     def api(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         started = time.time()
         t0 = time.monotonic()
+        at_step = current_step()
+        self.land_due()  # late writes whose time has come land before this request is served
+        with STATE.lock:
+            STATE.arrivals += 1
+            arrival = STATE.arrivals
         body = _read_body(environ)
         service, action, access_key = _identify(environ, body)
         in_session = access_key is not None and access_key in STATE.root_sessions
@@ -1465,7 +1718,17 @@ class BenchApp:
             time.sleep(fault.delay_ms / 1000.0)
 
         request_id = uuid.uuid4().hex
-        if fault is not None and fault.kind == "error" and fault.when == "before":
+        late = None
+        if fault is not None and fault.kind == "late":
+            # The write is not done now: it is kept, to land later (land_due); the caller gets
+            # an error, or (answer "timeout") no answer at all.
+            late = self._late_request(
+                fault, environ, service, action, access_key, account, form, in_session, at_step
+            )
+            if fault.answer == "timeout":
+                self._drop(environ, late, started, t0, service, action, account, arrival)
+            status_code, headers, out = self._fault_error(fault, service, action, account, request_id)
+        elif fault is not None and fault.kind == "error" and fault.when == "before":
             status_code, headers, out = self._fault_error(fault, service, action, account, request_id)
         else:
             status_code, headers, out = self._answer(
@@ -1487,6 +1750,8 @@ class BenchApp:
             "duration_ms": round((time.monotonic() - t0) * 1000.0, 1),
             "fault": fault.kind if fault is not None else None,
         }
+        if late is not None:
+            entry["late_write_id"] = late.id
         STATE.record_call(entry)
         if STATE.verbose:
             suffix = f" [fault {fault.kind}]" if fault is not None else ""
@@ -1496,7 +1761,235 @@ class BenchApp:
                 file=sys.stderr,
                 flush=True,
             )
+        if late is not None:
+            self._queue(late)
+        self._count_request(account, arrival)
         return response
+
+    # ---- late writes (fault kind "late") ----
+
+    def _late_request(
+        self,
+        fault: Fault,
+        environ: dict[str, Any],
+        service: str,
+        action: str,
+        access_key: str | None,
+        account: str,
+        form: dict[str, str],
+        in_session: bool,
+        at_step: int,
+    ) -> LateWrite:
+        """Keep the request (in memory only, until it lands) instead of doing it now."""
+        body = environ["wsgi.input"].getvalue()
+        params = _form(environ, body)
+        serial = params.get("SerialNumber")
+        if action == "CreateVirtualMFADevice":
+            name = params.get("VirtualMFADeviceName")
+            path = params.get("Path") or "/"
+            serial = f"arn:aws:iam::{account}:mfa{path}{name}" if name else None
+        del params  # codes and tags: only the kept request below has them
+        refusal = None
+        if in_session and access_key is not None:
+            # A root session's checks apply when the request arrives, as its signature does.
+            err = root_session_refusal(environ, service, action, access_key, form)
+            if err is not None:
+                refusal = (err.status, err.code)
+        kept = {k: v for k, v in environ.items() if k not in ("werkzeug.socket", "werkzeug.request")}
+        with STATE.lock:
+            late_id = STATE.next_late_id
+            STATE.next_late_id += 1
+        return LateWrite(
+            id=late_id,
+            fault_id=fault.id,
+            action=action,
+            service=service,
+            account=account,
+            serial=serial,
+            answer=fault.answer,
+            environ=kept,
+            body=body,
+            at_step=at_step,
+            arrival_mark=0,
+            queued=0.0,
+            due=None,
+            calls_left=None,
+            land_after_secs=fault.land_after_secs,
+            land_after_calls=fault.land_after_calls,
+            refusal=refusal,
+        )
+
+    def _drop(
+        self,
+        environ: dict[str, Any],
+        late: LateWrite,
+        started: float,
+        t0: float,
+        service: str,
+        action: str,
+        account: str,
+        arrival: int,
+    ) -> None:
+        """answer "timeout": the request was held (delay_ms); close the connection unanswered."""
+        entry = {
+            "time": started,
+            "service": service,
+            "action": action,
+            "status": None,
+            "account": account,
+            "duration_ms": round((time.monotonic() - t0) * 1000.0, 1),
+            "fault": "late",
+            "late_write_id": late.id,
+        }
+        STATE.record_call(entry)
+        if STATE.verbose:
+            print(
+                f"strict-iam: {account} {service} {action} -> no answer "
+                f"({entry['duration_ms']} ms) [fault late]",
+                file=sys.stderr,
+                flush=True,
+            )
+        self._queue(late)
+        self._count_request(account, arrival)
+        conn = environ.get("werkzeug.socket")
+        if conn is not None:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        # werkzeug treats a ConnectionError as a dropped connection: nothing is sent or logged.
+        raise ConnectionAbortedError("strict-iam: late write, no answer")
+
+    def _queue(self, late: LateWrite) -> None:
+        with STATE.lock:
+            late.arrival_mark = STATE.arrivals
+            late.queued = server_time()
+            if late.land_after_secs is not None:
+                late.due = time.monotonic() + late.land_after_secs
+            late.calls_left = late.land_after_calls
+            STATE.late_writes.append(late)
+        self._start_lander()
+        self._wake.set()
+        self.land_due()  # land_after_calls 0 or land_after_secs 0: at once
+
+    def _count_request(self, account: str, arrival: int) -> None:
+        """A request of `account` was answered: it counts for land_after_calls of the late
+        writes queued before it arrived; those it completes land now, before it is sent."""
+        with STATE.lock:
+            for late in STATE.late_writes:
+                if (
+                    late.calls_left is not None
+                    and late.calls_left > 0
+                    and late.account == account
+                    and arrival > late.arrival_mark
+                ):
+                    late.calls_left -= 1
+        self.land_due()
+
+    def land_due(self, force_id: int | None = None, force_all: bool = False) -> list[dict[str, Any]]:
+        """Land the late writes that are due (or those forced), oldest first."""
+        landed = []
+        with STATE.lock:
+            now = time.monotonic()
+            due = [
+                late
+                for late in STATE.late_writes
+                if force_all
+                or late.id == force_id
+                or (late.calls_left is not None and late.calls_left <= 0)
+                or (late.due is not None and late.due <= now)
+            ]
+            for late in due:
+                STATE.late_writes.remove(late)
+                landed.append(self._land(late))
+        return landed
+
+    def _land(self, late: LateWrite) -> dict[str, Any]:
+        """Do a late write now, with the checks the real call makes now (the request is replayed
+        through the patched handlers; EnableMFADevice checks its codes at the step the request
+        arrived). Call with STATE.lock. The response (a seed, for a create) is discarded."""
+        t0 = time.monotonic()
+        if late.refusal is not None:
+            status, error = late.refusal
+        else:
+            environ = dict(late.environ or {})
+            environ["wsgi.input"] = io.BytesIO(late.body)
+            environ["CONTENT_LENGTH"] = str(len(late.body))
+            _REPLAY.active, _REPLAY.at_step = True, late.at_step
+            try:
+                status_line, _headers, out = self._call_inner(environ)
+                status = int(status_line.split(" ", 1)[0])
+                error = None if status < 300 else _error_code(out)
+                del out
+            except Exception as err:  # a crash in moto: refused, and the bench goes on
+                status, error = 500, type(err).__name__
+            finally:
+                _REPLAY.active, _REPLAY.at_step = False, None
+        late.environ, late.body = None, b""  # the request (codes) is gone once landed
+        outcome = "applied" if status < 300 else "refused"
+        record = {
+            "id": late.id,
+            "fault_id": late.fault_id,
+            "action": late.action,
+            "account": late.account,
+            "serial": late.serial,
+            "answer": late.answer,
+            "outcome": outcome,
+            "error": error,
+            "status": status,
+            "queued": late.queued,
+            "landed": server_time(),
+        }
+        STATE.landed.append(record)
+        del STATE.landed[:-MAX_LANDED]
+        entry = {
+            "time": time.time(),
+            "service": "bench",
+            "action": "late-write",
+            "status": status,
+            "account": late.account,
+            "duration_ms": round((time.monotonic() - t0) * 1000.0, 1),
+            "fault": None,
+            "late_write": {
+                "id": late.id,
+                "fault_id": late.fault_id,
+                "action": late.action,
+                "serial": late.serial,
+                "outcome": outcome,
+                "error": error,
+            },
+        }
+        STATE.record_call(entry)
+        if STATE.verbose:
+            why = f" {error}" if error else ""
+            print(
+                f"strict-iam: {late.account} late-write {late.action} -> {outcome} "
+                f"({status}{why})",
+                file=sys.stderr,
+                flush=True,
+            )
+        return record
+
+    def _start_lander(self) -> None:
+        with self._lander_lock:
+            if self._lander is None or not self._lander.is_alive():
+                self._lander = threading.Thread(
+                    target=self._lander_loop, name="strict-iam-late-writes", daemon=True
+                )
+                self._lander.start()
+
+    def _lander_loop(self) -> None:
+        """Lands late writes when their land_after_secs pass, whether or not requests arrive."""
+        while True:
+            with STATE.lock:
+                dues = [late.due for late in STATE.late_writes if late.due is not None]
+            timeout = None if not dues else min(60.0, max(0.0, min(dues) - time.monotonic()))
+            self._wake.wait(timeout)
+            self._wake.clear()
+            try:
+                self.land_due()
+            except Exception as err:  # never kill the thread
+                print(f"strict-iam: landing a late write failed: {type(err).__name__}", file=sys.stderr)
 
     def _answer(
         self,
@@ -1688,6 +2181,13 @@ def r_config_set(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[
                 if not isinstance(value, (int, float)) or isinstance(value, bool):
                     raise BenchError(400, "clock_offset_s must be a number")
                 value = float(value)
+            elif key == "read_lag_s":
+                if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                    raise BenchError(400, "read_lag_s must be a non-negative number of seconds")
+                value = float(value)
+            elif key == "read_lag_writes_not_found":
+                if not isinstance(value, bool):
+                    raise BenchError(400, "read_lag_writes_not_found must be true or false")
             else:
                 if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                     raise BenchError(400, f"{key} must be a non-negative integer")
@@ -1728,6 +2228,32 @@ def r_faults_add(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[
     skip = payload.get("skip", 0)
     if not isinstance(skip, int) or skip < 0:
         raise BenchError(400, "skip must be a non-negative integer")
+    answer = payload.get("answer", "error")
+    land_after_secs = payload.get("land_after_secs")
+    land_after_calls = payload.get("land_after_calls")
+    if kind == "late":
+        if action not in LATE_WRITE_ACTIONS:
+            raise BenchError(400, f"kind=late needs action one of {', '.join(LATE_WRITE_ACTIONS)}")
+        if answer not in ("error", "timeout"):
+            raise BenchError(400, 'answer must be "error" or "timeout"')
+        if land_after_secs is not None:
+            if not isinstance(land_after_secs, (int, float)) or isinstance(land_after_secs, bool) \
+                    or land_after_secs < 0:
+                raise BenchError(400, "land_after_secs must be a non-negative number")
+            land_after_secs = float(land_after_secs)
+        if land_after_calls is not None and (
+            not isinstance(land_after_calls, int) or isinstance(land_after_calls, bool)
+            or land_after_calls < 0
+        ):
+            raise BenchError(400, "land_after_calls must be a non-negative integer")
+        if land_after_secs is None and land_after_calls is None:
+            land_after_calls = 1
+        if answer == "timeout" and delay_ms == 0:
+            delay_ms = LATE_TIMEOUT_DEFAULT_MS
+    else:
+        given = [k for k in ("answer", "land_after_secs", "land_after_calls") if k in payload]
+        if given:
+            raise BenchError(400, f"{', '.join(given)}: only for kind=late")
     with STATE.lock:
         fault = Fault(
             id=STATE.next_fault_id,
@@ -1744,6 +2270,9 @@ def r_faults_add(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[
             delay_ms=delay_ms,
             field=payload.get("field"),
             value=payload.get("value"),
+            answer=answer,
+            land_after_secs=land_after_secs,
+            land_after_calls=land_after_calls,
         )
         STATE.next_fault_id += 1
         STATE.faults.append(fault)
@@ -1766,6 +2295,31 @@ def r_faults_clear(app: BenchApp, request: Any, payload: dict[str, Any]) -> tupl
             if not ((action is None or f.action == action) and (fault_id is None or f.id == fault_id))
         ]
         return 200, {"cleared": before - len(STATE.faults)}
+
+
+def r_late_writes(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    with STATE.lock:
+        return 200, {
+            "pending": [late.public() for late in STATE.late_writes],
+            "landed": [dict(record) for record in STATE.landed],
+        }
+
+
+def r_late_writes_land(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    """Land pending late writes now: all, or {"id": n}."""
+    late_id = payload.get("id")
+    if late_id is not None and (not isinstance(late_id, int) or isinstance(late_id, bool)):
+        raise BenchError(400, "id must be an integer")
+    return 200, {"landed": app.land_due(force_id=late_id, force_all=late_id is None)}
+
+
+def r_late_writes_clear(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    """Drop pending late writes without landing them: all, or {"id": n}."""
+    late_id = payload.get("id")
+    with STATE.lock:
+        before = len(STATE.late_writes)
+        STATE.late_writes = [w for w in STATE.late_writes if late_id is not None and w.id != late_id]
+        return 200, {"cleared": before - len(STATE.late_writes)}
 
 
 def r_calls(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
@@ -2015,6 +2569,9 @@ _ROUTES: dict[tuple[str, str], Callable[[BenchApp, Any, dict[str, Any]], tuple[i
     ("DELETE", "/_bench/faults"): r_faults_clear,
     ("GET", "/_bench/calls"): r_calls,
     ("POST", "/_bench/calls/reset"): r_calls_reset,
+    ("GET", "/_bench/late-writes"): r_late_writes,
+    ("POST", "/_bench/late-writes/land"): r_late_writes_land,
+    ("POST", "/_bench/late-writes/clear"): r_late_writes_clear,
     ("POST", "/_bench/check-code"): r_check_code,
     ("GET", "/_bench/device"): r_device,
     ("GET", "/_bench/issued-seeds"): r_issued_seeds,

@@ -37,8 +37,11 @@ impl Drop for Interrupt {
     }
 }
 
+/// A signal, and its name for messages.
+type Kind = (fn() -> SignalKind, &'static str);
+
 /// The signals that stop a command.
-const KINDS: [(fn() -> SignalKind, &str); 4] = [
+const KINDS: [Kind; 4] = [
     (SignalKind::interrupt, "SIGINT"),
     (SignalKind::terminate, "SIGTERM"),
     (SignalKind::hangup, "SIGHUP"),

@@ -221,6 +221,11 @@ pub fn iam_failure(e: &IamError, global: &super::Global) -> Failure {
             &["check the network and the endpoint (--endpoint-url, AWS_ENDPOINT_URL_IAM), then retry"],
         ),
         IamError::Throttling { .. } => Failure::new(Exit::Iam, what, &["wait a minute and run the command again"]),
+        IamError::InsecureEndpoint { .. } => Failure::new(
+            Exit::Usage,
+            what,
+            &["use the endpoint's https:// URL; plain http:// is only accepted to this machine (127.0.0.1, ::1, localhost)"],
+        ),
         _ => Failure::new(
             Exit::Iam,
             what,

@@ -2,7 +2,25 @@
 //! what a dead run left, touching nothing else.
 
 use super::*;
-use crate::enrollment::journal::{recover, Journal, JournalError, Record, Stage};
+use crate::enrollment::journal::{Journal, JournalError, Record, Stage};
+use crate::mfa::recover::{recover as recover_unfinished, Recovery};
+
+/// The one recovery, fed an enrollment record.
+async fn recover<C: Card>(dir: &FakeDirectory, card: Option<&mut C>, record: &Record) -> Recovery {
+    recover_unfinished(dir, card, &record.unfinished()).await
+}
+
+/// The secret ykmfa "wrote" in these records, and its fingerprint.
+const OUR_KEY: &[u8] = b"the seed ykmfa wrote!";
+
+fn our_fingerprint() -> oath::Fingerprint {
+    let id = CredentialId::totp(Some("Amazon Web Services"), "alice@123456789012").expect("id");
+    oath::Fingerprint::of(&CredentialData::aws_totp(
+        id,
+        crate::seed::Seed::from_bytes(OUR_KEY.to_vec()),
+        false,
+    ))
+}
 
 fn journal() -> (tempdir::Dir, Journal) {
     let dir = tempdir::Dir::new();
@@ -49,6 +67,7 @@ fn record(stage: Stage, device_arn: Option<&str>) -> Record {
         stage,
         pid: 1,
         started: T0,
+        fingerprint: matches!(stage, Stage::Writing | Stage::Enabling).then(our_fingerprint),
     }
 }
 
@@ -71,9 +90,9 @@ async fn a_record_is_written_before_anything_changes_and_cleared_after() {
     let w = World::new();
     let plan = w.plan().await;
     let mut entry = journal.lock(ACCOUNT, "alice").expect("lock");
-    assert!(entry.left().is_none());
+    assert!(entry.left().is_empty());
     {
-        let recorder = entry.begin(&plan).expect("begin");
+        let recorder = entry.begin(&plan, w.cancel.clone()).expect("begin");
         assert!(w.dir.writes().is_empty(), "the record comes first");
         let on_disk: Record = serde_json::from_slice(
             &std::fs::read(journal.dir().join(format!("{ACCOUNT}-alice.json"))).expect("file"),
@@ -92,7 +111,7 @@ async fn a_record_is_written_before_anything_changes_and_cleared_after() {
         )
         .await
         .expect("enrolled");
-        assert!(!recorder.had_failures());
+        assert!(recorder.failure().is_none());
     }
     let on_disk: Record = serde_json::from_slice(
         &std::fs::read(journal.dir().join(format!("{ACCOUNT}-alice.json"))).expect("file"),
@@ -100,15 +119,68 @@ async fn a_record_is_written_before_anything_changes_and_cleared_after() {
     .expect("a record");
     assert_eq!(on_disk.stage, Stage::Enabling, "updated before each step");
     assert_eq!(on_disk.device_arn.as_deref(), Some(ARN));
+    assert!(on_disk.fingerprint.is_some(), "recorded before the write");
     entry.clear().expect("clear");
     drop(entry);
+    let listing: Vec<_> = std::fs::read_dir(journal.dir())
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        listing.is_empty(),
+        "a finished run leaves no file: {listing:?}"
+    );
     assert!(journal
         .lock(ACCOUNT, "alice")
         .expect("lock")
         .left()
-        .is_none());
-    let text = std::fs::read(journal.dir().join(format!("{ACCOUNT}-alice.json"))).expect("file");
-    assert!(text.is_empty(), "a finished record is empty");
+        .is_empty());
+}
+
+#[test]
+fn an_unsettled_record_is_set_aside_not_overwritten_and_old_empty_files_go() {
+    let (_tmp, journal) = journal();
+    std::fs::create_dir_all(journal.dir()).expect("dir");
+    // An empty record file, as earlier versions left for every user they enrolled.
+    std::fs::write(journal.dir().join(format!("{ACCOUNT}-bob.json")), b"").expect("write");
+    drop(journal.lock(ACCOUNT, "bob").expect("lock"));
+    assert!(!journal.dir().join(format!("{ACCOUNT}-bob.json")).exists());
+
+    let left = record(Stage::Writing, None);
+    std::fs::write(
+        journal.dir().join(format!("{ACCOUNT}-alice.json")),
+        serde_json::to_vec(&left).expect("json"),
+    )
+    .expect("write");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let plan = rt.block_on(async { World::new().plan().await });
+    let mut entry = journal.lock(ACCOUNT, "alice").expect("lock");
+    assert_eq!(entry.left(), vec![&left]);
+    drop(entry.begin(&plan, Cancel::default()).expect("begin"));
+    drop(entry);
+    let records = journal.peek(ACCOUNT, "alice").expect("peek");
+    assert_eq!(records.len(), 2, "both the new run's and the one set aside");
+    assert!(records.contains(&left));
+    let entry = journal.lock(ACCOUNT, "alice").expect("lock");
+    assert_eq!(entry.left().len(), 2);
+}
+
+#[test]
+fn names_that_could_leave_the_directory_are_refused() {
+    let (_tmp, journal) = journal();
+    assert!(matches!(
+        journal.lock("../../etc", "alice"),
+        Err(JournalError::BadName(_))
+    ));
+    assert!(matches!(
+        journal.lock(ACCOUNT, "../alice"),
+        Err(JournalError::BadName(_))
+    ));
+    assert!(matches!(
+        journal.lock(ACCOUNT, "al~ice"),
+        Err(JournalError::BadName(_))
+    ));
 }
 
 #[test]
@@ -145,6 +217,24 @@ fn a_corrupt_record_is_refused_with_its_path() {
 async fn a_run_killed_after_the_write_is_undone_on_both_sides() {
     let w = World::new();
     let arn = add_ours(&w, None);
+    w.card.add_key(LABEL, OUR_KEY);
+    let r = recover(
+        &w.dir,
+        Some(&mut w.card.clone()),
+        &record(Stage::Writing, Some(&arn)),
+    )
+    .await;
+    assert!(r.completed.is_none());
+    assert!(!r.keeps_record() && r.leftovers.is_empty(), "{r:?}");
+    assert_eq!(r.removed.len(), 2, "{r:?}");
+    w.assert_untouched();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_credential_of_the_same_name_but_another_secret_is_kept() {
+    let w = World::new();
+    let arn = add_ours(&w, None);
+    // Someone enrolled by hand under the same name since: not ykmfa's to delete.
     w.card.add(LABEL);
     let r = recover(
         &w.dir,
@@ -152,24 +242,94 @@ async fn a_run_killed_after_the_write_is_undone_on_both_sides() {
         &record(Stage::Writing, Some(&arn)),
     )
     .await;
-    assert!(!r.completed);
-    assert!(r.is_settled(), "{r:?}");
-    assert_eq!(r.removed.len(), 2, "{r:?}");
-    w.assert_untouched();
+    assert_eq!(w.dir.serials(), Vec::<String>::new(), "the device goes");
+    assert_eq!(
+        w.card.names(),
+        vec![LABEL.to_owned()],
+        "the credential stays"
+    );
+    assert!(
+        matches!(r.leftovers.as_slice(),
+        [Leftover::Credential { reason, .. }] if reason.contains("not the one ykmfa wrote")),
+        "{r:?}"
+    );
+    assert!(r.keeps_record());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_without_a_fingerprint_keeps_the_credential_and_says_so() {
+    let w = World::new();
+    let arn = add_ours(&w, None);
+    w.card.add_key(LABEL, OUR_KEY);
+    let mut old = record(Stage::Writing, Some(&arn));
+    old.fingerprint = None;
+    let r = recover(&w.dir, Some(&mut w.card.clone()), &old).await;
+    assert_eq!(w.card.names(), vec![LABEL.to_owned()]);
+    assert!(
+        matches!(r.leftovers.as_slice(),
+        [Leftover::Credential { reason, .. }] if reason.contains("can't prove")),
+        "{r:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_assigned_device_keeps_its_credential_whatever_the_deactivation_said() {
+    let w = World::new();
+    let arn = add_ours(&w, None);
+    w.card.add_key(LABEL, OUR_KEY);
+    // The killed run's enable lands late: listed as assigned only once recovery looked, and
+    // IAM refuses to deactivate it.
+    let dir = &w.dir;
+    let late = arn.clone();
+    let account = dir.account_handle();
+    dir.on_call(Action::Deactivate, 1, move || {
+        if let Some(d) = lock(&account).devices.get_mut(&late) {
+            d.user = Some("alice".into());
+        }
+    });
+    dir.fail_always(Action::Deactivate, denied(Action::Deactivate));
+    let r = recover(
+        &w.dir,
+        Some(&mut w.card.clone()),
+        &record(Stage::Enabling, Some(&arn)),
+    )
+    .await;
+    assert_eq!(
+        w.card.names(),
+        vec![LABEL.to_owned()],
+        "never deleted while assigned"
+    );
+    assert_eq!(w.dir.serials(), vec![arn.clone()]);
+    match r.leftovers.as_slice() {
+        [Leftover::Device {
+            assigned_to: Some(u),
+            ..
+        }, Leftover::Credential { .. }] => {
+            assert_eq!(u, "alice");
+            let commands = r.leftovers[0].commands("");
+            assert!(
+                commands[0].starts_with("aws iam deactivate-mfa-device"),
+                "{commands:?}"
+            );
+            assert!(commands[1].starts_with("aws iam delete-virtual-mfa-device"));
+        }
+        other => panic!("expected the device then its credential: {other:?}"),
+    }
+    assert!(r.keeps_record());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_the_arn_the_device_is_found_by_name_and_tags() {
     let w = World::new();
     add_ours(&w, None);
-    w.card.add(LABEL);
+    w.card.add_key(LABEL, OUR_KEY);
     let r = recover(
         &w.dir,
         Some(&mut w.card.clone()),
         &record(Stage::Writing, None),
     )
     .await;
-    assert!(r.is_settled(), "{r:?}");
+    assert!(r.leftovers.is_empty(), "{r:?}");
     w.assert_untouched();
 }
 
@@ -177,14 +337,14 @@ async fn without_the_arn_the_device_is_found_by_name_and_tags() {
 async fn a_run_killed_during_enable_that_succeeded_is_complete() {
     let w = World::new();
     let arn = add_ours(&w, Some("alice"));
-    w.card.add(LABEL);
+    w.card.add_key(LABEL, OUR_KEY);
     let r = recover(
         &w.dir,
         Some(&mut w.card.clone()),
         &record(Stage::Enabling, Some(&arn)),
     )
     .await;
-    assert!(r.completed && r.is_settled(), "{r:?}");
+    assert!(r.completed_and_working() && !r.keeps_record(), "{r:?}");
     assert!(r.removed.is_empty());
     assert_eq!(w.dir.serials(), vec![arn]);
     assert_eq!(
@@ -192,6 +352,21 @@ async fn a_run_killed_during_enable_that_succeeded_is_complete() {
         vec![LABEL.to_owned()],
         "the credential stays"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_completed_enrollment_whose_token_lost_the_credential_is_not_success() {
+    let w = World::new();
+    let arn = add_ours(&w, Some("alice"));
+    let r = recover(
+        &w.dir,
+        Some(&mut w.card.clone()),
+        &record(Stage::Enabling, Some(&arn)),
+    )
+    .await;
+    assert_eq!(r.completed.as_deref(), Some(arn.as_str()));
+    assert!(!r.completed_and_working(), "{r:?}");
+    assert!(r.credential_missing.is_some());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -207,8 +382,12 @@ async fn what_is_not_ykmfas_is_left_alone() {
         &record(Stage::Created, None),
     )
     .await;
-    assert!(r.is_settled(), "{r:?}");
+    assert!(r.leftovers.is_empty(), "{r:?}");
     assert!(r.removed.is_empty(), "{r:?}");
+    assert!(
+        matches!(r.possible.as_slice(), [Leftover::Device { serial, .. }] if *serial == foreign),
+        "an untagged device of the planned name is reported, not forgotten: {r:?}"
+    );
     assert_eq!(w.dir.serials(), vec![foreign]);
     assert_eq!(w.card.names(), vec![LABEL.to_owned()]);
 }
@@ -217,8 +396,9 @@ async fn what_is_not_ykmfas_is_left_alone() {
 async fn with_the_token_absent_the_credential_is_named_as_left() {
     let w = World::new();
     let arn = add_ours(&w, None);
-    let r = recover::<_, FakeCard>(&w.dir, None, &record(Stage::Writing, Some(&arn))).await;
-    assert!(!r.is_settled());
+    let r = recover::<FakeCard>(&w.dir, None, &record(Stage::Writing, Some(&arn))).await;
+    assert!(!r.leftovers.is_empty());
+    assert!(!r.keeps_record(), "harmless once the device is gone");
     assert_eq!(
         w.dir.serials(),
         Vec::<String>::new(),
@@ -249,8 +429,8 @@ async fn a_failed_delete_is_a_leftover_and_the_record_stays_unsettled() {
     let w = World::new();
     let arn = add_ours(&w, None);
     w.dir.fail_always(Action::Delete, denied(Action::Delete));
-    let r = recover::<_, FakeCard>(&w.dir, None, &record(Stage::Created, Some(&arn))).await;
-    assert!(!r.is_settled());
+    let r = recover::<FakeCard>(&w.dir, None, &record(Stage::Created, Some(&arn))).await;
+    assert!(!r.leftovers.is_empty());
     assert!(matches!(r.leftovers.as_slice(), [Leftover::Device { serial, .. }] if *serial == arn));
 }
 
@@ -272,7 +452,7 @@ fn unfinished_lists_dead_runs_of_other_users_only() {
     .expect("write");
     let found = journal.unfinished(ACCOUNT, "alice").expect("list");
     assert_eq!(found.len(), 1);
-    assert_eq!(found[0].left().map(|r| r.user.as_str()), Some("bob"));
+    assert_eq!(found[0].left()[0].user, "bob");
     // Held: a second look skips it as alive.
     assert!(journal
         .unfinished(ACCOUNT, "alice")
@@ -284,7 +464,7 @@ fn unfinished_lists_dead_runs_of_other_users_only() {
 fn peeking_reads_without_creating_locking_or_changing_anything() {
     let (_tmp, journal) = journal();
     // Nothing there: no record, and no directory made for it.
-    assert_eq!(journal.peek(ACCOUNT, "alice").expect("peek"), None);
+    assert!(journal.peek(ACCOUNT, "alice").expect("peek").is_empty());
     assert!(journal
         .peek_unfinished(ACCOUNT, "alice")
         .expect("peek")
@@ -306,14 +486,16 @@ fn peeking_reads_without_creating_locking_or_changing_anything() {
         journal
             .peek(ACCOUNT, "alice")
             .expect("peek")
-            .map(|r| r.stage),
-        Some(Stage::Enabling)
+            .iter()
+            .map(|r| r.stage)
+            .collect::<Vec<_>>(),
+        vec![Stage::Enabling]
     );
     let others = journal.peek_unfinished(ACCOUNT, "alice").expect("peek");
     assert_eq!(others, vec![bob.clone()]);
     // Peeking took no lock it kept: a run can still take bob's, and sees the record intact.
     let held = journal.lock(ACCOUNT, "bob").expect("lock after peeking");
-    assert_eq!(held.left(), Some(&bob));
+    assert_eq!(held.left(), vec![&bob]);
     // While a run holds it, a peek says so and the list skips it.
     assert!(matches!(journal.peek(ACCOUNT, "bob"), Err(JournalError::Busy(u)) if u == "bob"));
     assert!(journal

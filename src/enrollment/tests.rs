@@ -243,7 +243,7 @@ struct Call {
 }
 
 struct FakeDirectory {
-    account: Mutex<Account>,
+    account: Arc<Mutex<Account>>,
     faults: Mutex<Vec<Fault>>,
     hooks: Mutex<Vec<Hook>>,
     calls: Mutex<Vec<Call>>,
@@ -266,14 +266,14 @@ impl FakeDirectory {
             })
             .collect();
         FakeDirectory {
-            account: Mutex::new(Account {
+            account: Arc::new(Mutex::new(Account {
                 alias: None,
                 users,
                 devices: BTreeMap::new(),
                 deny_tagging: false,
                 listing_lags: false,
                 seeds_issued: 0,
-            }),
+            })),
             faults: Mutex::new(Vec::new()),
             hooks: Mutex::new(Vec::new()),
             calls: Mutex::new(Vec::new()),
@@ -282,6 +282,11 @@ impl FakeDirectory {
     }
 
     // --- arranging
+
+    /// The account, for hooks that change it while a call is answered.
+    fn account_handle(&self) -> Arc<Mutex<Account>> {
+        self.account.clone()
+    }
 
     fn calls_so_far(&self, action: Action) -> usize {
         lock(&self.calls)
@@ -814,6 +819,18 @@ impl FakeCard {
         );
     }
 
+    /// A credential with this secret (the one a record's fingerprint was taken of).
+    fn add_key(&self, name: &str, key: &[u8]) {
+        self.state().credentials.insert(
+            name.as_bytes().to_vec(),
+            Stored {
+                key: key.to_vec(),
+                digits: 6,
+                touch: false,
+            },
+        );
+    }
+
     fn fail_write(&self, stage: WriteStage, error: fn() -> oath::Error) {
         self.state().write_fault = Some((stage, error));
     }
@@ -1290,7 +1307,7 @@ async fn a_write_failing_after_put_deletes_the_credential() {
             error: oath::Error::Malformed(_)
         }
     ));
-    assert_eq!(failure.undone, [undone_credential(), undone_device(ARN)]);
+    assert_eq!(failure.undone, [undone_device(ARN), undone_credential()]);
     assert!(failure.leftovers.is_empty());
     w.assert_untouched();
     assert!(w.card.did(&format!("delete {LABEL}")));
@@ -1322,7 +1339,7 @@ async fn a_failing_calculate_deletes_the_credential() {
             }
             assert_eq!(
                 failure.undone,
-                [undone_credential(), undone_device(ARN)],
+                [undone_device(ARN), undone_credential()],
                 "{stage:?}"
             );
             assert!(failure.leftovers.is_empty(), "{stage:?}");
@@ -1350,7 +1367,7 @@ async fn a_refused_enable_deletes_credential_and_device() {
             error: IamError::AccessDenied { .. }
         }
     ));
-    assert_eq!(failure.undone, [undone_credential(), undone_device(ARN)]);
+    assert_eq!(failure.undone, [undone_device(ARN), undone_credential()]);
     assert!(failure.leftovers.is_empty());
     w.assert_untouched();
     assert_eq!(
@@ -1380,12 +1397,14 @@ async fn a_timed_out_enable_is_deactivated_then_deleted() {
                 error: IamError::Timeout { .. }
             }
         ));
-        // A deactivation of what was never assigned (NoSuchEntity) counts as done.
-        assert_eq!(
-            failure.undone,
-            [undone_assignment(), undone_credential(), undone_device(ARN)],
-            "{took_effect}"
-        );
+        // A deactivation of what was never assigned (NoSuchEntity) proves nothing and is not
+        // reported; the device's deletion is the proof the credential waits for.
+        let expected: &[String] = if took_effect {
+            &[undone_assignment(), undone_device(ARN), undone_credential()]
+        } else {
+            &[undone_device(ARN), undone_credential()]
+        };
+        assert_eq!(failure.undone, expected, "{took_effect}");
         assert!(failure.leftovers.is_empty(), "{took_effect}");
         w.assert_untouched();
         assert_eq!(
@@ -1399,6 +1418,104 @@ async fn a_timed_out_enable_is_deactivated_then_deleted() {
             "{took_effect}"
         );
     }
+}
+
+/// The enable answers 500 but lands later: after the undo's deactivation said NoSuchEntity,
+/// just before the device's deletion. The deletion's DeleteConflict is taken for what it is
+/// ("assigned"): deactivate again, delete, and only then the credential.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_enable_that_lands_after_the_deactivation_is_undone_in_order() {
+    let w = World::new();
+    let plan = w.plan().await;
+    w.dir
+        .fail(Action::Enable, 1, service_failure(Action::Enable));
+    let account = w.dir.account_handle();
+    w.dir.on_call(Action::Delete, 1, move || {
+        if let Some(d) = lock(&account).devices.get_mut(ARN) {
+            d.user = Some("alice".into());
+        }
+    });
+    let failure = w.fail(&plan).await;
+    assert!(failure.leftovers.is_empty(), "{:?}", failure.leftovers);
+    assert_eq!(
+        failure.undone,
+        [undone_assignment(), undone_device(ARN), undone_credential()]
+    );
+    w.assert_untouched();
+    assert_eq!(
+        w.dir.writes(),
+        [
+            Action::Create,
+            Action::Enable,
+            Action::Deactivate,
+            Action::Delete,
+            Action::Deactivate,
+            Action::Delete
+        ]
+    );
+}
+
+/// The same late enable, and IAM then refuses every deactivation: the device stays assigned, so
+/// its credential, the only copy of the seed, stays too, and the commands come in an order that
+/// works (deactivate, delete, then the credential).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_late_enable_that_cannot_be_undone_keeps_the_credential() {
+    let w = World::new();
+    let plan = w.plan().await;
+    w.dir
+        .fail(Action::Enable, 1, service_failure(Action::Enable));
+    let account = w.dir.account_handle();
+    w.dir.on_call(Action::Deactivate, 1, move || {
+        if let Some(d) = lock(&account).devices.get_mut(ARN) {
+            d.user = Some("alice".into());
+        }
+    });
+    w.dir
+        .fail_always(Action::Deactivate, denied(Action::Deactivate));
+    let failure = w.fail(&plan).await;
+    let device = w.dir.device(ARN).expect("device");
+    assert_eq!(device.user.as_deref(), Some("alice"));
+    assert_eq!(
+        w.card.key(LABEL),
+        Some(device.seed),
+        "never deleted while assigned"
+    );
+    assert!(!w.card.did("delete"));
+    assert!(matches!(
+        failure.leftovers.as_slice(),
+        [
+            Leftover::Device {
+                assigned_to: Some(_),
+                ..
+            },
+            Leftover::Credential { .. }
+        ]
+    ));
+}
+
+/// A credential replaced under the same name between the write and the undo is not ykmfa's: the
+/// token can't prove it is, so it stays.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_credential_replaced_before_the_undo_is_kept() {
+    let w = World::new();
+    let plan = w.plan().await;
+    let card = w.card.clone();
+    w.dir.on_call(Action::Enable, 1, move || {
+        card.state().credentials.insert(
+            LABEL.as_bytes().to_vec(),
+            Stored {
+                key: b"someone else's seed".to_vec(),
+                digits: 6,
+                touch: false,
+            },
+        );
+    });
+    w.dir.fail(Action::Enable, 1, denied(Action::Enable));
+    let failure = w.fail(&plan).await;
+    assert_eq!(w.dir.serials(), Vec::<String>::new());
+    assert_eq!(w.card.names(), [LABEL]);
+    assert!(matches!(failure.leftovers.as_slice(),
+        [Leftover::Credential { reason, .. }] if reason.contains("not the one ykmfa wrote")));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1421,7 +1538,7 @@ async fn a_failed_confirmation_undoes_everything() {
     ));
     assert_eq!(
         failure.undone,
-        [undone_assignment(), undone_credential(), undone_device(ARN)]
+        [undone_assignment(), undone_device(ARN), undone_credential()]
     );
     assert!(failure.leftovers.is_empty());
     w.assert_untouched();
@@ -1450,7 +1567,7 @@ async fn a_device_never_listed_after_enabling_is_undone() {
     );
     assert_eq!(
         failure.undone,
-        [undone_assignment(), undone_credential(), undone_device(ARN)]
+        [undone_assignment(), undone_device(ARN), undone_credential()]
     );
     assert!(failure.leftovers.is_empty());
     w.assert_untouched();
@@ -1469,7 +1586,7 @@ async fn cancelled_during_the_write_undoes_everything() {
     let failure = w.fail(&plan).await;
 
     assert!(matches!(failure.cause, Cause::Interrupted));
-    assert_eq!(failure.undone, [undone_credential(), undone_device(ARN)]);
+    assert_eq!(failure.undone, [undone_device(ARN), undone_credential()]);
     assert!(failure.leftovers.is_empty());
     w.assert_untouched();
     assert_eq!(w.dir.writes(), [Action::Create, Action::Delete]);
@@ -1491,7 +1608,7 @@ async fn cancelled_during_enable_undoes_everything() {
     );
     assert_eq!(
         failure.undone,
-        [undone_assignment(), undone_credential(), undone_device(ARN)]
+        [undone_assignment(), undone_device(ARN), undone_credential()]
     );
     assert!(failure.leftovers.is_empty());
     w.assert_untouched();
@@ -1513,7 +1630,7 @@ async fn cancelled_while_waiting_for_a_fresh_step_undoes_everything() {
     let failure = w.fail(&plan).await;
 
     assert!(matches!(failure.cause, Cause::Interrupted));
-    assert_eq!(failure.undone, [undone_credential(), undone_device(ARN)]);
+    assert_eq!(failure.undone, [undone_device(ARN), undone_credential()]);
     assert!(failure.leftovers.is_empty());
     w.assert_untouched();
     assert_eq!(w.dir.args_of(Action::Enable).len(), 1);
@@ -1590,10 +1707,14 @@ async fn a_leftover_that_still_cannot_be_deleted_is_stepped_around() {
         .fail(Action::Enable, 1, service_failure(Action::Enable));
     w.dir.fail_always(Action::Delete, denied(Action::Delete));
     let failure = w.fail(&plan).await;
-    assert!(matches!(
-        failure.leftovers.as_slice(),
-        [Leftover::Device { serial, assigned_to: None, .. }] if serial == ARN
-    ));
+    assert!(
+        matches!(
+            failure.leftovers.as_slice(),
+            [Leftover::Device { serial, assigned_to: None, .. }] if serial == ARN
+        ),
+        "{:?}",
+        failure.leftovers
+    );
     let leftover = w.dir.device(ARN).expect("leftover device");
 
     let done = w.enroll(&plan).await.expect("second run");
@@ -1620,14 +1741,27 @@ async fn a_failed_deactivation_leaves_the_device_assigned_and_its_credential() {
         1,
         service_failure(Action::ListMfaDevices),
     );
-    w.dir.fail(
+    w.dir.fail_always(
         Action::Deactivate,
-        1,
         IamError::Network("connection reset".into()),
     );
     let failure = w.fail(&plan).await;
 
     assert!(failure.undone.is_empty(), "{:?}", failure.undone);
+    let commands: Vec<String> = failure
+        .leftovers
+        .iter()
+        .flat_map(|l| l.commands(""))
+        .collect();
+    assert!(
+        commands[0].starts_with("aws iam deactivate-mfa-device"),
+        "{commands:?}"
+    );
+    assert!(
+        commands[1].starts_with("aws iam delete-virtual-mfa-device"),
+        "{commands:?}"
+    );
+    assert!(commands[2].starts_with("ykman"), "{commands:?}");
     // The device first (its removal comes first), then the credential kept for it.
     let [Leftover::Device {
         serial,
@@ -1857,7 +1991,7 @@ async fn a_real_time_pair_on_a_touch_credential_asks_for_each_touch() {
     assert_eq!(after_write[3], "TouchNow");
     assert!(events
         .iter()
-        .any(|e| e == "Writing { token: \"YubiKey 12345678\", touch: true }"));
+        .any(|e| e.starts_with("Writing { token: \"YubiKey 12345678\", touch: true")));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1875,7 +2009,7 @@ async fn a_rejected_real_time_pair_is_undone() {
             error: IamError::InvalidAuthenticationCode { .. }
         }
     ));
-    assert_eq!(failure.undone, [undone_credential(), undone_device(ARN)]);
+    assert_eq!(failure.undone, [undone_device(ARN), undone_credential()]);
     w.assert_untouched();
 }
 
@@ -1894,7 +2028,7 @@ async fn a_token_failing_a_real_time_code_is_undone() {
             error: oath::Error::TouchTimeout
         }
     ));
-    assert_eq!(failure.undone, [undone_credential(), undone_device(ARN)]);
+    assert_eq!(failure.undone, [undone_device(ARN), undone_credential()]);
     w.assert_untouched();
     assert_eq!(w.dir.args_of(Action::Enable).len(), 1);
 }

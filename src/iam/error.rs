@@ -101,6 +101,18 @@ pub enum IamError {
     /// A parameter IAM refused (name pattern, path, tag, code format).
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// A plain `http://` endpoint on another machine, refused before anything is sent: the seed
+    /// and the codes would cross the network unencrypted.
+    #[error(
+        "{origin} {url:?} is refused: plain http:// would carry the MFA seed and codes across \
+         the network unencrypted"
+    )]
+    InsecureEndpoint {
+        /// The URL as given.
+        url: String,
+        /// Where it came from, e.g. `endpoint URL` or `the IAM endpoint URL (…)`.
+        origin: String,
+    },
     /// IAM failed internally.
     #[error("{action}: AWS service failure: {message}")]
     ServiceFailure {
@@ -159,6 +171,7 @@ impl IamError {
             | IamError::Other { action, .. } => Some(action),
             IamError::TaggingDenied { .. } => Some(TAG_MFA_DEVICE),
             IamError::InvalidInput(_)
+            | IamError::InsecureEndpoint { .. }
             | IamError::NoCredentials(_)
             | IamError::Network(_)
             | IamError::Malformed(_) => None,

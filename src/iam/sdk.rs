@@ -523,11 +523,10 @@ pub(super) fn check_endpoint(url: &str, source: &str) -> Result<(), IamError> {
     if is_loopback_authority(rest) {
         Ok(())
     } else {
-        Err(IamError::InvalidInput(format!(
-            "{source} {url:?} is refused: plain http:// would carry the MFA seed and codes \
-             across the network unencrypted; use https://, or http:// only to this machine \
-             (127.0.0.1, ::1, localhost)"
-        )))
+        Err(IamError::InsecureEndpoint {
+            url: url.to_owned(),
+            origin: source.to_owned(),
+        })
     }
 }
 

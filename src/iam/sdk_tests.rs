@@ -697,17 +697,28 @@ fn plain_http_endpoints_are_refused_except_to_this_machine() {
         "http://127.0.0.1:",
         "http://127.0.0.1:50x0",
         "http://",
-        "localhost:5000",
-        "ftp://127.0.0.1",
     ] {
         let err = check_endpoint(refused, "endpoint URL").expect_err(refused);
-        let IamError::InvalidInput(message) = &err else {
-            panic!("{refused}: {err:?}");
-        };
-        assert!(message.contains(&format!("{refused:?}")), "{message}");
+        assert!(
+            matches!(&err, IamError::InsecureEndpoint { url, .. } if url == refused),
+            "{refused}: {err:?}"
+        );
+        assert!(err.to_string().contains(&format!("{refused:?}")), "{err}");
+    }
+    // What is not a URL at all is a plain input error.
+    for bad in ["localhost:5000", "ftp://127.0.0.1", "iam.amazonaws.com"] {
+        let err = check_endpoint(bad, "endpoint URL").expect_err(bad);
+        assert!(
+            matches!(&err, IamError::InvalidInput(m) if m.contains(bad)),
+            "{err:?}"
+        );
     }
     let err = check_endpoint("http://10.0.0.5:5000", "endpoint URL").expect_err("refused");
-    assert!(err.to_string().contains("unencrypted"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "endpoint URL \"http://10.0.0.5:5000\" is refused: plain http:// would carry the MFA \
+         seed and codes across the network unencrypted"
+    );
 }
 
 /// The environment's endpoints as `aws-config` hands them over: `AWS_ENDPOINT_URL_<SERVICE>`
@@ -743,7 +754,7 @@ fn endpoints_from_the_environment_are_vetted_too() {
         .err()
         .expect("refused");
     assert!(
-        matches!(&err, IamError::InvalidInput(m) if m.contains("\"http://10.0.0.5:5000\"")),
+        matches!(&err, IamError::InsecureEndpoint { url, .. } if url == "http://10.0.0.5:5000"),
         "{err:?}"
     );
     // AWS_ENDPOINT_URL_STS alone, with IAM's on loopback.
@@ -760,7 +771,11 @@ fn endpoints_from_the_environment_are_vetted_too() {
     .err()
     .expect("refused");
     assert!(
-        matches!(&err, IamError::InvalidInput(m) if m.contains("STS") && m.contains("sts.example.com")),
+        matches!(
+            &err,
+            IamError::InsecureEndpoint { url, origin }
+                if url == "http://sts.example.com" && origin.contains("AWS_ENDPOINT_URL_STS")
+        ),
         "{err:?}"
     );
     // The bench: everything on loopback.

@@ -116,7 +116,7 @@ pub async fn retire_device<D: Directory>(
                 // iam:DeleteVirtualMFADevice). It stays; whether its credential may go depends
                 // on whether it can be assigned.
                 let reason = e.to_string();
-                let fate = if !enable_sent || (deactivated && unassigned(dir, user, serial).await) {
+                let fate = if !enable_sent || unassigned(dir, user, serial).await {
                     DeviceFate::Orphan(reason)
                 } else {
                     DeviceFate::MaybeAssigned(reason)

@@ -458,6 +458,28 @@ impl Bench {
         self.iam_call("POST", "/_bench/faults", fault);
     }
 
+    /// Arms a late write on the IAM endpoint: the next `action` call answers an error (or, with
+    /// `"answer": "timeout"`, nothing) and is applied later. `when` adds the fault's other keys,
+    /// e.g. `json!({"land_after_calls": 2})` or `json!({"land_after_secs": 1.0})`
+    /// (bench/iam/README.md, "Late writes").
+    pub fn iam_late_write(&self, action: &str, when: serde_json::Value) {
+        let mut fault = serde_json::json!({"action": action, "kind": "late"});
+        if let (Some(fault), Some(when)) = (fault.as_object_mut(), when.as_object()) {
+            fault.extend(when.clone());
+        }
+        self.iam_fault(fault);
+    }
+
+    /// Makes the IAM endpoint's MFA reads lag writes by `secs` seconds (0: live reads)
+    /// (bench/iam/README.md, "Reads that lag writes").
+    pub fn iam_read_lag(&self, secs: f64) {
+        self.iam_call(
+            "POST",
+            "/_bench/config",
+            serde_json::json!({"read_lag_s": secs}),
+        );
+    }
+
     /// The AWS CLI (v1, from the bench's virtualenv) against this bench's IAM endpoint.
     pub fn aws(&self, args: &[&str]) -> serde_json::Value {
         let iam = self.iam.as_ref().expect("this bench has no IAM endpoint");
