@@ -622,7 +622,17 @@ impl From<&crate::mfa::recover::Recovery> for Recovery {
         };
         let mut out = Recovery {
             finished: r.completed.clone().filter(|_| r.completed_and_working()),
-            done: r.removed.iter().map(|w| format!("removed {w}")).collect(),
+            done: r
+                .removed
+                .iter()
+                .map(|w| {
+                    if w.starts_with("the assignment") {
+                        format!("removed {w}")
+                    } else {
+                        format!("deleted {w}")
+                    }
+                })
+                .collect(),
             ..Recovery::default()
         };
         if let Some(why) = &r.skipped {

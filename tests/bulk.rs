@@ -699,6 +699,8 @@ fn recovery_removes_only_what_the_journal_proves_is_its_own() {
             ("VirtualMFADeviceName", "carol-yk20000001-2"),
             ("Tags.member.1.Key", "ykmfa:credential"),
             ("Tags.member.1.Value", &label),
+            ("Tags.member.2.Key", "ykmfa:token-serial"),
+            ("Tags.member.2.Value", "20000001"),
         ],
     );
     // And the credential it was writing when it died (a dummy secret, not an IAM seed).
@@ -740,7 +742,9 @@ fn recovery_removes_only_what_the_journal_proves_is_its_own() {
             "token_device": device_id, "device_name": "carol-yk20000001"})),
         line(json!({"mark": "creating", "device": foreign})),
         line(json!({"mark": "creating", "device": lost})),
-        line(json!({"mark": "writing"})),
+        // The fingerprint of the secret written, as the run records it before its PUT: the
+        // proof that lets recovery delete this credential and no other of the same name.
+        line(json!({"mark": "writing", "fingerprint": written_fingerprint(&label, "JBSWY3DPEHPK3PXP")})),
     ]
     .concat();
     std::fs::write(&journal, text).expect("journal");
@@ -778,6 +782,15 @@ fn recovery_removes_only_what_the_journal_proves_is_its_own() {
     assert_eq!(bench.tokens[0].credential_names(), [label]);
     assert_ne!(fingerprint(&bench), dummy);
     bench.assert_no_seed_leaked();
+}
+
+/// What the enrollment records of a secret before writing it (see src/oath/fingerprint.rs).
+fn written_fingerprint(label: &str, base32: &str) -> Value {
+    let (issuer, account) = label.split_once(':').expect("issuer:account");
+    let id = ykmfa::oath::CredentialId::totp(Some(issuer), account).expect("id");
+    let seed = ykmfa::seed::Seed::from_base32(base32).expect("seed");
+    let data = ykmfa::oath::CredentialData::aws_totp(id, seed, false);
+    serde_json::to_value(ykmfa::oath::Fingerprint::of(&data)).expect("json")
 }
 
 /// The most IAM calls the endpoint was serving at one moment, from its call log.

@@ -6,6 +6,15 @@
 //!
 //! "SIGKILL + next run" kills ykmfa mid-step (no undo can run) and then runs the same command
 //! again: the enrollment journal lets that run settle what the dead one left and finish.
+//! SIGTERM and SIGHUP are undone as SIGINT is.
+//!
+//! "late write" makes the step's IAM write answer 500 and land a moment later, after the undo's
+//! first call said it had not happened (AWS does this). "late undo" does the same to the enable
+//! and then to the undo's own deactivation and deletion. "read lag" makes IAM's reads show the
+//! state of two seconds ago, with the step's write landing late. A cell may also end in exit 8:
+//! then the message must name what remains with commands that, run in the order given, leave
+//! nothing behind (the test runs them). Never exit 0 with a missing credential; never a
+//! credential deleted while its device is assigned.
 //!
 //! The matrix is printed at the end (`cargo test --test fault_matrix -- --nocapture`) and kept in
 //! SECURITY.md.
@@ -102,16 +111,26 @@ enum Fault {
     CardError,
     CardRemoved,
     Sigint,
+    Sigterm,
+    Sighup,
     Sigkill,
+    LateWrite,
+    LateUndo,
+    ReadLag,
 }
 
-const FAULTS: [Fault; 6] = [
+const FAULTS: [Fault; 11] = [
     Fault::IamError,
     Fault::IamTimeout,
     Fault::CardError,
     Fault::CardRemoved,
     Fault::Sigint,
+    Fault::Sigterm,
+    Fault::Sighup,
     Fault::Sigkill,
+    Fault::LateWrite,
+    Fault::LateUndo,
+    Fault::ReadLag,
 ];
 
 impl Fault {
@@ -122,8 +141,17 @@ impl Fault {
             Fault::CardError => "card error",
             Fault::CardRemoved => "card removed",
             Fault::Sigint => "SIGINT",
+            Fault::Sigterm => "SIGTERM",
+            Fault::Sighup => "SIGHUP",
             Fault::Sigkill => "SIGKILL+next",
+            Fault::LateWrite => "late write",
+            Fault::LateUndo => "late undo",
+            Fault::ReadLag => "read lag",
         }
+    }
+
+    fn is_signal(self) -> bool {
+        matches!(self, Fault::Sigint | Fault::Sigterm | Fault::Sighup)
     }
 
     /// IAM faults happen at IAM steps and token faults at token steps; the rest anywhere.
@@ -131,7 +159,13 @@ impl Fault {
         match self {
             Fault::IamError | Fault::IamTimeout => step.iam().is_some(),
             Fault::CardError => step.card().is_some(),
-            Fault::CardRemoved | Fault::Sigint | Fault::Sigkill => true,
+            Fault::LateWrite | Fault::ReadLag => matches!(step, Step::Create | Step::Enable),
+            Fault::LateUndo => step == Step::Enable,
+            Fault::CardRemoved
+            | Fault::Sigint
+            | Fault::Sigterm
+            | Fault::Sighup
+            | Fault::Sigkill => true,
         }
     }
 }
@@ -145,6 +179,8 @@ enum Outcome {
     Completed,
     /// Killed, then the next run settled what was left and enrolled.
     Recovered,
+    /// Exit 8, naming what remains; its commands, run in order, left nothing.
+    Named,
 }
 
 fn now() -> u64 {
@@ -294,12 +330,25 @@ fn inject(bench: &Bench, step: Step, fault: Fault) -> (Option<i32>, String) {
                 return (status.code(), human);
             }
         }
-        Fault::Sigint | Fault::Sigkill => {
+        Fault::LateWrite | Fault::ReadLag => {
+            let (action, _) = step.iam().expect("an IAM step");
+            if fault == Fault::ReadLag {
+                bench.iam_read_lag(2.0);
+            }
+            bench.iam_late_write(action, json!({"land_after_calls": 1}));
+        }
+        Fault::LateUndo => {
+            bench.iam_late_write("EnableMFADevice", json!({"land_after_calls": 1}));
+            bench.iam_late_write("DeactivateMFADevice", json!({"land_after_calls": 1}));
+            bench.iam_late_write("DeleteVirtualMFADevice", json!({"land_after_calls": 1}));
+        }
+        Fault::Sigint | Fault::Sigterm | Fault::Sighup | Fault::Sigkill => {
             slow(bench, step);
-            let sig = if fault == Fault::Sigint {
-                "-INT"
-            } else {
-                "-KILL"
+            let sig = match fault {
+                Fault::Sigint => "-INT",
+                Fault::Sigterm => "-TERM",
+                Fault::Sighup => "-HUP",
+                _ => "-KILL",
             };
             let (status, human) = run_during(bench, step, |pid| signal(pid, sig));
             return (status.code(), human);
@@ -372,7 +421,90 @@ fn consistent(bench: &Bench) -> Result<Outcome, String> {
 
 fn clear_faults(bench: &Bench) {
     let _ = bench.iam_call("POST", "/_bench/faults/clear", json!({}));
+    // What is still in flight lands now, as it would on AWS a moment later.
+    let _ = bench.iam_call("POST", "/_bench/late-writes/land", json!({}));
+    bench.iam_read_lag(0.0);
     bench.tokens[0].control(json!({"cmd": "clear_faults"}));
+}
+
+/// Splits a command line as a POSIX shell would for the quoting ykmfa prints (single quotes,
+/// `'\''` inside them).
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                any = true;
+            }
+            ' ' if !quoted => {
+                if any || !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                any = false;
+            }
+            c => cur.push(c),
+        }
+    }
+    if any || !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Runs the `fix:` commands of an exit-8 message in order, as a person would: `aws` against the
+/// bench's IAM, `ykman` against its token. Fails if a command fails.
+fn run_fixes(bench: &Bench, human: &str) -> Result<(), String> {
+    let fixes: Vec<&str> = human
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("fix: "))
+        .collect();
+    if fixes.is_empty() {
+        return Err(format!("exit 8 without a command to run:\n{human}"));
+    }
+    for fix in fixes {
+        let w = words(fix);
+        match w.first().map(String::as_str) {
+            Some("aws") => {
+                let args: Vec<&str> = w[1..].iter().map(String::as_str).collect();
+                let out = bench.aws_raw(&args);
+                if !out.status.success() {
+                    return Err(format!(
+                        "'{fix}' failed: {}",
+                        support::text(&out.stderr)
+                    ));
+                }
+            }
+            Some("ykman") => {
+                // --device SERIAL: the bench names its reader instead.
+                let mut args: Vec<&str> = Vec::new();
+                let mut skip = false;
+                for a in &w[1..] {
+                    if skip {
+                        skip = false;
+                    } else if a == "--device" {
+                        skip = true;
+                    } else {
+                        args.push(a);
+                    }
+                }
+                args.push("--force");
+                let reader = bench.tokens[0].reader.clone();
+                let out = bench.ykman(&reader, &args);
+                if !out.status.success() {
+                    return Err(format!(
+                        "'{fix}' failed: {}",
+                        support::text(&out.stderr)
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn cell(step: Step, fault: Fault) -> Result<Outcome, String> {
@@ -430,12 +562,31 @@ fn cell(step: Step, fault: Fault) -> Result<Outcome, String> {
             other => return Err(format!("after the next run: {other:?}")),
         }
     } else {
+        if code == Some(8) {
+            // Something remains, and the message says what: its commands must finish the job.
+            if !human.contains("remain") {
+                return Err(format!("exit 8 without naming what remains:\n{human}"));
+            }
+            run_fixes(&bench, &human)?;
+            return match consistent(&bench) {
+                Ok(Outcome::RolledBack) => {
+                    bench.assert_no_seed_leaked();
+                    Ok(Outcome::Named)
+                }
+                other => Err(format!(
+                    "after running the printed commands: {other:?}\nykmfa said:\n{human}"
+                )),
+            };
+        }
         let outcome = consistent(&bench).map_err(|e| format!("{e}\nykmfa said:\n{human}"))?;
         match (&outcome, code) {
             (Outcome::Completed, Some(0)) => {}
             (Outcome::RolledBack, Some(c)) if c != 0 && c != 8 => {
                 let named = match fault {
-                    Fault::Sigint => human.contains("nterrupted"),
+                    f if f.is_signal() => human.contains("nterrupted") || human.contains("SIG"),
+                    Fault::LateWrite | Fault::LateUndo | Fault::ReadLag => {
+                        human.contains(step.words())
+                    }
                     Fault::CardError if step.card().is_some_and(|(ins, _)| ins == "CALCULATE") => {
                         human.contains("refused CALCULATE")
                     }
@@ -451,7 +602,7 @@ fn cell(step: Step, fault: Fault) -> Result<Outcome, String> {
                 if !named {
                     return Err(format!("the message does not say what happened:\n{human}"));
                 }
-                if fault != Fault::Sigint
+                if !fault.is_signal()
                     && !human.contains("Everything done was undone")
                     && step != Step::Create
                 {
@@ -473,6 +624,7 @@ fn fault_matrix() {
         .flat_map(|&s| FAULTS.iter().map(move |&f| (s, f)))
         .filter(|(s, f)| f.applies_to(*s))
         .collect();
+    // A partial run is asked for by name; otherwise a cell that did not run fails the matrix.
     let only = std::env::var("YKMFA_MATRIX_ONLY").ok();
     let work = std::sync::Mutex::new(cells.into_iter());
     let results = std::sync::Mutex::new(Vec::new());
@@ -508,10 +660,16 @@ fn fault_matrix() {
         for f in FAULTS {
             let text = match results.iter().find(|((rs, rf), _)| *rs == s && *rf == f) {
                 None if !f.applies_to(s) => "n/a".to_owned(),
-                None => "skipped".to_owned(),
+                None => {
+                    if only.is_none() {
+                        failures.push(format!("{} x {}: did not run", s.name(), f.name()));
+                    }
+                    "skipped".to_owned()
+                }
                 Some((_, Ok(Outcome::RolledBack))) => "ok: undone".to_owned(),
                 Some((_, Ok(Outcome::Completed))) => "ok: enrolled".to_owned(),
                 Some((_, Ok(Outcome::Recovered))) => "ok: settled".to_owned(),
+                Some((_, Ok(Outcome::Named))) => "ok: 8, named".to_owned(),
                 Some((_, Err(e))) => {
                     failures.push(format!("{} x {}: {e}", s.name(), f.name()));
                     "FAILED".to_owned()

@@ -69,7 +69,7 @@ impl Interrupt {
                 super::prompt::abandon_secret();
                 cancel.cancel();
                 notify.notify_waiters();
-                say(&format!("\n{} received: {first}", KINDS[which].1));
+                say(&format!("\nInterrupted ({}): {first}", KINDS[which].1));
                 next(&mut streams).await;
                 say(&quit);
                 std::process::exit(Exit::Interrupted as i32);

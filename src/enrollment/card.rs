@@ -117,6 +117,29 @@ impl PcscCard {
     }
 }
 
+impl PcscCard {
+    /// Runs `f` again while the token is out of its reader, for a few seconds: an undo often
+    /// follows a pulled token, which a person puts back.
+    fn with_reinsert_grace<T>(
+        &mut self,
+        mut f: impl FnMut(&mut Self) -> Result<T, oath::Error>,
+    ) -> Result<T, oath::Error> {
+        let deadline = std::time::Instant::now() + REINSERT_GRACE;
+        loop {
+            match f(self) {
+                Err(oath::Error::Transport(
+                    TransportError::CardRemoved
+                    | TransportError::NoCard(_)
+                    | TransportError::ReaderGone(_),
+                )) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
 impl Card for PcscCard {
     fn write_and_calculate(
         &mut self,
@@ -179,34 +202,27 @@ impl Card for PcscCard {
     }
 
     fn delete(&mut self, raw_id: &[u8]) -> Result<(), oath::Error> {
-        // Undo often follows a pulled token: give it a few seconds to come back before the
-        // credential is reported as left behind.
-        let deadline = std::time::Instant::now() + REINSERT_GRACE;
-        loop {
-            match self.with_session(|s| s.delete(raw_id)) {
-                Err(oath::Error::NoSuchCredential(_)) => return Ok(()),
-                Err(oath::Error::Transport(
-                    TransportError::CardRemoved
-                    | TransportError::NoCard(_)
-                    | TransportError::ReaderGone(_),
-                )) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(200));
-                }
-                other => return other,
-            }
+        // What identification listed is out of date from here on.
+        self.token.listed = None;
+        match self.with_reinsert_grace(|card| card.with_session(|s| s.delete(raw_id))) {
+            Err(oath::Error::NoSuchCredential(_)) => Ok(()),
+            other => other,
         }
     }
 
     fn prove(&mut self, raw_id: &[u8], fingerprint: &Fingerprint) -> Result<Proof, oath::Error> {
         let challenge = fingerprint.challenge();
-        self.with_session(|s| match s.calculate_raw(raw_id, &challenge, false) {
-            Ok(full) => Ok(fingerprint.compare(&full)),
-            // Some tokens compute only truncated answers (Nitrokey's Secrets App): four bytes of
-            // the same HMAC still tell two secrets apart.
-            Err(oath::Error::Status { .. }) => s
-                .calculate_raw(raw_id, &challenge, true)
-                .map(|t| fingerprint.compare(&t)),
-            Err(e) => Err(e),
+        // Asked right before an undo deletes: give a pulled token the same grace as the delete.
+        self.with_reinsert_grace(|card| {
+            card.with_session(|s| match s.calculate_raw(raw_id, &challenge, false) {
+                Ok(full) => Ok(fingerprint.compare(&full)),
+                // Some tokens compute only truncated answers (Nitrokey's Secrets App): four
+                // bytes of the same HMAC still tell two secrets apart.
+                Err(oath::Error::Status { .. }) => s
+                    .calculate_raw(raw_id, &challenge, true)
+                    .map(|t| fingerprint.compare(&t)),
+                Err(e) => Err(e),
+            })
         })
     }
 

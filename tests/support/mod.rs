@@ -480,6 +480,18 @@ impl Bench {
         );
     }
 
+    /// The AWS CLI against this bench's IAM endpoint, its output as it came (for commands that
+    /// may fail, such as the ones ykmfa prints for a person to run).
+    pub fn aws_raw(&self, args: &[&str]) -> Output {
+        let iam = self.iam.as_ref().expect("this bench has no IAM endpoint");
+        let mut c = Command::new(venv_bin("aws"));
+        c.arg("--endpoint-url").arg(&iam.url).args(args);
+        for (k, v) in self.env() {
+            c.env(k, v);
+        }
+        c.output().expect("run aws")
+    }
+
     /// The AWS CLI (v1, from the bench's virtualenv) against this bench's IAM endpoint.
     pub fn aws(&self, args: &[&str]) -> serde_json::Value {
         let iam = self.iam.as_ref().expect("this bench has no IAM endpoint");
