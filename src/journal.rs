@@ -629,7 +629,7 @@ impl From<&crate::mfa::recover::Recovery> for Recovery {
                     if w.starts_with("the assignment") {
                         format!("removed {w}")
                     } else {
-                        format!("deleted {w}")
+                        format!("deleted {}", w.replacen("unassigned ", "", 1))
                     }
                 })
                 .collect(),

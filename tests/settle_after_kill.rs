@@ -229,11 +229,16 @@ fn revoke_settles_the_users_own_killed_enrollment_and_a_dry_run_only_reports_it(
 fn resync_and_revoke_wait_their_turn_and_go_on_without_a_usable_journal() {
     let bench = alice_enrolled();
     let device = arn("alice-yk12345678");
-    // Hold alice's lock as a running ykmfa does (the enrollment left the file behind, empty).
+    // Hold alice's lock as a running ykmfa does (its own file, next to the records).
     let path = bench.dir.join(format!(
-        "home/.local/state/ykmfa/enrollments/{ACCOUNT}-alice.json"
+        "home/.local/state/ykmfa/enrollments/{ACCOUNT}-alice.lock"
     ));
-    let lock = std::fs::File::open(path).expect("alice's record file");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .expect("alice's lock file");
     lock.try_lock().expect("lock");
     let revoke = [
         "revoke",

@@ -254,7 +254,12 @@ pub async fn recover<D: Directory, C: Card>(
                 .push(format!("the assignment of {device} to {}", u.user));
         }
         match retired.fate {
-            DeviceFate::Gone => out.removed.push(format!("virtual MFA device {device}")),
+            DeviceFate::Gone if retired.deactivated => {
+                out.removed.push(format!("virtual MFA device {device}"))
+            }
+            DeviceFate::Gone => out
+                .removed
+                .push(format!("unassigned virtual MFA device {device}")),
             DeviceFate::Orphan(reason) => out.leftovers.push(Leftover::Device {
                 serial: device,
                 assigned_to: None,
