@@ -472,10 +472,7 @@ fn run_fixes(bench: &Bench, human: &str) -> Result<(), String> {
                 let args: Vec<&str> = w[1..].iter().map(String::as_str).collect();
                 let out = bench.aws_raw(&args);
                 if !out.status.success() {
-                    return Err(format!(
-                        "'{fix}' failed: {}",
-                        support::text(&out.stderr)
-                    ));
+                    return Err(format!("'{fix}' failed: {}", support::text(&out.stderr)));
                 }
             }
             Some("ykman") => {
@@ -495,10 +492,7 @@ fn run_fixes(bench: &Bench, human: &str) -> Result<(), String> {
                 let reader = bench.tokens[0].reader.clone();
                 let out = bench.ykman(&reader, &args);
                 if !out.status.success() {
-                    return Err(format!(
-                        "'{fix}' failed: {}",
-                        support::text(&out.stderr)
-                    ));
+                    return Err(format!("'{fix}' failed: {}", support::text(&out.stderr)));
                 }
             }
             _ => {}
