@@ -638,6 +638,8 @@ impl From<&crate::mfa::recover::Recovery> for Recovery {
         if let Some(why) = &r.skipped {
             out.leftovers.push(format!("not settled: {why}"));
         }
+        out.done
+            .extend(r.notes.iter().map(|n| format!("found {n}")));
         if let (Some(device), Some(why)) = (&r.completed, &r.credential_missing) {
             out.leftovers.push(format!(
                 "{device} is assigned, but {why}: ykmfa revoke --user USER --device {device} --yes"

@@ -147,6 +147,9 @@ fn tell(out: &Output, s: &Settled) {
     for what in &r.removed {
         out.info(format!("  Removed {what}."));
     }
+    for what in &r.notes {
+        out.info(format!("  Found {what}."));
+    }
     let mut commands = Vec::new();
     for l in &r.leftovers {
         let note = match l {

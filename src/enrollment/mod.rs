@@ -960,6 +960,14 @@ async fn rollback<D: Directory, C: Card>(
                     &mut undone,
                 ),
                 CredentialFate::Absent => {}
+                CredentialFate::Replaced => note(
+                    format!(
+                        "left credential '{}' on {} alone: it holds another secret than the one written here",
+                        written.name,
+                        card.describe()
+                    ),
+                    &mut undone,
+                ),
                 CredentialFate::Kept(reason) => {
                     leftovers.push(left(format!("kept: {reason}"), card))
                 }

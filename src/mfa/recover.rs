@@ -65,6 +65,8 @@ pub struct Recovery {
     pub leftovers: Vec<Leftover>,
     /// Devices of the planned name without ykmfa's tags: perhaps the run's, perhaps not.
     pub possible: Vec<Leftover>,
+    /// What was found and left alone because it is not the run's, in words.
+    pub notes: Vec<String>,
 }
 
 impl Recovery {
@@ -303,6 +305,10 @@ pub async fn recover<D: Directory, C: Card>(
             .removed
             .push(format!("credential '{}' on {}", u.credential, u.token)),
         CredentialFate::Absent => {}
+        CredentialFate::Replaced => out.notes.push(format!(
+            "the credential '{}' on {} holds another secret than the one the run wrote (a newer enrollment?): left alone",
+            u.credential, u.token
+        )),
         CredentialFate::Kept(reason) => out
             .leftovers
             .push(credential_left(u, format!("kept: {reason}"))),
@@ -332,8 +338,8 @@ fn missing<C: Card>(card: &mut C, u: &Unfinished) -> Option<String> {
     match result {
         Ok(Some(Proof::Same)) => None,
         Ok(Some(Proof::Different)) => Some(format!(
-            "{} holds a credential '{}', but not the one that enabled the device",
-            u.token, u.credential
+            "{} holds a credential '{}' with another secret than the one that enabled the device (a newer enrollment, or someone else's; 'ykmfa status --user {}' shows which device it serves)",
+            u.token, u.credential, u.user
         )),
         Ok(None) | Err(oath::Error::NoSuchCredential(_)) => Some(format!(
             "{} no longer holds the credential '{}'",

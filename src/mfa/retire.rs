@@ -187,6 +187,9 @@ pub enum CredentialFate {
     Deleted,
     /// Not on the token (never written, or removed already).
     Absent,
+    /// The name holds another secret now (re-enrolled by hand, another ykmfa, a reset token):
+    /// what ykmfa wrote is gone, and the credential there is someone else's, left alone.
+    Replaced,
     /// Kept on purpose; why (another credential of that name, no proof it is ykmfa's...).
     Kept(String),
     /// Could not be deleted; why (the token was pulled, refused...).
@@ -216,10 +219,7 @@ pub fn remove_credential<C: Card + ?Sized>(
             Ok(()) => CredentialFate::Deleted,
             Err(e) => CredentialFate::Failed(e.to_string()),
         },
-        Ok(Proof::Different) => CredentialFate::Kept(
-            "a credential of that name is there, but it is not the one ykmfa wrote (another secret)"
-                .into(),
-        ),
+        Ok(Proof::Different) => CredentialFate::Replaced,
         Err(oath::Error::NoSuchCredential(_)) => CredentialFate::Absent,
         Err(oath::Error::TouchTimeout) => CredentialFate::Kept(
             "the token was not touched, so it could not show it is the credential ykmfa wrote"
