@@ -370,7 +370,7 @@ fn malformed_manifests_are_refused_before_any_change() {
         "no AWS call before the manifest is valid: {calls}"
     );
     assert!(bench.tokens[0].credential_names().is_empty());
-    bench.assert_no_seed_leaked();
+    bench.assert_no_seed_issued();
 }
 
 #[test]

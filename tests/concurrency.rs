@@ -105,3 +105,72 @@ fn two_users_on_one_token_at_once_both_finish() {
     }
     bench.assert_no_seed_leaked();
 }
+
+/// Two ykmfa under different HOMEs (two journals, two locks that can't see each other) on one
+/// user and one token. The first is killed after writing its credential. A person removes that
+/// credential by hand and enrolls the user again from the other HOME, which reuses the device
+/// name and the label. When the first HOME's ykmfa then settles its dead run, it must touch
+/// nothing of the live enrollment: not the device (same ARN, now someone else's) and not the
+/// credential (same label, another secret: the fingerprint tells them apart).
+#[test]
+fn a_dead_run_under_another_home_never_deletes_a_live_credential() {
+    let bench = bench(&["alice"]);
+    let label = "Amazon Web Services:alice@123456789012";
+    let reader = bench.tokens[0].reader.clone();
+    let home_b = bench.dir.join("home-b");
+    std::fs::create_dir_all(&home_b).expect("second HOME");
+
+    // HOME A: killed (SIGKILL) while the token computes its first code.
+    bench.tokens[0].control(
+        json!({"cmd": "fault", "kind": "delay", "ms": 2500, "ins": "CALCULATE", "skip": 0, "count": 1}),
+    );
+    let (mut a, a_err) = spawn(&bench, "alice", "home-a");
+    support::wait_for(Duration::from_secs(30), "the credential", || {
+        bench.tokens[0]
+            .credential_names()
+            .iter()
+            .any(|n| n == label)
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &a.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    assert_eq!(a.wait().expect("wait").code(), None, "killed");
+    bench.record_output("home A".into(), std::fs::read(&a_err).expect("stderr"));
+
+    // A person removes the leftover credential by hand, then enrolls from HOME B.
+    bench.ykman_ok(&reader, &["oath", "accounts", "delete", label, "--force"]);
+    let b = bench
+        .ykmfa(&["enroll", "--user", "alice"])
+        .env("HOME", &home_b)
+        .stdin(Stdio::null())
+        .output()
+        .expect("enroll from HOME B");
+    bench.record_output("home B".into(), b.stderr.clone());
+    assert!(b.status.success(), "{}", support::text(&b.stderr));
+    let live = String::from_utf8_lossy(&b.stdout).trim().to_owned();
+    let credential_b = bench.tokens[0].dump()["credentials"][0]["key_fingerprint"].clone();
+
+    // HOME A's next command settles its dead run, then resynchronizes alice's live device.
+    let resync = bench.run(&["resync", "--user", "alice"]);
+    let said = resync.human();
+    assert!(said.contains("unfinished enrollment of alice"), "{said}");
+    assert_eq!(resync.code, Some(0), "{said}");
+    let listed = bench.aws(&["iam", "list-mfa-devices", "--user-name", "alice"]);
+    let serials: Vec<&str> = listed["MFADevices"]
+        .as_array()
+        .expect("devices")
+        .iter()
+        .filter_map(|d| d["SerialNumber"].as_str())
+        .collect();
+    assert_eq!(serials, [live.as_str()], "the live device is untouched: {said}");
+    assert_eq!(bench.tokens[0].credential_names(), [label]);
+    assert_eq!(
+        bench.tokens[0].dump()["credentials"][0]["key_fingerprint"],
+        credential_b,
+        "the live credential is the one HOME B wrote: {said}"
+    );
+    bench.assert_no_seed_leaked();
+}

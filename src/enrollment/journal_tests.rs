@@ -511,3 +511,28 @@ fn peeking_reads_without_creating_locking_or_changing_anything() {
         serde_json::to_vec(&bob).expect("json")
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_device_name_used_again_by_someone_else_is_never_touched() {
+    let w = World::new();
+    // The killed run's device was removed, and another enrollment (a person, ykmfa under
+    // another HOME) made a device of the same name and a credential of the same label.
+    let arn = add_ours(&w, Some("alice"));
+    w.card.add(LABEL);
+    let r = recover(
+        &w.dir,
+        Some(&mut w.card.clone()),
+        &record(Stage::Writing, Some(&arn)),
+    )
+    .await;
+    assert_eq!(w.dir.serials(), vec![arn.clone()]);
+    assert_eq!(
+        w.dir.device(&arn).and_then(|d| d.user).as_deref(),
+        Some("alice"),
+        "still assigned"
+    );
+    assert_eq!(w.card.names(), vec![LABEL.to_owned()]);
+    assert!(!w.dir.writes().iter().any(|a| matches!(a, Action::Deactivate | Action::Delete)));
+    assert!(r.leftovers.is_empty() && r.completed.is_none(), "{r:?}");
+    assert!(!r.keeps_record());
+}

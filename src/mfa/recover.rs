@@ -149,6 +149,7 @@ pub async fn recover<D: Directory, C: Card>(
             return out;
         }
     };
+    let mut reused = Vec::new();
     for device in assigned.iter().filter(|d| named(&d.serial)) {
         let certain = u.created.contains(&device.serial);
         let ours = certain
@@ -160,20 +161,15 @@ pub async fn recover<D: Directory, C: Card>(
             continue;
         }
         if !u.enabling {
-            // Assigned, though the run never announced enabling it: not something to undo
-            // blindly. Keep everything and say so.
-            out.leftovers.push(Leftover::Device {
-                serial: device.serial.clone(),
-                assigned_to: Some(u.user.clone()),
-                reason: "assigned, though the run that created it never got to enable it".into(),
-            });
-            if u.written {
-                out.leftovers.push(credential_left(
-                    u,
-                    format!("kept: it holds the seed of {}", device.serial),
-                ));
-            }
-            return out;
+            // The run never announced enabling, so it never sent an enable: an assigned device
+            // of its name is not the run's (the name was freed and used again, by a person or
+            // another ykmfa). It is someone's live device: never touched.
+            out.notes.push(format!(
+                "{} assigned to {}: not the interrupted run's (it never enabled a device), left alone",
+                device.serial, u.user
+            ));
+            reused.push(device.serial.clone());
+            continue;
         }
         out.completed = Some(device.serial.clone());
         if let Some(card) = card {
@@ -209,14 +205,19 @@ pub async fn recover<D: Directory, C: Card>(
             return out;
         }
     };
-    let mut candidates: Vec<String> = u.created.clone();
+    let mut candidates: Vec<String> = u
+        .created
+        .iter()
+        .filter(|d| !reused.contains(d))
+        .cloned()
+        .collect();
     for d in u.maybe.iter().cloned().chain(
         unassigned
             .iter()
             .map(|d| d.serial.clone())
             .filter(|s| named(s)),
     ) {
-        if !candidates.contains(&d) {
+        if !candidates.contains(&d) && !reused.contains(&d) {
             candidates.push(d);
         }
     }

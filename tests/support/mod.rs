@@ -20,8 +20,9 @@ use std::net::TcpListener;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The virtual YubiKey's default serial in benches.
 pub const YUBIKEY_SERIAL: u32 = 12_345_678;
@@ -128,8 +129,15 @@ pub struct Bench {
     pub socket: PathBuf,
     pub tokens: Vec<Token>,
     pub iam: Option<Iam>,
+    /// When the bench started: the seed scan looks for the codes of every time step since.
+    pub started: SystemTime,
+    /// The largest clock shift (seconds, either way) a run on this bench was given
+    /// ([`Bench::note_clock_shift`]).
+    clock_shift_s: AtomicU64,
     children: Mutex<Vec<Child>>,
     outputs: Mutex<Vec<(String, Vec<u8>)>>,
+    /// Outputs that show authentication codes by design ([`Bench::record_output_showing_codes`]).
+    outputs_showing_codes: Mutex<seeds::Haystacks>,
     keep: bool,
 }
 
@@ -287,8 +295,11 @@ impl Bench {
             dir: dir.clone(),
             tokens: Vec::new(),
             iam: None,
+            started: SystemTime::now(),
+            clock_shift_s: AtomicU64::new(0),
             children: Mutex::new(Vec::new()),
             outputs: Mutex::new(Vec::new()),
+            outputs_showing_codes: Mutex::new(Vec::new()),
             keep: std::env::var_os("YKMFA_KEEP_BENCH").is_some(),
         };
 
@@ -611,14 +622,80 @@ impl Bench {
         self.outputs.lock().expect("outputs").push((name, bytes));
     }
 
-    /// Scans every recorded output and every file below the bench's HOME for every seed the IAM
-    /// endpoint issued, in every encoding. Returns how many seeds were searched for.
-    pub fn assert_no_seed_leaked(&self) -> usize {
-        let seeds = self.issued_seeds();
+    /// Records an output that shows authentication codes by design (`ykmfa enroll --root`
+    /// prints the pair a person types into the console): the seed scan looks for the seeds in
+    /// it, not for their codes.
+    pub fn record_output_showing_codes(&self, name: String, bytes: Vec<u8>) {
+        self.outputs_showing_codes
+            .lock()
+            .expect("outputs")
+            .push((name, bytes));
+    }
+
+    /// Says that a run computed codes on a clock shifted by `secs` (libfaketime), so that the
+    /// seed scan also looks for the codes of those steps.
+    pub fn note_clock_shift(&self, secs: i64) {
+        self.clock_shift_s
+            .fetch_max(secs.unsigned_abs(), Ordering::SeqCst);
+    }
+
+    /// The time steps whose codes a run on this bench could have used: from the bench's start to
+    /// now, two steps more either way (a step boundary, a late or early pair), widened by the
+    /// largest clock shift a run was given.
+    pub fn code_steps(&self) -> std::ops::RangeInclusive<u64> {
+        let secs = |t: SystemTime| t.duration_since(UNIX_EPOCH).expect("clock").as_secs();
+        let margin = 2 + self.clock_shift_s.load(Ordering::SeqCst).div_ceil(30);
+        let first = secs(self.started) / 30;
+        let last = secs(SystemTime::now()) / 30;
+        first.saturating_sub(margin)..=last + margin
+    }
+
+    /// Every recorded output and every file below the bench's HOME, and apart, the outputs that
+    /// show codes by design.
+    fn haystacks(&self) -> (seeds::Haystacks, seeds::Haystacks) {
         let mut hay = self.outputs.lock().expect("outputs").clone();
         hay.extend(seeds::files_below(&self.dir.join("home")));
+        let showing = self.outputs_showing_codes.lock().expect("outputs").clone();
+        (hay, showing)
+    }
+
+    /// Scans every recorded output and every file below the bench's HOME for every seed the IAM
+    /// endpoint issued, in every encoding, and for a pair of the codes each seed gave during the
+    /// run ([`seeds::CodePairs`]). Returns how many seeds were searched for; fails if the endpoint
+    /// issued none, as a scan for nothing would pass whatever leaked (where a test issues no seed
+    /// by design, [`Bench::assert_no_seed_issued`] says so).
+    pub fn assert_no_seed_leaked(&self) -> usize {
+        let seeds = self.issued_seeds();
+        assert!(
+            !seeds.is_empty(),
+            "the seed scan has nothing to look for: the IAM endpoint issued no seed, so it would \
+             pass whatever leaked (if the test issues none by design, assert_no_seed_issued says so)"
+        );
+        let (hay, showing) = self.haystacks();
         seeds::assert_absent(&seeds, &hay);
+        seeds::assert_absent(&seeds, &showing);
+        seeds::assert_no_code_pair(&seeds, &self.code_steps(), &hay);
         seeds.len()
+    }
+
+    /// Asserts that the IAM endpoint issued no seed at all: no virtual MFA device was created,
+    /// so there is no seed to leak (for runs refused before any create).
+    pub fn assert_no_seed_issued(&self) {
+        let issued = self.issued_seeds().len();
+        assert_eq!(
+            issued, 0,
+            "the IAM endpoint issued {issued} seed(s): a virtual MFA device was created"
+        );
+    }
+
+    /// Scans every recorded output and every file below the bench's HOME for `seeds`, seeds the
+    /// test itself knows (the IAM endpoint never issued them), in every encoding. Their codes
+    /// are not looked for: a run may print them by design (`resync --root`).
+    pub fn assert_no_leak_of(&self, seeds: &[&str]) {
+        let seeds: Vec<String> = seeds.iter().map(|s| (*s).to_owned()).collect();
+        let (hay, showing) = self.haystacks();
+        seeds::assert_absent(&seeds, &hay);
+        seeds::assert_absent(&seeds, &showing);
     }
 
     /// `ykman --reader READER ARGS` on this bench.

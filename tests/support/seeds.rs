@@ -1,28 +1,132 @@
 //! Proof that no seed leaks: every output of a run is searched for every seed the IAM endpoint
-//! issued, in every encoding a leak could take.
+//! issued, in every encoding a leak could take, and for the authentication codes those seeds gave
+//! during the run.
 
-/// The needles one Base32 seed gives: Base32 (any case, padded or not), and its bytes raw, in hex
-/// (both cases) and in base64 (padded or not). Windows of 16 characters (8 raw bytes) catch a seed
-/// that was cut or wrapped.
-pub fn needles(seed: &str) -> Vec<Vec<u8>> {
+use std::collections::HashMap;
+use std::ops::RangeInclusive;
+
+/// Places to search: each named (a file, an output of a run) with its bytes.
+pub type Haystacks = Vec<(String, Vec<u8>)>;
+
+/// Where a needle is looked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// The haystack as it is.
+    Verbatim,
+    /// The haystack without whitespace and without the escapes `\n`, `\r` and `\t`: a list
+    /// printed on one line, pretty-printed at any indentation, or pretty-printed into a JSON log
+    /// line all read the same there.
+    Spaceless,
+}
+
+/// One thing a scan looks for: bytes, the encoding of the seed they are (named when found,
+/// never the bytes themselves), and where to look for them.
+#[derive(Clone, Debug)]
+pub struct Needle {
+    pub bytes: Vec<u8>,
+    pub encoding: &'static str,
+    pub view: View,
+}
+
+/// Characters of a text needle: 16 Base32 characters are 80 bits of the seed.
+const TEXT_WINDOW: usize = 16;
+/// Raw key bytes in one needle.
+const RAW_WINDOW: usize = 8;
+/// Elements of a `Debug` byte list in one needle.
+const LIST_WINDOW: usize = 8;
+
+/// The needles one Base32 seed gives. Windows (16 characters of text, 8 raw bytes, 8 list
+/// elements) catch a seed that was cut or wrapped.
+///
+/// - the Base32 text, upper and lower case (padding ignored), and in groups of four separated by
+///   spaces (`JBSW Y3DP EHPK 3PXP`, as authenticator apps and consoles show a secret);
+/// - base64 of the Base32 text, upper and lower case, padded or not: how the seed travels
+///   (`Base32StringSeed` is a blob, so the wire carries base64 of the text), at each of the three
+///   offsets at which it can start inside a longer base64 text (a whole body logged encoded);
+/// - the key bytes raw, in hex (both cases), and in base64 (padded or not, at the three offsets);
+/// - `Debug` lists of the key bytes and of the Base32 text's bytes: `{:?}` (`[72, 101, …]`),
+///   `{:#04x?}` (`0x48`, one a line) and `{:#04X?}`, searched in the [`View::Spaceless`] view
+///   so that one-line, pretty-printed and JSON-escaped prints all match.
+pub fn needles(seed: &str) -> Vec<Needle> {
     let b32 = seed.trim_end_matches('=').to_ascii_uppercase();
     let raw = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &b32)
         .expect("an issued seed is Base32");
     let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-    let b64 = base64(&raw);
+    let grouped = b32
+        .as_bytes()
+        .chunks(4)
+        .map(|g| String::from_utf8_lossy(g).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+
     let mut out = Vec::new();
-    for text in [b32.clone(), hex.clone(), b64.clone()] {
-        for variant in [
-            text.clone(),
-            text.to_ascii_lowercase(),
-            text.to_ascii_uppercase(),
-        ] {
-            out.extend(windows(variant.as_bytes(), 16));
+    let mut text = |encoding: &'static str, texts: Vec<String>| {
+        for t in texts {
+            for bytes in windows(t.as_bytes(), TEXT_WINDOW) {
+                out.push(Needle {
+                    bytes,
+                    encoding,
+                    view: View::Verbatim,
+                });
+            }
+        }
+    };
+    text("Base32", vec![b32.clone(), b32.to_ascii_lowercase()]);
+    text(
+        "Base32 in groups of four",
+        vec![grouped.clone(), grouped.to_ascii_lowercase()],
+    );
+    text(
+        "hex of the key",
+        vec![hex.clone(), hex.to_ascii_uppercase()],
+    );
+    text("base64 of the key", base64_forms(&raw));
+    let mut b64_text = base64_forms(b32.as_bytes());
+    b64_text.extend(base64_forms(b32.to_ascii_lowercase().as_bytes()));
+    text("base64 of the Base32 text", b64_text);
+
+    for bytes in windows(&raw, RAW_WINDOW) {
+        out.push(Needle {
+            bytes,
+            encoding: "key bytes",
+            view: View::Verbatim,
+        });
+    }
+
+    let styles: [(&str, &str, Element); 3] = [
+        (
+            "{:?} of the key bytes",
+            "{:?} of the Base32 text's bytes",
+            |b| b.to_string(),
+        ),
+        (
+            "{:#04x?} of the key bytes",
+            "{:#04x?} of the Base32 text's bytes",
+            |b| format!("{b:#04x}"),
+        ),
+        (
+            "{:#04X?} of the key bytes",
+            "{:#04X?} of the Base32 text's bytes",
+            |b| format!("{b:#04X}"),
+        ),
+    ];
+    for (of_key, of_text, element) in styles {
+        for (encoding, bytes) in [(of_key, &raw[..]), (of_text, b32.as_bytes())] {
+            let items: Vec<String> = bytes.iter().map(element).collect();
+            for w in items.windows(LIST_WINDOW.min(items.len()).max(1)) {
+                out.push(Needle {
+                    bytes: w.join(",").into_bytes(),
+                    encoding,
+                    view: View::Spaceless,
+                });
+            }
         }
     }
-    out.extend(windows(&raw, 8));
     out
 }
+
+/// How a `Debug` list prints one byte.
+type Element = fn(&u8) -> String;
 
 fn windows(bytes: &[u8], n: usize) -> Vec<Vec<u8>> {
     if bytes.len() <= n {
@@ -31,7 +135,20 @@ fn windows(bytes: &[u8], n: usize) -> Vec<Vec<u8>> {
     bytes.windows(n).map(<[u8]>::to_vec).collect()
 }
 
-fn base64(bytes: &[u8]) -> String {
+/// base64 of `bytes` standing alone (padded and not), and the base64 characters that depend
+/// only on `bytes` when they start 1 or 2 bytes into a 3-byte group of a longer text.
+fn base64_forms(bytes: &[u8]) -> Vec<String> {
+    let mut out = vec![base64(bytes, true), base64(bytes, false)];
+    for skip in 1..3 {
+        if let Some(rest) = bytes.get(skip..) {
+            out.push(base64(&rest[..rest.len() / 3 * 3], false));
+        }
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+fn base64(bytes: &[u8], pad: bool) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut s = String::new();
     for c in bytes.chunks(3) {
@@ -41,32 +158,281 @@ fn base64(bytes: &[u8]) -> String {
         for i in 0..=c.len() {
             s.push(char::from(A[((n >> (18 - 6 * i)) & 63) as usize]));
         }
+        if pad {
+            for _ in c.len()..3 {
+                s.push('=');
+            }
+        }
     }
     s
 }
 
-/// Panics, naming the place, if any haystack holds any needle of any seed. Needles come in two
-/// lengths (16 for text, 8 for raw bytes; shorter only for very short seeds), so each haystack is
-/// read once per length against a set, not once per needle.
-pub fn assert_absent(seeds: &[String], haystacks: &[(String, Vec<u8>)]) {
-    let mut by_len: std::collections::BTreeMap<usize, std::collections::HashSet<Vec<u8>>> =
-        Default::default();
-    for seed in seeds {
-        for needle in needles(seed) {
-            by_len.entry(needle.len()).or_default().insert(needle);
+/// `hay` without ASCII whitespace and without the escapes `\n`, `\r`, `\t` (see
+/// [`View::Spaceless`]).
+fn spaceless(hay: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(hay.len());
+    let mut i = 0;
+    while i < hay.len() {
+        match hay[i] {
+            b'\\' if matches!(hay.get(i + 1), Some(b'n' | b'r' | b't')) => i += 2,
+            b if b.is_ascii_whitespace() => i += 1,
+            b => {
+                out.push(b);
+                i += 1;
+            }
         }
     }
-    for (name, hay) in haystacks {
-        for (len, set) in &by_len {
-            if hay.windows(*len).any(|w| set.contains(w)) {
-                panic!("a seed leaked into {name}");
+    out
+}
+
+/// Needles of one view indexed by their first bytes (up to 8, as a little-endian `u64`), so
+/// that a haystack is read once, whatever the needles' lengths: a rolling key over the haystack,
+/// a bit filter that rules out most positions at once, then the map.
+struct Index {
+    key: usize,
+    filter: Vec<u64>,
+    map: HashMap<u64, Vec<usize>>,
+}
+
+/// log2 of the filter's bits: 4 Mi bits (512 KiB) keep it sparse for thousands of seeds.
+const FILTER_BITS: u32 = 22;
+
+fn key_of(bytes: &[u8], key: usize) -> u64 {
+    let mut k = [0u8; 8];
+    k[..key].copy_from_slice(&bytes[..key]);
+    u64::from_le_bytes(k)
+}
+
+fn slot(key: u64) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - FILTER_BITS)) as usize
+}
+
+impl Index {
+    fn new(needles: &[Needle], view: View) -> Index {
+        let of_view = || {
+            needles
+                .iter()
+                .enumerate()
+                .filter(move |(_, n)| n.view == view)
+        };
+        let key = of_view()
+            .map(|(_, n)| n.bytes.len())
+            .min()
+            .unwrap_or(1)
+            .clamp(1, 8);
+        let mut filter = vec![0u64; 1 << (FILTER_BITS - 6)];
+        let mut map: HashMap<u64, Vec<usize>> = HashMap::new();
+        for (i, n) in of_view() {
+            let k = key_of(&n.bytes, key);
+            filter[slot(k) >> 6] |= 1 << (slot(k) & 63);
+            map.entry(k).or_default().push(i);
+        }
+        Index { key, filter, map }
+    }
+
+    fn find(&self, needles: &[Needle], hay: &[u8]) -> Option<usize> {
+        if self.map.is_empty() || hay.len() < self.key {
+            return None;
+        }
+        let mut k = key_of(hay, self.key);
+        for at in 0..=hay.len() - self.key {
+            if at > 0 {
+                k = (k >> 8) | (u64::from(hay[at + self.key - 1]) << (8 * (self.key - 1)));
             }
+            let s = slot(k);
+            if self.filter[s >> 6] & (1 << (s & 63)) == 0 {
+                continue;
+            }
+            let found = self.map.get(&k).and_then(|candidates| {
+                candidates
+                    .iter()
+                    .copied()
+                    .find(|&i| hay[at..].starts_with(&needles[i].bytes))
+            });
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
+    }
+}
+
+/// The needles of some seeds, ready to search haystacks with.
+pub struct Finder {
+    needles: Vec<Needle>,
+    verbatim: Index,
+    spaceless: Index,
+}
+
+impl Finder {
+    pub fn new(seeds: &[String]) -> Finder {
+        Finder::of(seeds.iter().flat_map(|s| needles(s)).collect())
+    }
+
+    pub fn of(needles: Vec<Needle>) -> Finder {
+        Finder {
+            verbatim: Index::new(&needles, View::Verbatim),
+            spaceless: Index::new(&needles, View::Spaceless),
+            needles,
+        }
+    }
+
+    /// The encoding of a needle found in `hay`, if any.
+    pub fn find(&self, hay: &[u8]) -> Option<&'static str> {
+        self.verbatim
+            .find(&self.needles, hay)
+            .or_else(|| self.spaceless.find(&self.needles, &spaceless(hay)))
+            .map(|i| self.needles[i].encoding)
+    }
+}
+
+/// Panics, naming the place and the encoding (never the seed), if any haystack holds any needle
+/// of any seed. Panics too when given no seed: a scan for nothing would prove nothing.
+pub fn assert_absent(seeds: &[String], haystacks: &[(String, Vec<u8>)]) {
+    assert!(
+        !seeds.is_empty(),
+        "the seed scan has no seed to look for, so it would pass whatever leaked"
+    );
+    let finder = Finder::new(seeds);
+    for (name, hay) in haystacks {
+        if let Some(encoding) = finder.find(hay) {
+            panic!("a seed leaked into {name} (as {encoding})");
+        }
+    }
+}
+
+/// The 6-digit TOTP code (SHA1, 30 s steps) of a Base32 seed at `step`.
+pub fn code(seed: &str, step: u64) -> u32 {
+    let key = base32::decode(
+        base32::Alphabet::Rfc4648 { padding: false },
+        &seed.trim_end_matches('=').to_ascii_uppercase(),
+    )
+    .expect("an issued seed is Base32");
+    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, key)
+        .generate(step * 30)
+        .parse()
+        .expect("six digits")
+}
+
+/// How far apart (bytes between the end of one and the start of the other) the two codes of a
+/// pair may be and still count as found together.
+pub const PAIR_SPAN: usize = 300;
+
+/// The authentication codes of some seeds over a range of steps, ready to search haystacks
+/// for a pair of them.
+///
+/// A trace log holds six-digit numbers by chance (sizes, ids, fractions of a second, digit runs
+/// inside hex digests), so a code alone proves nothing: one given code is among
+/// N random six-digit numbers with probability about N/10^6. Two rules keep false alarms
+/// negligible while still catching how codes travel and get logged:
+/// - a code counts only as a whole token: exactly six digits, bounded by non-digits or the ends
+///   (`1234567` and `123456789` hold no code);
+/// - and only together with the code of the step before or after it, of the same seed, within
+///   [`PAIR_SPAN`] bytes (either order): EnableMFADevice and ResyncMFADevice carry such a pair
+///   (`AuthenticationCode1=…&AuthenticationCode2=…`), and any log, `Debug` print or
+///   person-facing print of that request or of the codes has them side by side.
+///
+/// Two given six-digit values sit at two nearby tokens by chance with probability 10^-12
+/// (2×10^-12 in either order). The largest bench test (tests/bulk.rs: 95 seeds, 23 MB of
+/// outputs at RUST_LOG=trace) holds about 1,400 six-digit tokens, of which about 350 pairs lie
+/// within the span; against 95 seeds × 6 steps, that is an expected 4×10^-7 false alarms. Even
+/// 10^5 such pairs against 10^4 pairs of codes would give only 2×10^-3.
+pub struct CodePairs {
+    first: u64,
+    /// `codes[seed][step - first]`.
+    codes: Vec<Vec<u32>>,
+    /// Which `(seed, step - first)` give each code.
+    by_code: HashMap<u32, Vec<(usize, usize)>>,
+}
+
+impl CodePairs {
+    pub fn new(seeds: &[String], steps: &RangeInclusive<u64>) -> CodePairs {
+        let codes: Vec<Vec<u32>> = seeds
+            .iter()
+            .map(|s| steps.clone().map(|t| code(s, t)).collect())
+            .collect();
+        let mut by_code: HashMap<u32, Vec<(usize, usize)>> = HashMap::new();
+        for (k, of_seed) in codes.iter().enumerate() {
+            for (i, c) in of_seed.iter().enumerate() {
+                by_code.entry(*c).or_default().push((k, i));
+            }
+        }
+        CodePairs {
+            first: *steps.start(),
+            codes,
+            by_code,
+        }
+    }
+
+    /// A pair found in `hay`: the seed's index and the earlier step of the pair.
+    pub fn find(&self, hay: &[u8]) -> Option<(usize, u64)> {
+        let tokens = six_digit_tokens(hay);
+        for (a, &(start_a, code_a)) in tokens.iter().enumerate() {
+            let Some(holders) = self.by_code.get(&code_a) else {
+                continue;
+            };
+            let near = tokens[a + 1..]
+                .iter()
+                .take_while(|(start_b, _)| start_b - (start_a + 6) <= PAIR_SPAN);
+            for &(_, code_b) in near {
+                for &(k, i) in holders {
+                    if self.codes[k].get(i + 1) == Some(&code_b) {
+                        return Some((k, self.first + i as u64));
+                    }
+                    if i > 0 && self.codes[k][i - 1] == code_b {
+                        return Some((k, self.first + i as u64 - 1));
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+/// The whole six-digit tokens of `hay`: where each starts, and its value.
+fn six_digit_tokens(hay: &[u8]) -> Vec<(usize, u32)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < hay.len() {
+        if !hay[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < hay.len() && hay[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i - start == 6 {
+            let value = hay[start..i]
+                .iter()
+                .fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
+            out.push((start, value));
+        }
+    }
+    out
+}
+
+/// Panics, naming the place and the step (never a code), if any haystack holds a pair of codes
+/// of a seed at consecutive steps within `steps` (see [`CodePairs`]).
+pub fn assert_no_code_pair(
+    seeds: &[String],
+    steps: &RangeInclusive<u64>,
+    haystacks: &[(String, Vec<u8>)],
+) {
+    let pairs = CodePairs::new(seeds, steps);
+    for (name, hay) in haystacks {
+        if let Some((k, step)) = pairs.find(hay) {
+            panic!(
+                "the authentication codes of issued seed #{} at steps {step} and {} leaked into {name}",
+                k + 1,
+                step + 1
+            );
         }
     }
 }
 
 /// Every file below `dir`, as haystacks.
-pub fn files_below(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+pub fn files_below(dir: &std::path::Path) -> Haystacks {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -87,19 +453,188 @@ pub fn files_below(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn needles_cover_every_encoding() {
-    let n = needles("JBSWY3DPEHPK3PXP");
-    for probe in [
-        &b"JBSWY3DPEHPK3PXP"[..],
-        b"jbswy3dpehpk3pxp",
-        b"48656c6c6f21deadbeef",
-        b"48656C6C6F21DEADBEEF",
-        b"SGVsbG8h3q2+7w",
-        b"Hello!\xde\xad\xbe\xef",
-    ] {
+    use std::collections::BTreeSet;
+
+    // "Hello!" and DE AD BE EF.
+    let seed = "JBSWY3DPEHPK3PXP";
+    let raw = b"Hello!\xde\xad\xbe\xef";
+    #[derive(Debug)]
+    struct Request<'a> {
+        key: &'a [u8],
+    }
+    let nested_pretty = format!("{:#04x?}", Request { key: raw });
+    let probes: Vec<(&str, Vec<u8>)> = vec![
+        ("Base32", b"JBSWY3DPEHPK3PXP".to_vec()),
+        ("Base32", b"jbswy3dpehpk3pxp".to_vec()),
+        ("Base32 in groups of four", b"JBSW Y3DP EHPK 3PXP".to_vec()),
+        (
+            "Base32 in groups of four",
+            b"secret: jbsw y3dp ehpk 3pxp".to_vec(),
+        ),
+        ("hex of the key", b"48656c6c6f21deadbeef".to_vec()),
+        ("hex of the key", b"48656C6C6F21DEADBEEF".to_vec()),
+        ("base64 of the key", b"SGVsbG8h3q2+7w".to_vec()),
+        ("base64 of the key", b"SGVsbG8h3q2+7w==".to_vec()),
+        // The wire form, alone (padded, unpadded) and inside bodies logged base64-encoded, the
+        // seed starting 2, 1, 2 and 1 bytes into a 3-byte group (made with Python's base64):
+        // `Base32StringSeed=JBSWY3DPEHPK3PXP`, `"JBSWY3DPEHPK3PXP"`, `s=JBSWY3DPEHPK3PXP&`,
+        // `{"seed": "jbswy3dpehpk3pxp"}`.
+        (
+            "base64 of the Base32 text",
+            b"SkJTV1kzRFBFSFBLM1BYUA==".to_vec(),
+        ),
+        (
+            "base64 of the Base32 text",
+            b"SkJTV1kzRFBFSFBLM1BYUA".to_vec(),
+        ),
+        (
+            "base64 of the Base32 text",
+            b"QmFzZTMyU3RyaW5nU2VlZD1KQlNXWTNEUEVIUEszUFhQ".to_vec(),
+        ),
+        (
+            "base64 of the Base32 text",
+            b"IkpCU1dZM0RQRUhQSzNQWFAi".to_vec(),
+        ),
+        (
+            "base64 of the Base32 text",
+            b"cz1KQlNXWTNEUEVIUEszUFhQJg==".to_vec(),
+        ),
+        (
+            "base64 of the Base32 text",
+            b"eyJzZWVkIjogImpic3d5M2RwZWhwazNweHAifQ==".to_vec(),
+        ),
+        ("key bytes", raw.to_vec()),
+        ("{:?} of the key bytes", format!("{raw:?}").into_bytes()),
+        (
+            "{:?} of the key bytes",
+            format!("{:#?}", raw.to_vec()).into_bytes(),
+        ),
+        (
+            "{:?} of the Base32 text's bytes",
+            format!("{:?}", seed.as_bytes()).into_bytes(),
+        ),
+        (
+            "{:#04x?} of the key bytes",
+            format!("{raw:#04x?}").into_bytes(),
+        ),
+        (
+            "{:#04x?} of the key bytes",
+            nested_pretty.clone().into_bytes(),
+        ),
+        (
+            "{:#04x?} of the key bytes",
+            serde_json::json!({ "fields": { "message": nested_pretty } })
+                .to_string()
+                .into_bytes(),
+        ),
+        (
+            "{:#04x?} of the key bytes",
+            raw.iter()
+                .map(|b| format!("{b:#04x}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+                .into_bytes(),
+        ),
+        (
+            "{:#04X?} of the key bytes",
+            format!("{raw:#04X?}").into_bytes(),
+        ),
+        (
+            "{:#04x?} of the Base32 text's bytes",
+            format!("{:#04x?}", seed.as_bytes()).into_bytes(),
+        ),
+        (
+            "{:#04X?} of the Base32 text's bytes",
+            format!("{:#04X?}", seed.as_bytes()).into_bytes(),
+        ),
+    ];
+    // Each probe is caught by the needles of its own encoding, through the same search a scan
+    // makes: removing an encoding fails its probes.
+    let all = needles(seed);
+    for (encoding, probe) in &probes {
+        let own = all
+            .iter()
+            .filter(|n| n.encoding == *encoding)
+            .cloned()
+            .collect();
         assert!(
-            n.iter()
-                .any(|needle| probe.windows(needle.len()).any(|w| w == needle.as_slice())),
-            "{probe:?}"
+            Finder::of(own).find(probe).is_some(),
+            "{encoding}: {}",
+            String::from_utf8_lossy(probe)
         );
     }
+    // Every encoding has a probe.
+    let encodings: BTreeSet<&str> = all.iter().map(|n| n.encoding).collect();
+    let probed: BTreeSet<&str> = probes.iter().map(|(e, _)| *e).collect();
+    assert_eq!(encodings, probed, "encodings without a probe");
+
+    // Another seed's encodings, and ordinary output, hold none of these needles.
+    let finder = Finder::new(&[seed.to_owned()]);
+    let other = "KRSXG5CTMVSWIMRQGIZTANBQGAYDAMBQ";
+    let other_raw =
+        base32::decode(base32::Alphabet::Rfc4648 { padding: false }, other).expect("base32");
+    for probe in [
+        other.as_bytes().to_vec(),
+        format!("{other_raw:?} {other_raw:#04x?} {:?}", other.as_bytes()).into_bytes(),
+        b"{\"timestamp\":\"2025-01-01T00:00:00.123456Z\",\"level\":\"TRACE\"}".to_vec(),
+    ] {
+        assert_eq!(
+            finder.find(&probe),
+            None,
+            "{}",
+            String::from_utf8_lossy(&probe)
+        );
+    }
+}
+
+#[test]
+fn code_pairs_are_found_and_lone_codes_are_not() {
+    let seeds = vec!["JBSWY3DPEHPK3PXP".to_owned()];
+    let steps = 1_000..=1_010;
+    let c = |t: u64| format!("{:06}", code(&seeds[0], t));
+    let pairs = CodePairs::new(&seeds, &steps);
+    let found = |hay: String| pairs.find(hay.as_bytes());
+
+    // RFC 6238's SHA1 vector (the ASCII key "12345678901234567890" at 59 s): the codes are TOTP.
+    assert_eq!(
+        code("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", 1),
+        287_082,
+        "TOTP of the RFC 6238 vector"
+    );
+
+    // A pair, as EnableMFADevice sends it, as a Debug print logs it, and one a line.
+    let (a, b) = (c(1_004), c(1_005));
+    assert_eq!(
+        found(format!(
+            "Action=EnableMFADevice&AuthenticationCode1={a}&AuthenticationCode2={b}&SerialNumber=x"
+        )),
+        Some((0, 1_004))
+    );
+    assert_eq!(
+        found(format!("EnableMfaDeviceInput {{ authentication_code1: Some(\"{a}\"), authentication_code2: Some(\"{b}\") }}")),
+        Some((0, 1_004))
+    );
+    assert_eq!(found(format!("{b}\\n{a}\\n")), Some((0, 1_004)));
+    // At the ends of the range.
+    assert_eq!(
+        found(format!("{} {}", c(1_000), c(1_001))),
+        Some((0, 1_000))
+    );
+    assert_eq!(
+        found(format!("{} {}", c(1_009), c(1_010))),
+        Some((0, 1_009))
+    );
+
+    // Not a pair: one code alone, two codes of steps apart, too far apart, outside the range,
+    // inside longer digit runs.
+    assert_eq!(found(format!("code {a}")), None);
+    assert_eq!(found(format!("{} {}", c(1_002), c(1_004))), None);
+    assert_eq!(found(format!("{a}{}{b}", " ".repeat(PAIR_SPAN + 1))), None);
+    assert_eq!(
+        found(format!("{a}{}{b}", " ".repeat(PAIR_SPAN))),
+        Some((0, 1_004))
+    );
+    assert_eq!(found(format!("{} {}", c(1_010), c(1_011))), None);
+    assert_eq!(found(format!("1{a} {b}")), None);
+    assert_eq!(found(format!("{a} {b}0")), None);
 }
