@@ -165,7 +165,11 @@ fn a_dead_run_under_another_home_never_deletes_a_live_credential() {
         .iter()
         .filter_map(|d| d["SerialNumber"].as_str())
         .collect();
-    assert_eq!(serials, [live.as_str()], "the live device is untouched: {said}");
+    assert_eq!(
+        serials,
+        [live.as_str()],
+        "the live device is untouched: {said}"
+    );
     assert_eq!(bench.tokens[0].credential_names(), [label]);
     assert_eq!(
         bench.tokens[0].dump()["credentials"][0]["key_fingerprint"],

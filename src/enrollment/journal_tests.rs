@@ -532,7 +532,11 @@ async fn a_device_name_used_again_by_someone_else_is_never_touched() {
         "still assigned"
     );
     assert_eq!(w.card.names(), vec![LABEL.to_owned()]);
-    assert!(!w.dir.writes().iter().any(|a| matches!(a, Action::Deactivate | Action::Delete)));
+    assert!(!w
+        .dir
+        .writes()
+        .iter()
+        .any(|a| matches!(a, Action::Deactivate | Action::Delete)));
     assert!(r.leftovers.is_empty() && r.completed.is_none(), "{r:?}");
     assert!(!r.keeps_record());
 }
