@@ -190,6 +190,13 @@ async fn run_user(
     target: &Target,
     label: Option<String>,
 ) -> Result<(), Failure> {
+    // Every stop signal from here on, before the settling of dead runs changes anything.
+    let cancel = Cancel::default();
+    let watcher = if args.dry_run {
+        None
+    } else {
+        Some(watch(&cancel)?)
+    };
     let dir = connect(global).await?;
     let fail = |c| cause_failure(c, global);
     let mut view = revocation::user_devices(&dir, user.as_str())
@@ -299,8 +306,6 @@ async fn run_user(
     confirm(global)?;
 
     let mut card = open_card(&plan, &seen)?;
-    let cancel = Cancel::default();
-    let watcher = watch(&cancel)?;
     let result = revocation::revoke(&dir, card.as_mut(), &plan, &Words(out), &cancel).await;
     drop(watcher);
     finish(out, global, &plan, result)
