@@ -360,44 +360,6 @@ fn inject(bench: &Bench, step: Step, fault: Fault) -> (Option<i32>, String) {
 
 /// The credential on the token produces codes IAM accepts for alice's device: ykman computes
 /// the codes of the next two steps and the endpoint, its clock moved forward, checks the pair.
-fn codes_accepted(bench: &Bench, arn: &str) -> Result<(), String> {
-    let reader = bench.tokens[0].reader.clone();
-    for _ in 0..2 {
-        let t = now();
-        let code_at = |offset: u64| {
-            let out = Command::new("faketime")
-                .arg("-f")
-                .arg(format!("+{offset}s"))
-                .arg(support::venv_bin("ykman"))
-                .args([
-                    "--reader", &reader, "oath", "accounts", "code", "--single", LABEL,
-                ])
-                .envs(bench.env())
-                .output()
-                .expect("faketime ykman");
-            bench.record_output("ykman".into(), out.stdout.clone());
-            support::text(&out.stdout).trim().to_owned()
-        };
-        let (code1, code2) = (code_at(30), code_at(60));
-        if t / 30 != now() / 30 {
-            continue; // a step boundary passed: compute both again
-        }
-        bench.iam_call("POST", "/_bench/config", json!({"clock_offset_s": 60}));
-        let check = bench.iam_call(
-            "POST",
-            "/_bench/check-code",
-            json!({"serial": arn, "code1": code1, "code2": code2}),
-        );
-        bench.iam_call("POST", "/_bench/config", json!({"clock_offset_s": 0}));
-        return if check["accepted"] == true {
-            Ok(())
-        } else {
-            Err(format!("the token's codes are refused: {check}"))
-        };
-    }
-    Err("the clock kept crossing step boundaries".into())
-}
-
 /// IAM and the token agree: nothing at all, or alice enrolled with working codes.
 fn consistent(bench: &Bench) -> Result<Outcome, String> {
     let unassigned = devices(bench, "Unassigned");
@@ -410,7 +372,7 @@ fn consistent(bench: &Bench) -> Result<Outcome, String> {
         ([], []) => Ok(Outcome::RolledBack),
         ([device], [name]) if name == LABEL => {
             let arn = device["SerialNumber"].as_str().unwrap_or_default();
-            codes_accepted(bench, arn)?;
+            codes_accepted_for(bench, arn, LABEL)?;
             Ok(Outcome::Completed)
         }
         _ => Err(format!(
@@ -690,7 +652,7 @@ fn fault_matrix() {
 }
 
 /// A small deterministic generator (xorshift64*), so a failing run can be replayed with
-/// `YKMFA_CHAOS_SEED`.
+/// `YKMFA_CHAOS_REPLAY`.
 struct Rng(u64);
 
 impl Rng {
@@ -718,7 +680,8 @@ fn assigned_of(bench: &Bench, user: &str) -> Vec<String> {
 }
 
 /// The codes the token's credential `label` computes for the next two steps are accepted for
-/// `arn` (as [`codes_accepted`], for any label).
+/// `arn`: ykman computes them (its clock moved forward) and the endpoint, its clock moved forward
+/// too, checks the pair (a dry run, so the same pair can be checked again later).
 fn codes_accepted_for(bench: &Bench, arn: &str, label: &str) -> Result<(), String> {
     let reader = bench.tokens[0].reader.clone();
     for _ in 0..2 {
@@ -734,14 +697,13 @@ fn codes_accepted_for(bench: &Bench, arn: &str, label: &str) -> Result<(), Strin
                 .envs(bench.env())
                 .output()
                 .expect("faketime ykman");
+            bench.record_output("ykman".into(), out.stdout.clone());
             support::text(&out.stdout).trim().to_owned()
         };
         let (code1, code2) = (code_at(30), code_at(60));
         if t / 30 != now() / 30 {
-            continue;
+            continue; // a step boundary passed: compute both again
         }
-        // The endpoint checks against its own clock: move it forward for the pair, as
-        // `codes_accepted` does; a dry run, so the same pair can be checked again later.
         bench.iam_call("POST", "/_bench/config", json!({"clock_offset_s": 60}));
         let check = bench.iam_call(
             "POST",
@@ -793,12 +755,13 @@ fn nobody_locked_out(bench: &Bench, user: &str) -> Result<usize, String> {
 /// stray credential; a run that exited 0 had enrolled the user. The counts are printed.
 #[test]
 fn random_kills_with_late_writes_and_lagging_reads_never_lock_anyone_out() {
-    let seed = std::env::var("YKMFA_CHAOS_SEED")
+    // The generator's start, printed so a failing run can be replayed (not a secret).
+    let replay = std::env::var("YKMFA_CHAOS_REPLAY")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| now() ^ 0x9E37_79B9_7F4A_7C15);
-    eprintln!("random kills: YKMFA_CHAOS_SEED={seed}");
-    let mut rng = Rng(seed | 1);
+    eprintln!("random kills: YKMFA_CHAOS_REPLAY={replay}");
+    let mut rng = Rng(replay | 1);
     let runs = std::env::var("YKMFA_CHAOS_RUNS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -897,7 +860,7 @@ fn random_kills_with_late_writes_and_lagging_reads_never_lock_anyone_out() {
             names.len()
         ));
     }
-    let mut table = format!("\nRandom kills ({runs} runs, YKMFA_CHAOS_SEED={seed}):\n");
+    let mut table = format!("\nRandom kills ({runs} runs, YKMFA_CHAOS_REPLAY={replay}):\n");
     for (what, n) in &counts {
         table.push_str(&format!("  {n:>3}  {what}\n"));
     }

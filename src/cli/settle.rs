@@ -152,19 +152,18 @@ fn tell(out: &Output, s: &Settled) {
     }
     let mut commands = Vec::new();
     for l in &r.leftovers {
+        let harmless = r.token_absent
+            && !r.leftovers.iter().any(|x| {
+                matches!(
+                    x,
+                    Leftover::Device {
+                        assigned_to: Some(_),
+                        ..
+                    }
+                )
+            });
         let note = match l {
-            Leftover::Credential { reason, .. }
-                if reason.starts_with(ykmfa::mfa::recover::NOT_CONNECTED)
-                    && !r.leftovers.iter().any(|x| {
-                        matches!(
-                            x,
-                            Leftover::Device {
-                                assigned_to: Some(_),
-                                ..
-                            }
-                        )
-                    }) =>
-            {
+            Leftover::Credential { .. } if harmless => {
                 "; its IAM device is gone, so it can sign nothing. Remove it when you can"
             }
             _ => "",

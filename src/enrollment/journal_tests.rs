@@ -282,15 +282,9 @@ async fn an_assigned_device_keeps_its_credential_whatever_the_deactivation_said(
     w.card.add_key(LABEL, OUR_KEY);
     // The killed run's enable lands late: listed as assigned only once recovery looked, and
     // IAM refuses to deactivate it.
-    let dir = &w.dir;
-    let late = arn.clone();
-    let account = dir.account_handle();
-    dir.on_call(Action::Deactivate, 1, move || {
-        if let Some(d) = lock(&account).devices.get_mut(&late) {
-            d.user = Some("alice".into());
-        }
-    });
-    dir.fail_always(Action::Deactivate, denied(Action::Deactivate));
+    w.dir.assign_on_call(Action::Deactivate, 1, &arn, "alice");
+    w.dir
+        .fail_always(Action::Deactivate, denied(Action::Deactivate));
     let r = recover(
         &w.dir,
         Some(&mut w.card.clone()),

@@ -283,9 +283,15 @@ impl FakeDirectory {
 
     // --- arranging
 
-    /// The account, for hooks that change it while a call is answered.
-    fn account_handle(&self) -> Arc<Mutex<Account>> {
-        self.account.clone()
+    /// A lost enable landing late: when the `nth` call of `action` from now on arrives, before it
+    /// is answered, `serial` becomes assigned to `user`.
+    fn assign_on_call(&self, action: Action, nth: usize, serial: &str, user: &str) {
+        let (account, serial, user) = (self.account.clone(), serial.to_owned(), user.to_owned());
+        self.on_call(action, nth, move || {
+            if let Some(d) = lock(&account).devices.get_mut(&serial) {
+                d.user = Some(user.clone());
+            }
+        });
     }
 
     fn calls_so_far(&self, action: Action) -> usize {
@@ -1429,12 +1435,7 @@ async fn an_enable_that_lands_after_the_deactivation_is_undone_in_order() {
     let plan = w.plan().await;
     w.dir
         .fail(Action::Enable, 1, service_failure(Action::Enable));
-    let account = w.dir.account_handle();
-    w.dir.on_call(Action::Delete, 1, move || {
-        if let Some(d) = lock(&account).devices.get_mut(ARN) {
-            d.user = Some("alice".into());
-        }
-    });
+    w.dir.assign_on_call(Action::Delete, 1, ARN, "alice");
     let failure = w.fail(&plan).await;
     assert!(failure.leftovers.is_empty(), "{:?}", failure.leftovers);
     assert_eq!(
@@ -1464,12 +1465,7 @@ async fn a_late_enable_that_cannot_be_undone_keeps_the_credential() {
     let plan = w.plan().await;
     w.dir
         .fail(Action::Enable, 1, service_failure(Action::Enable));
-    let account = w.dir.account_handle();
-    w.dir.on_call(Action::Deactivate, 1, move || {
-        if let Some(d) = lock(&account).devices.get_mut(ARN) {
-            d.user = Some("alice".into());
-        }
-    });
+    w.dir.assign_on_call(Action::Deactivate, 1, ARN, "alice");
     w.dir
         .fail_always(Action::Deactivate, denied(Action::Deactivate));
     let failure = w.fail(&plan).await;

@@ -67,6 +67,8 @@ pub struct Recovery {
     pub possible: Vec<Leftover>,
     /// What was found and left alone because it is not the run's, in words.
     pub notes: Vec<String>,
+    /// The run's credential may remain on its token, which was not connected to look at.
+    pub token_absent: bool,
 }
 
 impl Recovery {
@@ -82,10 +84,12 @@ impl Recovery {
             Leftover::Device { assigned_to, .. } => assigned_to.is_none(),
             Leftover::Credential { .. } => true,
         });
-        !devices_safe
-            || self.leftovers.iter().any(|l| {
-                matches!(l, Leftover::Credential { reason, .. } if !reason.starts_with(NOT_CONNECTED))
-            })
+        let credential_matters = !self.token_absent
+            && self
+                .leftovers
+                .iter()
+                .any(|l| matches!(l, Leftover::Credential { .. }));
+        !devices_safe || credential_matters
     }
 
     /// Whether it ended with the user enrolled and able to sign in (as far as can be seen).
@@ -94,8 +98,8 @@ impl Recovery {
     }
 }
 
-/// The start of a leftover credential's reason when its token was not there to look at.
-pub const NOT_CONNECTED: &str = "the token is not connected";
+/// A leftover credential's reason when its token was not there to look at.
+const NOT_CONNECTED: &str = "the token is not connected";
 
 /// Finishes or undoes `u`. `card` is the record's token when it is connected (it is checked).
 pub async fn recover<D: Directory, C: Card>(
@@ -293,6 +297,7 @@ pub async fn recover<D: Directory, C: Card>(
         return out;
     }
     let Some(card) = card else {
+        out.token_absent = true;
         out.leftovers
             .push(credential_left(u, NOT_CONNECTED.to_owned()));
         return out;
