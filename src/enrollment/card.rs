@@ -102,20 +102,53 @@ impl PcscCard {
         f: impl FnOnce(&mut Session<&mut crate::transport::pcsc::Link<'_>>) -> Result<T, oath::Error>,
     ) -> Result<T, oath::Error> {
         let mut card = self.ctx.connect(&self.token.reader)?;
-        let mut link = card.begin()?;
-        let mut session = Session::open(&mut link)?;
-        if session.device_id() != self.token.device_id {
-            return Err(oath::Error::Transport(TransportError::CardRemoved));
-        }
-        if session.is_locked() {
-            match &self.password {
-                Some(p) => session.unlock(p)?,
-                None => return Err(oath::Error::Locked),
+        // Another program (another ykmfa) that disconnects resets the card, and a handle learns
+        // of it at its next call: the transaction's start or its SELECT. That is not a removal:
+        // start again, a few times, before anything of `f` has been sent.
+        let mut f = Some(f);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = (|| {
+                let mut link = card.begin().map_err(|e| Opening::Reset(e.into()))?;
+                let mut session = Session::open(&mut link).map_err(Opening::Reset)?;
+                if session.device_id() != self.token.device_id {
+                    return Err(Opening::Final(oath::Error::Transport(
+                        TransportError::CardRemoved,
+                    )));
+                }
+                if session.is_locked() {
+                    match &self.password {
+                        Some(p) => session.unlock(p).map_err(Opening::Final)?,
+                        None => return Err(Opening::Final(oath::Error::Locked)),
+                    }
+                }
+                match f.take() {
+                    Some(f) => f(&mut session).map_err(Opening::Final),
+                    None => Err(Opening::Final(oath::Error::Malformed("session retried"))),
+                }
+            })();
+            match result {
+                Ok(value) => return Ok(value),
+                Err(Opening::Reset(oath::Error::Transport(TransportError::CardRemoved)))
+                    if attempt < RESET_ATTEMPTS =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(Opening::Reset(e) | Opening::Final(e)) => return Err(e),
             }
         }
-        f(&mut session)
     }
 }
+
+/// How a session attempt stopped: while opening (a reset card is worth another try), or later.
+enum Opening {
+    Reset(oath::Error),
+    Final(oath::Error),
+}
+
+/// How many times a session is opened when the card turns out to have been reset meanwhile.
+const RESET_ATTEMPTS: u32 = 3;
 
 impl PcscCard {
     /// Runs `f` again while the token is out of its reader, for a few seconds: an undo often

@@ -534,3 +534,39 @@ async fn a_device_name_used_again_by_someone_else_is_never_touched() {
     assert!(r.leftovers.is_empty() && r.completed.is_none(), "{r:?}");
     assert!(!r.keeps_record());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_that_cannot_be_updated_stops_the_run_and_undoes_it() {
+    let (_tmp, journal) = journal();
+    let w = World::new();
+    let plan = w.plan().await;
+    let mut entry = journal.lock(ACCOUNT, "alice").expect("lock");
+    let recorder = entry.begin(&plan, w.cancel.clone()).expect("begin");
+    // The state directory goes away under the run: the update after the create can't be written.
+    std::fs::remove_dir_all(journal.dir()).expect("remove the journal");
+    let progress = recorder.around(&w.progress);
+    let failure = enroll(
+        &w.dir,
+        &mut w.card.clone(),
+        &plan,
+        &*w.clock,
+        &progress,
+        &w.cancel,
+    )
+    .await
+    .expect_err("stopped");
+    assert!(
+        matches!(failure.cause, Cause::Interrupted),
+        "{:?}",
+        failure.cause
+    );
+    assert!(
+        recorder.failure().is_some(),
+        "the write failure is kept for the message"
+    );
+    assert!(
+        !w.card.did("write"),
+        "nothing is written that the record does not name"
+    );
+    w.assert_untouched();
+}
