@@ -12,9 +12,9 @@ use std::time::Instant;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
-use ykmfa::bulk::manifest::{self, Format};
-use ykmfa::enrollment::journal::{Journal, JournalError};
-use ykmfa::enrollment::root::{read_qr, ConsoleSecret};
+use ykmfa::mfa::bulk::manifest::{self, Format};
+use ykmfa::mfa::enroll::root::{read_qr, ConsoleSecret};
+use ykmfa::mfa::journal::enroll::{Journal, JournalError};
 
 fn cases() -> u32 {
     std::env::var("YKMFA_FUZZ_CASES")

@@ -887,9 +887,10 @@ fn root_of_refusals_are_explained_and_nothing_is_sent_for_bad_input() {
 async fn a_root_session_deactivates_and_deletes_the_root_device() {
     use aws_config::{BehaviorVersion, Region, SdkConfig};
     use aws_sdk_iam::config::{Credentials, SharedCredentialsProvider};
-    use ykmfa::enrollment::{Cancel, PcscCard};
     use ykmfa::iam::{Options, Sdk};
-    use ykmfa::revocation::{self, Cause, Principal, Quiet, Refusal};
+    use ykmfa::mfa::revoke::{self as revocation, Cause, Principal, Quiet, Refusal};
+    use ykmfa::mfa::Cancel;
+    use ykmfa::token::PcscCard;
 
     let bench = tokio::task::block_in_place(|| {
         Bench::start(Spec {

@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use ykmfa::aws_config::{self, Change, Edit};
-use ykmfa::enrollment::Enrolled;
+use ykmfa::mfa::enroll::Enrolled;
 
 use super::{prompt, Global, Output};
 
@@ -161,15 +161,4 @@ fn shell_quote(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quotes_for_the_shell() {
-        assert_eq!(
-            shell_quote("Amazon Web Services:alice@1234"),
-            "'Amazon Web Services:alice@1234'"
-        );
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
-    }
-}
+mod tests;

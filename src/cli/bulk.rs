@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use ykmfa::bulk::{self, plan::Verdict, report, Format, Note, Outcome, Row, Settings, Status};
-use ykmfa::enrollment::{Cancel, Event};
-use ykmfa::journal::{Journal, JournalError};
+use ykmfa::mfa::bulk::{self, plan::Verdict, report, Format, Note, Outcome, Row, Settings, Status};
+use ykmfa::mfa::enroll::Event;
+use ykmfa::mfa::journal::bulk::{Journal, JournalError};
+use ykmfa::mfa::Cancel;
 use ykmfa::oath::Password;
 
 use super::report::Exit;
@@ -198,7 +199,7 @@ async fn plan(out: &Output, global: &Global, args: &PlanArgs) -> Result<(), Fail
         .unwrap_or_else(|| default_journal(&args.file));
     // Read without the lock: plan changes nothing, and may run beside an apply.
     let attempts = match std::fs::read(&journal) {
-        Ok(bytes) => ykmfa::journal::attempts(
+        Ok(bytes) => ykmfa::mfa::journal::bulk::attempts(
             &bytes
                 .split(|b| *b == b'\n')
                 .filter_map(|l| serde_json::from_slice(l).ok())

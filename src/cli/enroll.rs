@@ -4,11 +4,12 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use ykmfa::enrollment::{
-    self, names, Cancel, Cause, Event, PcscCard, Progress, Refusal, Request, SystemClock,
-};
+use ykmfa::iam::names;
 use ykmfa::iam::{Directory, Sdk};
+use ykmfa::mfa::enroll::{self, Cause, Event, Progress, Refusal, Request};
+use ykmfa::mfa::{Cancel, SystemClock};
 use ykmfa::oath::{CredentialId, Password};
+use ykmfa::token::PcscCard;
 use ykmfa::token::{self, Serial};
 use ykmfa::transport::pcsc::Context;
 
@@ -213,7 +214,7 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
         return Ok(());
     }
 
-    let plan = enrollment::preflight(&dir, &mut card, &token_tag, &req)
+    let plan = enroll::preflight(&dir, &mut card, &token_tag, &req)
         .await
         .map_err(|c| cause_failure(c, &req, global))?;
     if args.dry_run {
@@ -250,7 +251,7 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
         .map_err(settle::failure)?;
     let words = Words(out);
     let progress = recorder.around(&words);
-    let result = enrollment::enroll(&dir, &mut card, &plan, &SystemClock, &progress, &cancel).await;
+    let result = enroll::enroll(&dir, &mut card, &plan, &SystemClock, &progress, &cancel).await;
     let signal = interrupt.signal();
     drop(interrupt);
     let journal_failure = recorder.failure();
@@ -258,7 +259,7 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
     drop(progress);
     // A call AWS did not answer may still be carried out after the undo ran: the record stays,
     // so the next run looks again.
-    let late = |f: &enrollment::Failure| matches!(&f.cause, Cause::Iam { error, .. } if error.outcome_unknown());
+    let late = |f: &enroll::Failure| matches!(&f.cause, Cause::Iam { error, .. } if error.outcome_unknown());
     let settled = match &result {
         Ok(_) => true,
         Err(failure) => failure.leftovers.is_empty() && !late(failure),
@@ -336,14 +337,14 @@ fn cause_failure(cause: Cause, req: &Request, global: &Global) -> Failure {
         // Say which step: "creating the virtual MFA device: IAM failed (...)".
         Cause::Iam { step, error } => {
             let mut f = super::report::iam_failure(&error, global);
-            if step != enrollment::Step::Preflight {
+            if step != enroll::Step::Preflight {
                 f.what = format!("{step}: {}", f.what);
             }
             f
         }
         Cause::Card { step, error } => {
             let mut f: Failure = error.into();
-            if step != enrollment::Step::Preflight {
+            if step != enroll::Step::Preflight {
                 f.what = format!("{step}: {}", f.what);
             }
             f
@@ -383,7 +384,7 @@ fn refusal(r: Refusal, req: &Request) -> Failure {
     }
 }
 
-fn enroll_failure(f: enrollment::Failure, req: &Request, global: &Global) -> Failure {
+fn enroll_failure(f: enroll::Failure, req: &Request, global: &Global) -> Failure {
     let mut failure = match f.cause {
         Cause::Interrupted => Failure::new(Exit::Interrupted, "interrupted", &[]),
         other => cause_failure(other, req, global),

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
-use ykmfa::enrollment::Cancel;
+use ykmfa::mfa::Cancel;
 
 use super::report::Exit;
 use super::Failure;

@@ -8,13 +8,15 @@ use std::time::Duration;
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use ykmfa::enrollment::{names, Card, PcscCard, SystemClock};
+use ykmfa::iam::names;
 use ykmfa::iam::{ClockReading, Directory, IamError, Sdk, Skew, SkewLevel};
+use ykmfa::mfa::pairing::{self, Explicit, Place, TokenRef};
+use ykmfa::mfa::resync::{self, Chosen, Refusal, ResyncError, Resynced};
+use ykmfa::mfa::revoke::{ArnError, DeviceArn};
+use ykmfa::mfa::SystemClock;
 use ykmfa::oath::{self, Password, TimeStep};
-use ykmfa::pairing::{self, Explicit, Place, TokenRef};
-use ykmfa::resync::{self, Chosen, Refusal, ResyncError, Resynced};
-use ykmfa::revocation::{ArnError, DeviceArn};
 use ykmfa::token::{self, Serial, Token};
+use ykmfa::token::{Card, PcscCard};
 use ykmfa::transport::pcsc::Context;
 
 use super::report::Exit;
@@ -82,7 +84,7 @@ pub async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(),
     // A stop signal lets the one IAM change (ResyncMFADevice) finish and be reported, rather
     // than killing the process while it is in flight.
     let _interrupt = super::interrupt::Interrupt::watch(
-        &ykmfa::enrollment::Cancel::default(),
+        &ykmfa::mfa::Cancel::default(),
         "finishing the resync under way, then stopping.",
         "Quit: check the device with 'ykmfa status'.",
     )?;
@@ -518,7 +520,7 @@ async fn countdown(out: &Output, valid_until: u64) {
         super::root::validity(valid_until, super::root::now())
     );
     let Ok(interrupt) = super::interrupt::Interrupt::watch(
-        &ykmfa::enrollment::Cancel::default(),
+        &ykmfa::mfa::Cancel::default(),
         "the countdown stops.",
         "",
     ) else {
@@ -740,20 +742,4 @@ fn where_words(place: &Place) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn skew_in_words() {
-        let s = |seconds, uncertainty| Skew {
-            seconds,
-            uncertainty,
-        };
-        assert_eq!(
-            skew_words(&s(-0.2, 0.6)),
-            "in step with AWS (-0.2 s ± 0.6 s)"
-        );
-        assert_eq!(skew_words(&s(89.7, 0.6)), "89.7 s ahead of AWS (± 0.6 s)");
-        assert_eq!(skew_words(&s(-45.0, 0.5)), "45.0 s behind AWS (± 0.5 s)");
-    }
-}
+mod tests;

@@ -6,14 +6,16 @@ use std::time::{Duration, SystemTime};
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use ykmfa::enrollment::{names, Cancel, Leftover, PcscCard};
+use ykmfa::iam::names;
 use ykmfa::iam::{Directory, RootSessionError, Sdk};
-use ykmfa::oath::{self, CredentialId, Password};
-use ykmfa::pairing::{self, Explicit};
-use ykmfa::revocation::{
-    self, Cause, CredentialOutcome, CredentialPlan, DeviceArn, Event, Plan, Principal, Refusal,
-    Revoked,
+use ykmfa::mfa::pairing::{self, Explicit};
+use ykmfa::mfa::revoke::{
+    self as revocation, Cause, CredentialOutcome, CredentialPlan, DeviceArn, Event, Plan,
+    Principal, Refusal, Revoked,
 };
+use ykmfa::mfa::{Cancel, Leftover};
+use ykmfa::oath::{self, CredentialId, Password};
+use ykmfa::token::PcscCard;
 use ykmfa::token::{self, Serial, Token};
 use ykmfa::transport::pcsc::Context;
 
@@ -370,7 +372,7 @@ impl Seen {
                 return Ok(false);
             };
             let mut card = PcscCard::new(Context::establish()?, t.clone(), Some(password));
-            let listed = tokio::task::block_in_place(|| ykmfa::enrollment::Card::list(&mut card))?;
+            let listed = tokio::task::block_in_place(|| ykmfa::token::Card::list(&mut card))?;
             self.tokens[i].listed = Some(listed);
             any = true;
         }
@@ -660,7 +662,7 @@ fn confirm(global: &Global) -> Result<(), Failure> {
 
 /// The exact command that removes a credential from a token.
 fn ykman_delete(name: &str, serial: Option<Serial>) -> String {
-    ykmfa::enrollment::ykman_delete(name, serial)
+    ykmfa::mfa::remedy::ykman_delete(name, serial)
 }
 
 /// The remaining credential, when the revocation left one on a token, as JSON and words.
@@ -1027,106 +1029,4 @@ fn revoke_failure(f: revocation::Failure, plan: &Plan, global: &Global) -> Failu
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fits(text: &str) {
-        for line in text.lines() {
-            assert!(line.chars().count() <= 80, "wider than 80 columns: {line}");
-        }
-    }
-
-    #[test]
-    fn the_root_plan_names_the_member_account_the_device_and_the_steps() {
-        let plan = Plan {
-            account: "111111111111".into(),
-            principal: Principal::Root,
-            device: "arn:aws:iam::111111111111:mfa/root-account-mfa-device".into(),
-            assigned: true,
-            devices_before: 1,
-            credential: CredentialPlan::NotLookedFor,
-        };
-        let text = plan_text(&plan, Some("999999999999"));
-        assert_eq!(
-            text,
-            "Plan for the root user of member account 111111111111:\n\
-             \x20 through   a root session opened from account 999999999999 (15 minutes at most)\n\
-             \x20 device    arn:aws:iam::111111111111:mfa/root-account-mfa-device\n\
-             \x20 IAM       deactivate it, then delete it\n\
-             \x20 token     not touched\n\
-             \x20 after     NO MFA device left (--allow-last was given)"
-        );
-        fits(&text);
-        let finish = Plan {
-            assigned: false,
-            devices_before: 0,
-            ..plan
-        };
-        let text = plan_text(&finish, Some("999999999999"));
-        assert!(
-            text.contains("delete it (it is assigned to nobody already)"),
-            "{text}"
-        );
-        assert!(text.contains("after     0 MFA device(s) left"), "{text}");
-    }
-
-    #[test]
-    fn user_plans_fit_80_columns_with_the_longest_names() {
-        let name = format!("Amazon Web Services:{}", "u".repeat(44));
-        assert_eq!(name.len(), 64);
-        let token = ykmfa::pairing::TokenRef {
-            serial: Some(Serial(4_294_967_295)),
-            kind: ykmfa::token::Kind::YubiKey,
-            reader: "r".into(),
-        };
-        for credential in [
-            CredentialPlan::Delete {
-                name: name.clone(),
-                token: token.clone(),
-                raw_id: Vec::new(),
-            },
-            CredentialPlan::Keep {
-                name: Some(name.clone()),
-                token_serial: token.serial,
-            },
-            CredentialPlan::Remains {
-                name: Some(name.clone()),
-                token_serial: token.serial,
-            },
-            CredentialPlan::Remains {
-                name: None,
-                token_serial: None,
-            },
-            CredentialPlan::AlreadyGone {
-                name: name.clone(),
-                token: token.clone(),
-            },
-        ] {
-            let plan = Plan {
-                account: "123456789012".into(),
-                principal: Principal::User {
-                    name: "alice".into(),
-                },
-                device: "arn:aws:iam::123456789012:mfa/alice-yk4294967295".into(),
-                assigned: true,
-                devices_before: 2,
-                credential,
-            };
-            let text = plan_text(&plan, None);
-            assert!(text.starts_with("Plan for IAM user alice (account 123456789012):"));
-            fits(&text);
-        }
-    }
-
-    #[test]
-    fn ykman_commands_quote_the_name() {
-        assert_eq!(
-            ykman_delete("Amazon Web Services:o'brien@1", Some(Serial(7))),
-            r"ykman --device 7 oath accounts delete 'Amazon Web Services:o'\''brien@1'"
-        );
-        assert_eq!(
-            ykman_delete("AWS:x", None),
-            "ykman oath accounts delete 'AWS:x'"
-        );
-    }
-}
+mod tests;

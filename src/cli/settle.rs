@@ -6,12 +6,13 @@
 //! that only look (`status`, `revoke --dry-run`) [`report`] the same records and name the command
 //! that settles them, changing nothing, not even the journal's directory.
 
-use ykmfa::enrollment::journal::{Entry, Journal, JournalError, Record, Stage};
-use ykmfa::enrollment::{Card, Leftover, PcscCard};
 use ykmfa::iam::Directory;
+use ykmfa::mfa::journal::enroll::{Entry, Journal, JournalError, Record, Stage};
 use ykmfa::mfa::settle::{self as engine, Settled, Unsettled};
+use ykmfa::mfa::Leftover;
 use ykmfa::oath::Password;
 use ykmfa::token::Token;
+use ykmfa::token::{Card, PcscCard};
 use ykmfa::transport::pcsc::Context;
 
 use super::report::Exit;

@@ -1,16 +1,17 @@
 //! `ykmfa status`: a user's MFA devices joined with the tokens present.
 //!
-//! The join is [`ykmfa::status`]; this module looks at the tokens (a missing PC/SC service or
+//! The join is [`ykmfa::mfa::status`]; this module looks at the tokens (a missing PC/SC service or
 //! no token is no error here: the IAM side is still worth showing), reads IAM, and renders.
 
 use serde_json::json;
 
-use ykmfa::enrollment::{names::UserName, Card, PcscCard};
+use ykmfa::iam::UserName;
 use ykmfa::iam::{Directory, IamError, Sdk};
+use ykmfa::mfa::pairing::{MatchedBy, Place};
+use ykmfa::mfa::status::{self, DeviceRow, DeviceType, Status, TokenRow, Verdict};
 use ykmfa::oath::{self, Password};
-use ykmfa::pairing::{MatchedBy, Place};
-use ykmfa::status::{self, DeviceRow, DeviceType, Status, TokenRow, Verdict};
 use ykmfa::token::{self, Token};
+use ykmfa::token::{Card, PcscCard};
 use ykmfa::transport::pcsc::Context;
 
 use super::audit::{shell_lines, shorten, wrap};

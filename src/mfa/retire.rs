@@ -16,9 +16,9 @@
 
 use std::time::Duration;
 
-use crate::enrollment::Card;
 use crate::iam::{Directory, IamError};
 use crate::oath::{self, Fingerprint, Proof};
+use crate::token::Card;
 
 /// How often a device is tried again while IAM says it is assigned or gives no answer.
 const ATTEMPTS: u32 = 5;

@@ -6,11 +6,11 @@
 //! (set aside when the user is enrolled again) until a later run settles it. Nothing here
 //! prints: the caller tells the person what [`Settled`] says.
 
-use crate::enrollment::journal::{Entry, Journal, JournalError, Record};
-use crate::enrollment::Card;
 use crate::iam::Directory;
+use crate::mfa::journal::enroll::{Entry, Journal, JournalError, Record};
+use crate::token::Card;
 
-use super::recover::{recover, Recovery};
+use super::journal::recover::{recover, Recovery};
 
 /// One record a dead run left, and what recovery found and did.
 #[derive(Debug, Clone)]

@@ -1,0 +1,641 @@
+// Test code: a failed expectation is a failed test.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use super::*;
+use crate::iam::{CallerIdentity, CreatedDevice, PolicyDecision, User, VirtualMfaDevice};
+
+fn device(user: &str, name: &str) -> MfaDevice {
+    MfaDevice {
+        user: Some(user.into()),
+        serial: format!("arn:aws:iam::123456789012:mfa/{name}"),
+        enable_date: Some(SystemTime::UNIX_EPOCH),
+    }
+}
+
+fn user(name: &str, devices: usize, console: Option<bool>) -> UserFacts {
+    UserFacts {
+        name: name.into(),
+        devices: (0..devices)
+            .map(|i| device(name, &format!("{name}-{i}")))
+            .collect(),
+        console,
+    }
+}
+
+fn strong_policy() -> PasswordPolicy {
+    PasswordPolicy {
+        minimum_password_length: Some(16),
+        require_symbols: true,
+        require_numbers: true,
+        require_uppercase_characters: true,
+        require_lowercase_characters: true,
+        allow_users_to_change_password: true,
+        expire_passwords: false,
+        max_password_age: None,
+        password_reuse_prevention: Some(24),
+        hard_expiry: None,
+    }
+}
+
+fn good_account() -> Facts {
+    Facts {
+        account: "123456789012".into(),
+        root_mfa_enabled: Some(true),
+        root_access_keys_present: Some(false),
+        root_virtual_device: None,
+        password_policy: Some(strong_policy()),
+        users: vec![user("alice", 2, None), user("robot", 0, Some(false))],
+        orphans: vec![],
+    }
+}
+
+fn summary(findings: &[Finding]) -> Vec<(Severity, &'static str, &str)> {
+    findings
+        .iter()
+        .map(|f| (f.severity, f.check.as_str(), f.subject.as_str()))
+        .collect()
+}
+
+#[test]
+fn a_good_account_has_no_findings() {
+    let facts = good_account();
+    assert_eq!(analyze(&facts), vec![]);
+    assert_eq!(facts.root_mfa(), RootMfa::Hardware);
+}
+
+#[test]
+fn a_neglected_account_has_every_finding_most_severe_first() {
+    let facts = Facts {
+        account: "123456789012".into(),
+        root_mfa_enabled: Some(false),
+        root_access_keys_present: Some(true),
+        root_virtual_device: None,
+        password_policy: Some(PasswordPolicy {
+            minimum_password_length: Some(8),
+            require_numbers: true,
+            password_reuse_prevention: Some(5),
+            ..PasswordPolicy::default()
+        }),
+        users: vec![
+            user("zoe", 0, Some(true)),
+            user("bob", 1, None),
+            user("carol", 2, None),
+            user("svc", 0, Some(false)),
+        ],
+        orphans: vec![Orphan {
+            serial: "arn:aws:iam::123456789012:mfa/lost".into(),
+            tags: Some(vec![]),
+        }],
+    };
+    let findings = analyze(&facts);
+    assert_eq!(
+        summary(&findings),
+        vec![
+            (Severity::Critical, "root-mfa-disabled", "root"),
+            (Severity::Critical, "root-access-keys", "root"),
+            (Severity::High, "console-without-mfa", "zoe"),
+            (Severity::Medium, "password-policy-weak", "password-policy"),
+            // Low: the four gaps in policy order, then users, then devices.
+            (Severity::Low, "password-policy-weak", "password-policy"),
+            (Severity::Low, "password-policy-weak", "password-policy"),
+            (Severity::Low, "password-policy-weak", "password-policy"),
+            (Severity::Low, "password-policy-weak", "password-policy"),
+            (Severity::Low, "single-mfa-device", "bob"),
+            (
+                Severity::Low,
+                "orphan-device",
+                "arn:aws:iam::123456789012:mfa/lost"
+            ),
+        ]
+    );
+    let gaps: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.check == Check::PasswordPolicyWeak)
+        .map(|f| f.summary.as_str())
+        .collect();
+    assert_eq!(
+        gaps,
+        [
+            "minimum length 8, baseline 14",
+            "remembers 5 previous passwords, baseline 24",
+            "does not require an uppercase letter",
+            "does not require a lowercase letter",
+            "does not require a symbol",
+        ]
+    );
+    assert_eq!(
+        findings[0].command.as_deref(),
+        Some("ykmfa enroll --root --account 123456789012")
+    );
+    let zoe = &findings[2];
+    assert_eq!(zoe.subject_kind, SubjectKind::User);
+    assert_eq!(zoe.command.as_deref(), Some("ykmfa enroll --user zoe"));
+    assert!(
+        zoe.fix
+            .contains("aws iam delete-login-profile --user-name zoe"),
+        "{}",
+        zoe.fix
+    );
+    assert_eq!(zoe.reference, Some("CIS v3.0.0 1.10"));
+    // The same whole-policy command fixes every gap, and keeps numbers as required.
+    assert!(findings
+        .iter()
+        .filter(|f| f.subject_kind == SubjectKind::PasswordPolicy)
+        .all(|f| f.command == findings[3].command));
+    assert_eq!(at_or_above(&findings, Severity::Critical), 2);
+    assert_eq!(at_or_above(&findings, Severity::High), 3);
+    assert_eq!(at_or_above(&findings, Severity::Info), findings.len());
+    let c = counts(&findings);
+    assert_eq!(c[&Severity::Low], 6);
+    assert_eq!(c[&Severity::Info], 0);
+    assert_eq!(
+        count_users(&facts),
+        UserCounts {
+            total: 4,
+            with_mfa: 2,
+            without_mfa: 2,
+            console_without_mfa: 1,
+            single_device: 1,
+        }
+    );
+}
+
+#[test]
+fn root_posture() {
+    let mut facts = good_account();
+    facts.root_virtual_device =
+        Some("arn:aws:iam::123456789012:mfa/root-account-mfa-device".into());
+    assert_eq!(facts.root_mfa(), RootMfa::Virtual);
+    assert_eq!(
+        summary(&analyze(&facts)),
+        [(Severity::Low, "root-mfa-virtual", "root")]
+    );
+    // IAM says nothing: no finding is made up either way.
+    facts.root_virtual_device = None;
+    facts.root_mfa_enabled = None;
+    facts.root_access_keys_present = None;
+    assert_eq!(facts.root_mfa(), RootMfa::Unknown);
+    assert_eq!(analyze(&facts), vec![]);
+}
+
+#[test]
+fn no_password_policy_is_a_finding_with_the_whole_baseline_as_fix() {
+    let mut facts = good_account();
+    facts.password_policy = None;
+    let findings = analyze(&facts);
+    assert_eq!(
+        summary(&findings),
+        [(
+            Severity::Medium,
+            "password-policy-missing",
+            "password-policy"
+        )]
+    );
+    assert_eq!(
+        findings[0].command.as_deref().unwrap(),
+        "aws iam update-account-password-policy --minimum-password-length 14 --require-uppercase-characters --require-lowercase-characters --require-numbers --require-symbols --password-reuse-prevention 24 --allow-users-to-change-password"
+    );
+}
+
+#[test]
+fn the_policy_command_keeps_what_is_already_stronger() {
+    let policy = PasswordPolicy {
+        minimum_password_length: Some(20),
+        password_reuse_prevention: Some(10),
+        allow_users_to_change_password: false,
+        expire_passwords: true,
+        max_password_age: Some(90),
+        hard_expiry: Some(true),
+        ..PasswordPolicy::default()
+    };
+    assert_eq!(
+        password_policy_command(Some(&policy)),
+        "aws iam update-account-password-policy --minimum-password-length 20 --require-uppercase-characters --require-lowercase-characters --require-numbers --require-symbols --password-reuse-prevention 24 --max-password-age 90 --hard-expiry"
+    );
+}
+
+#[test]
+fn missing_numbers_in_a_policy_are_gaps_too() {
+    let mut policy = strong_policy();
+    policy.minimum_password_length = None;
+    policy.password_reuse_prevention = Some(0);
+    policy.require_numbers = false;
+    let mut facts = good_account();
+    facts.password_policy = Some(policy);
+    let findings = analyze(&facts);
+    let gaps: Vec<(Severity, &str, Option<&str>)> = findings
+        .iter()
+        .map(|f| (f.severity, f.summary.as_str(), f.reference))
+        .collect();
+    assert_eq!(
+        gaps,
+        [
+            (
+                Severity::Medium,
+                "no minimum length, baseline 14",
+                Some("CIS v3.0.0 1.8")
+            ),
+            (
+                Severity::Low,
+                "old passwords may be reused, baseline: remember 24",
+                Some("CIS v3.0.0 1.9")
+            ),
+            (
+                Severity::Low,
+                "does not require a number",
+                Some("CIS v1.2.0 1.8")
+            ),
+        ]
+    );
+}
+
+#[test]
+fn orphans_say_what_their_tags_tell() {
+    let serial = "arn:aws:iam::123456789012:mfa/alice-yk12345678".to_owned();
+    let tagged = Orphan {
+        serial: serial.clone(),
+        tags: Some(vec![
+            (TAG_TOKEN_SERIAL.into(), "12345678".into()),
+            (TAG_TOKEN_KIND.into(), "YubiKey".into()),
+            (
+                TAG_CREDENTIAL.into(),
+                "Amazon Web Services:alice@123".into(),
+            ),
+        ]),
+    };
+    assert_eq!(tagged.token().as_deref(), Some("YubiKey 12345678"));
+    let f = orphan(&tagged);
+    assert!(
+        f.summary.contains(
+            "made by ykmfa for YubiKey 12345678, credential 'Amazon Web Services:alice@123'"
+        ),
+        "{}",
+        f.summary
+    );
+    assert!(f.summary.contains("age unknown"), "{}", f.summary);
+    assert_eq!(
+        f.command,
+        Some(format!(
+            "aws iam delete-virtual-mfa-device --serial-number {serial}"
+        ))
+    );
+    let unreadable = Orphan { serial, tags: None };
+    assert!(orphan(&unreadable)
+        .summary
+        .contains("tags could not be read"));
+    assert_eq!(unreadable.token(), None);
+}
+
+#[test]
+fn severities_parse_and_order() {
+    assert_eq!("HIGH".parse::<Severity>(), Ok(Severity::High));
+    assert_eq!(" low ".parse::<Severity>(), Ok(Severity::Low));
+    let err = "severe".parse::<Severity>().unwrap_err();
+    assert!(err.contains("info, low, medium, high, critical"), "{err}");
+    assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Info);
+    for s in Severity::ALL {
+        assert_eq!(s.to_string().parse::<Severity>(), Ok(s));
+        assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+    }
+    assert_eq!(
+        serde_json::to_value(Check::ConsoleWithoutMfa).unwrap(),
+        "console-without-mfa"
+    );
+}
+
+/// A future that counts how many of its kind run at once and sleeps a little.
+async fn tracked(i: usize, live: &AtomicUsize, peak: &AtomicUsize) -> Result<usize, String> {
+    let now = live.fetch_add(1, Ordering::SeqCst) + 1;
+    peak.fetch_max(now, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(5 + (i as u64 * 7) % 11)).await;
+    live.fetch_sub(1, Ordering::SeqCst);
+    if i == 1000 {
+        Err(format!("failed at {i}"))
+    } else {
+        Ok(i)
+    }
+}
+
+#[tokio::test]
+async fn bounded_join_keeps_order_and_the_cap() {
+    let (live, peak) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let out = try_bounded((0..40).map(|i| tracked(i, &live, &peak)), 6)
+        .await
+        .unwrap();
+    assert_eq!(out, (0..40).collect::<Vec<_>>());
+    assert_eq!(
+        peak.load(Ordering::SeqCst),
+        6,
+        "all six slots were used, never more"
+    );
+
+    let empty: Vec<std::future::Ready<Result<u8, String>>> = vec![];
+    assert_eq!(try_bounded(empty, 4).await, Ok(vec![]));
+}
+
+#[tokio::test]
+async fn bounded_join_stops_at_the_first_error() {
+    let (live, peak) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let started = AtomicUsize::new(0);
+    let futures = [0, 1000, 2, 3, 4, 5, 6, 7].map(|i| {
+        let (live, peak, started) = (&live, &peak, &started);
+        async move {
+            started.fetch_add(1, Ordering::SeqCst);
+            tracked(i, live, peak).await
+        }
+    });
+    let err = try_bounded(futures, 2).await.unwrap_err();
+    assert_eq!(err, "failed at 1000");
+    assert!(
+        started.load(Ordering::SeqCst) < 8,
+        "futures after the error never start"
+    );
+}
+
+/// An account in memory that records the calls it gets and how many per-user or per-device
+/// calls were in flight at once.
+#[derive(Default)]
+struct Account {
+    users: Vec<(String, usize, bool)>,
+    orphans: Vec<String>,
+    deny_tags: bool,
+    calls: Mutex<Vec<String>>,
+    live: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl Account {
+    fn record(&self, call: String) {
+        self.calls.lock().unwrap().push(call);
+    }
+
+    async fn in_flight(&self) {
+        let now = self.live.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(3)).await;
+        self.live.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn calls(&self, prefix: &str) -> Vec<String> {
+        let mut calls: Vec<String> = self
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| c.starts_with(prefix))
+            .cloned()
+            .collect();
+        calls.sort();
+        calls
+    }
+}
+
+fn not_used(action: &'static str) -> IamError {
+    IamError::Other {
+        action,
+        code: "NotUsedByAudit".into(),
+        message: "the audit must not call this".into(),
+    }
+}
+
+impl Directory for Account {
+    async fn caller_identity(&self) -> Result<CallerIdentity, IamError> {
+        Ok(CallerIdentity {
+            account: "123456789012".into(),
+            arn: "arn:aws:iam::123456789012:user/auditor".into(),
+            user_id: "AIDAAUDITOR".into(),
+        })
+    }
+    async fn server_clock(&self) -> Result<crate::iam::ClockReading, IamError> {
+        Err(not_used("sts:GetCallerIdentity"))
+    }
+    async fn account_alias(&self) -> Result<Option<String>, IamError> {
+        Err(not_used("iam:ListAccountAliases"))
+    }
+    async fn get_user(&self, _: &str) -> Result<User, IamError> {
+        Err(not_used("iam:GetUser"))
+    }
+    async fn list_users(&self) -> Result<Vec<User>, IamError> {
+        self.record("ListUsers".into());
+        Ok(self
+            .users
+            .iter()
+            .map(|(name, _, _)| User {
+                name: name.clone(),
+                arn: format!("arn:aws:iam::123456789012:user/{name}"),
+                user_id: format!("AIDA{name}"),
+                create_date: SystemTime::UNIX_EPOCH,
+            })
+            .collect())
+    }
+    async fn get_login_profile(&self, user: &str) -> Result<bool, IamError> {
+        self.record(format!("GetLoginProfile {user}"));
+        self.in_flight().await;
+        Ok(self.users.iter().any(|(n, _, c)| n == user && *c))
+    }
+    async fn list_mfa_devices(&self, user: Option<&str>) -> Result<Vec<MfaDevice>, IamError> {
+        let user = user.expect("the audit always names the user");
+        self.record(format!("ListMFADevices {user}"));
+        self.in_flight().await;
+        if user == "gone" {
+            return Err(IamError::NoSuchEntity {
+                action: "iam:ListMFADevices",
+                message: "deleted meanwhile".into(),
+            });
+        }
+        let n = self
+            .users
+            .iter()
+            .find(|(name, _, _)| name == user)
+            .map_or(0, |u| u.1);
+        Ok((0..n)
+            .map(|i| device(user, &format!("{user}-{i}")))
+            .collect())
+    }
+    async fn list_virtual_mfa_devices(
+        &self,
+        status: AssignmentStatus,
+    ) -> Result<Vec<VirtualMfaDevice>, IamError> {
+        assert_eq!(status, AssignmentStatus::Any);
+        self.record("ListVirtualMFADevices".into());
+        let mut all: Vec<VirtualMfaDevice> = self
+            .orphans
+            .iter()
+            .map(|s| VirtualMfaDevice {
+                serial: s.clone(),
+                user: None,
+                user_arn: None,
+                enable_date: None,
+            })
+            .collect();
+        all.push(VirtualMfaDevice {
+            serial: "arn:aws:iam::123456789012:mfa/root-key".into(),
+            user: None,
+            user_arn: Some("arn:aws:iam::123456789012:root".into()),
+            enable_date: Some(SystemTime::UNIX_EPOCH),
+        });
+        Ok(all)
+    }
+    async fn create_virtual_mfa_device(
+        &self,
+        _: &str,
+        _: Option<&str>,
+        _: &[(String, String)],
+    ) -> Result<CreatedDevice, IamError> {
+        Err(not_used("iam:CreateVirtualMFADevice"))
+    }
+    async fn enable_mfa_device(&self, _: &str, _: &str, _: &str, _: &str) -> Result<(), IamError> {
+        Err(not_used("iam:EnableMFADevice"))
+    }
+    async fn resync_mfa_device(&self, _: &str, _: &str, _: &str, _: &str) -> Result<(), IamError> {
+        Err(not_used("iam:ResyncMFADevice"))
+    }
+    async fn deactivate_mfa_device(&self, _: Option<&str>, _: &str) -> Result<(), IamError> {
+        Err(not_used("iam:DeactivateMFADevice"))
+    }
+    async fn delete_virtual_mfa_device(&self, _: &str) -> Result<(), IamError> {
+        Err(not_used("iam:DeleteVirtualMFADevice"))
+    }
+    async fn tag_mfa_device(&self, _: &str, _: &[(String, String)]) -> Result<(), IamError> {
+        Err(not_used("iam:TagMFADevice"))
+    }
+    async fn list_mfa_device_tags(&self, serial: &str) -> Result<Vec<(String, String)>, IamError> {
+        self.record(format!("ListMFADeviceTags {serial}"));
+        self.in_flight().await;
+        if self.deny_tags {
+            return Err(IamError::AccessDenied {
+                action: "iam:ListMFADeviceTags",
+                message: "not authorized".into(),
+            });
+        }
+        Ok(vec![(TAG_TOKEN_SERIAL.into(), "12345678".into())])
+    }
+    async fn get_account_summary(&self) -> Result<HashMap<String, i32>, IamError> {
+        self.record("GetAccountSummary".into());
+        Ok(HashMap::from([
+            ("AccountMFAEnabled".to_owned(), 1),
+            ("AccountAccessKeysPresent".to_owned(), 0),
+        ]))
+    }
+    async fn role_arn(&self, _: &str) -> Result<String, IamError> {
+        Err(not_used("iam:GetRole"))
+    }
+    async fn simulate_principal_policy(
+        &self,
+        _: &str,
+        _: &[String],
+        _: &str,
+        _: &[(String, String)],
+    ) -> Result<Vec<PolicyDecision>, IamError> {
+        Err(not_used("iam:SimulatePrincipalPolicy"))
+    }
+    async fn get_account_password_policy(&self) -> Result<Option<PasswordPolicy>, IamError> {
+        self.record("GetAccountPasswordPolicy".into());
+        Ok(None)
+    }
+}
+
+#[tokio::test]
+async fn gather_asks_for_login_profiles_only_where_they_matter() {
+    let mut users: Vec<(String, usize, bool)> = (0..30)
+        .map(|i| (format!("user{i:02}"), i % 3, i % 2 == 0))
+        .collect();
+    users.push(("gone".into(), 0, false));
+    let account = Account {
+        users,
+        orphans: vec!["arn:aws:iam::123456789012:mfa/o1".into()],
+        ..Account::default()
+    };
+    let facts = gather(&account, 4).await.unwrap();
+
+    assert_eq!(facts.account, "123456789012");
+    assert_eq!(facts.root_mfa(), RootMfa::Virtual);
+    assert_eq!(
+        facts.root_virtual_device.as_deref(),
+        Some("arn:aws:iam::123456789012:mfa/root-key")
+    );
+    assert_eq!(facts.root_access_keys_present, Some(false));
+    assert_eq!(facts.password_policy, None);
+    // The user deleted while the audit ran is left out; the others keep their order.
+    assert_eq!(facts.users.len(), 30);
+    assert_eq!(facts.users[0].name, "user00");
+    assert_eq!(facts.users[29].name, "user29");
+    for (i, u) in facts.users.iter().enumerate() {
+        assert_eq!(u.devices.len(), i % 3, "{}", u.name);
+        let expected = (i % 3 == 0).then_some(i % 2 == 0);
+        assert_eq!(u.console, expected, "{}", u.name);
+    }
+    assert_eq!(
+        account.calls("GetLoginProfile").len(),
+        10,
+        "only the ten users without MFA"
+    );
+    assert_eq!(account.calls("ListMFADevices").len(), 31);
+    assert_eq!(account.calls("ListUsers").len(), 1);
+    assert_eq!(
+        account.peak.load(Ordering::SeqCst),
+        4,
+        "at most four per-user calls at once"
+    );
+    assert_eq!(
+        facts.orphans,
+        [Orphan {
+            serial: "arn:aws:iam::123456789012:mfa/o1".into(),
+            tags: Some(vec![(TAG_TOKEN_SERIAL.into(), "12345678".into())]),
+        }]
+    );
+}
+
+#[tokio::test]
+async fn gather_goes_on_without_tags_when_listing_them_is_denied() {
+    let account = Account {
+        users: vec![("alice".into(), 1, true)],
+        orphans: vec![
+            "arn:aws:iam::123456789012:mfa/o1".into(),
+            "arn:aws:iam::123456789012:mfa/o2".into(),
+        ],
+        deny_tags: true,
+        ..Account::default()
+    };
+    let facts = gather(&account, 8).await.unwrap();
+    assert_eq!(facts.orphans.len(), 2);
+    assert!(facts.orphans.iter().all(|o| o.tags.is_none()));
+    let findings = analyze(&facts);
+    assert!(findings
+        .iter()
+        .filter(|f| f.check == Check::OrphanDevice)
+        .all(|f| f.summary.contains("tags could not be read")));
+}
+
+#[test]
+fn an_orphan_made_by_ykmfa_says_when() {
+    let o = Orphan {
+        serial: "arn:aws:iam::123456789012:mfa/alice-yk12345678".into(),
+        tags: Some(vec![
+            (
+                crate::iam::names::TAG_CREDENTIAL.into(),
+                "Amazon Web Services:alice".into(),
+            ),
+            (
+                crate::iam::names::TAG_CREATED.into(),
+                "2026-11-23T08:40:00Z".into(),
+            ),
+        ]),
+    };
+    let f = orphan(&o);
+    assert!(
+        f.summary.contains("created 2026-11-23T08:40:00Z"),
+        "{}",
+        f.summary
+    );
+    let untagged = Orphan {
+        serial: o.serial.clone(),
+        tags: Some(Vec::new()),
+    };
+    assert!(orphan(&untagged).summary.contains("age unknown"));
+}

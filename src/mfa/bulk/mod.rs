@@ -1,0 +1,231 @@
+//! Bulk enrollment: many users, many tokens, many accounts, from one manifest.
+//!
+//! A security team issuing tokens enrolls a group in one sitting: [`manifest`] reads who gets
+//! which token in which account; [`plan`] checks every row against IAM and the tokens present
+//! without changing anything; [`apply`] runs the enrollment transaction for each row — in
+//! parallel, one worker per token, for rows that name a serial; one after another, as each token
+//! is inserted, for rows that don't — with every step journaled ([`crate::mfa::journal::bulk`]) so that a
+//! run that is killed resumes without duplicating a device and cleans up what it left half-done.
+//! [`report`] writes each row's outcome as CSV and JSON.
+//!
+//! One row's failure never stops or corrupts another's: each row is its own transaction, with its
+//! own token, and its own rollback.
+//!
+//! This module never prints: it reports through a [`Watcher`].
+
+pub mod accounts;
+pub mod apply;
+pub mod limit;
+pub mod manifest;
+pub mod plan;
+pub mod report;
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::iam::Options;
+use crate::mfa::enroll::Event;
+use crate::mfa::journal::bulk::Recovery;
+use crate::oath::Password;
+use crate::token::{Kind, Token};
+
+pub use manifest::{AccountRef, Format, Problem, Row};
+
+/// How a run goes.
+pub struct Settings {
+    /// The base AWS options (`--profile`, `--region`, `--endpoint-url`).
+    pub aws: Options,
+    /// IAM calls in flight per account, at most.
+    pub iam_concurrency: usize,
+    /// How long to wait for the token of a row without a serial to be inserted.
+    pub wait: Duration,
+    /// The OATH password for locked tokens (one for all).
+    pub password: Option<Password>,
+}
+
+impl Settings {
+    fn password(&self) -> Option<Password> {
+        self.password
+            .as_ref()
+            .and_then(|p| String::from_utf8(p.expose().to_vec()).ok())
+            .map(Password::new)
+    }
+}
+
+/// The default cap on IAM calls in flight per account: IAM's write APIs are throttled at a few
+/// requests per second per account, and the SDK's backoff carries short bursts above that.
+pub const DEFAULT_IAM_CONCURRENCY: usize = 8;
+
+/// How a row ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Enrolled in this run (or found enabled after a killed run).
+    Enrolled,
+    /// Enrolled by an earlier run of the same journal; nothing done.
+    AlreadyEnrolled,
+    /// Failed; everything it did was undone.
+    Failed,
+    /// Failed, and something could not be undone (see `leftovers`).
+    Incomplete,
+    /// Not started because the run was interrupted.
+    NotStarted,
+}
+
+impl Status {
+    /// Whether the row has its device.
+    pub fn is_success(self) -> bool {
+        matches!(self, Status::Enrolled | Status::AlreadyEnrolled)
+    }
+
+    /// As the report writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Enrolled => "enrolled",
+            Status::AlreadyEnrolled => "already_enrolled",
+            Status::Failed => "failed",
+            Status::Incomplete => "incomplete",
+            Status::NotStarted => "not_started",
+        }
+    }
+}
+
+/// One row's outcome: a line of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// The row number in the manifest.
+    pub row: usize,
+    /// The IAM user.
+    pub user: String,
+    /// The account as the manifest names it (empty: the default credentials).
+    pub account: String,
+    /// The 12-digit account id, when the account was reached.
+    pub account_id: Option<String>,
+    /// The device ARN (`mfa_serial`), when enrolled.
+    pub device: Option<String>,
+    /// The token's serial.
+    pub token_serial: Option<u32>,
+    /// The credential name on the token.
+    pub label: Option<String>,
+    /// How it ended.
+    pub status: Status,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// What remains after a failure, with the command that removes it.
+    pub leftovers: Vec<String>,
+    /// What a resumed run found and did for this row before (re)starting it.
+    pub recovered: Vec<String>,
+}
+
+impl Outcome {
+    fn new(row: &Row, status: Status) -> Self {
+        Outcome {
+            row: row.number,
+            user: row.user.to_string(),
+            account: row.account.label().to_owned(),
+            account_id: match &row.account {
+                AccountRef::Role { account, .. } => Some(account.clone()),
+                _ => None,
+            },
+            device: None,
+            token_serial: row.serial.map(|s| s.0),
+            label: row.label.as_ref().map(ToString::to_string),
+            status,
+            error: None,
+            leftovers: Vec::new(),
+            recovered: Vec::new(),
+        }
+    }
+
+    fn failed(row: &Row, error: impl Into<String>) -> Self {
+        Outcome {
+            error: Some(error.into()),
+            ..Outcome::new(row, Status::Failed)
+        }
+    }
+}
+
+/// What a person may want to hear about during a run.
+#[derive(Debug)]
+pub enum Note<'a> {
+    /// An account could not be reached; its rows fail.
+    AccountUnreachable(&'a accounts::Unreachable),
+    /// A resumed run found a half-done row of the killed run and finished or cleaned it up.
+    Recovered {
+        /// The row.
+        row: &'a Row,
+        /// What was found and done.
+        recovery: &'a Recovery,
+    },
+    /// A half-done attempt whose row is no longer in the manifest was finished or cleaned up.
+    RecoveredOutsideManifest {
+        /// The attempt's key in the journal (account and user).
+        key: &'a str,
+        /// What was found and done.
+        recovery: &'a Recovery,
+    },
+    /// A row starts on its token.
+    Started {
+        /// The row.
+        row: &'a Row,
+        /// The token.
+        token: &'a str,
+    },
+    /// A step of a row's enrollment.
+    Step {
+        /// The row.
+        row: &'a Row,
+        /// The event.
+        event: Event<'a>,
+    },
+    /// The token for a row without a serial is wanted.
+    InsertToken {
+        /// The row.
+        row: &'a Row,
+        /// How long ykmfa waits.
+        wait: Duration,
+    },
+    /// More than one unclaimed token is present for a row without a serial.
+    TooManyTokens {
+        /// The row.
+        row: &'a Row,
+        /// The tokens.
+        tokens: &'a [String],
+    },
+    /// A row ended.
+    Finished(&'a Outcome),
+}
+
+/// Receives [`Note`]s (the binary prints them).
+pub trait Watcher: Send + Sync {
+    /// Called for each note, from any worker.
+    fn note(&self, note: Note<'_>);
+}
+
+/// The short token name in a derived device name: `yk12345678`, `nk…`.
+pub fn token_tag(token: &Token) -> String {
+    match (token.kind, token.serial) {
+        (Kind::YubiKey, Some(s)) => format!("yk{s}"),
+        (Kind::Nitrokey, Some(s)) => format!("nk{s}"),
+        (_, Some(s)) => format!("token{s}"),
+        (_, None) => format!(
+            "token-{}",
+            token
+                .device_id
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(8)
+                .collect::<String>()
+        ),
+    }
+}
+
+/// SHA-256 of a manifest's bytes, in hex: the journal notes it to notice an edited manifest.
+pub fn digest(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

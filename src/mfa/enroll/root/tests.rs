@@ -1,0 +1,427 @@
+use super::*;
+use crate::oath::{Credential, OathType};
+use crate::token::Serial;
+
+const SEED: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+const AWS_URI: &str = "otpauth://totp/Amazon%20Web%20Services:root-account-mfa-device@123456789012?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Amazon%20Web%20Services";
+
+fn totp(seed: &[u8], step: u64) -> String {
+    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 0, 30, seed.to_vec())
+        .generate(step * 30)
+}
+
+fn secret_bytes() -> Vec<u8> {
+    Seed::from_base32(SEED).expect("seed").expose().to_vec()
+}
+
+#[test]
+fn reads_aws_style_uris() {
+    let s = ConsoleSecret::from_uri(AWS_URI).expect("parses");
+    assert_eq!(s.seed.expose(), secret_bytes().as_slice());
+    let label = s.label.expect("label");
+    assert_eq!(label.issuer.as_deref(), Some("Amazon Web Services"));
+    assert_eq!(label.account, "root-account-mfa-device@123456789012");
+    assert_eq!(
+        label.to_string(),
+        "Amazon Web Services:root-account-mfa-device@123456789012"
+    );
+}
+
+#[test]
+fn uri_variants_that_mean_the_same() {
+    for (uri, issuer, account) in [
+        // Issuer only as a parameter.
+        (
+            "otpauth://totp/root@1?secret=JBSWY3DPEHPK3PXP&issuer=Amazon%20Web%20Services",
+            Some("Amazon Web Services"),
+            "root@1",
+        ),
+        // A space after the colon, upper-case scheme and type, explicit AWS parameters.
+        (
+            "OTPAUTH://TOTP/AWS:%20root@1?SECRET=jbswy3dpehpk3pxp&algorithm=sha1&digits=6&period=30",
+            Some("AWS"),
+            "root@1",
+        ),
+        // No issuer at all; unknown parameters and a fragment are ignored.
+        (
+            "otpauth://totp/root@1?secret=JBSWY3DPEHPK3PXP&image=https%3A%2F%2Fx#frag",
+            None,
+            "root@1",
+        ),
+    ] {
+        let s = ConsoleSecret::from_uri(uri).expect(uri);
+        let label = s.label.expect("label");
+        assert_eq!(label.issuer.as_deref(), issuer, "{uri}");
+        assert_eq!(label.account, account, "{uri}");
+    }
+    let no_label = ConsoleSecret::from_uri("otpauth://totp/?secret=JBSWY3DPEHPK3PXP").expect("ok");
+    assert!(no_label.label.is_none());
+}
+
+#[test]
+fn text_is_base32_or_a_uri() {
+    let s = ConsoleSecret::from_text(" JBSW Y3DP EHPK 3PXP\n").expect("base32");
+    assert!(s.label.is_none());
+    assert_eq!(s.seed.expose(), b"Hello!\xde\xad\xbe\xef");
+    assert!(ConsoleSecret::from_text(AWS_URI)
+        .expect("uri")
+        .label
+        .is_some());
+    assert!(matches!(
+        ConsoleSecret::from_text("not base32!"),
+        Err(SecretError::Seed(SeedError::NotBase32))
+    ));
+}
+
+#[test]
+fn refuses_what_aws_never_issues_without_repeating_the_secret() {
+    let base = "otpauth://totp/AWS:root@1?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    let cases: Vec<(String, &str)> = vec![
+        (format!("{base}&algorithm=SHA256"), "HMAC-SHA256"),
+        (format!("{base}&algorithm=sha512"), "HMAC-SHA512"),
+        (format!("{base}&algorithm=MD5"), "unknown hash"),
+        (format!("{base}&digits=8"), "8-digit"),
+        (format!("{base}&digits=x"), "unreadable digit"),
+        (format!("{base}&period=60"), "60 s"),
+        (format!("{base}&secret=AAAAAAAAAAAAAAAA"), "more than once"),
+        (base.replace("totp", "hotp"), "HOTP"),
+        (base.replace("otpauth", "https"), "not an otpauth"),
+        (base.replace("totp/", "totx/"), "not an otpauth"),
+        ("otpauth://totp/AWS:root@1?issuer=AWS".into(), "no secret"),
+        (base.replace("PXP", "PX1"), "Base32"),
+        (base.replace("AWS:", "AWS%G1:"), "%-escape"),
+        (base.replace("AWS:", "AWS%FF:"), "UTF-8"),
+        (
+            format!(
+                "otpauth://totp/Amazon%20Web%20Services:{}?secret=JBSWY3DPEHPK3PXP",
+                "r".repeat(60)
+            ),
+            "64",
+        ),
+    ];
+    for (uri, expected) in cases {
+        let err = ConsoleSecret::from_uri(&uri)
+            .err()
+            .unwrap_or_else(|| panic!("accepted {uri}"));
+        let text = err.to_string();
+        assert!(text.contains(expected), "{uri}: {text}");
+        for probe in ["JBSWY3DP", "jbswy3dp", "AAAAAAAA", "PXP"] {
+            assert!(!text.contains(probe), "{uri}: {text}");
+            assert!(!format!("{err:?}").contains(probe), "{uri}: {err:?}");
+        }
+    }
+}
+
+#[test]
+fn default_labels() {
+    assert_eq!(
+        default_label(Some("123456789012")).expect("ok").to_string(),
+        "Amazon Web Services:root@123456789012"
+    );
+    assert_eq!(
+        default_label(None).expect("ok").to_string(),
+        "Amazon Web Services:root@aws"
+    );
+    assert!(matches!(
+        default_label(Some(&"9".repeat(60))),
+        Err(Refusal::LabelTooLong(_, 85))
+    ));
+}
+
+/// A QR code of `text` as a PNG with a quiet zone, `scale` pixels a module, in `color`.
+fn qr_png(text: &[u8], scale: u32, color: image::ColorType) -> Vec<u8> {
+    let code = qrcode::QrCode::new(text).expect("qr");
+    let width = code.width() as u32;
+    let colors = code.to_colors();
+    let side = (width + 8) * scale;
+    let dark = |x: u32, y: u32| {
+        let (mx, my) = (x / scale, y / scale);
+        (4..width + 4).contains(&mx)
+            && (4..width + 4).contains(&my)
+            && colors[((my - 4) * width + (mx - 4)) as usize] == qrcode::Color::Dark
+    };
+    let mut png = Vec::new();
+    let encoder = image::codecs::png::PngEncoder::new(&mut png);
+    let mut pixels = Vec::new();
+    for y in 0..side {
+        for x in 0..side {
+            let v = if dark(x, y) { 0u8 } else { 255 };
+            match color {
+                image::ColorType::L8 => pixels.push(v),
+                image::ColorType::Rgba8 => pixels.extend([v, v, v, 255]),
+                image::ColorType::Rgb16 => {
+                    pixels.extend([u16::from(v) * 257; 3].iter().flat_map(|s| s.to_be_bytes()))
+                }
+                _ => unreachable!(),
+            }
+        }
+    }
+    image::ImageEncoder::write_image(encoder, &pixels, side, side, color.into()).expect("png");
+    png
+}
+
+#[test]
+fn reads_the_console_qr_code_from_a_png() {
+    for color in [
+        image::ColorType::L8,
+        image::ColorType::Rgba8,
+        image::ColorType::Rgb16,
+    ] {
+        let png = qr_png(AWS_URI.as_bytes(), 4, color);
+        let s = ConsoleSecret::from_qr_png(&png).expect("reads");
+        assert_eq!(s.seed.expose(), secret_bytes().as_slice(), "{color:?}");
+        assert_eq!(
+            s.label.expect("label").to_string(),
+            "Amazon Web Services:root-account-mfa-device@123456789012"
+        );
+    }
+}
+
+#[test]
+fn qr_codes_that_are_not_an_aws_secret() {
+    let png = qr_png(
+        b"https://example.com/JBSWY3DPEHPK3PXP",
+        4,
+        image::ColorType::L8,
+    );
+    let err = ConsoleSecret::from_qr_png(&png).err().expect("refused");
+    assert!(matches!(err, SecretError::NotOtpauth), "{err}");
+    assert!(!err.to_string().contains("JBSWY3DP"));
+
+    let blank = {
+        let mut png = Vec::new();
+        image::ImageEncoder::write_image(
+            image::codecs::png::PngEncoder::new(&mut png),
+            &[255u8; 64 * 64],
+            64,
+            64,
+            image::ExtendedColorType::L8,
+        )
+        .expect("png");
+        png
+    };
+    assert!(matches!(
+        ConsoleSecret::from_qr_png(&blank),
+        Err(SecretError::Qr(QrError::NoCode))
+    ));
+    assert!(matches!(
+        ConsoleSecret::from_qr_png(b"GIF89a not a png"),
+        Err(SecretError::Qr(QrError::Image(_)))
+    ));
+}
+
+/// A PNG that is all header: signature, IHDR for `width`×`height` at `depth` bits of
+/// `color` (PNG colour type), an empty IDAT and IEND. Decoding it would fail, so only a
+/// refusal from the header gives [`QrError::TooLarge`].
+fn png_header(width: u32, height: u32, depth: u8, color: u8) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let start = out.len();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let crc = crc32(&out[start..]);
+        out.extend_from_slice(&crc.to_be_bytes());
+    }
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[depth, color, 0, 0, 0]);
+    chunk(&mut png, b"IHDR", &ihdr);
+    chunk(&mut png, b"IDAT", &[]);
+    chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+#[test]
+fn huge_images_are_refused_from_their_header() {
+    // The control: a small header passes the checks and fails at decoding.
+    assert!(matches!(
+        read_qr(&png_header(64, 64, 8, 0)),
+        Err(QrError::Image(_))
+    ));
+    for (w, h, depth, color) in [
+        // 8192×8192 RGBA, 16 bits: 512 MiB decoded.
+        (8192, 8192, 16, 6),
+        // Sides over the cap, whatever the depth.
+        (4097, 16, 8, 0),
+        (16, 4097, 8, 0),
+        // Within the sides, over the byte cap: 128 MiB.
+        (4096, 4096, 16, 6),
+        // Just over it: 4096×2049×8 bytes.
+        (4096, 2049, 16, 6),
+    ] {
+        let err = read_qr(&png_header(w, h, depth, color)).err();
+        assert!(
+            matches!(err, Some(QrError::TooLarge)),
+            "{w}x{h}@{depth}: {err:?}"
+        );
+    }
+    let message = QrError::TooLarge.to_string();
+    assert!(message.contains("4096 pixels a side"), "{message}");
+    assert!(message.contains("64 MiB"), "{message}");
+}
+
+/// A token in memory: credentials by name, with their keys, computing codes with its own
+/// HMAC; it can fail the write after PUT.
+#[derive(Default)]
+struct FakeCard {
+    creds: Vec<(Vec<u8>, Vec<u8>)>,
+    fail_after_put: bool,
+    fail_delete: bool,
+    capacity: Option<usize>,
+}
+
+impl FakeCard {
+    fn code(key: &[u8], step: TimeStep) -> Code {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key).expect("key");
+        mac.update(&step.0.to_be_bytes());
+        let h = mac.finalize().into_bytes();
+        let o = usize::from(h[19] & 0x0f);
+        let truncated = [6, h[o], h[o + 1], h[o + 2], h[o + 3]];
+        Code::from_truncated(&truncated, step, 30).expect("code")
+    }
+}
+
+impl Card for FakeCard {
+    fn write_and_calculate(
+        &mut self,
+        data: &CredentialData,
+        steps: [TimeStep; 2],
+    ) -> Result<[Code; 2], WriteError> {
+        let id = data.id.to_bytes();
+        if self.creds.iter().any(|(n, _)| *n == id) {
+            return Err(WriteError::NotWritten(oath::Error::CredentialExists(
+                data.id.to_string(),
+            )));
+        }
+        self.creds.push((id, data.secret.expose().to_vec()));
+        if self.fail_after_put {
+            return Err(WriteError::MaybeWritten(oath::Error::TouchTimeout));
+        }
+        let key = &self.creds.last().expect("just put").1;
+        Ok([Self::code(key, steps[0]), Self::code(key, steps[1])])
+    }
+    fn calculate(&mut self, _: &[u8], _: TimeStep) -> Result<Code, oath::Error> {
+        Err(oath::Error::Unsupported("CALCULATE"))
+    }
+    fn delete(&mut self, raw_id: &[u8]) -> Result<(), oath::Error> {
+        if self.fail_delete {
+            return Err(oath::Error::TouchTimeout);
+        }
+        self.creds.retain(|(n, _)| n != raw_id);
+        Ok(())
+    }
+    fn list(&mut self) -> Result<Vec<Credential>, oath::Error> {
+        Ok(self
+            .creds
+            .iter()
+            .map(|(n, _)| Credential {
+                id: CredentialId::parse(n, OathType::Totp),
+                raw_id: n.clone(),
+                oath_type: OathType::Totp,
+                algorithm: Some(Algorithm::Sha1),
+                touch: None,
+            })
+            .collect())
+    }
+    fn describe(&self) -> String {
+        "YubiKey 12345678".into()
+    }
+    fn serial(&self) -> Option<Serial> {
+        Some(Serial(12_345_678))
+    }
+    fn capacity(&self) -> Option<usize> {
+        self.capacity
+    }
+    fn kind(&self) -> String {
+        "YubiKey".into()
+    }
+}
+
+fn label() -> CredentialId {
+    default_label(Some("123456789012")).expect("label")
+}
+
+#[test]
+fn writes_and_computes_t_minus_1_and_t() {
+    let mut card = FakeCard::default();
+    let now = 1_700_000_015; // mid-step: 56_666_667
+    let seed = Seed::from_base32(SEED).expect("seed");
+    let w = write(&mut card, &label(), seed, false, now).expect("written");
+    let step = now / 30;
+    assert_eq!(w.codes[0].value, totp(&secret_bytes(), step - 1));
+    assert_eq!(w.codes[1].value, totp(&secret_bytes(), step));
+    assert_eq!(w.valid_until, (step + 2) * 30);
+    assert_eq!(w.credential, "Amazon Web Services:root@123456789012");
+    assert_eq!(card.creds.len(), 1);
+    // Writing the same name again is refused by check(), before any write.
+    assert!(matches!(
+        check(&mut card, &label()),
+        Err(Cause::Refused(Refusal::CredentialExists(_)))
+    ));
+    remove(&mut card, &label()).expect("removed");
+    assert!(card.creds.is_empty());
+}
+
+#[test]
+fn a_failure_after_put_deletes_the_credential_again() {
+    let mut card = FakeCard {
+        fail_after_put: true,
+        ..FakeCard::default()
+    };
+    let seed = Seed::from_base32(SEED).expect("seed");
+    let f = write(&mut card, &label(), seed, true, 1_700_000_015).expect_err("fails");
+    assert!(matches!(
+        f.cause,
+        Cause::Card {
+            step: Step::Calculate,
+            error: oath::Error::TouchTimeout
+        }
+    ));
+    assert_eq!(f.undone.len(), 1);
+    assert!(f.leftovers.is_empty());
+    assert!(card.creds.is_empty());
+
+    // When the delete fails too, the credential is named as left over.
+    let mut card = FakeCard {
+        fail_after_put: true,
+        fail_delete: true,
+        ..FakeCard::default()
+    };
+    let seed = Seed::from_base32(SEED).expect("seed");
+    let f = write(&mut card, &label(), seed, false, 1_700_000_015).expect_err("fails");
+    assert!(matches!(
+        &f.leftovers[..],
+        [Leftover::Credential { name, token_serial: Some(Serial(12_345_678)), .. }]
+            if name == "Amazon Web Services:root@123456789012"
+    ));
+}
+
+#[test]
+fn check_refuses_a_full_token() {
+    let mut card = FakeCard {
+        capacity: Some(1),
+        creds: vec![(b"other".to_vec(), vec![1; 20])],
+        ..FakeCard::default()
+    };
+    assert!(matches!(
+        check(&mut card, &label()),
+        Err(Cause::Refused(Refusal::TokenFull(1)))
+    ));
+}
