@@ -13,7 +13,7 @@ use ykmfa::iam::{ClockReading, Directory, IamError, Sdk, Skew, SkewLevel};
 use ykmfa::mfa::pairing::{self, Explicit, Place, TokenRef};
 use ykmfa::mfa::resync::{self, Chosen, Refusal, ResyncError, Resynced};
 use ykmfa::mfa::revoke::{ArnError, DeviceArn};
-use ykmfa::mfa::SystemClock;
+use ykmfa::mfa::{labels, SystemClock};
 use ykmfa::oath::{self, Password, TimeStep};
 use ykmfa::token::{self, Serial, Token};
 use ykmfa::token::{Card, PcscCard};
@@ -384,9 +384,6 @@ fn oath_password(args: &ResyncArgs, token: &Token) -> Result<Option<Zeroizing<St
 
 // ---- the root user: a pair for the console ----
 
-/// The names root credentials get: enroll --root's default, and the console QR code's label.
-const ROOT_OWNERS: [&str; 2] = ["root", "root-account-mfa-device"];
-
 async fn run_root(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(), Failure> {
     let mut seen = Seen::look(out, args)?;
     seen.unlock(args)?;
@@ -455,16 +452,14 @@ fn root_credential<'a>(
     let found: Vec<(&Token, &oath::Credential)> = match label {
         Some(name) => all.filter(|(_, c)| c.id.to_string() == name).collect(),
         None => all
-            .filter(|(_, c)| {
-                pairing::owner(&c.id).is_some_and(|o| ROOT_OWNERS.contains(&o.user.as_str()))
-            })
+            .filter(|(_, c)| labels::owner(&c.id).is_some_and(|o| o.is_root()))
             .collect(),
     };
     let aws_names = || {
         tokens
             .iter()
             .flat_map(|t| t.listed.iter().flatten())
-            .filter(|c| pairing::looks_like_aws(&c.id))
+            .filter(|c| labels::looks_like_aws(&c.id))
             .map(|c| format!("'{}'", c.id))
             .collect::<Vec<_>>()
             .join(", ")
@@ -572,11 +567,7 @@ fn arn_failure(e: ArnError) -> Failure {
 }
 
 fn profile_flag(global: &Global) -> String {
-    global
-        .profile
-        .as_deref()
-        .map(|p| format!(" --profile {p}"))
-        .unwrap_or_default()
+    ykmfa::mfa::remedy::aws_flags(global.profile.as_deref())
 }
 
 fn resync_failure(e: ResyncError, user: &str, global: &Global) -> Failure {

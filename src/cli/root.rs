@@ -424,9 +424,8 @@ pub async fn run(out: &Output, args: &EnrollArgs, yes: bool) -> Result<(), Failu
     // An explicit --label wins over the QR code's; the QR code's over the default.
     let id = match (explicit, label) {
         (Some(id), _) | (None, Some(id)) => id,
-        (None, None) => {
-            root::default_label(account).map_err(|r| cause_failure(r.into(), token_serial))?
-        }
+        (None, None) => ykmfa::mfa::labels::root_label(account)
+            .map_err(|r| cause_failure(Refusal::from(r).into(), token_serial))?,
     };
     tokio::task::block_in_place(|| root::check(&mut card, &id))
         .map_err(|c| cause_failure(c, token_serial))?;

@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::iam::assume::role_account;
 use crate::iam::names::{self, DeviceName, NameError, UserName, RESERVED_TAG_PREFIX};
 use crate::mfa::enroll::Request;
-use crate::mfa::labels::AWS_ISSUER;
+use crate::mfa::labels::{self, AWS_ISSUER};
 use crate::oath::{self, CredentialId};
 use crate::token::Serial;
 
@@ -502,25 +502,19 @@ fn check_row(raw: RawRow) -> Result<Row, Vec<Problem>> {
             false
         }
     };
-    let label = text("label", &mut problems).and_then(|l| {
-        let (issuer, acct) = match l.split_once(':') {
-            Some((i, a)) => (Some(i), a),
-            None => (None, l.as_str()),
-        };
-        match CredentialId::totp(issuer, acct) {
-            Ok(id) => Some(id),
-            Err(oath::Error::NameTooLong { len, max }) => {
-                problems.push(problem(
-                    n,
-                    Some("label"),
-                    format!("'{l}' is {len} bytes; the token allows {max}: shorten it"),
-                ));
-                None
-            }
-            Err(e) => {
-                problems.push(problem(n, Some("label"), e.to_string()));
-                None
-            }
+    let label = text("label", &mut problems).and_then(|l| match labels::parse(&l) {
+        Ok(id) => Some(id),
+        Err(oath::Error::NameTooLong { len, max }) => {
+            problems.push(problem(
+                n,
+                Some("label"),
+                format!("'{l}' is {len} bytes; the token allows {max}: shorten it"),
+            ));
+            None
+        }
+        Err(e) => {
+            problems.push(problem(n, Some("label"), e.to_string()));
+            None
         }
     });
     let device_name =
@@ -588,7 +582,7 @@ fn check_row(raw: RawRow) -> Result<Row, Vec<Problem>> {
     // Without a label, the credential is named "Amazon Web Services:USER@ALIAS", shortened to
     // the 12-digit account id when the alias makes it too long: the shortest it can be.
     if let (Some(u), None) = (&user, &label) {
-        let len = AWS_ISSUER.len() + 1 + u.as_str().len() + 1 + 12;
+        let len = labels::shortest_user_label_len(u.as_str());
         if len > MAX_NAME {
             problems.push(problem(
                 n,

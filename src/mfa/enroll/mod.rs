@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use crate::iam::names::{TAG_CREATED, TAG_CREDENTIAL, TAG_TOKEN_KIND, TAG_TOKEN_SERIAL};
 use crate::iam::{DeviceName, Directory, IamError, UserName, MAX_DEVICES_PER_USER};
-use crate::mfa::labels::AWS_ISSUER;
+use crate::mfa::labels::{self, TooLong};
 use crate::mfa::retire::{self, CredentialFate, DeviceFate};
 use crate::mfa::{Cancel, Clock, Leftover};
 use crate::oath::{self, Code, CredentialData, CredentialId, Fingerprint, TimeStep};
@@ -180,6 +180,18 @@ pub enum Refusal {
     LabelTooLong(String, usize),
 }
 
+impl From<TooLong> for Refusal {
+    fn from(e: TooLong) -> Self {
+        Refusal::LabelTooLong(e.name, e.len)
+    }
+}
+
+impl From<TooLong> for Cause {
+    fn from(e: TooLong) -> Self {
+        Refusal::from(e).into()
+    }
+}
+
 /// An enrollment that did not finish: why, what was undone, and what is left.
 #[derive(Debug)]
 pub struct Failure {
@@ -288,7 +300,7 @@ pub async fn preflight<D: Directory, C: Card>(
     }
     let credential_id = match &req.label {
         Some(label) => label.clone(),
-        None => default_label(req.user.as_str(), alias.as_deref(), &who.account)?,
+        None => labels::user_label(req.user.as_str(), alias.as_deref(), &who.account)?,
     };
     let existing = tokio::task::block_in_place(|| card.list()).map_err(|error| Cause::Card {
         step: Step::Preflight,
@@ -326,25 +338,6 @@ pub async fn preflight<D: Directory, C: Card>(
         token: card.describe(),
         token_serial: card.serial(),
     })
-}
-
-/// `Amazon Web Services:<user>@<alias or account>`, shortened to the account id when the alias
-/// makes it too long for the token.
-fn default_label(user: &str, alias: Option<&str>, account: &str) -> Result<CredentialId, Cause> {
-    let mut last = None;
-    for target in alias.into_iter().chain(std::iter::once(account)) {
-        match CredentialId::totp(Some(AWS_ISSUER), &format!("{user}@{target}")) {
-            Ok(id) => return Ok(id),
-            Err(oath::Error::NameTooLong { len, .. }) => last = Some(len),
-            Err(error) => {
-                return Err(Cause::Card {
-                    step: Step::Preflight,
-                    error,
-                })
-            }
-        }
-    }
-    Err(Refusal::LabelTooLong(format!("{AWS_ISSUER}:{user}@{account}"), last.unwrap_or(0)).into())
 }
 
 /// What the transaction did so far, so that an undo knows what to take out, and in which order.

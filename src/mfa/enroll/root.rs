@@ -12,7 +12,6 @@ use std::ops::{Deref, DerefMut};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::{Cause, Failure, Refusal, Step};
-use crate::mfa::labels::AWS_ISSUER;
 use crate::mfa::Leftover;
 use crate::oath::{self, Algorithm, Code, CredentialData, CredentialId, TimeStep};
 use crate::seed::{Seed, SeedError};
@@ -21,8 +20,6 @@ use crate::token::{Card, WriteError};
 /// AWS virtual MFA: TOTP, HMAC-SHA1, 6 digits, 30 s (the only kind the console issues).
 const PERIOD: u32 = 30;
 const DIGITS: u32 = 6;
-/// The account part of the default name when no account id is given.
-pub const UNKNOWN_ACCOUNT: &str = "aws";
 /// Larger inputs are refused before decoding: a console screenshot is far smaller.
 pub const MAX_PNG_BYTES: usize = 32 << 20;
 /// Images are refused from their header, before any pixel is decoded: a 4K screenshot fits,
@@ -369,18 +366,6 @@ fn image_error(e: image::ImageError) -> QrError {
         image::ImageError::Limits(_) => QrError::TooLarge,
         other => QrError::Image(other.to_string()),
     }
-}
-
-/// `Amazon Web Services:root@<account>`, or `…@aws` without an account id.
-pub fn default_label(account: Option<&str>) -> Result<CredentialId, Refusal> {
-    let account = account.unwrap_or(UNKNOWN_ACCOUNT);
-    let name = format!("root@{account}");
-    CredentialId::totp(Some(AWS_ISSUER), &name).map_err(|e| match e {
-        oath::Error::NameTooLong { len, .. } => {
-            Refusal::LabelTooLong(format!("{AWS_ISSUER}:{name}"), len)
-        }
-        _ => Refusal::LabelTooLong(format!("{AWS_ISSUER}:{name}"), 0),
-    })
 }
 
 /// Read-only checks before anything is written: the token opens (unlocked), does not hold the
