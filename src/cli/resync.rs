@@ -13,7 +13,7 @@ use ykmfa::iam::{ClockReading, Directory, IamError, Sdk, Skew, SkewLevel};
 use ykmfa::mfa::pairing::{self, Explicit, Place, TokenRef};
 use ykmfa::mfa::resync::{self, Chosen, Refusal, ResyncError, Resynced};
 use ykmfa::mfa::revoke::{ArnError, DeviceArn};
-use ykmfa::mfa::{labels, SystemClock};
+use ykmfa::mfa::{labels, Clock, SystemClock};
 use ykmfa::oath::{self, Password, TimeStep};
 use ykmfa::token::{self, Serial, Token};
 use ykmfa::token::{Card, PcscCard};
@@ -409,7 +409,7 @@ async fn run_root(out: &Output, global: &Global, args: &ResyncArgs) -> Result<()
         }));
     let skew = clock(out, reading);
 
-    let now = super::root::now();
+    let now = SystemClock.now();
     let first = TimeStep::at(now, 30);
     let steps = [first, first.next()];
     let mut card = PcscCard::new(Context::establish()?, token.clone(), seen.password());
@@ -504,15 +504,15 @@ fn root_credential<'a>(
 /// On a terminal, the time left to type the codes, updated each second until they expire (or
 /// Ctrl-C). Elsewhere, once.
 async fn countdown(out: &Output, valid_until: u64) {
-    if !super::root::terminal_available() || std::env::var("TERM").is_ok_and(|t| t == "dumb") {
-        out.info(super::root::validity(valid_until, super::root::now()));
+    if !prompt::terminal_available() || std::env::var("TERM").is_ok_and(|t| t == "dumb") {
+        out.info(super::report::validity(valid_until, SystemClock.now()));
         return;
     }
     let mut err = std::io::stderr();
     let _ = writeln!(
         err,
         "{}",
-        super::root::validity(valid_until, super::root::now())
+        super::report::validity(valid_until, SystemClock.now())
     );
     let Ok(interrupt) = super::interrupt::Interrupt::watch(
         &ykmfa::mfa::Cancel::default(),
@@ -530,7 +530,7 @@ async fn countdown(out: &Output, valid_until: u64) {
                 return;
             }
         }
-        let now = super::root::now();
+        let now = SystemClock.now();
         if now >= valid_until {
             let _ = writeln!(
                 err,
@@ -541,7 +541,7 @@ async fn countdown(out: &Output, valid_until: u64) {
         let _ = writeln!(
             err,
             "\x1b[1A\r\x1b[2K{}",
-            super::root::validity(valid_until, now)
+            super::report::validity(valid_until, now)
         );
     }
 }

@@ -17,7 +17,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::accounts::{self, Account};
-use super::{token_tag, Note, Outcome, Row, Settings, Status, Watcher};
+use super::{Note, Outcome, Row, Settings, Status, Watcher};
+use crate::mfa::enroll::token_tag;
 use crate::mfa::enroll::{self, Event, Progress};
 use crate::mfa::journal::bulk::{self as journal, Journal, Mark, Planned, Recorder, State};
 use crate::mfa::{Cancel, Leftover, SystemClock};

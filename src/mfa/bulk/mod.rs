@@ -28,7 +28,6 @@ use crate::iam::Options;
 use crate::mfa::enroll::Event;
 use crate::mfa::journal::bulk::Recovery;
 use crate::oath::Password;
-use crate::token::{Kind, Token};
 
 pub use manifest::{AccountRef, Format, Problem, Row};
 
@@ -201,24 +200,6 @@ pub enum Note<'a> {
 pub trait Watcher: Send + Sync {
     /// Called for each note, from any worker.
     fn note(&self, note: Note<'_>);
-}
-
-/// The short token name in a derived device name: `yk12345678`, `nk…`.
-pub fn token_tag(token: &Token) -> String {
-    match (token.kind, token.serial) {
-        (Kind::YubiKey, Some(s)) => format!("yk{s}"),
-        (Kind::Nitrokey, Some(s)) => format!("nk{s}"),
-        (_, Some(s)) => format!("token{s}"),
-        (_, None) => format!(
-            "token-{}",
-            token
-                .device_id
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .take(8)
-                .collect::<String>()
-        ),
-    }
 }
 
 /// SHA-256 of a manifest's bytes, in hex: the journal notes it to notice an edited manifest.

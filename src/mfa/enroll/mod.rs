@@ -24,7 +24,7 @@ use crate::mfa::labels::{self, TooLong};
 use crate::mfa::retire::{self, CredentialFate, DeviceFate};
 use crate::mfa::{Cancel, Clock, Leftover};
 use crate::oath::{self, Code, CredentialData, CredentialId, Fingerprint, TimeStep};
-use crate::token::{Card, Serial, WriteError};
+use crate::token::{Card, Kind, Serial, Token, WriteError};
 
 const PERIOD: u32 = 30;
 
@@ -203,6 +203,16 @@ pub struct Failure {
     pub leftovers: Vec<Leftover>,
 }
 
+impl Failure {
+    /// Whether something may remain: a leftover, or a call AWS did not answer, which it may
+    /// still carry out after the undo ran. The run's record then stays, so the next run looks
+    /// again.
+    pub fn may_leave_something(&self) -> bool {
+        !self.leftovers.is_empty()
+            || matches!(&self.cause, Cause::Iam { error, .. } if error.outcome_unknown())
+    }
+}
+
 /// What a person may want to hear about while an enrollment runs.
 #[derive(Debug)]
 pub enum Event<'a> {
@@ -254,6 +264,24 @@ pub struct Quiet;
 
 impl Progress for Quiet {
     fn event(&self, _: Event<'_>) {}
+}
+
+/// The short token name in a derived device name: `yk12345678`, `nk…`.
+pub fn token_tag(token: &Token) -> String {
+    match (token.kind, token.serial) {
+        (Kind::YubiKey, Some(s)) => format!("yk{s}"),
+        (Kind::Nitrokey, Some(s)) => format!("nk{s}"),
+        (_, Some(s)) => format!("token{s}"),
+        (_, None) => format!(
+            "token-{}",
+            token
+                .device_id
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(8)
+                .collect::<String>()
+        ),
+    }
 }
 
 /// Stops at the next step boundary when cancellation was asked for.

@@ -409,3 +409,25 @@ fn check_refuses_a_full_token() {
         Err(Cause::Refused(Refusal::TokenFull(1)))
     ));
 }
+
+#[test]
+fn only_an_explicit_no_removes_the_credential() {
+    for (answer, expected) in [
+        (Some("n\n"), Confirmation::Remove),
+        (Some(" NO \n"), Confirmation::Remove),
+        (Some("y\n"), Confirmation::Keep),
+        (Some("Yes\n"), Confirmation::Keep),
+        (None, Confirmation::Keep),
+        (Some("\n"), Confirmation::AskAgain),
+        (Some("maybe\n"), Confirmation::AskAgain),
+    ] {
+        assert_eq!(Confirmation::of(answer), expected, "{answer:?}");
+    }
+}
+
+#[test]
+fn account_ids_are_12_digits() {
+    assert_eq!(account_id(" 123456789012\n"), Some("123456789012"));
+    assert_eq!(account_id("12345"), None);
+    assert_eq!(account_id("12345678901x"), None);
+}
