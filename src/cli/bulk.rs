@@ -9,12 +9,14 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use ykmfa::mfa::bulk::{self, plan::Verdict, report, Format, Note, Outcome, Row, Settings, Status};
+use ykmfa::mfa::bulk::manifest::ReadError;
+use ykmfa::mfa::bulk::{self, plan::Verdict, report, Note, Outcome, Row, Settings, Status};
 use ykmfa::mfa::enroll::Event;
-use ykmfa::mfa::journal::bulk::{Journal, JournalError};
+use ykmfa::mfa::journal::bulk::{self as journal, Journal, JournalError, Recovery};
 use ykmfa::mfa::Cancel;
 use ykmfa::oath::Password;
 
+use super::output::{clip, plural};
 use super::report::Exit;
 use super::{prompt, Failure, Global, Output};
 
@@ -131,43 +133,30 @@ fn password(ask: bool) -> Result<Option<Password>, Failure> {
 
 /// Reads and checks the manifest; every problem is named with its row and field.
 fn read_manifest(path: &Path) -> Result<(Vec<Row>, String), Failure> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        Failure::new(
+    bulk::manifest::read(path).map_err(|e| match e {
+        ReadError::Io { .. } => Failure::new(
             Exit::Usage,
-            format!("cannot read the manifest {}: {e}", path.display()),
+            e.to_string(),
             &["check the path; 'ykmfa bulk apply --help' shows the format"],
-        )
-    })?;
-    let text = String::from_utf8(bytes.clone()).map_err(|_| {
-        Failure::new(
-            Exit::Usage,
-            format!("the manifest {} is not UTF-8 text", path.display()),
-            &["save it as UTF-8"],
-        )
-    })?;
-    let rows = bulk::manifest::parse(&text, Format::guess(path, &text)).map_err(|problems| {
-        let mut what = format!(
-            "the manifest {} has {} problem{}; nothing was changed:",
-            path.display(),
-            problems.len(),
-            if problems.len() == 1 { "" } else { "s" }
-        );
-        for p in &problems {
-            what.push_str(&format!("\n  {p}"));
+        ),
+        ReadError::NotUtf8(_) => Failure::new(Exit::Usage, e.to_string(), &["save it as UTF-8"]),
+        ReadError::Problems { path, problems } => {
+            let mut what = format!(
+                "the manifest {} has {} problem{}; nothing was changed:",
+                path.display(),
+                problems.len(),
+                plural(problems.len())
+            );
+            for p in &problems {
+                what.push_str(&format!("\n  {p}"));
+            }
+            Failure::new(
+                Exit::Usage,
+                what,
+                &["fix the rows named, then run the command again ('ykmfa bulk apply --help' shows the format)"],
+            )
         }
-        Failure::new(
-            Exit::Usage,
-            what,
-            &["fix the rows named, then run the command again ('ykmfa bulk apply --help' shows the format)"],
-        )
-    })?;
-    Ok((rows, bulk::digest(&bytes)))
-}
-
-fn default_journal(manifest: &Path) -> PathBuf {
-    let mut name = manifest.as_os_str().to_owned();
-    name.push(".journal");
-    PathBuf::from(name)
+    })
 }
 
 fn journal_failure(e: JournalError) -> Failure {
@@ -196,17 +185,8 @@ async fn plan(out: &Output, global: &Global, args: &PlanArgs) -> Result<(), Fail
     let journal = args
         .journal
         .clone()
-        .unwrap_or_else(|| default_journal(&args.file));
-    // Read without the lock: plan changes nothing, and may run beside an apply.
-    let attempts = match std::fs::read(&journal) {
-        Ok(bytes) => ykmfa::mfa::journal::bulk::attempts(
-            &bytes
-                .split(|b| *b == b'\n')
-                .filter_map(|l| serde_json::from_slice(l).ok())
-                .collect::<Vec<_>>(),
-        ),
-        Err(_) => Default::default(),
-    };
+        .unwrap_or_else(|| journal::default_path(&args.file));
+    let attempts = journal::peek(&journal);
     let settings = Settings {
         aws: global.aws_options(),
         iam_concurrency: args.iam_concurrency,
@@ -269,16 +249,6 @@ async fn plan(out: &Output, global: &Global, args: &PlanArgs) -> Result<(), Fail
     Ok(())
 }
 
-fn clip(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_owned()
-    } else {
-        let mut c: String = s.chars().take(n.saturating_sub(1)).collect();
-        c.push('…');
-        c
-    }
-}
-
 async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Failure> {
     // The journal first: it names the manifest when resuming, and its lock keeps a second run out.
     let journal_path = match (&args.resume, &args.journal, &args.file) {
@@ -293,7 +263,7 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
             j.clone()
         }
         (None, Some(j), _) => j.clone(),
-        (None, None, Some(f)) => default_journal(f),
+        (None, None, Some(f)) => journal::default_path(f),
         (None, None, None) => {
             return Err(Failure::new(
                 Exit::Usage,
@@ -305,9 +275,7 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
     let manifest_path = match &args.file {
         Some(f) => f.clone(),
         None => {
-            let peek = Journal::open(&journal_path, None, None).map_err(journal_failure)?;
-            let source = peek.source().0.map(PathBuf::from);
-            drop(peek);
+            let source = Journal::manifest_of(&journal_path).map_err(journal_failure)?;
             source.ok_or_else(|| {
                 Failure::new(
                     Exit::Usage,
@@ -413,7 +381,7 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
             format!(
                 "{} row{} left something that could not be undone; the report lists it with the commands that remove it",
                 summary.incomplete,
-                if summary.incomplete == 1 { "" } else { "s" }
+                plural(summary.incomplete)
             ),
             &[],
         );
@@ -522,6 +490,23 @@ impl Screen {
     }
 }
 
+/// What a resumed run found of a half-done row, after `lead`; `the` names the enrollment.
+fn recovered(mut s: String, recovery: &Recovery, the: &str) -> String {
+    if let Some(d) = &recovery.finished {
+        s.push_str(&format!("; {d} was enabled: {the} enrollment is complete"));
+    }
+    for d in &recovery.done {
+        s.push_str(&format!("; {d}"));
+    }
+    for l in &recovery.leftovers {
+        s.push_str(&format!("; REMAINS: {l}"));
+    }
+    for l in &recovery.harmless {
+        s.push_str(&format!("; left, harmless: {l}"));
+    }
+    s
+}
+
 fn who(row: &Row) -> String {
     format!("row {} ({})", row.number, row.user)
 }
@@ -534,40 +519,16 @@ impl bulk::Watcher for Screen {
                 u.reference.describe(),
                 u.error
             )),
-            Note::Recovered { row, recovery } => {
-                let mut s = format!("{}: an interrupted run left this row half-done", who(row));
-                if let Some(d) = &recovery.finished {
-                    s.push_str(&format!("; {d} was enabled: the enrollment is complete"));
-                }
-                for d in &recovery.done {
-                    s.push_str(&format!("; {d}"));
-                }
-                for l in &recovery.leftovers {
-                    s.push_str(&format!("; REMAINS: {l}"));
-                }
-                for l in &recovery.harmless {
-                    s.push_str(&format!("; left, harmless: {l}"));
-                }
-                self.say(&s);
-            }
-            Note::RecoveredOutsideManifest { key, recovery } => {
-                let mut s = format!(
-                    "{key} (no longer in the manifest): an interrupted run left it half-done"
-                );
-                if let Some(d) = &recovery.finished {
-                    s.push_str(&format!("; {d} was enabled: that enrollment is complete"));
-                }
-                for d in &recovery.done {
-                    s.push_str(&format!("; {d}"));
-                }
-                for l in &recovery.leftovers {
-                    s.push_str(&format!("; REMAINS: {l}"));
-                }
-                for l in &recovery.harmless {
-                    s.push_str(&format!("; left, harmless: {l}"));
-                }
-                self.say(&s);
-            }
+            Note::Recovered { row, recovery } => self.say(&recovered(
+                format!("{}: an interrupted run left this row half-done", who(row)),
+                recovery,
+                "the",
+            )),
+            Note::RecoveredOutsideManifest { key, recovery } => self.say(&recovered(
+                format!("{key} (no longer in the manifest): an interrupted run left it half-done"),
+                recovery,
+                "that",
+            )),
             Note::Started { .. } => {}
             Note::Step { row, event } => match event {
                 Event::Writing {

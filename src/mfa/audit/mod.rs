@@ -13,6 +13,8 @@
 //! still checks. Password expiry is not part of it: CIS dropped it after v1.2.0, following NIST
 //! SP 800-63B, which advises against forced periodic changes.
 
+pub mod report;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;

@@ -6,7 +6,7 @@
 //! tokens must confirm (users exist, free device slots, the token present) is `bulk plan`'s job.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::iam::assume::role_account;
 use crate::iam::names::{self, DeviceName, NameError, UserName, RESERVED_TAG_PREFIX};
@@ -202,6 +202,46 @@ enum Value {
 }
 
 /// Parses and checks a manifest. Returns every row, or every problem found.
+/// Why a manifest file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be read.
+    #[error("cannot read the manifest {path}: {error}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The file is not UTF-8 text.
+    #[error("the manifest {0} is not UTF-8 text")]
+    NotUtf8(PathBuf),
+    /// Rows that are wrong, each named with its row and field.
+    #[error("the manifest {path} has {} problem(s)", problems.len())]
+    Problems {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problems: Vec<Problem>,
+    },
+}
+
+/// Reads and checks the manifest at `path` (its format guessed from the name, else the text);
+/// returns the rows and the digest of the file's bytes (see [`super::digest`]).
+pub fn read(path: &Path) -> Result<(Vec<Row>, String), ReadError> {
+    let bytes = std::fs::read(path).map_err(|error| ReadError::Io {
+        path: path.to_owned(),
+        error,
+    })?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| ReadError::NotUtf8(path.to_owned()))?;
+    let rows = parse(text, Format::guess(path, text)).map_err(|problems| ReadError::Problems {
+        path: path.to_owned(),
+        problems,
+    })?;
+    Ok((rows, super::digest(&bytes)))
+}
+
+/// Parses and checks a manifest's text.
 pub fn parse(text: &str, format: Format) -> Result<Vec<Row>, Vec<Problem>> {
     let raw = match format {
         Format::Toml => raw_toml(text)?,
