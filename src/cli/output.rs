@@ -1,6 +1,8 @@
 //! The only place ykmfa talks to a person: stderr messages, colour, and JSON on stdout.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use super::{Failure, Global};
 
@@ -86,6 +88,74 @@ impl Output {
         let _ = writeln!(err, "{} {}", self.paint("31;1", "error:"), failure.what);
         for line in &failure.fix {
             let _ = writeln!(err, "  {} {line}", self.paint("36", "fix:"));
+        }
+    }
+}
+
+/// Lines on stderr and, on a terminal (`shown`), a progress bar of `total` rows redrawn below
+/// them: `[#########---------------------] 3/10 rows, 1 failed`. Shared by the workers of a run.
+pub struct Bar {
+    shown: bool,
+    total: usize,
+    done: AtomicUsize,
+    failed: AtomicUsize,
+    lock: Mutex<()>,
+}
+
+impl Bar {
+    /// A bar at zero.
+    pub fn new(shown: bool, total: usize) -> Self {
+        Bar {
+            shown,
+            total,
+            done: AtomicUsize::new(0),
+            failed: AtomicUsize::new(0),
+            lock: Mutex::new(()),
+        }
+    }
+
+    /// One more row done, `failed` or not; shown with the next line.
+    pub fn tick(&self, failed: bool) {
+        self.done.fetch_add(1, Ordering::SeqCst);
+        if failed {
+            self.failed.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A line above the bar.
+    pub fn say(&self, text: &str) {
+        let _guard = self.lock.lock();
+        let mut err = std::io::stderr().lock();
+        if self.shown {
+            let _ = write!(err, "\r\x1b[2K");
+        }
+        let _ = writeln!(err, "{text}");
+        if self.shown {
+            let done = self.done.load(Ordering::SeqCst);
+            let failed = self.failed.load(Ordering::SeqCst);
+            let width = 30;
+            let filled = (done * width).checked_div(self.total).unwrap_or(width);
+            let _ = write!(
+                err,
+                "[{}{}] {done}/{} rows{}",
+                "#".repeat(filled),
+                "-".repeat(width - filled),
+                self.total,
+                if failed > 0 {
+                    format!(", {failed} failed")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        let _ = err.flush();
+    }
+
+    /// Takes the bar away, before the report.
+    pub fn clear(&self) {
+        if self.shown {
+            let _guard = self.lock.lock();
+            let _ = write!(std::io::stderr(), "\r\x1b[2K");
         }
     }
 }
