@@ -532,7 +532,9 @@ impl Job {
             }
             Err(f) => {
                 let profile = match &row.account {
-                    super::AccountRef::Profile(p) => format!(" --profile {p}"),
+                    super::AccountRef::Profile(p) => {
+                        crate::mfa::remedy::aws_flags(Some(p.as_str()))
+                    }
                     _ => String::new(),
                 };
                 o.leftovers = f.leftovers.iter().map(|l| leftover(l, &profile)).collect();
