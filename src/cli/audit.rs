@@ -4,11 +4,10 @@
 
 use std::time::Instant;
 
-use serde_json::{json, Value};
-
-use ykmfa::iam::{PasswordPolicy, Sdk};
+use ykmfa::iam::Sdk;
 use ykmfa::mfa::audit::{self, Facts, Finding, Severity, SubjectKind};
 
+use super::output::{plural, shell_lines, shorten, wrap};
 use super::report::{iam_failure, Exit};
 use super::{Failure, Global, Output};
 
@@ -58,7 +57,12 @@ pub async fn run(out: &Output, global: &Global, args: &AuditArgs) -> Result<(), 
         .fail_on
         .map_or(0, |level| audit::at_or_above(&findings, level));
     if out.json {
-        out.json(&report_json(&facts, &findings, args.fail_on, failing));
+        out.json(&audit::report::json(
+            &facts,
+            &findings,
+            args.fail_on,
+            failing,
+        ));
     } else {
         out.result(render(&facts, &findings));
     }
@@ -73,75 +77,6 @@ pub async fn run(out: &Output, global: &Global, args: &AuditArgs) -> Result<(), 
         )),
         _ => Ok(()),
     }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
-/// The `ykmfa.audit/1` document (README, "ykmfa audit").
-fn report_json(
-    facts: &Facts,
-    findings: &[Finding],
-    fail_on: Option<Severity>,
-    failing: usize,
-) -> Value {
-    let orphans: Vec<Value> = facts
-        .orphans
-        .iter()
-        .map(|o| {
-            json!({
-                "serial": o.serial,
-                "tags": o.tags.as_ref().map(|t| {
-                    t.iter()
-                        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                        .collect::<serde_json::Map<_, _>>()
-                }),
-                "token": o.token(),
-                "credential": o.credential(),
-            })
-        })
-        .collect();
-    let counts: serde_json::Map<String, Value> = audit::counts(findings)
-        .into_iter()
-        .map(|(s, n)| (s.as_str().to_owned(), json!(n)))
-        .collect();
-    json!({
-        "schema": "ykmfa.audit/1",
-        "account": facts.account,
-        "baseline": audit::BASELINE,
-        "root": {
-            "mfa": facts.root_mfa(),
-            "mfa_device": facts.root_virtual_device,
-            "access_keys_present": facts.root_access_keys_present,
-        },
-        "password_policy": facts.password_policy.as_ref().map(policy_json),
-        "users": audit::count_users(facts),
-        "orphans": orphans,
-        "findings": findings,
-        "counts": counts,
-        "fail_on": fail_on,
-        "failing": failing,
-    })
-}
-
-fn policy_json(p: &PasswordPolicy) -> Value {
-    json!({
-        "minimum_password_length": p.minimum_password_length,
-        "require_uppercase_characters": p.require_uppercase_characters,
-        "require_lowercase_characters": p.require_lowercase_characters,
-        "require_numbers": p.require_numbers,
-        "require_symbols": p.require_symbols,
-        "password_reuse_prevention": p.password_reuse_prevention,
-        "allow_users_to_change_password": p.allow_users_to_change_password,
-        "expire_passwords": p.expire_passwords,
-        "max_password_age": p.max_password_age,
-        "hard_expiry": p.hard_expiry,
-    })
 }
 
 const WIDTH: usize = 80;
@@ -274,68 +209,6 @@ fn table(facts: &Facts, findings: &[Finding]) -> String {
     text
 }
 
-/// A command on as many lines as it needs, each ending in ` \` but the last, so that it can
-/// be pasted into a shell as it is.
-pub(super) fn shell_lines(command: &str, indent: &str, width: usize) -> Vec<String> {
-    // Continuation lines are indented 4 more and every line but the last ends in " \\".
-    let room = width.saturating_sub(indent.len() + 6).max(10);
-    // Break only between shell words: a quoted name with spaces stays whole.
-    let mut lines: Vec<String> = Vec::new();
-    for word in shell_words(command) {
-        match lines.last_mut() {
-            Some(line) if line.chars().count() + 1 + word.chars().count() <= room => {
-                line.push(' ');
-                line.push_str(&word);
-            }
-            _ => lines.push(word),
-        }
-    }
-    if lines.is_empty() {
-        lines.push(String::new());
-    }
-    let last = lines.len() - 1;
-    for (i, line) in lines.iter_mut().enumerate() {
-        let lead = if i == 0 {
-            indent.to_owned()
-        } else {
-            format!("{indent}    ")
-        };
-        *line = if i < last {
-            format!("{lead}{line} \\")
-        } else {
-            format!("{lead}{line}")
-        };
-    }
-    lines
-}
-
-/// The words of a command as a POSIX shell splits them at spaces, quotes kept as written.
-fn shell_words(command: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let (mut single, mut double, mut escaped) = (false, false, false);
-    for c in command.chars() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if !single => escaped = true,
-            '\'' if !double => single = !single,
-            '"' if !single => double = !double,
-            ' ' if !single && !double => {
-                if !word.is_empty() {
-                    words.push(std::mem::take(&mut word));
-                }
-                continue;
-            }
-            _ => {}
-        }
-        word.push(c);
-    }
-    if !word.is_empty() {
-        words.push(word);
-    }
-    words
-}
-
 /// A device ARN is shown without the `arn:…:iam::ACCOUNT:` prefix the header already gives.
 fn subject(facts: &Facts, f: &Finding) -> String {
     match f.subject_kind {
@@ -349,41 +222,6 @@ fn subject(facts: &Facts, f: &Finding) -> String {
         SubjectKind::PasswordPolicy => "password policy".to_owned(),
         SubjectKind::Root | SubjectKind::User => f.subject.clone(),
     }
-}
-
-/// Keeps the end, which tells devices and users apart: "...m/alice-yk12345678".
-pub(super) fn shorten(s: &str, max: usize) -> String {
-    let n = s.chars().count();
-    if n <= max {
-        return s.to_owned();
-    }
-    let tail: String = s.chars().skip(n - (max - 3)).collect();
-    format!("...{tail}")
-}
-
-/// Word wrap that never breaks a word (a command or an ARN longer than the width stays whole
-/// on its own line) and keeps existing line breaks and leading indentation.
-pub(super) fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    for raw in text.split('\n') {
-        let indent: String = raw.chars().take_while(|c| *c == ' ').collect();
-        let mut line = String::new();
-        for word in raw.split(' ').filter(|w| !w.is_empty()) {
-            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-                lines.push(line);
-                line = String::new();
-            }
-            if line.is_empty() {
-                line.push_str(&indent);
-                line.push_str(word);
-            } else {
-                line.push(' ');
-                line.push_str(word);
-            }
-        }
-        lines.push(line);
-    }
-    lines
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use std::path::Path;
 
 use ykmfa::aws_config::{self, Change, Edit};
 use ykmfa::mfa::enroll::Enrolled;
+use ykmfa::mfa::remedy;
 
 use super::{prompt, Global, Output};
 
@@ -147,18 +148,10 @@ fn identity_center_note(out: &Output, path: &Path, profile: &str) {
 fn aws_vault_settings(done: &Enrolled) -> String {
     let mut text = format!(
         "For aws-vault --prompt ykman (it asks ykman for the credential named by mfa_serial unless told otherwise):\n  export AWS_VAULT_PROMPT=ykman\n  export YKMAN_OATH_CREDENTIAL_NAME={}",
-        shell_quote(&done.credential)
+        remedy::single_quote(&done.credential)
     );
     if let Some(serial) = done.token_serial {
         text.push_str(&format!("\n  export YKMAN_OATH_DEVICE_SERIAL={serial}"));
     }
     text
 }
-
-/// Single-quoted for POSIX shells.
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-#[cfg(test)]
-mod tests;

@@ -1,22 +1,25 @@
 //! `ykmfa bulk plan|apply FILE`: many users' tokens from one manifest, in parallel, resumable,
 //! with a report.
 
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+mod screen;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
 
-use ykmfa::mfa::bulk::{self, plan::Verdict, report, Format, Note, Outcome, Row, Settings, Status};
-use ykmfa::mfa::enroll::Event;
-use ykmfa::mfa::journal::bulk::{Journal, JournalError};
+use ykmfa::mfa::bulk::manifest::ReadError;
+use ykmfa::mfa::bulk::{self, plan::Verdict, report, OpenError, Outcome, Settings, Status};
+use ykmfa::mfa::journal::bulk::{self as journal, JournalError};
 use ykmfa::mfa::Cancel;
 use ykmfa::oath::Password;
 
+use super::output::{clip, plural, Bar};
 use super::report::Exit;
 use super::{prompt, Failure, Global, Output};
+use screen::Screen;
 
 const MANIFEST_HELP: &str = "\
 Manifest (TOML: one [[enroll]] table per row; CSV: a header line, then one line per row):
@@ -129,84 +132,55 @@ fn password(ask: bool) -> Result<Option<Password>, Failure> {
     Ok(prompt::oath_password(ask, "the tokens")?.map(|p| Password::new(p.to_string())))
 }
 
-/// Reads and checks the manifest; every problem is named with its row and field.
-fn read_manifest(path: &Path) -> Result<(Vec<Row>, String), Failure> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        Failure::new(
-            Exit::Usage,
-            format!("cannot read the manifest {}: {e}", path.display()),
-            &["check the path; 'ykmfa bulk apply --help' shows the format"],
-        )
-    })?;
-    let text = String::from_utf8(bytes.clone()).map_err(|_| {
-        Failure::new(
-            Exit::Usage,
-            format!("the manifest {} is not UTF-8 text", path.display()),
-            &["save it as UTF-8"],
-        )
-    })?;
-    let rows = bulk::manifest::parse(&text, Format::guess(path, &text)).map_err(|problems| {
-        let mut what = format!(
-            "the manifest {} has {} problem{}; nothing was changed:",
-            path.display(),
-            problems.len(),
-            if problems.len() == 1 { "" } else { "s" }
-        );
-        for p in &problems {
-            what.push_str(&format!("\n  {p}"));
+/// Why a run can't start, in words; every manifest problem is named with its row and field.
+fn open_failure(e: OpenError) -> Failure {
+    let usage = |fix: &str| Failure::new(Exit::Usage, e.to_string(), &[fix]);
+    let failed = |fix: &str| Failure::new(Exit::Failed, e.to_string(), &[fix]);
+    match &e {
+        OpenError::NoManifest => usage("ykmfa bulk apply FILE, or --resume JOURNAL"),
+        OpenError::NoJournal(_) => usage("give the journal a run wrote (FILE.journal by default)"),
+        OpenError::Unnamed(_) => {
+            usage("give the manifest too: ykmfa bulk apply FILE --resume JOURNAL")
         }
-        Failure::new(
-            Exit::Usage,
-            what,
-            &["fix the rows named, then run the command again ('ykmfa bulk apply --help' shows the format)"],
-        )
-    })?;
-    Ok((rows, bulk::digest(&bytes)))
-}
-
-fn default_journal(manifest: &Path) -> PathBuf {
-    let mut name = manifest.as_os_str().to_owned();
-    name.push(".journal");
-    PathBuf::from(name)
-}
-
-fn journal_failure(e: JournalError) -> Failure {
-    let what = e.to_string();
-    match e {
-        JournalError::Busy(_) => Failure::new(
-            Exit::Failed,
-            what,
-            &["wait for the other run to finish; two runs on one journal would enroll rows twice"],
+        OpenError::Manifest(ReadError::Io { .. }) => {
+            usage("check the path; 'ykmfa bulk apply --help' shows the format")
+        }
+        OpenError::Manifest(ReadError::NotUtf8(_)) => usage("save it as UTF-8"),
+        OpenError::Manifest(ReadError::Problems { path, problems }) => {
+            let mut what = format!(
+                "the manifest {} has {} problem{}; nothing was changed:",
+                path.display(),
+                problems.len(),
+                plural(problems.len())
+            );
+            for p in problems {
+                what.push_str(&format!("\n  {p}"));
+            }
+            Failure::new(
+                Exit::Usage,
+                what,
+                &["fix the rows named, then run the command again ('ykmfa bulk apply --help' shows the format)"],
+            )
+        }
+        OpenError::Journal(JournalError::Busy(_)) => failed(
+            "wait for the other run to finish; two runs on one journal would enroll rows twice",
         ),
-        JournalError::Corrupt { .. } | JournalError::Foreign(_) => Failure::new(
-            Exit::Failed,
-            what,
-            &["check the file; give another with --journal PATH if it is not ykmfa's"],
-        ),
-        JournalError::Io { .. } => Failure::new(
-            Exit::Failed,
-            what,
-            &["check the directory exists and is writable, or choose another with --journal PATH"],
+        OpenError::Journal(JournalError::Corrupt { .. } | JournalError::Foreign(_)) => {
+            failed("check the file; give another with --journal PATH if it is not ykmfa's")
+        }
+        OpenError::Journal(JournalError::Io { .. }) => failed(
+            "check the directory exists and is writable, or choose another with --journal PATH",
         ),
     }
 }
 
 async fn plan(out: &Output, global: &Global, args: &PlanArgs) -> Result<(), Failure> {
-    let (rows, _) = read_manifest(&args.file)?;
+    let (rows, _) = bulk::manifest::read(&args.file).map_err(|e| open_failure(e.into()))?;
     let journal = args
         .journal
         .clone()
-        .unwrap_or_else(|| default_journal(&args.file));
-    // Read without the lock: plan changes nothing, and may run beside an apply.
-    let attempts = match std::fs::read(&journal) {
-        Ok(bytes) => ykmfa::mfa::journal::bulk::attempts(
-            &bytes
-                .split(|b| *b == b'\n')
-                .filter_map(|l| serde_json::from_slice(l).ok())
-                .collect::<Vec<_>>(),
-        ),
-        Err(_) => Default::default(),
-    };
+        .unwrap_or_else(|| journal::default_path(&args.file));
+    let attempts = journal::peek(&journal);
     let settings = Settings {
         aws: global.aws_options(),
         iam_concurrency: args.iam_concurrency,
@@ -269,75 +243,23 @@ async fn plan(out: &Output, global: &Global, args: &PlanArgs) -> Result<(), Fail
     Ok(())
 }
 
-fn clip(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_owned()
-    } else {
-        let mut c: String = s.chars().take(n.saturating_sub(1)).collect();
-        c.push('…');
-        c
-    }
-}
-
 async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Failure> {
-    // The journal first: it names the manifest when resuming, and its lock keeps a second run out.
-    let journal_path = match (&args.resume, &args.journal, &args.file) {
-        (Some(j), _, _) => {
-            if !j.exists() {
-                return Err(Failure::new(
-                    Exit::Usage,
-                    format!("there is no journal {}", j.display()),
-                    &["give the journal a run wrote (FILE.journal by default)"],
-                ));
-            }
-            j.clone()
-        }
-        (None, Some(j), _) => j.clone(),
-        (None, None, Some(f)) => default_journal(f),
-        (None, None, None) => {
-            return Err(Failure::new(
-                Exit::Usage,
-                "no manifest given",
-                &["ykmfa bulk apply FILE, or --resume JOURNAL"],
-            ))
-        }
-    };
-    let manifest_path = match &args.file {
-        Some(f) => f.clone(),
-        None => {
-            let peek = Journal::open(&journal_path, None, None).map_err(journal_failure)?;
-            let source = peek.source().0.map(PathBuf::from);
-            drop(peek);
-            source.ok_or_else(|| {
-                Failure::new(
-                    Exit::Usage,
-                    format!(
-                        "the journal {} does not name its manifest",
-                        journal_path.display()
-                    ),
-                    &["give the manifest too: ykmfa bulk apply FILE --resume JOURNAL"],
-                )
-            })?
-        }
-    };
-    let (rows, digest) = read_manifest(&manifest_path)?;
-    let absolute = std::path::absolute(&manifest_path).unwrap_or(manifest_path.clone());
-    let journal = Journal::open(
-        &journal_path,
-        Some(&absolute.display().to_string()),
-        Some(&digest),
+    let opened = bulk::Opened::open(
+        args.file.as_deref(),
+        args.resume.as_deref(),
+        args.journal.as_deref(),
     )
-    .map_err(journal_failure)?;
-    let resumed = journal.records().len() > 1;
-    if let (_, Some(old)) = journal.source() {
-        if old != digest {
-            out.warn(format!(
-                "the manifest changed since the journal {} was started; rows are matched by user and account",
-                journal_path.display()
-            ));
-        }
+    .map_err(open_failure)?;
+    let journal_path = opened.journal.path().to_owned();
+    let manifest_path = args.file.clone().unwrap_or(opened.manifest.clone());
+    let (rows, absolute) = (opened.rows, opened.manifest);
+    if opened.changed {
+        out.warn(format!(
+            "the manifest changed since the journal {} was started; rows are matched by user and account",
+            journal_path.display()
+        ));
     }
-    if resumed {
+    if opened.resumed {
         out.info(format!(
             "Resuming from {}: rows already enrolled are skipped, half-done ones finished or cleaned up.",
             journal_path.display()
@@ -352,13 +274,10 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
         password: password(args.oath_password)?,
     });
     let (csv_path, json_path) = report::paths(args.report.as_deref(), &journal_path);
-    let screen = Arc::new(Screen {
-        bar: !out.json && std::io::stderr().is_terminal(),
-        total: rows.len(),
-        done: AtomicUsize::new(0),
-        failed: AtomicUsize::new(0),
-        lock: Mutex::new(()),
-    });
+    let screen = Arc::new(Screen(Bar::new(
+        !out.json && std::io::stderr().is_terminal(),
+        rows.len(),
+    )));
 
     let cancel = Cancel::default();
     let interrupt = super::interrupt::Interrupt::watch(
@@ -366,7 +285,7 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
         "rows in progress finish their current step and undo it; no new row starts. Send it again to quit at once.",
         "Quit without undoing: the journal lets the next 'ykmfa bulk apply' clean up.",
     )?;
-    let journal = Arc::new(journal);
+    let journal = Arc::new(opened.journal);
     let outcomes = bulk::apply::apply(
         rows,
         journal.clone(),
@@ -376,7 +295,7 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
     )
     .await;
     drop(interrupt);
-    screen.clear_bar();
+    screen.0.clear();
 
     let summary = report::Summary::of(&outcomes);
     let written = report::write(&outcomes, &absolute, &journal_path, &csv_path, &json_path);
@@ -413,7 +332,7 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
             format!(
                 "{} row{} left something that could not be undone; the report lists it with the commands that remove it",
                 summary.incomplete,
-                if summary.incomplete == 1 { "" } else { "s" }
+                plural(summary.incomplete)
             ),
             &[],
         );
@@ -472,162 +391,5 @@ fn table(out: &Output, outcomes: &[Outcome]) {
             clip(&o.user, 14),
             clip(&detail, 80 - 32)
         ));
-    }
-}
-
-/// The watcher of a run: a line per row as it ends, the questions for insertion, and on a
-/// terminal a progress bar redrawn on the last line of stderr.
-struct Screen {
-    bar: bool,
-    total: usize,
-    done: AtomicUsize,
-    failed: AtomicUsize,
-    lock: Mutex<()>,
-}
-
-impl Screen {
-    fn say(&self, text: &str) {
-        let _guard = self.lock.lock();
-        let mut err = std::io::stderr().lock();
-        if self.bar {
-            let _ = write!(err, "\r\x1b[2K");
-        }
-        let _ = writeln!(err, "{text}");
-        if self.bar {
-            let done = self.done.load(Ordering::SeqCst);
-            let failed = self.failed.load(Ordering::SeqCst);
-            let width = 30;
-            let filled = (done * width).checked_div(self.total).unwrap_or(width);
-            let _ = write!(
-                err,
-                "[{}{}] {done}/{} rows{}",
-                "#".repeat(filled),
-                "-".repeat(width - filled),
-                self.total,
-                if failed > 0 {
-                    format!(", {failed} failed")
-                } else {
-                    String::new()
-                }
-            );
-        }
-        let _ = err.flush();
-    }
-
-    fn clear_bar(&self) {
-        if self.bar {
-            let _guard = self.lock.lock();
-            let _ = write!(std::io::stderr(), "\r\x1b[2K");
-        }
-    }
-}
-
-fn who(row: &Row) -> String {
-    format!("row {} ({})", row.number, row.user)
-}
-
-impl bulk::Watcher for Screen {
-    fn note(&self, note: Note<'_>) {
-        match note {
-            Note::AccountUnreachable(u) => self.say(&format!(
-                "warning: cannot reach the account through {}: {}; its rows fail",
-                u.reference.describe(),
-                u.error
-            )),
-            Note::Recovered { row, recovery } => {
-                let mut s = format!("{}: an interrupted run left this row half-done", who(row));
-                if let Some(d) = &recovery.finished {
-                    s.push_str(&format!("; {d} was enabled: the enrollment is complete"));
-                }
-                for d in &recovery.done {
-                    s.push_str(&format!("; {d}"));
-                }
-                for l in &recovery.leftovers {
-                    s.push_str(&format!("; REMAINS: {l}"));
-                }
-                for l in &recovery.harmless {
-                    s.push_str(&format!("; left, harmless: {l}"));
-                }
-                self.say(&s);
-            }
-            Note::RecoveredOutsideManifest { key, recovery } => {
-                let mut s = format!(
-                    "{key} (no longer in the manifest): an interrupted run left it half-done"
-                );
-                if let Some(d) = &recovery.finished {
-                    s.push_str(&format!("; {d} was enabled: that enrollment is complete"));
-                }
-                for d in &recovery.done {
-                    s.push_str(&format!("; {d}"));
-                }
-                for l in &recovery.leftovers {
-                    s.push_str(&format!("; REMAINS: {l}"));
-                }
-                for l in &recovery.harmless {
-                    s.push_str(&format!("; left, harmless: {l}"));
-                }
-                self.say(&s);
-            }
-            Note::Started { .. } => {}
-            Note::Step { row, event } => match event {
-                Event::Writing {
-                    token, touch: true, ..
-                } => {
-                    self.say(&format!("{}: touch {token} when it blinks (twice)", who(row)))
-                }
-                Event::TouchNow => self.say(&format!("{}: touch the token now", who(row))),
-                Event::TagsDenied => self.say(&format!(
-                    "{}: tagging is not allowed (iam:TagMFADevice); the device is created without ykmfa's tags",
-                    who(row)
-                )),
-                Event::WaitingForStep(secs) => self.say(&format!(
-                    "{}: AWS wants codes from fresh time steps; waiting {secs} s",
-                    who(row)
-                )),
-                Event::LeftoverRemoved(arn) => self.say(&format!(
-                    "{}: removed {arn}, left unassigned by an earlier interrupted run",
-                    who(row)
-                )),
-                _ => {}
-            },
-            Note::InsertToken { row, wait } => {
-                let account = match row.account.label() {
-                    "" => String::new(),
-                    a => format!(" in {a}"),
-                };
-                self.say(&format!(
-                    "Insert the token for {}{account} (row {}); waiting up to {} s...",
-                    row.user,
-                    row.number,
-                    wait.as_secs()
-                ))
-            }
-            Note::TooManyTokens { row, tokens } => self.say(&format!(
-                "{} tokens without a row are connected ({}): leave only the token for {}",
-                tokens.len(),
-                tokens.join(", "),
-                row.user
-            )),
-            Note::Finished(o) => {
-                self.done.fetch_add(1, Ordering::SeqCst);
-                if !o.status.is_success() {
-                    self.failed.fetch_add(1, Ordering::SeqCst);
-                }
-                let mut s = format!("row {} ({}): {}", o.row, o.user, o.status.as_str());
-                if let Some(d) = &o.device {
-                    s.push_str(&format!(": {d}"));
-                    if let Some(serial) = o.token_serial {
-                        s.push_str(&format!(" on token {serial}"));
-                    }
-                }
-                if let Some(e) = &o.error {
-                    s.push_str(&format!(": {e}"));
-                }
-                for l in &o.leftovers {
-                    s.push_str(&format!("\n    remains: {l}"));
-                }
-                self.say(&s);
-            }
-        }
     }
 }

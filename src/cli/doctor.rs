@@ -4,19 +4,15 @@
 //! 80-column terminal or as `ykmfa.doctor/1` JSON, and turns the first failure into the exit
 //! code the same problem has in every other command.
 
-use std::io::IsTerminal;
 use std::time::Duration;
 
 use serde_json::json;
 
-use ykmfa::doctor::aws::{self, AwsFacts, Clock, Credentials, Identity, Permissions};
 use ykmfa::doctor::permissions::Command;
 use ykmfa::doctor::probe::{self, Limits};
-use ykmfa::doctor::{self, local, Check, Status};
-use ykmfa::iam::Sdk;
+use ykmfa::doctor::{self, aws, local, Check, Status};
 use ykmfa::oath::Password;
 
-use super::output::ColorChoice;
 use super::report::Exit;
 use super::{Failure, Global, Output};
 
@@ -97,7 +93,7 @@ pub async fn run(out: &Output, global: &Global, args: &DoctorArgs) -> Result<(),
         .filter(|p| !p.is_empty())
         .map(|p| Password::new(p.to_string()));
     let machine = tokio::task::spawn_blocking(move || probe::local(limits, password));
-    let cloud = gather_aws(global, args, limits, commands);
+    let cloud = probe::aws(global.aws_options(), args.no_aws, limits, commands);
     let (machine, cloud) = tokio::join!(machine, cloud);
     let machine = machine
         .map_err(|e| Failure::new(Exit::Failed, format!("the PC/SC checks stopped: {e}"), &[]))?;
@@ -112,65 +108,9 @@ pub async fn run(out: &Output, global: &Global, args: &DoctorArgs) -> Result<(),
             "exit_code": exit_for(&checks).map_or(0, |(code, _)| code as u8),
         }));
     } else {
-        out.result(render(&checks, colour(global)));
+        out.result(render(&checks, out.stdout_color));
     }
     verdict(out, &checks)
-}
-
-/// The AWS facts: credentials first; with them, identity, clock and permissions.
-async fn gather_aws(
-    global: &Global,
-    args: &DoctorArgs,
-    limits: Limits,
-    commands: Vec<Command>,
-) -> AwsFacts {
-    let profile = global
-        .profile
-        .clone()
-        .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
-    let mut facts = AwsFacts {
-        profile,
-        now: probe::now(),
-        credentials: Credentials::NotAsked("--no-aws".into()),
-        identity: Identity::NotAsked("--no-aws".into()),
-        clock: Clock::NotAsked("--no-aws".into()),
-        permissions: Permissions::NotAsked("--no-aws".into()),
-        commands,
-    };
-    if args.no_aws {
-        return facts;
-    }
-    let limit = limits.aws_step;
-    let options = probe::options(global.aws_options(), limit);
-    facts.credentials = probe::credentials(&options, limit).await;
-    if !matches!(facts.credentials, Credentials::Found { .. }) {
-        facts.identity = Identity::NotAsked("needs AWS credentials".into());
-        facts.clock = Clock::NotAsked(
-            "needs AWS credentials (AWS's clock is read from a signed request)".into(),
-        );
-        facts.permissions = Permissions::NotAsked("needs AWS credentials".into());
-        return facts;
-    }
-    let dir = match tokio::time::timeout(limit, Sdk::connect(options)).await {
-        Ok(Ok(dir)) => dir,
-        Ok(Err(e)) => {
-            facts.identity = Identity::Failed(e.clone());
-            facts.clock = Clock::Failed(e);
-            facts.permissions = Permissions::NotAsked("needs the caller's identity".into());
-            return facts;
-        }
-        Err(_) => {
-            facts.identity = Identity::NoAnswer(limit);
-            facts.clock = Clock::NoAnswer(limit);
-            facts.permissions = Permissions::NotAsked("needs the caller's identity".into());
-            return facts;
-        }
-    };
-    // The clock first: it is read before anything else can be slowed by retries.
-    facts.clock = probe::clock(&dir, limit).await;
-    facts.identity = probe::identity(&dir, limit).await;
-    facts.permissions = probe::permissions(&dir, &facts.identity, &facts.commands, limit).await;
-    facts
 }
 
 /// The exit code of the first failure, and that check.
@@ -210,18 +150,6 @@ fn verdict(out: &Output, checks: &[Check]) -> Result<(), Failure> {
         n => format!("{n} checks failed: {}", failed.join(", ")),
     };
     Err(Failure::new(code, what, &[]))
-}
-
-/// Colour on stdout: as `--color` says, and in auto only on a terminal without `NO_COLOR`.
-fn colour(global: &Global) -> bool {
-    match global.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
-        }
-    }
 }
 
 const WIDTH: usize = 80;

@@ -1,20 +1,16 @@
 //! `ykmfa enroll`: an IAM user's virtual MFA device, with its seed written straight to a token.
 
-use std::time::Duration;
-
 use serde_json::json;
 
 use ykmfa::iam::names;
 use ykmfa::iam::{Directory, Sdk};
 use ykmfa::mfa::enroll::{self, Cause, Event, Progress, Refusal, Request};
-use ykmfa::mfa::{Cancel, SystemClock};
-use ykmfa::oath::{CredentialId, Password};
-use ykmfa::token::PcscCard;
-use ykmfa::token::{self, Serial};
-use ykmfa::transport::pcsc::Context;
+use ykmfa::mfa::{labels, remedy, Cancel, SystemClock};
+use ykmfa::token::Serial;
 
-use super::report::Exit;
-use super::{prompt, settle, Failure, Global, Output};
+use super::report::{self, iam_failure, Exit};
+use super::token_args::TokenArgs;
+use super::{settle, Failure, Global, Output};
 
 /// Arguments of `ykmfa enroll`.
 #[derive(clap::Args, Debug)]
@@ -59,6 +55,17 @@ pub struct EnrollArgs {
     pub aws_config: super::aws_profile::ConfigArgs,
 }
 
+impl EnrollArgs {
+    /// The token block `enroll --root` shares.
+    fn token(&self) -> TokenArgs {
+        TokenArgs {
+            serial: self.serial,
+            wait: self.wait,
+            oath_password: self.oath_password,
+        }
+    }
+}
+
 /// Validates the arguments in one place, so nothing later re-checks them.
 fn request(args: &EnrollArgs) -> Result<Request, Failure> {
     let bad = |what: String| Failure::new(Exit::Usage, what, &["see 'ykmfa enroll --help'"]);
@@ -70,16 +77,12 @@ fn request(args: &EnrollArgs) -> Result<Request, Failure> {
         .map(names::DeviceName::parse)
         .transpose()
         .map_err(|e| bad(e.to_string()))?;
-    let label = match &args.label {
-        None => None,
-        Some(l) => {
-            let (issuer, account) = match l.split_once(':') {
-                Some((i, a)) => (Some(i), a),
-                None => (None, l.as_str()),
-            };
-            Some(CredentialId::totp(issuer, account).map_err(|e| bad(format!("--label: {e}")))?)
-        }
-    };
+    let label = args
+        .label
+        .as_deref()
+        .map(labels::parse)
+        .transpose()
+        .map_err(|e| bad(format!("--label: {e}")))?;
     let tags = args
         .tags
         .iter()
@@ -126,7 +129,16 @@ impl Progress for Words<'_> {
 /// Runs `ykmfa enroll`.
 pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(), Failure> {
     if args.root.root {
-        return super::root::run(out, args, global.yes).await;
+        let label = args.label.as_deref();
+        return super::root::run(
+            out,
+            &args.root,
+            &args.token(),
+            label,
+            args.touch,
+            global.yes,
+        )
+        .await;
     }
     let req = request(args)?;
     // Every stop signal, from here on: a question being answered ends cleanly, and once the
@@ -137,39 +149,17 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
         "finishing the current step, then undoing what was done. Send it again to quit at once.",
         "Quit without undoing: the next 'ykmfa enroll' for this user cleans up what is left.",
     )?;
-    let ctx = Context::establish()?;
-    let wait = Duration::from_secs(args.wait.unwrap_or(if prompt::has_tty() { 30 } else { 0 }));
-    let chosen = token::find(&ctx, args.serial, wait, || {
-        out.info(format!(
-            "Please insert your token (waiting up to {} s)...",
-            wait.as_secs()
-        ))
-    })?;
-    let password = oath_password(args, &chosen)?;
-    let token_tag = match (chosen.kind, chosen.serial) {
-        (token::Kind::YubiKey, Some(s)) => format!("yk{s}"),
-        (token::Kind::Nitrokey, Some(s)) => format!("nk{s}"),
-        (_, Some(s)) => format!("token{s}"),
-        (_, None) => format!(
-            "token-{}",
-            chosen
-                .device_id
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .take(8)
-                .collect::<String>()
-        ),
-    };
-    let mut card = PcscCard::new(ctx, chosen, password);
+    let mut card = args.token().open(out)?;
+    let token_tag = enroll::token_tag(card.token());
     let dir = Sdk::connect(global.aws_options())
         .await
-        .map_err(|e| super::report::iam_failure(&e, global))?;
+        .map_err(|e| iam_failure(&e, global))?;
 
     // The user's lock, held to the end: a second ykmfa enrolling the same user waits its turn.
     let account = dir
         .caller_identity()
         .await
-        .map_err(|e| super::report::iam_failure(&e, global))?
+        .map_err(|e| iam_failure(&e, global))?
         .account;
     let (journal, mut entry) = settle::lock(&account, req.user.as_str())?;
     // What dead runs left for this user or on this token: settled first.
@@ -257,13 +247,10 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
     let journal_failure = recorder.failure();
     // The progress borrows the entry through the recorder: it ends here, before the entry is cleared.
     drop(progress);
-    // A call AWS did not answer may still be carried out after the undo ran: the record stays,
-    // so the next run looks again.
-    let late = |f: &enroll::Failure| matches!(&f.cause, Cause::Iam { error, .. } if error.outcome_unknown());
-    let settled = match &result {
-        Ok(_) => true,
-        Err(failure) => failure.leftovers.is_empty() && !late(failure),
-    };
+    let settled = result
+        .as_ref()
+        .err()
+        .is_none_or(|f| !f.may_leave_something());
     if settled {
         if let Err(e) = entry.clear() {
             out.warn(format!(
@@ -282,8 +269,8 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
                     done.user, plan.token, done.credential
                 ));
                 out.info(format!(
-                    "The codes used to enable it can't be used again: the first sign-in needs the next code (ykman oath accounts code '{}').",
-                    done.credential
+                    "The codes used to enable it can't be used again: the first sign-in needs the next code ({}).",
+                    remedy::ykman_code(&done.credential)
                 ));
             }
             super::aws_profile::after_enroll(out, global, &args.aws_config, &done);
@@ -323,20 +310,12 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
     }
 }
 
-pub(super) fn oath_password(
-    args: &EnrollArgs,
-    token: &token::Token,
-) -> Result<Option<Password>, Failure> {
-    let ask = args.oath_password || (token.password && prompt::has_tty());
-    Ok(prompt::oath_password(ask, &token.describe())?.map(|p| Password::new(p.to_string())))
-}
-
 fn cause_failure(cause: Cause, req: &Request, global: &Global) -> Failure {
     match cause {
         Cause::Refused(r) => refusal(r, req),
         // Say which step: "creating the virtual MFA device: IAM failed (...)".
         Cause::Iam { step, error } => {
-            let mut f = super::report::iam_failure(&error, global);
+            let mut f = iam_failure(&error, global);
             if step != enroll::Step::Preflight {
                 f.what = format!("{step}: {}", f.what);
             }
@@ -375,7 +354,7 @@ fn refusal(r: Refusal, req: &Request) -> Failure {
             what,
             &["ykmfa never overwrites a credential: choose another --label, or delete the old one (ykman oath accounts delete NAME)"],
         ),
-        Refusal::TokenFull(_) => Failure::new(Exit::Token, what, &["delete an unused credential (ykman oath accounts delete NAME) or use another token"]),
+        Refusal::TokenFull(_) => Failure::new(Exit::Token, what, &[report::FREE_A_SLOT]),
         Refusal::LabelTooLong(..) => Failure::new(
             Exit::Usage,
             what,
@@ -399,11 +378,7 @@ fn enroll_failure(f: enroll::Failure, req: &Request, global: &Global) -> Failure
         failure
             .what
             .push_str("\nThese could not be undone and remain:");
-        let profile = global
-            .profile
-            .as_deref()
-            .map(|p| format!(" --profile {p}"))
-            .unwrap_or_default();
+        let profile = remedy::aws_flags(global.profile.as_deref());
         failure.fix.clear();
         for l in &f.leftovers {
             failure.what.push_str(&format!("\n  - {}", l.describe()));

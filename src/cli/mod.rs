@@ -16,6 +16,7 @@ mod revoke;
 mod root;
 mod settle;
 mod status;
+mod token_args;
 mod tokens;
 
 use std::process::ExitCode;

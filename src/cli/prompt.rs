@@ -13,6 +13,18 @@ pub fn has_tty() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
+/// Whether a person can be asked something: stderr shows it and the terminal can be read (stdin
+/// may be a pipe carrying data, such as a secret or a PNG).
+pub fn terminal_available() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+        && std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .is_ok()
+}
+
 /// The longest secret accepted: the buffer never grows, so no copy is left behind by a
 /// reallocation.
 const MAX_SECRET: usize = 1024;

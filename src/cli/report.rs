@@ -54,6 +54,26 @@ impl Failure {
     }
 }
 
+/// What to do about a token with no free slot.
+pub const FREE_A_SLOT: &str =
+    "delete an unused credential (ykman oath accounts delete NAME) or use another token";
+
+/// How long two codes for the console stay good: "Enter them within 47 s (until 12:34:56 UTC).",
+/// or that they have expired.
+pub fn validity(valid_until: u64, now: u64) -> String {
+    let left = valid_until.saturating_sub(now);
+    if left == 0 {
+        return "The codes have expired: if the console has not accepted them yet, answer n and run ykmfa again.".to_owned();
+    }
+    let t = valid_until % 86_400;
+    format!(
+        "Enter them within {left} s (until {:02}:{:02}:{:02} UTC).",
+        t / 3600,
+        t / 60 % 60,
+        t % 60
+    )
+}
+
 /// Advice for starting the PC/SC service differs per OS.
 fn start_pcscd() -> &'static [&'static str] {
     if cfg!(target_os = "linux") {
@@ -164,11 +184,7 @@ impl From<oath::Error> for Failure {
                 what,
                 &["check the OATH password (ykman and Yubico Authenticator use the same one)"],
             ),
-            E::NoSpace => Failure::new(
-                Exit::Token,
-                what,
-                &["delete an unused credential (ykman oath accounts delete NAME) or use another token"],
-            ),
+            E::NoSpace => Failure::new(Exit::Token, what, &[FREE_A_SLOT]),
             E::TouchTimeout => Failure::new(
                 Exit::Token,
                 what,
@@ -233,3 +249,6 @@ pub fn iam_failure(e: &IamError, global: &super::Global) -> Failure {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -13,7 +13,7 @@ use ykmfa::iam::{ClockReading, Directory, IamError, Sdk, Skew, SkewLevel};
 use ykmfa::mfa::pairing::{self, Explicit, Place, TokenRef};
 use ykmfa::mfa::resync::{self, Chosen, Refusal, ResyncError, Resynced};
 use ykmfa::mfa::revoke::{ArnError, DeviceArn};
-use ykmfa::mfa::SystemClock;
+use ykmfa::mfa::{labels, Clock, SystemClock};
 use ykmfa::oath::{self, Password, TimeStep};
 use ykmfa::token::{self, Serial, Token};
 use ykmfa::token::{Card, PcscCard};
@@ -384,9 +384,6 @@ fn oath_password(args: &ResyncArgs, token: &Token) -> Result<Option<Zeroizing<St
 
 // ---- the root user: a pair for the console ----
 
-/// The names root credentials get: enroll --root's default, and the console QR code's label.
-const ROOT_OWNERS: [&str; 2] = ["root", "root-account-mfa-device"];
-
 async fn run_root(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(), Failure> {
     let mut seen = Seen::look(out, args)?;
     seen.unlock(args)?;
@@ -412,7 +409,7 @@ async fn run_root(out: &Output, global: &Global, args: &ResyncArgs) -> Result<()
         }));
     let skew = clock(out, reading);
 
-    let now = super::root::now();
+    let now = SystemClock.now();
     let first = TimeStep::at(now, 30);
     let steps = [first, first.next()];
     let mut card = PcscCard::new(Context::establish()?, token.clone(), seen.password());
@@ -455,16 +452,14 @@ fn root_credential<'a>(
     let found: Vec<(&Token, &oath::Credential)> = match label {
         Some(name) => all.filter(|(_, c)| c.id.to_string() == name).collect(),
         None => all
-            .filter(|(_, c)| {
-                pairing::owner(&c.id).is_some_and(|o| ROOT_OWNERS.contains(&o.user.as_str()))
-            })
+            .filter(|(_, c)| labels::owner(&c.id).is_some_and(|o| o.is_root()))
             .collect(),
     };
     let aws_names = || {
         tokens
             .iter()
             .flat_map(|t| t.listed.iter().flatten())
-            .filter(|c| pairing::looks_like_aws(&c.id))
+            .filter(|c| labels::looks_like_aws(&c.id))
             .map(|c| format!("'{}'", c.id))
             .collect::<Vec<_>>()
             .join(", ")
@@ -509,15 +504,15 @@ fn root_credential<'a>(
 /// On a terminal, the time left to type the codes, updated each second until they expire (or
 /// Ctrl-C). Elsewhere, once.
 async fn countdown(out: &Output, valid_until: u64) {
-    if !super::root::terminal_available() || std::env::var("TERM").is_ok_and(|t| t == "dumb") {
-        out.info(super::root::validity(valid_until, super::root::now()));
+    if !prompt::terminal_available() || std::env::var("TERM").is_ok_and(|t| t == "dumb") {
+        out.info(super::report::validity(valid_until, SystemClock.now()));
         return;
     }
     let mut err = std::io::stderr();
     let _ = writeln!(
         err,
         "{}",
-        super::root::validity(valid_until, super::root::now())
+        super::report::validity(valid_until, SystemClock.now())
     );
     let Ok(interrupt) = super::interrupt::Interrupt::watch(
         &ykmfa::mfa::Cancel::default(),
@@ -535,7 +530,7 @@ async fn countdown(out: &Output, valid_until: u64) {
                 return;
             }
         }
-        let now = super::root::now();
+        let now = SystemClock.now();
         if now >= valid_until {
             let _ = writeln!(
                 err,
@@ -546,7 +541,7 @@ async fn countdown(out: &Output, valid_until: u64) {
         let _ = writeln!(
             err,
             "\x1b[1A\r\x1b[2K{}",
-            super::root::validity(valid_until, now)
+            super::report::validity(valid_until, now)
         );
     }
 }
@@ -572,11 +567,7 @@ fn arn_failure(e: ArnError) -> Failure {
 }
 
 fn profile_flag(global: &Global) -> String {
-    global
-        .profile
-        .as_deref()
-        .map(|p| format!(" --profile {p}"))
-        .unwrap_or_default()
+    ykmfa::mfa::remedy::aws_flags(global.profile.as_deref())
 }
 
 fn resync_failure(e: ResyncError, user: &str, global: &Global) -> Failure {

@@ -9,12 +9,13 @@ use zeroize::Zeroizing;
 use ykmfa::iam::names;
 use ykmfa::iam::{Directory, RootSessionError, Sdk};
 use ykmfa::mfa::pairing::{self, Explicit};
+use ykmfa::mfa::remedy::ykman_delete;
 use ykmfa::mfa::revoke::{
     self as revocation, Cause, CredentialOutcome, CredentialPlan, DeviceArn, Event, Plan,
     Principal, Refusal, Revoked,
 };
-use ykmfa::mfa::{Cancel, Leftover};
-use ykmfa::oath::{self, CredentialId, Password};
+use ykmfa::mfa::{labels, Cancel, Leftover};
+use ykmfa::oath::{self, Password};
 use ykmfa::token::PcscCard;
 use ykmfa::token::{self, Serial, Token};
 use ykmfa::transport::pcsc::Context;
@@ -151,15 +152,11 @@ fn request(args: &RevokeArgs) -> Result<Request, Failure> {
         };
     let label = match &args.label {
         None => None,
-        Some(l) => {
-            let (issuer, account) = match l.split_once(':') {
-                Some((i, a)) => (Some(i), a),
-                None => (None, l.as_str()),
-            };
-            let id =
-                CredentialId::totp(issuer, account).map_err(|e| usage(format!("--label: {e}")))?;
-            Some(id.to_string())
-        }
+        Some(l) => Some(
+            labels::parse(l)
+                .map_err(|e| usage(format!("--label: {e}")))?
+                .to_string(),
+        ),
     };
     Ok(Request::User {
         user,
@@ -660,11 +657,6 @@ fn confirm(global: &Global) -> Result<(), Failure> {
     }
 }
 
-/// The exact command that removes a credential from a token.
-fn ykman_delete(name: &str, serial: Option<Serial>) -> String {
-    ykmfa::mfa::remedy::ykman_delete(name, serial)
-}
-
 /// The remaining credential, when the revocation left one on a token, as JSON and words.
 fn remaining(revoked: &Revoked) -> Option<(serde_json::Value, String)> {
     let CredentialOutcome::Remains { name, token_serial } = &revoked.credential else {
@@ -674,7 +666,7 @@ fn remaining(revoked: &Revoked) -> Option<(serde_json::Value, String)> {
     Some(match name {
         Some(name) if revoked.principal == Principal::Root && token_serial.is_none() => {
             let command = ykman_delete(name, None);
-            let [_, console] = revocation::root_labels(&revoked.account);
+            let [_, console] = labels::root_labels(&revoked.account);
             (
                 json!({"kind": "credential", "name": name, "token_serial": null, "command": command}),
                 format!(
@@ -804,7 +796,8 @@ fn refusal_failure(r: Refusal, global: &Global) -> Failure {
         ),
         Refusal::Unassigned { ref device, .. } => Failure {
             fix: vec![format!(
-                "an unassigned device is deleted with: aws iam delete-virtual-mfa-device{profile} --serial-number {device}"
+                "an unassigned device is deleted with: {}",
+                ykmfa::mfa::remedy::aws_delete_device(device, &profile)
             )],
             what,
             code: Exit::Iam,
@@ -948,11 +941,7 @@ fn root_session_failure(e: RootSessionError, account: &str, global: &Global) -> 
 }
 
 fn profile_flag(global: &Global) -> String {
-    global
-        .profile
-        .as_deref()
-        .map(|p| format!(" --profile {p}"))
-        .unwrap_or_default()
+    ykmfa::mfa::remedy::aws_flags(global.profile.as_deref())
 }
 
 /// A revocation that stopped: the cause, then what remains with the command that finishes each.
@@ -998,9 +987,9 @@ fn revoke_failure(f: revocation::Failure, plan: &Plan, global: &Global) -> Failu
                             .fix
                             .push(format!("ykmfa revoke --user {name} --device {serial}"));
                     }
-                    (Principal::User { .. }, None) => failure.fix.push(format!(
-                        "aws iam delete-virtual-mfa-device{profile} --serial-number {serial}"
-                    )),
+                    (Principal::User { .. }, None) => failure
+                        .fix
+                        .push(ykmfa::mfa::remedy::aws_delete_device(serial, &profile)),
                     (Principal::Root, _) => failure.fix.push(format!(
                         "ykmfa revoke --root-of {} --device {serial}{}",
                         plan.account,

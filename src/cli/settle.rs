@@ -11,12 +11,12 @@ use ykmfa::mfa::journal::enroll::{Entry, Journal, JournalError, Record, Stage};
 use ykmfa::mfa::settle::{self as engine, Settled, Unsettled};
 use ykmfa::mfa::Leftover;
 use ykmfa::oath::Password;
-use ykmfa::token::Token;
-use ykmfa::token::{Card, PcscCard};
-use ykmfa::transport::pcsc::Context;
+use ykmfa::token::{Card, Token};
 
 use super::report::Exit;
 use super::{Failure, Output};
+
+pub(super) use engine::serials;
 
 /// The enrollment journal in its usual place, and the user's lock in it.
 pub(super) fn lock(account: &str, user: &str) -> Result<(Journal, Entry), Failure> {
@@ -27,7 +27,8 @@ pub(super) fn lock(account: &str, user: &str) -> Result<(Journal, Entry), Failur
 
 /// For `resync` and `revoke`: takes the user's lock (to hold for the whole run), then settles
 /// what dead runs left for `user` or on the connected `tokens`. Returns the lock and whether
-/// anything was removed, so the caller reads IAM and the tokens again.
+/// anything was removed, so the caller reads IAM and the tokens again. Without a usable journal
+/// it warns and goes on ([`engine::lock_if_possible`]).
 pub(super) async fn lock_and_settle<D: Directory>(
     out: &Output,
     dir: &D,
@@ -36,76 +37,29 @@ pub(super) async fn lock_and_settle<D: Directory>(
     tokens: &[Token],
     password: impl Fn() -> Option<Password>,
 ) -> Result<(Option<(Journal, Entry)>, bool), Failure> {
-    let mut lock = lock_if_possible(out, account, user)?;
-    let changed = match lock.as_mut() {
-        Some((journal, own)) => {
-            settle_connected(out, dir, (journal, own), account, user, tokens, password).await?
-        }
-        None => false,
-    };
-    Ok((lock, changed))
-}
-
-/// The user's lock when the journal can be used. These commands create nothing a record would
-/// have to name, so a journal that can't be used (no HOME, a read-only or damaged file) is
-/// warned about and they go on without it; another ykmfa at work on the user is refused.
-fn lock_if_possible(
-    out: &Output,
-    account: &str,
-    user: &str,
-) -> Result<Option<(Journal, Entry)>, Failure> {
-    match Journal::default_location().and_then(|j| j.lock(account, user).map(|e| (j, e))) {
-        Ok(lock) => Ok(Some(lock)),
-        Err(e @ JournalError::Busy(_)) => Err(failure(e)),
+    let mut lock = match engine::lock_if_possible(account, user).map_err(failure)? {
+        Ok(lock) => Some(lock),
         Err(e) => {
             out.warn(format!(
                 "{e}. Going on without it: an enrollment a killed run left is not settled now, and another ykmfa is not kept off {user} meanwhile"
             ));
-            Ok(None)
+            None
         }
+    };
+    let Some((journal, own)) = lock.as_mut() else {
+        return Ok((lock, false));
+    };
+    let settled = engine::settle_connected(dir, (journal, own), account, user, tokens, password)
+        .await
+        .map_err(|e| match e {
+            engine::Error::Journal(e) => failure(e),
+            engine::Error::Transport(e) => e.into(),
+        })?;
+    for s in &settled {
+        tell(out, s);
     }
-}
-
-/// Settles what dead runs left for `user` (whose lock `own` is) or on the connected `tokens`,
-/// opening those the records name. Returns whether anything was removed.
-async fn settle_connected<D: Directory>(
-    out: &Output,
-    dir: &D,
-    (journal, own): (&Journal, &mut Entry),
-    account: &str,
-    user: &str,
-    tokens: &[Token],
-    password: impl Fn() -> Option<Password>,
-) -> Result<bool, Failure> {
-    let unsettled =
-        Unsettled::find(journal, own, account, user, &serials(tokens)).map_err(failure)?;
-    if unsettled.is_empty() {
-        return Ok(false);
-    }
-    let mut cards = cards(tokens, &unsettled.token_serials(), password)?;
-    let settled = settle(out, dir, unsettled, &mut cards).await?;
-    Ok(settled.iter().any(|s| !s.recovery.removed.is_empty()))
-}
-
-/// The connected tokens among `tokens` whose serial is in `serials`, opened for settling.
-fn cards(
-    tokens: &[Token],
-    serials: &[u32],
-    password: impl Fn() -> Option<Password>,
-) -> Result<Vec<PcscCard>, Failure> {
-    tokens
-        .iter()
-        .filter(|t| t.serial.is_some_and(|s| serials.contains(&s.0)))
-        .map(|t| Ok(PcscCard::new(Context::establish()?, t.clone(), password())))
-        .collect()
-}
-
-/// The serials of `tokens`.
-pub(super) fn serials(tokens: &[Token]) -> Vec<u32> {
-    tokens
-        .iter()
-        .filter_map(|t| t.serial.map(|s| s.0))
-        .collect()
+    let changed = settled.iter().any(|s| !s.recovery.removed.is_empty());
+    Ok((lock, changed))
 }
 
 /// Settles every record of `unsettled` (see [`engine::settle`]) and says what it found and
@@ -153,18 +107,8 @@ fn tell(out: &Output, s: &Settled) {
     }
     let mut commands = Vec::new();
     for l in &r.leftovers {
-        let harmless = r.token_absent
-            && !r.leftovers.iter().any(|x| {
-                matches!(
-                    x,
-                    Leftover::Device {
-                        assigned_to: Some(_),
-                        ..
-                    }
-                )
-            });
         let note = match l {
-            Leftover::Credential { .. } if harmless => {
+            Leftover::Credential { .. } if r.credential_harmless() => {
                 "; its IAM device is gone, so it can sign nothing. Remove it when you can"
             }
             _ => "",
@@ -193,33 +137,23 @@ fn tell(out: &Output, s: &Settled) {
 /// For commands that only look: says what dead runs left for `user` in `account` or for the
 /// tokens in `serials`, and which command settles it. Changes nothing. Returns the records.
 pub(super) fn report(out: &Output, account: &str, user: &str, serials: &[u32]) -> Vec<Record> {
-    let Ok(journal) = Journal::default_location() else {
-        return Vec::new();
-    };
-    let mut records = Vec::new();
-    match journal.peek(account, user) {
-        Ok(found) => records.extend(found),
-        Err(JournalError::Busy(_)) => out.info(format!(
+    let peeked = engine::peek(account, user, serials);
+    if peeked.busy {
+        out.info(format!(
             "Another ykmfa process is working on {user} right now: what IAM shows may be about to change."
-        )),
-        Err(e) => out.warn(format!("could not read the enrollment journal: {e}")),
+        ));
     }
-    match journal.peek_unfinished(account, user) {
-        Ok(others) => records.extend(
-            others
-                .into_iter()
-                .filter(|r| r.token_serial.is_some_and(|s| serials.contains(&s))),
-        ),
-        Err(e) => out.warn(format!("could not read the enrollment journal: {e}")),
+    for e in &peeked.problems {
+        out.warn(format!("could not read the enrollment journal: {e}"));
     }
-    for r in &records {
+    for r in &peeked.records {
         out.warn(format!(
             "found {}. Nothing was changed; the next 'ykmfa enroll', 'ykmfa resync' or 'ykmfa revoke' of {} settles it",
             found_words(r),
             r.user
         ));
     }
-    records
+    peeked.records
 }
 
 /// "an unfinished enrollment of alice on YubiKey 5 NFC (12345678), left by process 4242 while

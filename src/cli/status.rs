@@ -14,7 +14,7 @@ use ykmfa::token::{self, Token};
 use ykmfa::token::{Card, PcscCard};
 use ykmfa::transport::pcsc::Context;
 
-use super::audit::{shell_lines, shorten, wrap};
+use super::output::{shell_lines, shorten, wrap};
 use super::report::{iam_failure, Exit};
 use super::{prompt, settle, Failure, Global, Output};
 

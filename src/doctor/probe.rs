@@ -15,13 +15,15 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_iam::config::Region;
 
-use super::aws::{self, Answer, Clock, Credentials, Identity, Permissions, Principal, Source};
+use super::aws::{
+    self, Answer, AwsFacts, Clock, Credentials, Identity, Permissions, Principal, Source,
+};
 use super::local::{
     LocalFacts, PasswordCheck, PolkitSetup, Program, ReaderFact, ReaderState, Readers, POLKIT_RULE,
 };
 use super::local::{Service, Socket};
 use super::permissions::Command;
-use crate::iam::{Directory, IamError, Options};
+use crate::iam::{Directory, IamError, Options, Sdk};
 use crate::oath::{self, Password};
 use crate::token::{self, IdentifyError, Kind};
 use crate::transport::pcsc::{self, Context};
@@ -484,6 +486,60 @@ fn unavailable(e: &IamError, source: &str) -> String {
         IamError::NoSuchEntity { .. } => format!("IAM does not know {source}"),
         other => other.to_string(),
     }
+}
+
+/// The AWS facts: credentials first; with them, identity, clock and permissions.
+///
+/// `base` is how to reach AWS (its profile, else `AWS_PROFILE`, is the one reported); with
+/// `no_aws` nothing is asked. `commands` are the commands whose permissions are checked.
+pub async fn aws(base: Options, no_aws: bool, limits: Limits, commands: Vec<Command>) -> AwsFacts {
+    let profile = base
+        .profile
+        .clone()
+        .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
+    let mut facts = AwsFacts {
+        profile,
+        now: now(),
+        credentials: Credentials::NotAsked("--no-aws".into()),
+        identity: Identity::NotAsked("--no-aws".into()),
+        clock: Clock::NotAsked("--no-aws".into()),
+        permissions: Permissions::NotAsked("--no-aws".into()),
+        commands,
+    };
+    if no_aws {
+        return facts;
+    }
+    let limit = limits.aws_step;
+    let options = options(base, limit);
+    facts.credentials = credentials(&options, limit).await;
+    if !matches!(facts.credentials, Credentials::Found { .. }) {
+        facts.identity = Identity::NotAsked("needs AWS credentials".into());
+        facts.clock = Clock::NotAsked(
+            "needs AWS credentials (AWS's clock is read from a signed request)".into(),
+        );
+        facts.permissions = Permissions::NotAsked("needs AWS credentials".into());
+        return facts;
+    }
+    let dir = match tokio::time::timeout(limit, Sdk::connect(options)).await {
+        Ok(Ok(dir)) => dir,
+        Ok(Err(e)) => {
+            facts.identity = Identity::Failed(e.clone());
+            facts.clock = Clock::Failed(e);
+            facts.permissions = Permissions::NotAsked("needs the caller's identity".into());
+            return facts;
+        }
+        Err(_) => {
+            facts.identity = Identity::NoAnswer(limit);
+            facts.clock = Clock::NoAnswer(limit);
+            facts.permissions = Permissions::NotAsked("needs the caller's identity".into());
+            return facts;
+        }
+    };
+    // The clock first: it is read before anything else can be slowed by retries.
+    facts.clock = clock(&dir, limit).await;
+    facts.identity = identity(&dir, limit).await;
+    facts.permissions = permissions(&dir, &facts.identity, &facts.commands, limit).await;
+    facts
 }
 
 /// The local time, for credential expiry.

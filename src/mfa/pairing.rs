@@ -17,7 +17,7 @@
 //!    credential was deleted, or the token reset; no resync can bring it back). Tags are
 //!    authoritative: a tagged device is never paired by label.
 //! 3. **Label**, for untagged devices (tagging denied, or made by another tool): enroll's default
-//!    name `Amazon Web Services:USER@ALIAS` or `…:USER@ACCOUNT` ([`default_labels`]). A label
+//!    name `Amazon Web Services:USER@ALIAS` or `…:USER@ACCOUNT` ([`user_labels`]). A label
 //!    never takes a credential that tags or `--device` gave to another device: enroll refuses to
 //!    write a name that exists, so that credential was written for the tagged device.
 //!
@@ -56,8 +56,8 @@ use std::fmt;
 
 use crate::iam::names::{TAG_CREDENTIAL, TAG_TOKEN_SERIAL};
 use crate::iam::{Directory, IamError, MfaDevice};
-use crate::mfa::labels::AWS_ISSUER;
-use crate::oath::{Credential, CredentialId, OathType};
+use crate::mfa::labels::{looks_like_aws, owner, user_labels, Owner};
+use crate::oath::{Credential, CredentialId};
 use crate::token::{Kind, Serial, Token};
 
 /// An IAM MFA device and its tags: what pairing takes from IAM.
@@ -245,15 +245,6 @@ pub struct Stale {
     pub owner: Option<Owner>,
 }
 
-/// The `USER@ACCOUNT-OR-ALIAS` of a default credential name.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Owner {
-    /// The IAM user name (`root` or `root-account-mfa-device` for the root user).
-    pub user: String,
-    /// The account id or alias.
-    pub account: String,
-}
-
 /// The whole join.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Pairing {
@@ -277,38 +268,6 @@ impl Pairing {
             .iter()
             .filter(move |p| p.location().is_some_and(|l| l.token.serial == Some(serial)))
     }
-}
-
-/// Whether a credential looks like one made for AWS (by ykmfa, the console's QR code, or a
-/// person following ykmfa's advice): a TOTP credential whose issuer is AWS's.
-pub fn looks_like_aws(id: &CredentialId) -> bool {
-    id.oath_type == OathType::Totp
-        && id
-            .issuer
-            .as_deref()
-            .is_some_and(|i| i.eq_ignore_ascii_case(AWS_ISSUER) || i.eq_ignore_ascii_case("AWS"))
-}
-
-/// The owner a credential name in enroll's default form names (`…:USER@ACCOUNT`). User names
-/// may contain `@`, account ids and aliases may not: the last `@` splits.
-pub fn owner(id: &CredentialId) -> Option<Owner> {
-    if !looks_like_aws(id) {
-        return None;
-    }
-    let (user, account) = id.account.rsplit_once('@')?;
-    (!user.is_empty() && !account.is_empty()).then(|| Owner {
-        user: user.to_owned(),
-        account: account.to_owned(),
-    })
-}
-
-/// The credential names enroll gives a device of `user` in `account` by default, alias first.
-pub fn default_labels(user: &str, account: &str, alias: Option<&str>) -> Vec<String> {
-    alias
-        .into_iter()
-        .chain(std::iter::once(account))
-        .map(|target| format!("{AWS_ISSUER}:{user}@{target}"))
-        .collect()
 }
 
 /// The account id field of an IAM ARN (`arn:aws:iam::123456789012:mfa/x`).
@@ -460,7 +419,7 @@ pub fn pair(
             if user.is_empty() || account.is_empty() {
                 return not_found(None, None);
             }
-            let labels = default_labels(user, account, alias);
+            let labels = user_labels(user, alias, account);
             let found: Vec<Location> = labels
                 .iter()
                 .flat_map(|l| find_named(l, None, by(MatchedBy::Label)))

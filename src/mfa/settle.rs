@@ -8,7 +8,10 @@
 
 use crate::iam::Directory;
 use crate::mfa::journal::enroll::{Entry, Journal, JournalError, Record};
-use crate::token::Card;
+use crate::oath::Password;
+use crate::token::{Card, PcscCard, Token};
+use crate::transport::pcsc::Context;
+use crate::transport::TransportError;
 
 use super::journal::recover::{recover, Recovery};
 
@@ -92,6 +95,97 @@ pub async fn settle<D: Directory, C: Card>(
         }
     }
     Ok(out)
+}
+
+/// Why [`settle_connected`] stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The journal could not be read or updated.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// A token the records name could not be opened.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+}
+
+/// The user's lock, for a command that creates nothing a record would have to name (`resync`,
+/// `revoke`): such a command can go on without the journal when it can't be used (no HOME, a
+/// read-only or damaged file: `Ok(Err(why))`), but never beside another ykmfa at work on the
+/// user (`Err(Busy)`).
+pub fn lock_if_possible(
+    account: &str,
+    user: &str,
+) -> Result<Result<(Journal, Entry), JournalError>, JournalError> {
+    match Journal::default_location().and_then(|j| j.lock(account, user).map(|e| (j, e))) {
+        Ok(lock) => Ok(Ok(lock)),
+        Err(e @ JournalError::Busy(_)) => Err(e),
+        Err(e) => Ok(Err(e)),
+    }
+}
+
+/// Settles what dead runs left for `user` (whose lock `own` is) or on the connected `tokens`,
+/// opening those the records name (with `password`). Returns what was found, record by record.
+pub async fn settle_connected<D: Directory>(
+    dir: &D,
+    (journal, own): (&Journal, &mut Entry),
+    account: &str,
+    user: &str,
+    tokens: &[Token],
+    password: impl Fn() -> Option<Password>,
+) -> Result<Vec<Settled>, Error> {
+    let unsettled = Unsettled::find(journal, own, account, user, &serials(tokens))?;
+    if unsettled.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wanted = unsettled.token_serials();
+    let mut cards = tokens
+        .iter()
+        .filter(|t| t.serial.is_some_and(|s| wanted.contains(&s.0)))
+        .map(|t| Ok(PcscCard::new(Context::establish()?, t.clone(), password())))
+        .collect::<Result<Vec<_>, TransportError>>()?;
+    Ok(settle(dir, unsettled, &mut cards).await?)
+}
+
+/// The serials of `tokens`.
+pub fn serials(tokens: &[Token]) -> Vec<u32> {
+    tokens
+        .iter()
+        .filter_map(|t| t.serial.map(|s| s.0))
+        .collect()
+}
+
+/// What dead runs left for `user` in `account` or on the tokens of `serials`, read without
+/// changing anything (not even the journal's directory), for the commands that only look.
+#[derive(Debug, Default)]
+pub struct Peeked {
+    /// The records.
+    pub records: Vec<Record>,
+    /// Another ykmfa is at work on the user right now.
+    pub busy: bool,
+    /// What could not be read.
+    pub problems: Vec<JournalError>,
+}
+
+/// Reads [`Peeked`]; without a journal (no HOME), there is nothing.
+pub fn peek(account: &str, user: &str, serials: &[u32]) -> Peeked {
+    let mut peeked = Peeked::default();
+    let Ok(journal) = Journal::default_location() else {
+        return peeked;
+    };
+    match journal.peek(account, user) {
+        Ok(found) => peeked.records.extend(found),
+        Err(JournalError::Busy(_)) => peeked.busy = true,
+        Err(e) => peeked.problems.push(e),
+    }
+    match journal.peek_unfinished(account, user) {
+        Ok(others) => peeked.records.extend(
+            others
+                .into_iter()
+                .filter(|r| r.token_serial.is_some_and(|s| serials.contains(&s))),
+        ),
+        Err(e) => peeked.problems.push(e),
+    }
+    peeked
 }
 
 /// Whether `settled` shows that `user`'s enrollment on the token of serial `token` had in fact

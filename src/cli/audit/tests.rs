@@ -1,4 +1,5 @@
 use super::*;
+use ykmfa::iam::PasswordPolicy;
 use ykmfa::mfa::audit::{Orphan, UserFacts};
 
 fn neglected() -> Facts {
@@ -67,31 +68,4 @@ fn a_clean_account_says_so() {
     let text = render(&facts, &audit::analyze(&facts));
     assert!(text.contains("No findings."), "{text}");
     assert!(text.contains("meets the baseline"), "{text}");
-    let json = report_json(&facts, &[], Some(Severity::Info), 0);
-    assert_eq!(json["schema"], "ykmfa.audit/1");
-    assert_eq!(json["root"]["mfa"], "hardware");
-    assert_eq!(json["counts"]["critical"], 0);
-    assert_eq!(json["fail_on"], "info");
-}
-
-#[test]
-fn wrapping_keeps_words_whole() {
-    assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
-    assert_eq!(
-        wrap("x an-unbreakable-word y", 5),
-        ["x", "an-unbreakable-word", "y"]
-    );
-    assert_eq!(wrap("  a b\nc", 5), ["  a b", "c"]);
-    assert_eq!(
-        shell_lines("aws iam one two three", "  ", 20),
-        ["  aws iam one \\", "      two three"]
-    );
-    assert_eq!(
-        shell_lines("ykman oath accounts delete 'A B:o'\\''b \"c d\"'", "", 24),
-        [
-            "ykman oath \\",
-            "    accounts delete \\",
-            "    'A B:o'\\''b \"c d\"'"
-        ]
-    );
 }

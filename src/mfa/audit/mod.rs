@@ -13,6 +13,8 @@
 //! still checks. Password expiry is not part of it: CIS dropped it after v1.2.0, following NIST
 //! SP 800-63B, which advises against forced periodic changes.
 
+pub mod report;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
@@ -21,6 +23,7 @@ use std::task::Poll;
 
 use crate::iam::names::{TAG_CREDENTIAL, TAG_TOKEN_KIND, TAG_TOKEN_SERIAL};
 use crate::iam::{AssignmentStatus, Directory, IamError, MfaDevice, PasswordPolicy};
+use crate::mfa::remedy;
 
 /// The password baseline in one line, for reports.
 pub const BASELINE: &str = "CIS AWS Foundations Benchmark v3.0.0 (1.8 length >= 14, 1.9 reuse prevention >= 24) and v1.2.0 (1.5-1.8 uppercase, lowercase, symbol, number)";
@@ -536,10 +539,7 @@ fn orphan(o: &Orphan) -> Finding {
         subject: o.serial.clone(),
         summary,
         fix: "unless an enrollment is in progress right now, delete it".into(),
-        command: Some(format!(
-            "aws iam delete-virtual-mfa-device --serial-number {}",
-            o.serial
-        )),
+        command: Some(remedy::aws_delete_device(&o.serial, "")),
         reference: None,
     }
 }

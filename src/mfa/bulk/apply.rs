@@ -17,7 +17,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::accounts::{self, Account};
-use super::{token_tag, Note, Outcome, Row, Settings, Status, Watcher};
+use super::{Note, Outcome, Row, Settings, Status, Watcher};
+use crate::mfa::enroll::token_tag;
 use crate::mfa::enroll::{self, Event, Progress};
 use crate::mfa::journal::bulk::{self as journal, Journal, Mark, Planned, Recorder, State};
 use crate::mfa::{Cancel, Leftover, SystemClock};
@@ -531,7 +532,9 @@ impl Job {
             }
             Err(f) => {
                 let profile = match &row.account {
-                    super::AccountRef::Profile(p) => format!(" --profile {p}"),
+                    super::AccountRef::Profile(p) => {
+                        crate::mfa::remedy::aws_flags(Some(p.as_str()))
+                    }
                     _ => String::new(),
                 };
                 o.leftovers = f.leftovers.iter().map(|l| leftover(l, &profile)).collect();

@@ -6,12 +6,12 @@
 //! tokens must confirm (users exist, free device slots, the token present) is `bulk plan`'s job.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::iam::assume::role_account;
 use crate::iam::names::{self, DeviceName, NameError, UserName, RESERVED_TAG_PREFIX};
 use crate::mfa::enroll::Request;
-use crate::mfa::labels::AWS_ISSUER;
+use crate::mfa::labels::{self, AWS_ISSUER};
 use crate::oath::{self, CredentialId};
 use crate::token::Serial;
 
@@ -202,6 +202,46 @@ enum Value {
 }
 
 /// Parses and checks a manifest. Returns every row, or every problem found.
+/// Why a manifest file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be read.
+    #[error("cannot read the manifest {path}: {error}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The file is not UTF-8 text.
+    #[error("the manifest {0} is not UTF-8 text")]
+    NotUtf8(PathBuf),
+    /// Rows that are wrong, each named with its row and field.
+    #[error("the manifest {path} has {} problem(s)", problems.len())]
+    Problems {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problems: Vec<Problem>,
+    },
+}
+
+/// Reads and checks the manifest at `path` (its format guessed from the name, else the text);
+/// returns the rows and the digest of the file's bytes (see [`super::digest`]).
+pub fn read(path: &Path) -> Result<(Vec<Row>, String), ReadError> {
+    let bytes = std::fs::read(path).map_err(|error| ReadError::Io {
+        path: path.to_owned(),
+        error,
+    })?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| ReadError::NotUtf8(path.to_owned()))?;
+    let rows = parse(text, Format::guess(path, text)).map_err(|problems| ReadError::Problems {
+        path: path.to_owned(),
+        problems,
+    })?;
+    Ok((rows, super::digest(&bytes)))
+}
+
+/// Parses and checks a manifest's text.
 pub fn parse(text: &str, format: Format) -> Result<Vec<Row>, Vec<Problem>> {
     let raw = match format {
         Format::Toml => raw_toml(text)?,
@@ -502,25 +542,19 @@ fn check_row(raw: RawRow) -> Result<Row, Vec<Problem>> {
             false
         }
     };
-    let label = text("label", &mut problems).and_then(|l| {
-        let (issuer, acct) = match l.split_once(':') {
-            Some((i, a)) => (Some(i), a),
-            None => (None, l.as_str()),
-        };
-        match CredentialId::totp(issuer, acct) {
-            Ok(id) => Some(id),
-            Err(oath::Error::NameTooLong { len, max }) => {
-                problems.push(problem(
-                    n,
-                    Some("label"),
-                    format!("'{l}' is {len} bytes; the token allows {max}: shorten it"),
-                ));
-                None
-            }
-            Err(e) => {
-                problems.push(problem(n, Some("label"), e.to_string()));
-                None
-            }
+    let label = text("label", &mut problems).and_then(|l| match labels::parse(&l) {
+        Ok(id) => Some(id),
+        Err(oath::Error::NameTooLong { len, max }) => {
+            problems.push(problem(
+                n,
+                Some("label"),
+                format!("'{l}' is {len} bytes; the token allows {max}: shorten it"),
+            ));
+            None
+        }
+        Err(e) => {
+            problems.push(problem(n, Some("label"), e.to_string()));
+            None
         }
     });
     let device_name =
@@ -588,7 +622,7 @@ fn check_row(raw: RawRow) -> Result<Row, Vec<Problem>> {
     // Without a label, the credential is named "Amazon Web Services:USER@ALIAS", shortened to
     // the 12-digit account id when the alias makes it too long: the shortest it can be.
     if let (Some(u), None) = (&user, &label) {
-        let len = AWS_ISSUER.len() + 1 + u.as_str().len() + 1 + 12;
+        let len = labels::shortest_user_label_len(u.as_str());
         if len > MAX_NAME {
             problems.push(problem(
                 n,

@@ -20,15 +20,15 @@ pub mod manifest;
 pub mod plan;
 pub mod report;
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::iam::Options;
 use crate::mfa::enroll::Event;
-use crate::mfa::journal::bulk::Recovery;
+use crate::mfa::journal::bulk::{self as journal, Journal, JournalError, Recovery};
 use crate::oath::Password;
-use crate::token::{Kind, Token};
 
 pub use manifest::{AccountRef, Format, Problem, Row};
 
@@ -203,21 +203,77 @@ pub trait Watcher: Send + Sync {
     fn note(&self, note: Note<'_>);
 }
 
-/// The short token name in a derived device name: `yk12345678`, `nk…`.
-pub fn token_tag(token: &Token) -> String {
-    match (token.kind, token.serial) {
-        (Kind::YubiKey, Some(s)) => format!("yk{s}"),
-        (Kind::Nitrokey, Some(s)) => format!("nk{s}"),
-        (_, Some(s)) => format!("token{s}"),
-        (_, None) => format!(
-            "token-{}",
-            token
-                .device_id
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .take(8)
-                .collect::<String>()
-        ),
+/// Why a run could not start: nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// Neither a manifest nor a journal to resume was given.
+    #[error("no manifest given")]
+    NoManifest,
+    /// The journal to resume does not exist.
+    #[error("there is no journal {}", .0.display())]
+    NoJournal(PathBuf),
+    /// The journal to resume does not name its manifest, and none was given.
+    #[error("the journal {} does not name its manifest", .0.display())]
+    Unnamed(PathBuf),
+    /// The manifest can't be used.
+    #[error(transparent)]
+    Manifest(#[from] manifest::ReadError),
+    /// The journal can't be used.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
+/// A run about to start: the manifest's rows, and its journal, locked for this process.
+pub struct Opened {
+    /// The rows.
+    pub rows: Vec<Row>,
+    /// The journal.
+    pub journal: Journal,
+    /// The manifest's absolute path, as the journal and the report name it.
+    pub manifest: PathBuf,
+    /// An earlier run recorded rows in this journal: this one resumes it.
+    pub resumed: bool,
+    /// The manifest is not the one the journal was started with (rows are matched by user and
+    /// account).
+    pub changed: bool,
+}
+
+impl Opened {
+    /// The journal first: `resume` (which must exist, and names the manifest unless `file`
+    /// does), else `journal`, else `FILE.journal` beside the manifest. Its lock keeps a second
+    /// run out.
+    pub fn open(
+        file: Option<&Path>,
+        resume: Option<&Path>,
+        journal: Option<&Path>,
+    ) -> Result<Opened, OpenError> {
+        let journal_path = match (resume, journal, file) {
+            (Some(j), _, _) if !j.exists() => return Err(OpenError::NoJournal(j.to_owned())),
+            (Some(j), _, _) | (None, Some(j), _) => j.to_owned(),
+            (None, None, Some(f)) => journal::default_path(f),
+            (None, None, None) => return Err(OpenError::NoManifest),
+        };
+        let manifest = match file {
+            Some(f) => f.to_owned(),
+            None => Journal::manifest_of(&journal_path)?
+                .ok_or_else(|| OpenError::Unnamed(journal_path.clone()))?,
+        };
+        let (rows, digest) = manifest::read(&manifest)?;
+        let manifest = std::path::absolute(&manifest).unwrap_or(manifest);
+        let journal = Journal::open(
+            &journal_path,
+            Some(&manifest.display().to_string()),
+            Some(&digest),
+        )?;
+        let resumed = journal.records().len() > 1;
+        let changed = journal.source().1.is_some_and(|old| old != digest);
+        Ok(Opened {
+            rows,
+            journal,
+            manifest,
+            resumed,
+            changed,
+        })
     }
 }
 

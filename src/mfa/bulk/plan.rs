@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::accounts;
-use super::{token_tag, Row, Settings};
+use super::{Row, Settings};
+use crate::mfa::enroll::token_tag;
 use crate::mfa::enroll::{self};
 use crate::mfa::journal::bulk::{Attempt, State};
 use crate::oath::{self, Code, Credential, CredentialData, TimeStep};

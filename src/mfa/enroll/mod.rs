@@ -20,11 +20,11 @@ use std::time::Duration;
 
 use crate::iam::names::{TAG_CREATED, TAG_CREDENTIAL, TAG_TOKEN_KIND, TAG_TOKEN_SERIAL};
 use crate::iam::{DeviceName, Directory, IamError, UserName, MAX_DEVICES_PER_USER};
-use crate::mfa::labels::AWS_ISSUER;
+use crate::mfa::labels::{self, TooLong};
 use crate::mfa::retire::{self, CredentialFate, DeviceFate};
 use crate::mfa::{Cancel, Clock, Leftover};
 use crate::oath::{self, Code, CredentialData, CredentialId, Fingerprint, TimeStep};
-use crate::token::{Card, Serial, WriteError};
+use crate::token::{Card, Kind, Serial, Token, WriteError};
 
 const PERIOD: u32 = 30;
 
@@ -180,6 +180,18 @@ pub enum Refusal {
     LabelTooLong(String, usize),
 }
 
+impl From<TooLong> for Refusal {
+    fn from(e: TooLong) -> Self {
+        Refusal::LabelTooLong(e.name, e.len)
+    }
+}
+
+impl From<TooLong> for Cause {
+    fn from(e: TooLong) -> Self {
+        Refusal::from(e).into()
+    }
+}
+
 /// An enrollment that did not finish: why, what was undone, and what is left.
 #[derive(Debug)]
 pub struct Failure {
@@ -189,6 +201,16 @@ pub struct Failure {
     pub undone: Vec<String>,
     /// What could not be undone.
     pub leftovers: Vec<Leftover>,
+}
+
+impl Failure {
+    /// Whether something may remain: a leftover, or a call AWS did not answer, which it may
+    /// still carry out after the undo ran. The run's record then stays, so the next run looks
+    /// again.
+    pub fn may_leave_something(&self) -> bool {
+        !self.leftovers.is_empty()
+            || matches!(&self.cause, Cause::Iam { error, .. } if error.outcome_unknown())
+    }
 }
 
 /// What a person may want to hear about while an enrollment runs.
@@ -244,6 +266,24 @@ impl Progress for Quiet {
     fn event(&self, _: Event<'_>) {}
 }
 
+/// The short token name in a derived device name: `yk12345678`, `nk…`.
+pub fn token_tag(token: &Token) -> String {
+    match (token.kind, token.serial) {
+        (Kind::YubiKey, Some(s)) => format!("yk{s}"),
+        (Kind::Nitrokey, Some(s)) => format!("nk{s}"),
+        (_, Some(s)) => format!("token{s}"),
+        (_, None) => format!(
+            "token-{}",
+            token
+                .device_id
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(8)
+                .collect::<String>()
+        ),
+    }
+}
+
 /// Stops at the next step boundary when cancellation was asked for.
 fn stop_if_cancelled(cancel: &Cancel) -> Result<(), Cause> {
     if cancel.is_cancelled() {
@@ -288,7 +328,7 @@ pub async fn preflight<D: Directory, C: Card>(
     }
     let credential_id = match &req.label {
         Some(label) => label.clone(),
-        None => default_label(req.user.as_str(), alias.as_deref(), &who.account)?,
+        None => labels::user_label(req.user.as_str(), alias.as_deref(), &who.account)?,
     };
     let existing = tokio::task::block_in_place(|| card.list()).map_err(|error| Cause::Card {
         step: Step::Preflight,
@@ -326,25 +366,6 @@ pub async fn preflight<D: Directory, C: Card>(
         token: card.describe(),
         token_serial: card.serial(),
     })
-}
-
-/// `Amazon Web Services:<user>@<alias or account>`, shortened to the account id when the alias
-/// makes it too long for the token.
-fn default_label(user: &str, alias: Option<&str>, account: &str) -> Result<CredentialId, Cause> {
-    let mut last = None;
-    for target in alias.into_iter().chain(std::iter::once(account)) {
-        match CredentialId::totp(Some(AWS_ISSUER), &format!("{user}@{target}")) {
-            Ok(id) => return Ok(id),
-            Err(oath::Error::NameTooLong { len, .. }) => last = Some(len),
-            Err(error) => {
-                return Err(Cause::Card {
-                    step: Step::Preflight,
-                    error,
-                })
-            }
-        }
-    }
-    Err(Refusal::LabelTooLong(format!("{AWS_ISSUER}:{user}@{account}"), last.unwrap_or(0)).into())
 }
 
 /// What the transaction did so far, so that an undo knows what to take out, and in which order.

@@ -7,22 +7,23 @@
 //! a `Debug` output. Every buffer that holds either is zeroized on drop, the decoded QR image
 //! included; the result is a [`Seed`]. Like the rest of the library it never prints.
 
+mod source;
+
 use std::ops::{Deref, DerefMut};
 
 use zeroize::{Zeroize, Zeroizing};
 
 use super::{Cause, Failure, Refusal, Step};
-use crate::mfa::labels::AWS_ISSUER;
 use crate::mfa::Leftover;
 use crate::oath::{self, Algorithm, Code, CredentialData, CredentialId, TimeStep};
 use crate::seed::{Seed, SeedError};
 use crate::token::{Card, WriteError};
 
+pub use source::{Source, SourceError, MAX_SECRET_TEXT};
+
 /// AWS virtual MFA: TOTP, HMAC-SHA1, 6 digits, 30 s (the only kind the console issues).
 const PERIOD: u32 = 30;
 const DIGITS: u32 = 6;
-/// The account part of the default name when no account id is given.
-pub const UNKNOWN_ACCOUNT: &str = "aws";
 /// Larger inputs are refused before decoding: a console screenshot is far smaller.
 pub const MAX_PNG_BYTES: usize = 32 << 20;
 /// Images are refused from their header, before any pixel is decoded: a 4K screenshot fits,
@@ -371,16 +372,35 @@ fn image_error(e: image::ImageError) -> QrError {
     }
 }
 
-/// `Amazon Web Services:root@<account>`, or `…@aws` without an account id.
-pub fn default_label(account: Option<&str>) -> Result<CredentialId, Refusal> {
-    let account = account.unwrap_or(UNKNOWN_ACCOUNT);
-    let name = format!("root@{account}");
-    CredentialId::totp(Some(AWS_ISSUER), &name).map_err(|e| match e {
-        oath::Error::NameTooLong { len, .. } => {
-            Refusal::LabelTooLong(format!("{AWS_ISSUER}:{name}"), len)
+/// `--account`: an AWS account id is 12 digits (surrounding spaces are ignored).
+pub fn account_id(text: &str) -> Option<&str> {
+    let text = text.trim();
+    (text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())).then_some(text)
+}
+
+/// What a person answered when asked whether the console accepted the codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirmation {
+    /// The console accepted the codes: the credential stays.
+    Keep,
+    /// It did not: the credential goes.
+    Remove,
+    /// Neither yes nor no.
+    AskAgain,
+}
+
+impl Confirmation {
+    /// An answer line (`None` at the end of input). An empty answer is not a no: deleting a
+    /// credential the console did accept would leave the root user with an MFA device nobody can
+    /// answer for, so only an explicit n removes it. The end of input (Ctrl-D) keeps it, for the
+    /// same reason.
+    pub fn of(answer: Option<&str>) -> Self {
+        match answer.map(|a| a.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("y" | "yes") => Confirmation::Keep,
+            Some("n" | "no") => Confirmation::Remove,
+            Some(_) => Confirmation::AskAgain,
         }
-        _ => Refusal::LabelTooLong(format!("{AWS_ISSUER}:{name}"), 0),
-    })
+    }
 }
 
 /// Read-only checks before anything is written: the token opens (unlocked), does not hold the

@@ -21,6 +21,7 @@ use crate::iam::{
     AssignmentStatus, CallerIdentity, CreatedDevice, MfaDevice, PasswordPolicy, User,
     VirtualMfaDevice,
 };
+use crate::mfa::labels::AWS_ISSUER;
 use crate::oath::{Algorithm, Credential, OathType};
 use crate::seed::Seed;
 use crate::token::Serial;

@@ -285,6 +285,28 @@ pub fn attempts(records: &[Record]) -> BTreeMap<String, Attempt> {
     out
 }
 
+/// Where the journal of a run of `manifest` lives unless told otherwise: `MANIFEST.journal`.
+pub fn default_path(manifest: &Path) -> PathBuf {
+    let mut name = manifest.as_os_str().to_owned();
+    name.push(".journal");
+    PathBuf::from(name)
+}
+
+/// The attempts the journal at `path` records, read without taking its lock (for a plan, which
+/// changes nothing and may run beside an apply). No journal, or one that can't be read, records
+/// none; unreadable lines are skipped.
+pub fn peek(path: &Path) -> BTreeMap<String, Attempt> {
+    match std::fs::read(path) {
+        Ok(bytes) => attempts(
+            &bytes
+                .split(|b| *b == b'\n')
+                .filter_map(|l| serde_json::from_slice(l).ok())
+                .collect::<Vec<_>>(),
+        ),
+        Err(_) => BTreeMap::new(),
+    }
+}
+
 /// Why a journal could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -388,6 +410,13 @@ impl Journal {
             }
         }
         Ok(journal)
+    }
+
+    /// The manifest the journal at `path` was started for, as its header names it (opening it
+    /// the way [`Journal::open`] does, lock included, and closing it again).
+    pub fn manifest_of(path: &Path) -> Result<Option<PathBuf>, JournalError> {
+        let journal = Journal::open(path, None, None)?;
+        Ok(journal.source().0.map(PathBuf::from))
     }
 
     /// The file.

@@ -94,6 +94,21 @@ impl Recovery {
         !devices_safe || credential_matters
     }
 
+    /// Whether a leftover credential is harmless: its token was not there to look at, and no
+    /// device that may use it is still assigned, so it can sign nothing.
+    pub fn credential_harmless(&self) -> bool {
+        self.token_absent
+            && !self.leftovers.iter().any(|l| {
+                matches!(
+                    l,
+                    Leftover::Device {
+                        assigned_to: Some(_),
+                        ..
+                    }
+                )
+            })
+    }
+
     /// Whether it ended with the user enrolled and able to sign in (as far as can be seen).
     pub fn completed_and_working(&self) -> bool {
         self.completed.is_some() && self.credential_missing.is_none()

@@ -1,5 +1,5 @@
 use super::*;
-use crate::oath::Version;
+use crate::oath::{OathType, Version};
 
 const ACCOUNT: &str = "123456789012";
 
@@ -283,33 +283,10 @@ fn tag_without_serial_searches_every_token() {
 }
 
 #[test]
-fn aws_looking_credentials_and_owners() {
-    let id = |s: &str| CredentialId::parse(s.as_bytes(), OathType::Totp);
-    assert!(looks_like_aws(&id("Amazon Web Services:x")));
-    assert!(looks_like_aws(&id("aws:x")));
-    assert!(!looks_like_aws(&id("GitHub:x")));
-    assert!(!looks_like_aws(&CredentialId::parse(
-        b"Amazon Web Services:x",
-        OathType::Hotp
-    )));
-    assert_eq!(
-        owner(&id("Amazon Web Services:a@b.c@123456789012")),
-        Some(Owner {
-            user: "a@b.c".into(),
-            account: ACCOUNT.into()
-        })
-    );
-    assert_eq!(owner(&id("Amazon Web Services:plain")), None);
+fn the_account_of_an_arn() {
     assert_eq!(
         arn_account("arn:aws:iam::123456789012:mfa/x"),
         Some(ACCOUNT)
     );
     assert_eq!(arn_account("arn:aws:iam::12:mfa/x"), None);
-    assert_eq!(
-        default_labels("u", ACCOUNT, Some("corp")),
-        [
-            "Amazon Web Services:u@corp".to_owned(),
-            format!("Amazon Web Services:u@{ACCOUNT}")
-        ]
-    );
 }

@@ -40,3 +40,50 @@ fn commands_quote_what_a_shell_would_split() {
         "credential 'AWS:o'b' on YubiKey 7 (pulled)"
     );
 }
+
+#[test]
+fn ykman_and_aws_commands() {
+    assert_eq!(
+        ykman_delete("A:it's", Some(Serial(1))),
+        r"ykman --device 1 oath accounts delete 'A:it'\''s'"
+    );
+    assert_eq!(
+        ykman_delete("AWS:x", None),
+        "ykman oath accounts delete 'AWS:x'"
+    );
+    assert_eq!(
+        ykman_delete_at("AWS:o'brien@1", None, "Nitrokey 3 00 00"),
+        r"ykman --reader 'Nitrokey 3 00 00' oath accounts delete 'AWS:o'\''brien@1'"
+    );
+    assert_eq!(
+        ykman_delete_at("AWS:x", Some(Serial(2)), "r"),
+        "ykman --device 2 oath accounts delete 'AWS:x'"
+    );
+    assert_eq!(
+        ykman_code("Amazon Web Services:root@1"),
+        "ykman oath accounts code 'Amazon Web Services:root@1'"
+    );
+    assert_eq!(aws_flags(Some("prod")), " --profile prod");
+    assert_eq!(aws_flags(None), "");
+    assert_eq!(
+        aws_delete_device("arn:aws:iam::1:mfa/a", ""),
+        "aws iam delete-virtual-mfa-device --serial-number arn:aws:iam::1:mfa/a"
+    );
+    assert_eq!(single_quote("it's"), r"'it'\''s'");
+}
+
+#[test]
+fn a_command_splits_into_shell_words_with_quotes_kept() {
+    assert_eq!(
+        shell_words("ykman oath accounts delete 'A B:o'\\''b \"c d\"'"),
+        [
+            "ykman",
+            "oath",
+            "accounts",
+            "delete",
+            "'A B:o'\\''b \"c d\"'"
+        ]
+    );
+    assert_eq!(shell_words("  a   \"b c\" "), ["a", "\"b c\""]);
+    assert!(shell_words("").is_empty());
+}

@@ -19,7 +19,7 @@
 use std::time::Duration;
 
 use crate::iam::{Directory, IamError, MfaDevice};
-use crate::mfa::labels::AWS_ISSUER;
+use crate::mfa::labels::root_labels;
 use crate::mfa::pairing::{Paired, Place, TokenRef};
 use crate::mfa::{Cancel, Leftover};
 use crate::token::Card;
@@ -726,15 +726,6 @@ pub async fn root_plan<D: Directory>(
             .into()),
         },
     }
-}
-
-/// The names a member account's root credential has on a token: `ykmfa enroll --root
-/// --account ID`'s default first, then the label of the console's QR code.
-pub fn root_labels(account: &str) -> [String; 2] {
-    [
-        format!("{AWS_ISSUER}:root@{account}"),
-        format!("{AWS_ISSUER}:root-account-mfa-device@{account}"),
-    ]
 }
 
 /// What happens to the root user's credential on the tokens, for a plan from [`root_plan`].

@@ -10,7 +10,9 @@
 use std::time::SystemTime;
 
 use crate::iam::{Directory, IamError};
-use crate::mfa::pairing::{self, Device, Owner, Pairing, Place, TokenRef};
+use crate::mfa::labels::{self, Owner};
+use crate::mfa::pairing::{self, Device, Pairing, Place, TokenRef};
+use crate::mfa::remedy;
 use crate::token::Token;
 
 /// What a device is, by the shape of its serial (ListMFADevices gives no type).
@@ -168,11 +170,6 @@ impl Status {
     }
 }
 
-/// Whether the name's owner is the root user (the console's default names say so).
-fn is_root(owner: &Owner) -> bool {
-    owner.user == "root" || owner.user == "root-account-mfa-device"
-}
-
 /// Whether a credential name's owner is in the account: its id or its alias.
 fn in_account(owner: &Owner, account: &str, alias: Option<&str>) -> bool {
     owner.account == account || Some(owner.account.as_str()) == alias
@@ -198,8 +195,8 @@ pub async fn gather<D: Directory>(
     let mut names: Vec<String> = tokens
         .iter()
         .flat_map(|t| t.listed.iter().flatten())
-        .filter_map(|c| pairing::owner(&c.id))
-        .filter(|o| in_account(o, account, alias.as_deref()) && !is_root(o) && o.user != user)
+        .filter_map(|c| labels::owner(&c.id))
+        .filter(|o| in_account(o, account, alias.as_deref()) && !o.is_root() && o.user != user)
         .map(|o| o.user)
         .collect();
     names.sort();
@@ -233,18 +230,6 @@ pub fn rfc3339(t: SystemTime) -> Option<String> {
     use aws_sdk_iam::primitives::{DateTime, DateTimeFormat};
     let secs = DateTime::from(t).secs();
     DateTime::from_secs(secs).fmt(DateTimeFormat::DateTime).ok()
-}
-
-/// The command that deletes a credential from a token (ykman, which any YubiKey user has).
-pub fn delete_command(token: &TokenRef, name: &str) -> String {
-    let quoted = format!("'{}'", name.replace('\'', r"'\''"));
-    match token.serial {
-        Some(s) => format!("ykman --device {s} oath accounts delete {quoted}"),
-        None => format!(
-            "ykman --reader '{}' oath accounts delete {quoted}",
-            token.reader.replace('\'', r"'\''")
-        ),
-    }
 }
 
 /// Joins devices and tokens into rows with verdicts and fixes.
@@ -297,7 +282,7 @@ pub fn build(facts: &Facts) -> Status {
                 Some(listed) => {
                     let aws: Vec<CredentialRow> = listed
                         .iter()
-                        .filter(|c| pairing::looks_like_aws(&c.id))
+                        .filter(|c| labels::looks_like_aws(&c.id))
                         .map(|c| credential_row(facts, &pairing, &token, t, c))
                         .collect();
                     let others = listed.len() - aws.len();
@@ -389,7 +374,7 @@ fn credential_row(
         row.reason = Some("more than one device could be this credential's".into());
         return row;
     }
-    let Some(owner) = pairing::owner(&c.id) else {
+    let Some(owner) = labels::owner(&c.id) else {
         row.reason =
             Some("not in enroll's default name form, and no device looked at claims it".into());
         return row;
@@ -399,7 +384,7 @@ fn credential_row(
         row.reason = Some(format!("another account ({})", owner.account));
         return row;
     }
-    if is_root(&owner) {
+    if owner.is_root() {
         row.reason = Some("the root user's: 'ykmfa audit' shows root's MFA".into());
         return row;
     }
@@ -419,7 +404,11 @@ fn credential_row(
     let stale = |reason: String| CredentialRow {
         state: Verdict::Stale,
         reason: Some(reason),
-        fix: Some(delete_command(token_ref, &name)),
+        fix: Some(remedy::ykman_delete_at(
+            &name,
+            token_ref.serial,
+            &token_ref.reader,
+        )),
         ..row.clone()
     };
     match outcome {

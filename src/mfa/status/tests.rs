@@ -301,19 +301,6 @@ fn an_untagged_device_pairs_by_label_and_the_json_is_stable() {
 }
 
 #[test]
-fn delete_commands_quote_for_the_shell() {
-    let t = TokenRef {
-        serial: None,
-        kind: Kind::Nitrokey,
-        reader: "Nitrokey 3 00 00".into(),
-    };
-    assert_eq!(
-        delete_command(&t, "AWS:o'brien@1"),
-        r"ykman --reader 'Nitrokey 3 00 00' oath accounts delete 'AWS:o'\''brien@1'"
-    );
-}
-
-#[test]
 fn dates_are_rfc3339_utc() {
     let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_750);
     assert_eq!(rfc3339(t).as_deref(), Some("2023-11-14T22:13:20Z"));

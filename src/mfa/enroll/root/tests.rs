@@ -112,22 +112,6 @@ fn refuses_what_aws_never_issues_without_repeating_the_secret() {
     }
 }
 
-#[test]
-fn default_labels() {
-    assert_eq!(
-        default_label(Some("123456789012")).expect("ok").to_string(),
-        "Amazon Web Services:root@123456789012"
-    );
-    assert_eq!(
-        default_label(None).expect("ok").to_string(),
-        "Amazon Web Services:root@aws"
-    );
-    assert!(matches!(
-        default_label(Some(&"9".repeat(60))),
-        Err(Refusal::LabelTooLong(_, 85))
-    ));
-}
-
 /// A QR code of `text` as a PNG with a quiet zone, `scale` pixels a module, in `color`.
 fn qr_png(text: &[u8], scale: u32, color: image::ColorType) -> Vec<u8> {
     let code = qrcode::QrCode::new(text).expect("qr");
@@ -355,7 +339,7 @@ impl Card for FakeCard {
 }
 
 fn label() -> CredentialId {
-    default_label(Some("123456789012")).expect("label")
+    crate::mfa::labels::root_label(Some("123456789012")).expect("label")
 }
 
 #[test]
@@ -424,4 +408,26 @@ fn check_refuses_a_full_token() {
         check(&mut card, &label()),
         Err(Cause::Refused(Refusal::TokenFull(1)))
     ));
+}
+
+#[test]
+fn only_an_explicit_no_removes_the_credential() {
+    for (answer, expected) in [
+        (Some("n\n"), Confirmation::Remove),
+        (Some(" NO \n"), Confirmation::Remove),
+        (Some("y\n"), Confirmation::Keep),
+        (Some("Yes\n"), Confirmation::Keep),
+        (None, Confirmation::Keep),
+        (Some("\n"), Confirmation::AskAgain),
+        (Some("maybe\n"), Confirmation::AskAgain),
+    ] {
+        assert_eq!(Confirmation::of(answer), expected, "{answer:?}");
+    }
+}
+
+#[test]
+fn account_ids_are_12_digits() {
+    assert_eq!(account_id(" 123456789012\n"), Some("123456789012"));
+    assert_eq!(account_id("12345"), None);
+    assert_eq!(account_id("12345678901x"), None);
 }

@@ -1,0 +1,42 @@
+//! The token block `enroll` and `enroll --root` share: which token (`--serial`), how long to
+//! wait for it to be inserted (`--wait`), and whether to ask for its OATH password
+//! (`--oath-password`). Each command declares the flags in its own words; this is what they do.
+
+use std::time::Duration;
+
+use ykmfa::oath::Password;
+use ykmfa::token::{self, PcscCard, Serial};
+use ykmfa::transport::pcsc::Context;
+
+use super::{prompt, Failure, Output};
+
+/// `--serial`, `--wait` and `--oath-password`, as given.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenArgs {
+    /// The token's serial, when given.
+    pub serial: Option<Serial>,
+    /// Seconds to wait for it to be inserted [default: 30 on a terminal, else 0].
+    pub wait: Option<u64>,
+    /// Ask for the OATH password even if the token does not say it has one.
+    pub oath_password: bool,
+}
+
+impl TokenArgs {
+    /// Finds the token (saying so while it waits for one to be inserted), asks for its password
+    /// when it needs one, and opens it.
+    pub fn open(&self, out: &Output) -> Result<PcscCard, Failure> {
+        let ctx = Context::establish()?;
+        let wait = Duration::from_secs(self.wait.unwrap_or(if prompt::has_tty() { 30 } else { 0 }));
+        let chosen = token::find(&ctx, self.serial, wait, || {
+            out.info(format!(
+                "Please insert your token (waiting up to {} s)...",
+                wait.as_secs()
+            ))
+        })?;
+        // Asked when told to, or when a person is there and the token has a password.
+        let ask = self.oath_password || (chosen.password && prompt::has_tty());
+        let password =
+            prompt::oath_password(ask, &chosen.describe())?.map(|p| Password::new(p.to_string()));
+        Ok(PcscCard::new(ctx, chosen, password))
+    }
+}

@@ -1,0 +1,50 @@
+use super::*;
+use crate::mfa::audit::{analyze, Orphan};
+
+#[test]
+fn the_document_keeps_its_schema() {
+    let facts = Facts {
+        account: "123456789012".into(),
+        root_mfa_enabled: Some(true),
+        root_access_keys_present: Some(false),
+        password_policy: Some(PasswordPolicy {
+            minimum_password_length: Some(14),
+            ..PasswordPolicy::default()
+        }),
+        orphans: vec![Orphan {
+            serial: "arn:aws:iam::123456789012:mfa/x".into(),
+            tags: None,
+        }],
+        ..Facts::default()
+    };
+    let findings = analyze(&facts);
+    let doc = json(&facts, &findings, Some(Severity::Info), findings.len());
+    assert_eq!(doc["schema"], "ykmfa.audit/1");
+    assert_eq!(doc["root"]["mfa"], "hardware");
+    assert_eq!(doc["password_policy"]["minimum_password_length"], 14);
+    assert_eq!(doc["orphans"][0]["tags"], Value::Null);
+    assert_eq!(doc["counts"]["critical"], 0);
+    assert_eq!(doc["fail_on"], "info");
+    let keys: Vec<&str> = doc
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "schema",
+            "account",
+            "baseline",
+            "root",
+            "password_policy",
+            "users",
+            "orphans",
+            "findings",
+            "counts",
+            "fail_on",
+            "failing"
+        ]
+    );
+}
