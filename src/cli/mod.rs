@@ -17,6 +17,7 @@ mod root;
 mod settle;
 mod status;
 mod tokens;
+mod words;
 
 use std::process::ExitCode;
 

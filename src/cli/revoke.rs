@@ -1,26 +1,20 @@
 //! `ykmfa revoke`: an MFA device out of IAM (deactivated, deleted) and its credential off the
 //! token; or, with `--root-of`, a member account's root MFA device through a root session.
 
-use std::time::{Duration, SystemTime};
-
 use serde_json::json;
-use zeroize::Zeroizing;
 
-use ykmfa::iam::names;
-use ykmfa::iam::{Directory, RootSessionError, Sdk};
-use ykmfa::mfa::pairing::{self, Explicit};
+use ykmfa::iam::{names, RootSessionError, Sdk};
+use ykmfa::mfa::pairing::DeviceArn;
 use ykmfa::mfa::remedy::ykman_delete;
 use ykmfa::mfa::revoke::{
-    self as revocation, Cause, CredentialOutcome, CredentialPlan, DeviceArn, Event, Plan,
-    Principal, Refusal, Revoked,
+    self as revocation, Cause, CredentialOutcome, CredentialPlan, Event, Plan, PreflightError,
+    Principal, Refusal, Revoked, RootAccess, Target, Tokens, UserRequest, UserSurvey,
 };
 use ykmfa::mfa::{labels, Cancel, Leftover};
-use ykmfa::oath::{self, Password};
-use ykmfa::token::PcscCard;
-use ykmfa::token::{self, Serial, Token};
-use ykmfa::transport::pcsc::Context;
+use ykmfa::token::{PcscCard, Present, Serial, Token};
 
-use super::report::Exit;
+use super::report::{iam_failure, Exit};
+use super::words::{self, profile_flag};
 use super::{prompt, settle, Failure, Global, Output};
 
 /// Arguments of `ykmfa revoke`.
@@ -89,24 +83,15 @@ iam:ListOrganizationsFeatures (optional) explains a refusal.";
 
 /// The arguments, validated once.
 enum Request {
-    User {
-        user: names::UserName,
-        target: Target,
-        label: Option<String>,
-    },
+    User(UserRequest),
     Root {
         account: String,
         device: Option<DeviceArn>,
     },
 }
 
-enum Target {
-    Device(DeviceArn),
-    Token(Serial),
-}
-
 fn usage(what: impl Into<String>) -> Failure {
-    Failure::new(Exit::Usage, what, &["see 'ykmfa revoke --help'"])
+    words::usage("revoke", what)
 }
 
 fn request(args: &RevokeArgs) -> Result<Request, Failure> {
@@ -115,13 +100,7 @@ fn request(args: &RevokeArgs) -> Result<Request, Failure> {
         .as_deref()
         .map(|d| DeviceArn::parse(d.trim()))
         .transpose()
-        .map_err(|e| {
-            Failure::new(
-                Exit::Usage,
-                e.to_string(),
-                &["list the user's devices with: aws iam list-mfa-devices --user-name NAME"],
-            )
-        })?;
+        .map_err(|e| words::bad_arn(e.to_string()))?;
     if let Some(account) = &args.root_of {
         let account = account.trim();
         if !ykmfa::iam::is_account_id(account) {
@@ -158,145 +137,61 @@ fn request(args: &RevokeArgs) -> Result<Request, Failure> {
                 .to_string(),
         ),
     };
-    Ok(Request::User {
-        user,
+    Ok(Request::User(UserRequest {
+        user: user.to_string(),
         target,
         label,
-    })
+        keep_credential: args.keep_credential,
+        allow_last: args.allow_last,
+    }))
 }
 
 /// Runs `ykmfa revoke`.
 pub async fn run(out: &Output, global: &Global, args: &RevokeArgs) -> Result<(), Failure> {
     match request(args)? {
-        Request::User {
-            user,
-            target,
-            label,
-        } => run_user(out, global, args, &user, &target, label).await,
+        Request::User(req) => run_user(out, global, args, &req).await,
         Request::Root { account, device } => {
             run_root(out, global, args, &account, device.as_ref()).await
         }
     }
 }
 
-// ---- an IAM user's device ----
-
 async fn run_user(
     out: &Output,
     global: &Global,
     args: &RevokeArgs,
-    user: &names::UserName,
-    target: &Target,
-    label: Option<String>,
+    req: &UserRequest,
 ) -> Result<(), Failure> {
     // Every stop signal from here on, before the settling of dead runs changes anything.
     let cancel = Cancel::default();
-    let watcher = if args.dry_run {
-        None
-    } else {
-        Some(watch(&cancel)?)
-    };
+    let watcher = (!args.dry_run).then(|| watch(&cancel)).transpose()?;
     let dir = connect(global).await?;
     let fail = |c| cause_failure(c, global);
-    let mut view = revocation::user_devices(&dir, user.as_str())
-        .await
-        .map_err(fail)?;
-    if let Target::Device(arn) = target {
-        view.check_device(&dir, arn).await.map_err(fail)?;
+    let mut survey = UserSurvey::read(&dir, req).await.map_err(fail)?;
+    if survey.view.tags_denied {
+        out.warn(words::TAGS_DENIED);
     }
-
-    // The tokens present, unlocked where the device's credential may be.
-    let required = matches!(target, Target::Token(_));
-    let mut seen = look_at_tokens(out, args, required)?;
+    words::skipped(out, &survey.tokens.present.unusable);
 
     // The user's lock, held to the end; then what dead runs left for the user or these tokens
     // (only reported by a dry run, which changes nothing).
+    let (account, tokens) = (&survey.view.account, &survey.tokens.present);
     let (_lock, changed) = if args.dry_run {
-        let serials = settle::serials(&seen.tokens);
-        settle::report(out, &view.account, user.as_str(), &serials);
+        settle::report(out, account, &req.user, &settle::serials(&tokens.tokens));
         (None, false)
     } else {
-        settle::lock_and_settle(
-            out,
-            &dir,
-            &view.account,
-            user.as_str(),
-            &seen.tokens,
-            || seen.password(),
-        )
-        .await?
+        let password = || tokens.password();
+        settle::lock_and_settle(out, &dir, account, &req.user, &tokens.tokens, password).await?
     };
     if changed {
-        view = revocation::user_devices(&dir, user.as_str())
-            .await
-            .map_err(fail)?;
-        let password = seen.password.take();
-        seen = look_at_tokens(out, args, required)?;
-        seen.password = password;
+        survey.again(&dir, req).await.map_err(fail)?;
+        words::skipped(out, &survey.tokens.present.unusable);
     }
-
-    let explicit = match target {
-        Target::Device(arn) => Some(Explicit {
-            device: arn.to_string(),
-            credential: label,
-        }),
-        Target::Token(_) => None,
-    };
-    let pair = |tokens: &[Token]| {
-        pairing::pair(
-            &view.devices,
-            tokens,
-            view.alias.as_deref(),
-            explicit.as_ref(),
-        )
-    };
-    let mut paired = pair(&seen.tokens);
-    let device = match target {
-        Target::Device(arn) => arn.to_string(),
-        Target::Token(serial) => {
-            let Some(token) = seen.tokens.iter().find(|t| t.serial == Some(*serial)) else {
-                return Err(token::SelectError::NoMatchingSerial {
-                    wanted: *serial,
-                    present: seen.tokens.clone(),
-                }
-                .into());
-            };
-            if token.listed.is_none() {
-                let reader = token.reader.clone();
-                seen.unlock(args, &[reader], true)?;
-                paired = pair(&seen.tokens);
-            }
-            view.device_on_token(&paired, *serial, &token_name(&seen.tokens, *serial))
-                .map_err(|r| refusal_failure(r, global))?
-        }
-    };
-    if !args.keep_credential {
-        if let Some(pairing::Place::Unknown { locked }) = paired.device(&device).map(|p| &p.place) {
-            let readers: Vec<String> = locked.iter().map(|t| t.reader.clone()).collect();
-            if seen.unlock(args, &readers, false)? {
-                paired = pair(&seen.tokens);
-            }
-        }
-    }
-    let Some(entry) = paired.device(&device) else {
-        return Err(refusal_failure(
-            Refusal::NotUsersDevice {
-                device,
-                user: user.to_string(),
-            },
-            global,
-        ));
-    };
-    let credential = CredentialPlan::from_place(entry, args.keep_credential)
-        .map_err(|r| refusal_failure(r, global))?;
-    let plan = view.plan(&device, credential);
-    plan.check_last(args.allow_last)
-        .map_err(|r| refusal_failure(r, global))?;
-
-    if let Some(why) = &seen.unreachable {
-        out.warn(format!(
-            "ykmfa could not look at the tokens ({why}); the credential is left where it is"
-        ));
+    let mut ask = |t: &Token| oath_password(args, t);
+    let plan = tokio::task::block_in_place(|| survey.plan(req, &mut ask))
+        .map_err(|e| preflight_failure(e, global))?;
+    if let Some(why) = &survey.tokens.unreachable {
+        out.warn(unreachable(why));
     }
     show_plan(out, &plan, None);
     if args.dry_run {
@@ -304,125 +199,11 @@ async fn run_user(
     }
     confirm(global)?;
 
-    let mut card = open_card(&plan, &seen)?;
+    let mut card = open_card(&plan, &survey.tokens.present)?;
     let result = revocation::revoke(&dir, card.as_mut(), &plan, &Words(out), &cancel).await;
     drop(watcher);
     finish(out, global, &plan, result)
 }
-
-/// The token the plan deletes a credential from, opened (with the password, if one was given).
-fn open_card(plan: &Plan, seen: &Seen) -> Result<Option<PcscCard>, Failure> {
-    let CredentialPlan::Delete { token, .. } = &plan.credential else {
-        return Ok(None);
-    };
-    let Some(found) = seen.tokens.iter().find(|t| t.reader == token.reader) else {
-        return Err(Failure::new(
-            Exit::TokenNotFound,
-            format!("{token} is no longer connected; nothing was changed"),
-            &["reconnect it, or pass --keep-credential to leave the credential"],
-        ));
-    };
-    Ok(Some(PcscCard::new(
-        Context::establish()?,
-        found.clone(),
-        seen.password(),
-    )))
-}
-
-/// What `look_at_tokens` found.
-struct Seen {
-    tokens: Vec<Token>,
-    /// Why no token could be looked at (the PC/SC service refused), if so.
-    unreachable: Option<String>,
-    /// The OATH password, once one was needed.
-    password: Option<Zeroizing<String>>,
-}
-
-impl Seen {
-    fn password(&self) -> Option<Password> {
-        self.password.as_ref().map(|p| Password::new(p.to_string()))
-    }
-
-    /// Unlocks the locked tokens in `readers` and reads their credentials. Returns whether any
-    /// was unlocked. Without a password at hand that is `false` (the plan then refuses, naming
-    /// the token), or, when the token is `required`, an error. A wrong password is an error too:
-    /// nothing changed.
-    fn unlock(
-        &mut self,
-        args: &RevokeArgs,
-        readers: &[String],
-        required: bool,
-    ) -> Result<bool, Failure> {
-        let mut any = false;
-        for i in 0..self.tokens.len() {
-            let t = &self.tokens[i];
-            if t.listed.is_some() || !readers.contains(&t.reader) {
-                continue;
-            }
-            if self.password.is_none() {
-                self.password = oath_password(args, t)?;
-            }
-            let Some(password) = self.password() else {
-                if required {
-                    return Err(oath::Error::Locked.into());
-                }
-                return Ok(false);
-            };
-            let mut card = PcscCard::new(Context::establish()?, t.clone(), Some(password));
-            let listed = tokio::task::block_in_place(|| ykmfa::token::Card::list(&mut card))?;
-            self.tokens[i].listed = Some(listed);
-            any = true;
-        }
-        Ok(any)
-    }
-}
-
-/// Identifies the tokens present. With `--serial` a token is `required`; otherwise a PC/SC
-/// service that is missing or refuses only means the credential can't be looked for.
-fn look_at_tokens(out: &Output, args: &RevokeArgs, required: bool) -> Result<Seen, Failure> {
-    let found = Context::establish().and_then(|ctx| token::inventory(&ctx));
-    match found {
-        Ok(inv) => {
-            for u in &inv.unusable {
-                out.warn(format!("skipped the card in '{}': {}", u.reader, u.reason));
-            }
-            Ok(Seen {
-                tokens: inv.tokens,
-                unreachable: None,
-                password: None,
-            })
-        }
-        Err(e) if required => Err(e.into()),
-        Err(e) if args.keep_credential => {
-            tracing::debug!("tokens not looked at: {e}");
-            Ok(Seen {
-                tokens: Vec::new(),
-                unreachable: None,
-                password: None,
-            })
-        }
-        Err(e) => Ok(Seen {
-            tokens: Vec::new(),
-            unreachable: Some(e.to_string()),
-            password: None,
-        }),
-    }
-}
-
-fn token_name(tokens: &[Token], serial: Serial) -> String {
-    tokens
-        .iter()
-        .find(|t| t.serial == Some(serial))
-        .map_or_else(|| format!("token {serial}"), Token::describe)
-}
-
-/// `YKMFA_OATH_PASSWORD`, or the prompt (`--oath-password`, or a terminal and a protected
-/// token), as enroll does.
-fn oath_password(args: &RevokeArgs, token: &Token) -> Result<Option<Zeroizing<String>>, Failure> {
-    prompt::oath_password(args.oath_password || prompt::has_tty(), &token.describe())
-}
-
-// ---- a member account's root user ----
 
 async fn run_root(
     out: &Output,
@@ -432,76 +213,51 @@ async fn run_root(
     device: Option<&DeviceArn>,
 ) -> Result<(), Failure> {
     let dir = connect(global).await?;
-    let caller = dir
-        .caller_identity()
+    let opening = || {
+        out.info(format!(
+            "Opening a root session on account {account} (sts:AssumeRoot, task policy \
+             IAMDeleteRootUserCredentials, 15 minutes)..."
+        ))
+    };
+    let fail = |e| root_session_failure(e, account, global);
+    let mut access = RootAccess::open(&dir, account, opening)
         .await
-        .map_err(|e| super::report::iam_failure(&e, global))?;
-    out.info(format!(
-        "Opening a root session on account {account} (sts:AssumeRoot, task policy \
-         IAMDeleteRootUserCredentials, 15 minutes)..."
-    ));
-    let mut session = dir
-        .open_root_session(&caller, account)
-        .await
-        .map_err(|e| root_session_failure(e, account, global))?;
-    let mut plan = revocation::root_plan(&session.directory, account, device)
+        .map_err(fail)?;
+    let mut plan = revocation::root_plan(&access.session.directory, account, device)
         .await
         .map_err(|c| cause_failure(c, global))?;
     plan.check_last(args.allow_last)
         .map_err(|r| refusal_failure(r, global))?;
 
     // The root credential on the tokens present, by name (root devices carry no tags).
-    let mut seen = look_at_tokens(out, args, false)?;
-    if !args.keep_credential {
-        let locked: Vec<String> = seen
-            .tokens
-            .iter()
-            .filter(|t| t.listed.is_none())
-            .map(|t| t.reader.clone())
-            .collect();
-        seen.unlock(args, &locked, false)?;
-    }
-    if let Some(why) = &seen.unreachable {
+    let mut tokens = Tokens::look(false, args.keep_credential)?;
+    words::skipped(out, &tokens.present.unusable);
+    let mut ask = |t: &Token| oath_password(args, t);
+    tokio::task::block_in_place(|| {
+        tokens.place_root_credential(&mut plan, args.keep_credential, &mut ask)
+    })
+    .map_err(|e| preflight_failure(e, global))?;
+    if let Some(why) = &tokens.unreachable {
+        out.warn(unreachable(why));
+    } else if plan.credential == CredentialPlan::NotLookedFor {
         out.warn(format!(
-            "ykmfa could not look at the tokens ({why}); the credential is left where it is"
+            "the root user of account {account} has other MFA devices, and a root credential \
+             carries no record of its device: the tokens are left alone (remove the revoked \
+             device's credential with: ykman oath accounts delete NAME)"
         ));
-    } else {
-        plan.credential = revocation::root_credential(&plan, &seen.tokens, args.keep_credential)
-            .map_err(|r| refusal_failure(r, global))?;
-        if plan.credential == CredentialPlan::NotLookedFor {
-            out.warn(format!(
-                "the root user of account {account} has other MFA devices, and a root credential \
-                 carries no record of its device: the tokens are left alone (remove the revoked \
-                 device's credential with: ykman oath accounts delete NAME)"
-            ));
-        }
     }
-    show_plan(out, &plan, Some(&caller.account));
+    show_plan(out, &plan, Some(&access.caller.account));
     if args.dry_run {
         return dry_run(out, &plan);
     }
     confirm(global)?;
     // A person may take a while to answer: a session about to expire is opened anew.
-    let expiring = session
-        .expires
-        .is_some_and(|at| at <= SystemTime::now() + Duration::from_secs(60));
-    if expiring {
-        session = dir
-            .open_root_session(&caller, account)
-            .await
-            .map_err(|e| root_session_failure(e, account, global))?;
-    }
-    let mut card = open_card(&plan, &seen)?;
+    access.refresh(&dir).await.map_err(fail)?;
+    let mut card = open_card(&plan, &tokens.present)?;
     let cancel = Cancel::default();
     let watcher = watch(&cancel)?;
-    let result = revocation::revoke(
-        &session.directory,
-        card.as_mut(),
-        &plan,
-        &Words(out),
-        &cancel,
-    )
-    .await;
+    let directory = &access.session.directory;
+    let result = revocation::revoke(directory, card.as_mut(), &plan, &Words(out), &cancel).await;
     drop(watcher);
     finish(out, global, &plan, result)
 }
@@ -511,7 +267,32 @@ async fn run_root(
 async fn connect(global: &Global) -> Result<Sdk, Failure> {
     Sdk::connect(global.aws_options())
         .await
-        .map_err(|e| super::report::iam_failure(&e, global))
+        .map_err(|e| iam_failure(&e, global))
+}
+
+/// `YKMFA_OATH_PASSWORD`, or the prompt (`--oath-password`, or a terminal and a protected
+/// token), as enroll does.
+fn oath_password(
+    args: &RevokeArgs,
+    token: &Token,
+) -> Result<Option<zeroize::Zeroizing<String>>, Failure> {
+    prompt::oath_password(args.oath_password || prompt::has_tty(), &token.describe())
+}
+
+fn unreachable(why: &str) -> String {
+    format!("ykmfa could not look at the tokens ({why}); the credential is left where it is")
+}
+
+/// The token the plan deletes a credential from, opened (with the password, if one was given).
+fn open_card(plan: &Plan, present: &Present) -> Result<Option<PcscCard>, Failure> {
+    let CredentialPlan::Delete { token, .. } = &plan.credential else {
+        return Ok(None);
+    };
+    let fix = "reconnect it, or pass --keep-credential to leave the credential";
+    match present.open(&token.reader)? {
+        Some(card) => Ok(Some(card)),
+        None => Err(words::no_longer_connected(token, fix)),
+    }
 }
 
 struct Words<'a>(&'a Output);
@@ -752,6 +533,13 @@ fn finish(
     Ok(())
 }
 
+fn preflight_failure(e: PreflightError<Failure>, global: &Global) -> Failure {
+    match e {
+        PreflightError::Cause(c) => cause_failure(c, global),
+        PreflightError::Tokens(e) => words::tokens_failure(e),
+    }
+}
+
 fn cause_failure(cause: Cause, global: &Global) -> Failure {
     match cause {
         Cause::Refused(r) => refusal_failure(r, global),
@@ -940,10 +728,6 @@ fn root_session_failure(e: RootSessionError, account: &str, global: &Global) -> 
     }
 }
 
-fn profile_flag(global: &Global) -> String {
-    ykmfa::mfa::remedy::aws_flags(global.profile.as_deref())
-}
-
 /// A revocation that stopped: the cause, then what remains with the command that finishes each.
 fn revoke_failure(f: revocation::Failure, plan: &Plan, global: &Global) -> Failure {
     let mut failure = match f.cause {
@@ -967,7 +751,7 @@ fn revoke_failure(f: revocation::Failure, plan: &Plan, global: &Global) -> Failu
     failure.what.push_str("\nThese remain:");
     let profile = profile_flag(global);
     for l in &f.leftovers {
-        match l {
+        failure.what.push_str(&match l {
             Leftover::Device {
                 serial,
                 assigned_to,
@@ -978,41 +762,16 @@ fn revoke_failure(f: revocation::Failure, plan: &Plan, global: &Global) -> Failu
                 } else {
                     "deactivated, not deleted"
                 };
-                failure.what.push_str(&format!(
-                    "\n  - virtual MFA device {serial}, {state} ({reason})"
-                ));
-                match (&plan.principal, assigned_to) {
-                    (Principal::User { name }, Some(_)) => {
-                        failure
-                            .fix
-                            .push(format!("ykmfa revoke --user {name} --device {serial}"));
-                    }
-                    (Principal::User { .. }, None) => failure
-                        .fix
-                        .push(ykmfa::mfa::remedy::aws_delete_device(serial, &profile)),
-                    (Principal::Root, _) => failure.fix.push(format!(
-                        "ykmfa revoke --root-of {} --device {serial}{}",
-                        plan.account,
-                        if plan.removes_last() {
-                            " --allow-last"
-                        } else {
-                            ""
-                        }
-                    )),
-                }
+                format!("\n  - virtual MFA device {serial}, {state} ({reason})")
             }
             Leftover::Credential {
                 name,
-                token_serial,
                 token,
                 reason,
-            } => {
-                failure
-                    .what
-                    .push_str(&format!("\n  - credential '{name}' on {token} ({reason})"));
-                failure.fix.push(ykman_delete(name, *token_serial));
-            }
-        }
+                ..
+            } => format!("\n  - credential '{name}' on {token} ({reason})"),
+        });
+        failure.fix.push(plan.finishing_command(l, &profile));
     }
     failure
 }
