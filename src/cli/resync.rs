@@ -2,15 +2,14 @@
 //! with two codes from the token; first, this machine's clock against AWS's. `--root` prints a
 //! pair for the console's resync dialog instead.
 
-use std::io::Write;
 use std::time::Duration;
 
 use serde_json::json;
 
 use ykmfa::iam::names;
-use ykmfa::iam::{ClockReading, Directory, IamError, Sdk, Skew, SkewLevel};
-use ykmfa::mfa::pairing::{ArnError, DeviceArn, Place, TokenRef};
-use ykmfa::mfa::resync::{self, Refusal, ResyncError, Resynced, RootRefusal};
+use ykmfa::iam::{Directory, Sdk, Skew};
+use ykmfa::mfa::pairing::{ArnError, DeviceArn, Location, Place, TokenRef};
+use ykmfa::mfa::resync::{self, Refusal, ResyncError, Resynced};
 use ykmfa::mfa::SystemClock;
 use ykmfa::token::{Present, Serial, Token};
 
@@ -75,7 +74,7 @@ foreign device is). --root needs no AWS permission (the clock check uses STS whe
 /// Runs `ykmfa resync`.
 pub async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(), Failure> {
     if args.root {
-        return run_root(out, global, args).await;
+        return root::run(out, global, args).await;
     }
     // A stop signal lets the one IAM change (ResyncMFADevice) finish and be reported, rather
     // than killing the process while it is in flight.
@@ -103,7 +102,7 @@ pub async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(),
         .await
         .map_err(|e| iam_failure(&e, global))?;
     // The clock first: when it is the cause, nothing else needs looking at.
-    let skew = clock(out, dir.server_clock().await);
+    let skew = clock::compare(out, dir.server_clock().await);
 
     let fail = |e| resync_failure(e, user, global);
     let read = || resync::read_user(&dir, user, device.as_ref());
@@ -132,101 +131,22 @@ pub async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(),
         chosen.device
     ));
     if let Some(skew) = skew {
-        confirm_large_skew(&skew, global)?;
+        clock::confirm_large_skew(&skew, global)?;
     }
 
     let mut card = open(&present, token)?;
-    let said = |event| {
-        match event {
+    let said = |event| match event {
         resync::Event::TouchNow => out.info("Touch your token now."),
         resync::Event::WaitingForFreshSteps(secs) => out.info(format!(
-            "AWS refused these codes; they may be used up (an enrollment or a sign-in a moment ago). Trying fresh ones in {secs} s..."
+            "AWS refused these codes; they may be used up (an enrollment or a sign-in a moment \
+             ago). Trying fresh ones in {secs} s..."
         )),
-    }
     };
     let result = resync::resync(&dir, &mut card, user, &chosen, &SystemClock, &said)
         .await
         .map_err(fail)?;
     finish(out, &view.account, &result, skew);
     Ok(())
-}
-
-// ---- the clock ----
-
-/// Says how this machine's clock compares with AWS's; returns the skew when it was measured.
-fn clock(out: &Output, reading: Result<ClockReading, IamError>) -> Option<Skew> {
-    let reading = match reading {
-        Ok(r) => r,
-        Err(e) => {
-            out.warn(format!(
-                "could not compare this machine's clock with AWS's ({e}); if codes keep failing, check it: timedatectl status"
-            ));
-            return None;
-        }
-    };
-    let skew = reading.skew();
-    match skew.level() {
-        SkewLevel::Ok => out.info(format!("Clock: this machine is {}.", skew_words(&skew))),
-        SkewLevel::Noticeable => out.warn(format!(
-            "this machine's clock is {}. Codes may fail near the end of each 30-second step. Check that it is synchronized: timedatectl status",
-            skew_words(&skew)
-        )),
-        SkewLevel::Large => out.warn(format!(
-            "this machine's clock is {}. A token has no clock: it computes codes for the time this machine says, so a wrong clock is the usual reason AWS refuses them. Fix the clock first: sudo timedatectl set-ntp true (then timedatectl status shows 'System clock synchronized: yes'), or sudo chronyc makestep where chrony runs.",
-            skew_words(&skew)
-        )),
-    }
-    Some(skew)
-}
-
-/// "12.3 s ahead of AWS (± 0.6 s)", "in step with AWS (-0.2 s ± 0.6 s)".
-fn skew_words(skew: &Skew) -> String {
-    let margin = format!("± {:.1} s", skew.uncertainty);
-    if skew.at_least() == 0.0 {
-        return format!("in step with AWS ({:+.1} s {margin})", skew.seconds);
-    }
-    let way = if skew.ahead() { "ahead of" } else { "behind" };
-    format!("{:.1} s {way} AWS ({margin})", skew.seconds.abs())
-}
-
-/// A resync with a clock far off would write the wrong time into AWS's record of the device:
-/// only a yes (or `--yes`) lets it go on.
-fn confirm_large_skew(skew: &Skew, global: &Global) -> Result<(), Failure> {
-    if skew.level() != SkewLevel::Large || global.yes {
-        return Ok(());
-    }
-    let refused = || {
-        Failure::new(
-            Exit::Failed,
-            format!(
-                "this machine's clock is {}; a resync now would make AWS expect codes from that wrong time. Nothing was changed",
-                skew_words(skew)
-            ),
-            &[
-                "fix the clock (sudo timedatectl set-ntp true), then try a sign-in: the codes may well work again without a resync",
-                "or resync against this clock anyway: add --yes",
-            ],
-        )
-    };
-    if !prompt::has_tty() {
-        return Err(refused());
-    }
-    match prompt::confirm("Resynchronize against this machine's clock anyway? [y/N] ") {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(refused()),
-        Err(e) => Err(prompt::failure(e, "the answer", "pass --yes instead")),
-    }
-}
-
-fn clock_json(skew: Option<Skew>) -> serde_json::Value {
-    match skew {
-        Some(s) => json!({
-            "skew_seconds": (s.seconds * 10.0).round() / 10.0,
-            "uncertainty_seconds": (s.uncertainty * 10.0).round() / 10.0,
-            "level": s.level(),
-        }),
-        None => serde_json::Value::Null,
-    }
 }
 
 fn finish(out: &Output, account: &str, done: &Resynced, skew: Option<Skew>) {
@@ -240,7 +160,7 @@ fn finish(out: &Output, account: &str, done: &Resynced, skew: Option<Skew>) {
             "token": done.token,
             "matched_by": done.matched_by,
             "steps": done.steps,
-            "clock": clock_json(skew),
+            "clock": clock::json(skew),
         }));
         return;
     }
@@ -255,7 +175,11 @@ fn finish(out: &Output, account: &str, done: &Resynced, skew: Option<Skew>) {
 
 /// The tokens present (only `--serial`'s), waiting for one to be inserted when there is none;
 /// then the locked ones unlocked, with the password `kept` from an earlier look, or asked for.
-fn look(out: &Output, args: &ResyncArgs, kept: Option<Present>) -> Result<Present, Failure> {
+pub(super) fn look(
+    out: &Output,
+    args: &ResyncArgs,
+    kept: Option<Present>,
+) -> Result<Present, Failure> {
     let fresh = Present::look()?;
     words::skipped(out, &fresh.unusable);
     let wait = Duration::from_secs(args.wait.unwrap_or(if prompt::has_tty() { 30 } else { 0 }));
@@ -280,140 +204,15 @@ fn look(out: &Output, args: &ResyncArgs, kept: Option<Present>) -> Result<Presen
 }
 
 /// The token that holds the credential, ready for CALCULATE.
-fn open(present: &Present, token: &TokenRef) -> Result<ykmfa::token::PcscCard, Failure> {
+pub(super) fn open(present: &Present, token: &TokenRef) -> Result<ykmfa::token::PcscCard, Failure> {
     let gone = || words::no_longer_connected(token, "reconnect it and run the command again");
     present.open(&token.reader)?.ok_or_else(gone)
-}
-
-// ---- the root user: a pair for the console ----
-
-async fn run_root(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(), Failure> {
-    let present = look(out, args, None)?;
-    if let Some(locked) = present.tokens.iter().find(|t| t.listed.is_none()) {
-        return Err(Failure::new(
-            Exit::Token,
-            format!("{} is password protected", locked.describe()),
-            &[words::GIVE_PASSWORD],
-        ));
-    }
-    let (token, credential) =
-        resync::root_credential(&present.tokens, args.label.as_deref()).map_err(root_refusal)?;
-
-    // Root's own keys are rarely configured: the clock is compared when some AWS credentials
-    // answer within a few seconds, and otherwise the person is told to check it.
-    let reading = async {
-        let dir = Sdk::connect(global.aws_options()).await?;
-        dir.server_clock().await
-    };
-    let reading = tokio::time::timeout(Duration::from_secs(8), reading)
-        .await
-        .unwrap_or(Err(IamError::Timeout {
-            action: "sts:GetCallerIdentity",
-        }));
-    let skew = clock(out, reading);
-
-    let mut card = open(&present, &TokenRef::from(token))?;
-    let pair = resync::console_pair(
-        &mut card,
-        &credential.raw_id,
-        super::root::now(),
-        &mut || out.info("Touch your token now."),
-    )?;
-    if out.json {
-        out.json(&json!({
-            "schema": "ykmfa.resync-root/1",
-            "credential": credential.id.to_string(),
-            "token": TokenRef::from(token),
-            "codes": pair.codes,
-            "steps": pair.steps,
-            "valid_until": pair.valid_until,
-            "clock": clock_json(skew),
-        }));
-        return Ok(());
-    }
-    out.info(format!(
-        "In the console (signed in as root: Security credentials, your MFA device, Resync), type these codes of '{}', in this order (MFA code 1, MFA code 2):",
-        credential.id
-    ));
-    out.result(&pair.codes[0]);
-    out.result(&pair.codes[1]);
-    countdown(out, pair.valid_until).await;
-    Ok(())
-}
-
-/// On a terminal, the time left to type the codes, updated each second until they expire (or
-/// Ctrl-C). Elsewhere, once.
-async fn countdown(out: &Output, valid_until: u64) {
-    if !super::root::terminal_available() || std::env::var("TERM").is_ok_and(|t| t == "dumb") {
-        out.info(super::root::validity(valid_until, super::root::now()));
-        return;
-    }
-    let mut err = std::io::stderr();
-    let _ = writeln!(
-        err,
-        "{}",
-        super::root::validity(valid_until, super::root::now())
-    );
-    let Ok(interrupt) = super::interrupt::Interrupt::watch(
-        &ykmfa::mfa::Cancel::default(),
-        "the countdown stops.",
-        "",
-    ) else {
-        return;
-    };
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            () = interrupt.notified() => {
-                let _ = writeln!(err);
-                return;
-            }
-        }
-        let now = super::root::now();
-        if now >= valid_until {
-            let _ = writeln!(
-                err,
-                "\x1b[1A\r\x1b[2KThese codes have expired: if the console has not taken them, run ykmfa resync --root again."
-            );
-            return;
-        }
-        let _ = writeln!(
-            err,
-            "\x1b[1A\r\x1b[2K{}",
-            super::root::validity(valid_until, now)
-        );
-    }
 }
 
 // ---- failures ----
 
 fn usage(what: impl Into<String>) -> Failure {
     words::usage("resync", what)
-}
-
-fn root_refusal(r: RootRefusal) -> Failure {
-    let what = r.to_string();
-    match r {
-        RootRefusal::NotFound { aws, .. } if aws.is_empty() => Failure::new(
-            Exit::TokenNotFound,
-            what,
-            &["'ykman oath accounts list' shows the credentials on a token"],
-        ),
-        RootRefusal::NotFound { aws, .. } => {
-            let names: Vec<String> = aws.iter().map(|n| format!("'{n}'")).collect();
-            let hint = format!(
-                "the AWS credentials present: {}; choose with --label NAME",
-                names.join(", ")
-            );
-            Failure::new(Exit::TokenNotFound, what, &[&hint])
-        }
-        RootRefusal::Several(_) => Failure::new(
-            Exit::Usage,
-            what,
-            &["choose one with --label NAME (and --serial SERIAL when two tokens hold it)"],
-        ),
-    }
 }
 
 fn arn_failure(e: ArnError) -> Failure {
@@ -431,7 +230,7 @@ fn resync_failure(e: ResyncError, user: &str, global: &Global) -> Failure {
         ResyncError::Refused(r) => refusal_failure(r, user, global),
         ResyncError::Read(e) => iam_failure(&e, global),
         ResyncError::Card(e) => {
-            let mut f: Failure = e.into();
+            let mut f = Failure::from(e);
             f.what = format!(
                 "computing codes on the token: {}; nothing was changed",
                 f.what
@@ -475,7 +274,9 @@ fn refusal_failure(r: Refusal, user: &str, global: &Global) -> Failure {
         Refusal::UnknownUser(..) => Failure::new(
             Exit::Iam,
             what,
-            &[&format!("check the name (IAM user names are case-sensitive): aws iam list-users{p}")],
+            &[&format!(
+                "check the name (IAM user names are case-sensitive): aws iam list-users{p}"
+            )],
         ),
         Refusal::NoDevices(_) => Failure::new(
             Exit::Iam,
@@ -485,16 +286,15 @@ fn refusal_failure(r: Refusal, user: &str, global: &Global) -> Failure {
         Refusal::OtherAccount { .. } => Failure::new(
             Exit::Usage,
             what,
-            &["use credentials of the device's account (--profile NAME)", &list],
+            &[
+                "use credentials of the device's account (--profile NAME)",
+                &list,
+            ],
         ),
         Refusal::UnknownDevice(_) | Refusal::NotUsersDevice { .. } => {
             Failure::new(Exit::Iam, what, &[&list])
         }
-        Refusal::NoToken => Failure::new(
-            Exit::TokenNotFound,
-            what,
-            &["insert your YubiKey (or Nitrokey) and try again; 'ykmfa tokens' lists what ykmfa sees"],
-        ),
+        Refusal::NoToken => Failure::new(Exit::TokenNotFound, what, &[words::INSERT_TOKEN]),
         Refusal::NotOnToken { ref devices, .. } => {
             let mut what = what;
             for d in devices {
@@ -565,24 +365,17 @@ fn where_words(place: &Place) -> String {
         Place::NotConnected { .. } => {
             "no ykmfa tags, and no credential of the default name on the tokens".to_owned()
         }
-        Place::Unknown { locked } => format!(
-            "may be on {} (password protected)",
-            locked
-                .iter()
-                .map(TokenRef::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Place::Ambiguous { candidates, .. } => format!(
-            "one of {}",
-            candidates
-                .iter()
-                .map(|l| format!("'{}' on {}", l.credential, l.token))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        Place::Unknown { locked } => {
+            let tokens: Vec<String> = locked.iter().map(TokenRef::to_string).collect();
+            format!("may be on {} (password protected)", tokens.join(", "))
+        }
+        Place::Ambiguous { candidates, .. } => {
+            let on = |l: &Location| format!("'{}' on {}", l.credential, l.token);
+            let candidates: Vec<String> = candidates.iter().map(on).collect();
+            format!("one of {}", candidates.join(", "))
+        }
     }
 }
 
-#[cfg(test)]
-mod tests;
+mod clock;
+mod root;

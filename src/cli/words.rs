@@ -13,6 +13,10 @@ use super::{Failure, Global, Output};
 pub(super) const GIVE_PASSWORD: &str =
     "give the OATH password with --oath-password (prompted) or YKMFA_OATH_PASSWORD";
 
+/// The advice when no token is connected.
+pub(super) const INSERT_TOKEN: &str =
+    "insert your YubiKey (or Nitrokey) and try again; 'ykmfa tokens' lists what ykmfa sees";
+
 /// ListMFADeviceTags was denied: devices are found by their credential's default name.
 pub(super) const TAGS_DENIED: &str = "ykmfa's tags on the devices can't be read (iam:ListMFADeviceTags); finding the credential by its default name";
 

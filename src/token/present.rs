@@ -50,6 +50,9 @@ pub enum PresentError<E> {
     Ask(E),
 }
 
+/// A token whose credentials could not be read with the password given, and why.
+pub type Unread = (Token, oath::Error);
+
 /// The password callback: given the first locked token to read, the password, or `None`.
 pub type Ask<'a, E> = &'a mut dyn FnMut(&Token) -> Result<Option<Zeroizing<String>>, E>;
 
@@ -131,7 +134,7 @@ impl Present {
         &mut self,
         which: impl Fn(&Token) -> bool,
         ask: Ask<'_, E>,
-    ) -> Result<Vec<(Token, oath::Error)>, PresentError<E>> {
+    ) -> Result<Vec<Unread>, PresentError<E>> {
         self.read_locked(which, ask, false)
             .map(|(_, failed)| failed)
     }
@@ -141,7 +144,7 @@ impl Present {
         which: impl Fn(&Token) -> bool,
         ask: Ask<'_, E>,
         stop: bool,
-    ) -> Result<(bool, Vec<(Token, oath::Error)>), PresentError<E>> {
+    ) -> Result<(bool, Vec<Unread>), PresentError<E>> {
         let (mut read, mut failed) = (false, Vec::new());
         for i in 0..self.tokens.len() {
             let token = &self.tokens[i];
