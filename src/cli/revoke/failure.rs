@@ -30,7 +30,6 @@ pub(super) fn refusal_failure(r: Refusal, global: &Global) -> Failure {
     let p = profile_flag(global);
     let devices =
         |u: &str| format!("the user's devices: aws iam list-mfa-devices{p} --user-name {u}");
-    let keep = |what: &str| format!("or leave {what} alone: --keep-credential");
     let (code, fix): (Exit, Vec<String>) = match &r {
         Refusal::UnknownUser(..) => (Exit::Iam, vec![LIST_USERS.into()]),
         Refusal::OtherAccount { .. } => (Exit::Usage, vec![OTHER_ACCOUNT.into()]),
@@ -72,17 +71,24 @@ pub(super) fn refusal_failure(r: Refusal, global: &Global) -> Failure {
             Exit::Token,
             vec![
                 words::GIVE_PASSWORD.into(),
-                keep("the credential on the token"),
+                "or leave the credential on the token: --keep-credential".into(),
             ],
         ),
-        Refusal::AmbiguousCredential { .. } => {
-            (Exit::TokenNotFound, vec![NAME_IT.into(), keep("the token")])
-        }
+        Refusal::AmbiguousCredential { .. } => (
+            Exit::TokenNotFound,
+            vec![
+                NAME_IT.into(),
+                "or leave the token alone: --keep-credential".into(),
+            ],
+        ),
         Refusal::AssignedElsewhere { .. } => (Exit::Iam, vec![USERS_DEVICE.into()]),
         Refusal::NoRootMfa(_) => (Exit::Iam, vec!["nothing to revoke".into()]),
         Refusal::SeveralRootCredentials { .. } => (
             Exit::TokenNotFound,
-            vec![STALE_ONE.into(), keep("the tokens")],
+            vec![
+                STALE_ONE.into(),
+                "or leave the tokens alone: --keep-credential".into(),
+            ],
         ),
         Refusal::SeveralRootDevices { account, .. } => {
             let name = format!("name one: ykmfa revoke --root-of {account} --device ARN");
