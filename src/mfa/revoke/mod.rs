@@ -5,13 +5,15 @@
 //! is the only holder of its seed, so deleting the credential first and then failing to
 //! deactivate would leave an active MFA device nobody can answer (a locked-out user). The steps
 //! stop at the first failure; everything not done is then a [`Leftover`] with the reason, and
-//! the caller names the command that finishes it.
+//! [`Plan::finishing_command`] the command that finishes it.
 //!
-//! Preflight is read-only and refuses before anything changes: a malformed or foreign device
-//! ARN, a device of another user (or of root, or of nobody), the principal's last MFA device
-//! (unless allowed: the account would no longer ask for MFA), and a credential whose place on
-//! the tokens is ambiguous or behind a password. Which credential belongs to the device is
-//! [`crate::mfa::pairing`]'s answer; this module only turns it into what will happen.
+//! Preflight ([`UserSurvey`] for an IAM user; [`RootAccess`], [`root_plan`] and
+//! [`Tokens::place_root_credential`] for a member account's root user) is read-only and refuses
+//! before anything changes: a malformed or foreign device ARN, a device of another user (or of
+//! root, or of nobody), the principal's last MFA device (unless allowed: the account would no
+//! longer ask for MFA), and a credential whose place on the tokens is ambiguous or behind a
+//! password. Which credential belongs to the device is [`crate::mfa::pairing`]'s answer; this
+//! module only turns it into what will happen.
 //!
 //! This module never prints: it reports through [`Progress`]. No seed is involved: revocation
 //! only deletes.

@@ -465,6 +465,42 @@ async fn one_read_of_devices_and_tags_says_a_denied_tag_read() {
 }
 
 #[tokio::test]
+async fn tags_are_read_for_virtual_devices_only_and_a_lagging_device_counts_as_untagged() {
+    let list = listed(&[
+        DEVICE,
+        "arn:aws:iam::123456789012:u2f/user/alice/key-1",
+        BACKUP,
+    ]);
+    let tags = mock!(Iam::list_mfa_device_tags)
+        .match_requests(|i| i.serial_number() == Some(DEVICE))
+        .then_output(|| {
+            let tag = Tag::builder().key(TAG_CREDENTIAL).value(LABEL).build();
+            ListMfaDeviceTagsOutput::builder()
+                .tags(tag.expect("tag"))
+                .build()
+                .expect("tags")
+        });
+    // IAM's reads lag its writes: a device just deleted is still listed, its tags are not.
+    let lagging = mock!(Iam::list_mfa_device_tags)
+        .match_requests(|i| i.serial_number() == Some(BACKUP))
+        .sequence()
+        .http_status(404, Some(error_xml("NoSuchEntity", "no such device")))
+        .build();
+    let got = pairing::gather(&sdk(&[&list, &tags, &lagging]), "alice")
+        .await
+        .expect("read");
+    assert_eq!(got.devices.len(), 3);
+    assert!(!got.tags_denied);
+    assert_eq!(got.devices[0].tagged_credential(), Some(LABEL));
+    assert!(got.devices[1].tags.is_empty() && got.devices[2].tags.is_empty());
+    assert_eq!(
+        (tags.num_calls(), lagging.num_calls()),
+        (1, 1),
+        "the FIDO key is not asked"
+    );
+}
+
+#[tokio::test]
 async fn an_unknown_user_is_refused() {
     let user = mock!(Iam::get_user)
         .sequence()
