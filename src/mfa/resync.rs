@@ -8,10 +8,11 @@
 //! measure the clock against AWS's first ([`crate::iam::Directory::server_clock`]).
 //!
 //! Steps: [`read_user`] (who the caller is, the user, the user's devices and tags, and whether
-//! `--device` is one of them), [`look`] at the tokens and [`unlock`] them, [`choose_on`] the
-//! device and its credential (pairing, then [`choose`]), and [`resync`]. Everything before [`resync`] is
-//! read-only; [`resync`] is one IAM write with nothing to undo. Refusals ([`Refusal`]) are
-//! decided before anything changes.
+//! `--device` is one of them), the tokens present ([`crate::token::present`]), [`choose_on`]
+//! the device and its credential (pairing, then [`choose`]), and [`resync`]. Everything before
+//! [`resync`] is read-only; [`resync`] is one IAM write with nothing to undo. Refusals
+//! ([`Refusal`]) are decided before anything changes. `--root` takes [`root_credential`] and
+//! [`console_pair`] instead: codes for the console, and no IAM call.
 
 use crate::iam::{Directory, IamError};
 use crate::mfa::pairing::{
