@@ -1,7 +1,8 @@
 //! `ykmfa status`: a user's MFA devices joined with the tokens present.
 //!
-//! The join is [`ykmfa::mfa::status`]; this module looks at the tokens (a missing PC/SC service or
-//! no token is no error here: the IAM side is still worth showing), reads IAM, and renders.
+//! The join is [`ykmfa::mfa::status`], the tokens [`ykmfa::token::present`]'s survey (a missing
+//! PC/SC service or no token is no error here: the IAM side is still worth showing); this module
+//! says whom it shows, and renders.
 
 use serde_json::json;
 
