@@ -2,6 +2,9 @@
 //! with two codes from the token; first, this machine's clock against AWS's. `--root` prints a
 //! pair for the console's resync dialog instead.
 
+mod clock;
+mod root;
+
 use std::time::Duration;
 
 use serde_json::json;
@@ -376,6 +379,3 @@ fn where_words(place: &Place) -> String {
         }
     }
 }
-
-mod clock;
-mod root;

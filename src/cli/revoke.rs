@@ -1,6 +1,9 @@
 //! `ykmfa revoke`: an MFA device out of IAM (deactivated, deleted) and its credential off the
 //! token; or, with `--root-of`, a member account's root MFA device through a root session.
 
+mod failure;
+mod root;
+
 use serde_json::json;
 
 use ykmfa::iam::{names, Sdk};
@@ -438,9 +441,6 @@ pub(super) fn finish(
     }
     Ok(())
 }
-
-mod failure;
-mod root;
 
 #[cfg(test)]
 mod tests;
