@@ -18,6 +18,7 @@ mod settle;
 mod status;
 mod token_args;
 mod tokens;
+mod words;
 
 use std::process::ExitCode;
 

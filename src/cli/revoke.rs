@@ -1,27 +1,25 @@
 //! `ykmfa revoke`: an MFA device out of IAM (deactivated, deleted) and its credential off the
 //! token; or, with `--root-of`, a member account's root MFA device through a root session.
 
-use std::time::{Duration, SystemTime};
+mod failure;
+mod root;
 
 use serde_json::json;
-use zeroize::Zeroizing;
 
-use ykmfa::iam::names;
-use ykmfa::iam::{Directory, RootSessionError, Sdk};
-use ykmfa::mfa::pairing::{self, Explicit};
+use ykmfa::iam::{names, Sdk};
+use ykmfa::mfa::pairing::DeviceArn;
 use ykmfa::mfa::remedy::ykman_delete;
 use ykmfa::mfa::revoke::{
-    self as revocation, Cause, CredentialOutcome, CredentialPlan, DeviceArn, Event, Plan,
-    Principal, Refusal, Revoked,
+    self as revocation, CredentialOutcome as Outcome, CredentialPlan, Event, Plan, Principal,
+    Revoked, Target, UserRequest, UserSurvey,
 };
-use ykmfa::mfa::{labels, Cancel, Leftover};
-use ykmfa::oath::{self, Password};
-use ykmfa::token::PcscCard;
-use ykmfa::token::{self, Serial, Token};
-use ykmfa::transport::pcsc::Context;
+use ykmfa::mfa::{labels, Cancel};
+use ykmfa::token::{PcscCard, Present, Serial, Token};
+use zeroize::Zeroizing as Secret;
 
-use super::report::Exit;
-use super::{prompt, settle, Failure, Global, Output};
+use self::failure::{cause_failure, preflight_failure, revoke_failure};
+use super::report::{iam_failure, Exit};
+use super::{prompt, settle, words, Failure, Global, Output};
 
 /// Arguments of `ykmfa revoke`.
 #[derive(clap::Args, Debug)]
@@ -89,56 +87,31 @@ iam:ListOrganizationsFeatures (optional) explains a refusal.";
 
 /// The arguments, validated once.
 enum Request {
-    User {
-        user: names::UserName,
-        target: Target,
-        label: Option<String>,
-    },
-    Root {
-        account: String,
-        device: Option<DeviceArn>,
-    },
-}
-
-enum Target {
-    Device(DeviceArn),
-    Token(Serial),
+    User(UserRequest),
+    Root(String, Option<DeviceArn>),
 }
 
 fn usage(what: impl Into<String>) -> Failure {
-    Failure::new(Exit::Usage, what, &["see 'ykmfa revoke --help'"])
+    words::usage("revoke", what)
 }
 
 fn request(args: &RevokeArgs) -> Result<Request, Failure> {
-    let device = args
-        .device
-        .as_deref()
-        .map(|d| DeviceArn::parse(d.trim()))
+    let device = args.device.as_deref().map(|d| DeviceArn::parse(d.trim()));
+    let device = device
         .transpose()
-        .map_err(|e| {
-            Failure::new(
-                Exit::Usage,
-                e.to_string(),
-                &["list the user's devices with: aws iam list-mfa-devices --user-name NAME"],
-            )
-        })?;
+        .map_err(|e| words::bad_arn(e.to_string()))?;
     if let Some(account) = &args.root_of {
         let account = account.trim();
         if !ykmfa::iam::is_account_id(account) {
-            return Err(usage(format!(
-                "--root-of '{account}' is not an AWS account id (12 digits)"
-            )));
+            let what = format!("--root-of '{account}' is not an AWS account id (12 digits)");
+            return Err(usage(what));
         }
         if let Some(arn) = device.as_ref().filter(|d| d.account() != account) {
-            return Err(usage(format!(
-                "{arn} is in account {}, not in member account {account}",
-                arn.account()
-            )));
+            let elsewhere = arn.account();
+            let what = format!("{arn} is in account {elsewhere}, not in member account {account}");
+            return Err(usage(what));
         }
-        return Ok(Request::Root {
-            account: account.to_owned(),
-            device,
-        });
+        return Ok(Request::Root(account.to_owned(), device));
     }
     let user = names::UserName::parse(args.user.as_deref().unwrap_or_default())
         .map_err(|e| usage(e.to_string()))?;
@@ -150,388 +123,149 @@ fn request(args: &RevokeArgs) -> Result<Request, Failure> {
                 "say which device: --device ARN, or --serial SERIAL for the device on that token",
             )),
         };
-    let label = match &args.label {
-        None => None,
-        Some(l) => Some(
-            labels::parse(l)
-                .map_err(|e| usage(format!("--label: {e}")))?
-                .to_string(),
-        ),
-    };
-    Ok(Request::User {
-        user,
+    let label = args.label.as_deref().map(labels::parse).transpose();
+    let label = label.map_err(|e| usage(format!("--label: {e}")))?;
+    Ok(Request::User(UserRequest {
+        user: user.to_string(),
         target,
-        label,
-    })
+        label: label.map(|id| id.to_string()),
+        keep_credential: args.keep_credential,
+        allow_last: args.allow_last,
+    }))
 }
 
 /// Runs `ykmfa revoke`.
 pub async fn run(out: &Output, global: &Global, args: &RevokeArgs) -> Result<(), Failure> {
-    match request(args)? {
-        Request::User {
-            user,
-            target,
-            label,
-        } => run_user(out, global, args, &user, &target, label).await,
-        Request::Root { account, device } => {
-            run_root(out, global, args, &account, device.as_ref()).await
+    let req = match request(args)? {
+        Request::User(req) => req,
+        Request::Root(account, device) => {
+            return root::run(out, global, args, &account, device.as_ref()).await
         }
-    }
-}
-
-// ---- an IAM user's device ----
-
-async fn run_user(
-    out: &Output,
-    global: &Global,
-    args: &RevokeArgs,
-    user: &names::UserName,
-    target: &Target,
-    label: Option<String>,
-) -> Result<(), Failure> {
+    };
     // Every stop signal from here on, before the settling of dead runs changes anything.
     let cancel = Cancel::default();
-    let watcher = if args.dry_run {
-        None
-    } else {
-        Some(watch(&cancel)?)
-    };
+    let watcher = (!args.dry_run).then(|| watch(&cancel)).transpose()?;
     let dir = connect(global).await?;
     let fail = |c| cause_failure(c, global);
-    let mut view = revocation::user_devices(&dir, user.as_str())
-        .await
-        .map_err(fail)?;
-    if let Target::Device(arn) = target {
-        view.check_device(&dir, arn).await.map_err(fail)?;
+    let mut survey = UserSurvey::read(&dir, &req).await.map_err(fail)?;
+    if survey.view.tags_denied {
+        out.warn(words::TAGS_DENIED);
     }
-
-    // The tokens present, unlocked where the device's credential may be.
-    let required = matches!(target, Target::Token(_));
-    let mut seen = look_at_tokens(out, args, required)?;
+    words::skipped(out, &survey.tokens.present.unusable);
 
     // The user's lock, held to the end; then what dead runs left for the user or these tokens
     // (only reported by a dry run, which changes nothing).
+    let (account, present) = (&survey.view.account, &survey.tokens.present);
     let (_lock, changed) = if args.dry_run {
-        let serials = settle::serials(&seen.tokens);
-        settle::report(out, &view.account, user.as_str(), &serials);
+        settle::report(out, account, &req.user, &settle::serials(&present.tokens));
         (None, false)
     } else {
-        settle::lock_and_settle(
-            out,
-            &dir,
-            &view.account,
-            user.as_str(),
-            &seen.tokens,
-            || seen.password(),
-        )
-        .await?
+        let password = || present.password();
+        settle::lock_and_settle(out, &dir, account, &req.user, &present.tokens, password).await?
     };
     if changed {
-        view = revocation::user_devices(&dir, user.as_str())
-            .await
-            .map_err(fail)?;
-        let password = seen.password.take();
-        seen = look_at_tokens(out, args, required)?;
-        seen.password = password;
+        survey.again(&dir, &req).await.map_err(fail)?;
+        words::skipped(out, &survey.tokens.present.unusable);
     }
-
-    let explicit = match target {
-        Target::Device(arn) => Some(Explicit {
-            device: arn.to_string(),
-            credential: label,
-        }),
-        Target::Token(_) => None,
-    };
-    let pair = |tokens: &[Token]| {
-        pairing::pair(
-            &view.devices,
-            tokens,
-            view.alias.as_deref(),
-            explicit.as_ref(),
-        )
-    };
-    let mut paired = pair(&seen.tokens);
-    let device = match target {
-        Target::Device(arn) => arn.to_string(),
-        Target::Token(serial) => {
-            let Some(token) = seen.tokens.iter().find(|t| t.serial == Some(*serial)) else {
-                return Err(token::SelectError::NoMatchingSerial {
-                    wanted: *serial,
-                    present: seen.tokens.clone(),
-                }
-                .into());
-            };
-            if token.listed.is_none() {
-                let reader = token.reader.clone();
-                seen.unlock(args, &[reader], true)?;
-                paired = pair(&seen.tokens);
-            }
-            view.device_on_token(&paired, *serial, &token_name(&seen.tokens, *serial))
-                .map_err(|r| refusal_failure(r, global))?
-        }
-    };
-    if !args.keep_credential {
-        if let Some(pairing::Place::Unknown { locked }) = paired.device(&device).map(|p| &p.place) {
-            let readers: Vec<String> = locked.iter().map(|t| t.reader.clone()).collect();
-            if seen.unlock(args, &readers, false)? {
-                paired = pair(&seen.tokens);
-            }
-        }
+    let ask = &mut |t: &Token| oath_password(args, t);
+    let plan = tokio::task::block_in_place(|| survey.plan(&req, ask))
+        .map_err(|e| preflight_failure(e, global))?;
+    if let Some(why) = &survey.tokens.unreachable {
+        out.warn(unreachable(why));
     }
-    let Some(entry) = paired.device(&device) else {
-        return Err(refusal_failure(
-            Refusal::NotUsersDevice {
-                device,
-                user: user.to_string(),
-            },
-            global,
-        ));
-    };
-    let credential = CredentialPlan::from_place(entry, args.keep_credential)
-        .map_err(|r| refusal_failure(r, global))?;
-    let plan = view.plan(&device, credential);
-    plan.check_last(args.allow_last)
-        .map_err(|r| refusal_failure(r, global))?;
-
-    if let Some(why) = &seen.unreachable {
-        out.warn(format!(
-            "ykmfa could not look at the tokens ({why}); the credential is left where it is"
-        ));
+    if !go_ahead(out, global, args, &plan, None)? {
+        return Ok(());
     }
-    show_plan(out, &plan, None);
-    if args.dry_run {
-        return dry_run(out, &plan);
-    }
-    confirm(global)?;
-
-    let mut card = open_card(&plan, &seen)?;
+    let mut card = open_card(&plan, &survey.tokens.present)?;
     let result = revocation::revoke(&dir, card.as_mut(), &plan, &Words(out), &cancel).await;
     drop(watcher);
     finish(out, global, &plan, result)
 }
 
-/// The token the plan deletes a credential from, opened (with the password, if one was given).
-fn open_card(plan: &Plan, seen: &Seen) -> Result<Option<PcscCard>, Failure> {
-    let CredentialPlan::Delete { token, .. } = &plan.credential else {
-        return Ok(None);
-    };
-    let Some(found) = seen.tokens.iter().find(|t| t.reader == token.reader) else {
-        return Err(Failure::new(
-            Exit::TokenNotFound,
-            format!("{token} is no longer connected; nothing was changed"),
-            &["reconnect it, or pass --keep-credential to leave the credential"],
-        ));
-    };
-    Ok(Some(PcscCard::new(
-        Context::establish()?,
-        found.clone(),
-        seen.password(),
-    )))
-}
-
-/// What `look_at_tokens` found.
-struct Seen {
-    tokens: Vec<Token>,
-    /// Why no token could be looked at (the PC/SC service refused), if so.
-    unreachable: Option<String>,
-    /// The OATH password, once one was needed.
-    password: Option<Zeroizing<String>>,
-}
-
-impl Seen {
-    fn password(&self) -> Option<Password> {
-        self.password.as_ref().map(|p| Password::new(p.to_string()))
-    }
-
-    /// Unlocks the locked tokens in `readers` and reads their credentials. Returns whether any
-    /// was unlocked. Without a password at hand that is `false` (the plan then refuses, naming
-    /// the token), or, when the token is `required`, an error. A wrong password is an error too:
-    /// nothing changed.
-    fn unlock(
-        &mut self,
-        args: &RevokeArgs,
-        readers: &[String],
-        required: bool,
-    ) -> Result<bool, Failure> {
-        let mut any = false;
-        for i in 0..self.tokens.len() {
-            let t = &self.tokens[i];
-            if t.listed.is_some() || !readers.contains(&t.reader) {
-                continue;
-            }
-            if self.password.is_none() {
-                self.password = oath_password(args, t)?;
-            }
-            let Some(password) = self.password() else {
-                if required {
-                    return Err(oath::Error::Locked.into());
-                }
-                return Ok(false);
-            };
-            let mut card = PcscCard::new(Context::establish()?, t.clone(), Some(password));
-            let listed = tokio::task::block_in_place(|| ykmfa::token::Card::list(&mut card))?;
-            self.tokens[i].listed = Some(listed);
-            any = true;
-        }
-        Ok(any)
-    }
-}
-
-/// Identifies the tokens present. With `--serial` a token is `required`; otherwise a PC/SC
-/// service that is missing or refuses only means the credential can't be looked for.
-fn look_at_tokens(out: &Output, args: &RevokeArgs, required: bool) -> Result<Seen, Failure> {
-    let found = Context::establish().and_then(|ctx| token::inventory(&ctx));
-    match found {
-        Ok(inv) => {
-            for u in &inv.unusable {
-                out.warn(format!("skipped the card in '{}': {}", u.reader, u.reason));
-            }
-            Ok(Seen {
-                tokens: inv.tokens,
-                unreachable: None,
-                password: None,
-            })
-        }
-        Err(e) if required => Err(e.into()),
-        Err(e) if args.keep_credential => {
-            tracing::debug!("tokens not looked at: {e}");
-            Ok(Seen {
-                tokens: Vec::new(),
-                unreachable: None,
-                password: None,
-            })
-        }
-        Err(e) => Ok(Seen {
-            tokens: Vec::new(),
-            unreachable: Some(e.to_string()),
-            password: None,
-        }),
-    }
-}
-
-fn token_name(tokens: &[Token], serial: Serial) -> String {
-    tokens
-        .iter()
-        .find(|t| t.serial == Some(serial))
-        .map_or_else(|| format!("token {serial}"), Token::describe)
+pub(super) async fn connect(global: &Global) -> Result<Sdk, Failure> {
+    let dir = Sdk::connect(global.aws_options()).await;
+    dir.map_err(|e| iam_failure(&e, global))
 }
 
 /// `YKMFA_OATH_PASSWORD`, or the prompt (`--oath-password`, or a terminal and a protected
 /// token), as enroll does.
-fn oath_password(args: &RevokeArgs, token: &Token) -> Result<Option<Zeroizing<String>>, Failure> {
+pub(super) fn oath_password(
+    args: &RevokeArgs,
+    token: &Token,
+) -> Result<Option<Secret<String>>, Failure> {
     prompt::oath_password(args.oath_password || prompt::has_tty(), &token.describe())
 }
 
-// ---- a member account's root user ----
+pub(super) fn unreachable(why: &str) -> String {
+    format!("ykmfa could not look at the tokens ({why}); the credential is left where it is")
+}
 
-async fn run_root(
+/// Shows the plan; a dry run ends there (`false`). Otherwise `--yes`, or a person's "y" on the
+/// terminal, goes ahead; a script without `--yes` is refused.
+pub(super) fn go_ahead(
     out: &Output,
     global: &Global,
     args: &RevokeArgs,
-    account: &str,
-    device: Option<&DeviceArn>,
-) -> Result<(), Failure> {
-    let dir = connect(global).await?;
-    let caller = dir
-        .caller_identity()
-        .await
-        .map_err(|e| super::report::iam_failure(&e, global))?;
-    out.info(format!(
-        "Opening a root session on account {account} (sts:AssumeRoot, task policy \
-         IAMDeleteRootUserCredentials, 15 minutes)..."
-    ));
-    let mut session = dir
-        .open_root_session(&caller, account)
-        .await
-        .map_err(|e| root_session_failure(e, account, global))?;
-    let mut plan = revocation::root_plan(&session.directory, account, device)
-        .await
-        .map_err(|c| cause_failure(c, global))?;
-    plan.check_last(args.allow_last)
-        .map_err(|r| refusal_failure(r, global))?;
-
-    // The root credential on the tokens present, by name (root devices carry no tags).
-    let mut seen = look_at_tokens(out, args, false)?;
-    if !args.keep_credential {
-        let locked: Vec<String> = seen
-            .tokens
-            .iter()
-            .filter(|t| t.listed.is_none())
-            .map(|t| t.reader.clone())
-            .collect();
-        seen.unlock(args, &locked, false)?;
-    }
-    if let Some(why) = &seen.unreachable {
-        out.warn(format!(
-            "ykmfa could not look at the tokens ({why}); the credential is left where it is"
-        ));
-    } else {
-        plan.credential = revocation::root_credential(&plan, &seen.tokens, args.keep_credential)
-            .map_err(|r| refusal_failure(r, global))?;
-        if plan.credential == CredentialPlan::NotLookedFor {
-            out.warn(format!(
-                "the root user of account {account} has other MFA devices, and a root credential \
-                 carries no record of its device: the tokens are left alone (remove the revoked \
-                 device's credential with: ykman oath accounts delete NAME)"
-            ));
-        }
-    }
-    show_plan(out, &plan, Some(&caller.account));
+    plan: &Plan,
+    management: Option<&str>,
+) -> Result<bool, Failure> {
+    out.info(plan_text(plan, management));
     if args.dry_run {
-        return dry_run(out, &plan);
+        if out.json {
+            out.json(&json!({"schema": "ykmfa.revoke-plan/1", "plan": plan}));
+        } else {
+            out.info("Dry run: nothing was changed.");
+        }
+        return Ok(false);
     }
-    confirm(global)?;
-    // A person may take a while to answer: a session about to expire is opened anew.
-    let expiring = session
-        .expires
-        .is_some_and(|at| at <= SystemTime::now() + Duration::from_secs(60));
-    if expiring {
-        session = dir
-            .open_root_session(&caller, account)
-            .await
-            .map_err(|e| root_session_failure(e, account, global))?;
+    if global.yes {
+        return Ok(true);
     }
-    let mut card = open_card(&plan, &seen)?;
-    let cancel = Cancel::default();
-    let watcher = watch(&cancel)?;
-    let result = revocation::revoke(
-        &session.directory,
-        card.as_mut(),
-        &plan,
-        &Words(out),
-        &cancel,
-    )
-    .await;
-    drop(watcher);
-    finish(out, global, &plan, result)
+    if !prompt::has_tty() {
+        return Err(Failure::new(
+            Exit::Usage,
+            "revoke changes IAM and the token, and there is no terminal to confirm on; nothing was changed",
+            &["pass --yes to confirm the plan above (or --dry-run to only see it)"],
+        ));
+    }
+    match prompt::confirm("Revoke it? [y/N] ") {
+        Ok(true) => Ok(true),
+        Ok(false) => Err(Failure::new(
+            Exit::Failed,
+            "not confirmed; nothing was changed",
+            &[],
+        )),
+        Err(e) => Err(prompt::failure(e, "the answer", "pass --yes instead")),
+    }
 }
 
-// ---- shared ----
-
-async fn connect(global: &Global) -> Result<Sdk, Failure> {
-    Sdk::connect(global.aws_options())
-        .await
-        .map_err(|e| super::report::iam_failure(&e, global))
+/// The token the plan deletes a credential from, opened (with the password, if one was given).
+pub(super) fn open_card(plan: &Plan, present: &Present) -> Result<Option<PcscCard>, Failure> {
+    let CredentialPlan::Delete { token, .. } = &plan.credential else {
+        return Ok(None);
+    };
+    let fix = "reconnect it, or pass --keep-credential to leave the credential";
+    let card = present.open(&token.reader)?;
+    card.map(Some)
+        .ok_or_else(|| words::no_longer_connected(token, fix))
 }
 
-struct Words<'a>(&'a Output);
+pub(super) struct Words<'a>(pub(super) &'a Output);
 
 impl revocation::Progress for Words<'_> {
     fn event(&self, event: Event<'_>) {
-        match event {
-            Event::Deactivating(d) => self.0.info(format!("Deactivating {d}...")),
-            Event::AlreadyDeactivated(d) => {
-                self.0.info(format!("IAM lists {d} as no longer assigned."))
+        self.0.info(match event {
+            Event::Deactivating(d) => format!("Deactivating {d}..."),
+            Event::AlreadyDeactivated(d) => format!("IAM lists {d} as no longer assigned."),
+            Event::Deleting(d) => format!("Deleting {d}..."),
+            Event::DeletingCredential { name, token } => {
+                format!("Deleting credential '{name}' from {token}...")
             }
-            Event::Deleting(d) => self.0.info(format!("Deleting {d}...")),
-            Event::DeletingCredential { name, token } => self
-                .0
-                .info(format!("Deleting credential '{name}' from {token}...")),
-        }
+        })
     }
 }
 
-fn watch(cancel: &Cancel) -> Result<super::interrupt::Interrupt, Failure> {
+pub(super) fn watch(cancel: &Cancel) -> Result<super::interrupt::Interrupt, Failure> {
     super::interrupt::Interrupt::watch(
         cancel,
         "finishing the current step, then stopping. What remains is listed.",
@@ -539,21 +273,14 @@ fn watch(cancel: &Cancel) -> Result<super::interrupt::Interrupt, Failure> {
     )
 }
 
-fn principal_words(plan: &Plan) -> String {
-    match &plan.principal {
-        Principal::User { name } => format!("IAM user {name} (account {})", plan.account),
-        Principal::Root => format!("the root user of member account {}", plan.account),
-    }
-}
-
-fn show_plan(out: &Output, plan: &Plan, management: Option<&str>) {
-    out.info(plan_text(plan, management));
-}
-
 /// The plan as a person reads it before confirming: whose device, which account (and, for a
 /// root session, from where), the device ARN, and each step.
 fn plan_text(plan: &Plan, management: Option<&str>) -> String {
-    let mut lines = vec![format!("Plan for {}:", principal_words(plan))];
+    let account = &plan.account;
+    let mut lines = vec![match &plan.principal {
+        Principal::User { name } => format!("Plan for IAM user {name} (account {account}):"),
+        Principal::Root => format!("Plan for the root user of member account {account}:"),
+    }];
     if let Some(from) = management {
         lines.push(format!(
             "  through   a root session opened from account {from} (15 minutes at most)"
@@ -625,70 +352,38 @@ fn credential_words(c: &CredentialPlan) -> (String, Option<String>) {
     }
 }
 
-fn dry_run(out: &Output, plan: &Plan) -> Result<(), Failure> {
-    if out.json {
-        out.json(&json!({"schema": "ykmfa.revoke-plan/1", "plan": plan}));
-    } else {
-        out.info("Dry run: nothing was changed.");
-    }
-    Ok(())
-}
-
-/// `--yes`, or a person's "y" on the terminal; a script without `--yes` is refused.
-fn confirm(global: &Global) -> Result<(), Failure> {
-    if global.yes {
-        return Ok(());
-    }
-    if !prompt::has_tty() {
-        return Err(Failure::new(
-            Exit::Usage,
-            "revoke changes IAM and the token, and there is no terminal to confirm on; nothing was changed",
-            &["pass --yes to confirm the plan above (or --dry-run to only see it)"],
-        ));
-    }
-    match prompt::confirm("Revoke it? [y/N] ") {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(Failure::new(
-            Exit::Failed,
-            "not confirmed; nothing was changed",
-            &[],
-        )),
-        Err(e) => Err(prompt::failure(e, "the answer", "pass --yes instead")),
-    }
-}
-
 /// The remaining credential, when the revocation left one on a token, as JSON and words.
 fn remaining(revoked: &Revoked) -> Option<(serde_json::Value, String)> {
-    let CredentialOutcome::Remains { name, token_serial } = &revoked.credential else {
+    let Outcome::Remains { name, token_serial } = &revoked.credential else {
         return None;
     };
     let on = token_serial.map_or_else(|| "its token".to_owned(), |s| format!("token {s}"));
-    Some(match name {
-        Some(name) if revoked.principal == Principal::Root && token_serial.is_none() => {
-            let command = ykman_delete(name, None);
+    let command = name.as_deref().map(|n| ykman_delete(n, *token_serial));
+    let json = json!({"kind": "credential", "name": name, "token_serial": token_serial, "command": command});
+    Some(match (name, command) {
+        (Some(name), Some(command))
+            if revoked.principal == Principal::Root && token_serial.is_none() =>
+        {
             let [_, console] = labels::root_labels(&revoked.account);
             (
-                json!({"kind": "credential", "name": name, "token_serial": null, "command": command}),
+                json,
                 format!(
                     "No connected token holds the root user's credential. On the lost token it is \
-                     named '{name}' if ykmfa enroll --root wrote it ('{console}' from the console's \
-                     QR code). It computes codes for a device that no longer exists; remove it if \
-                     the token turns up:\n  {command}"
+                 named '{name}' if ykmfa enroll --root wrote it ('{console}' from the console's \
+                 QR code). It computes codes for a device that no longer exists; remove it if \
+                 the token turns up:\n  {command}"
                 ),
             )
         }
-        Some(name) => {
-            let command = ykman_delete(name, *token_serial);
-            (
-                json!({"kind": "credential", "name": name, "token_serial": token_serial, "command": command}),
-                format!(
-                    "The credential '{name}' remains on {on}, which is not connected. It computes codes \
-                     for a device that no longer exists; remove it once the token is back:\n  {command}"
-                ),
-            )
-        }
-        None => (
-            json!({"kind": "credential", "name": null, "token_serial": token_serial, "command": null}),
+        (Some(name), Some(command)) => (
+            json,
+            format!(
+            "The credential '{name}' remains on {on}, which is not connected. It computes codes \
+             for a device that no longer exists; remove it once the token is back:\n  {command}"
+        ),
+        ),
+        _ => (
+            json,
             "No connected token holds the device's credential and ykmfa has no record of which \
              one did; if a token still has it, remove it with: ykman oath accounts delete NAME"
                 .to_owned(),
@@ -696,43 +391,38 @@ fn remaining(revoked: &Revoked) -> Option<(serde_json::Value, String)> {
     })
 }
 
-fn finish(
+pub(super) fn finish(
     out: &Output,
     global: &Global,
     plan: &Plan,
     result: Result<Revoked, Box<revocation::Failure>>,
 ) -> Result<(), Failure> {
-    let revoked = match result {
-        Ok(r) => r,
-        Err(f) => return Err(revoke_failure(*f, plan, global)),
-    };
+    let revoked = result.map_err(|f| revoke_failure(*f, plan, global))?;
     let left = remaining(&revoked);
     if out.json {
-        let remaining: Vec<serde_json::Value> = left.iter().map(|(v, _)| v.clone()).collect();
+        let remaining: Vec<&serde_json::Value> = left.iter().map(|(v, _)| v).collect();
         out.json(&json!({"schema": "ykmfa.revoke/1", "revoked": revoked, "remaining": remaining}));
     } else {
         out.result(&revoked.device);
     }
     let credential = match &revoked.credential {
-        CredentialOutcome::Deleted { name, token } => {
-            format!("\nCredential '{name}' deleted from {token}.")
+        Outcome::Deleted { name, token } => format!("\nCredential '{name}' deleted from {token}."),
+        Outcome::Kept { name: Some(n), .. } => {
+            format!("\nCredential '{n}' kept on its token, as asked.")
         }
-        CredentialOutcome::Kept {
-            name: Some(name), ..
-        } => format!("\nCredential '{name}' kept on its token, as asked."),
-        CredentialOutcome::AlreadyGone { name, token } => {
+        Outcome::AlreadyGone { name, token } => {
             format!("\nCredential '{name}' was already gone from {token}.")
         }
         _ => String::new(),
     };
+    let state = if revoked.deactivated {
+        "deactivated"
+    } else {
+        "no longer assigned"
+    };
     out.info(format!(
-        "Revoked: {} is {} and deleted in IAM.{credential}",
-        revoked.device,
-        if revoked.deactivated {
-            "deactivated"
-        } else {
-            "no longer assigned"
-        }
+        "Revoked: {} is {state} and deleted in IAM.{credential}",
+        revoked.device
     ));
     if let Some((_, words)) = left {
         out.warn(words);
@@ -750,271 +440,6 @@ fn finish(
         });
     }
     Ok(())
-}
-
-fn cause_failure(cause: Cause, global: &Global) -> Failure {
-    match cause {
-        Cause::Refused(r) => refusal_failure(r, global),
-        Cause::Iam { error, .. } => super::report::iam_failure(&error, global),
-        Cause::Card { error, .. } => error.into(),
-        Cause::Interrupted => {
-            Failure::new(Exit::Interrupted, "interrupted; nothing was changed", &[])
-        }
-    }
-}
-
-fn refusal_failure(r: Refusal, global: &Global) -> Failure {
-    let what = r.to_string();
-    let profile = profile_flag(global);
-    match r {
-        Refusal::UnknownUser(..) => Failure::new(
-            Exit::Iam,
-            what,
-            &["check the name (IAM user names are case-sensitive): aws iam list-users"],
-        ),
-        Refusal::OtherAccount { .. } => Failure::new(
-            Exit::Usage,
-            what,
-            &["use credentials of the device's account (--profile), or check the ARN"],
-        ),
-        Refusal::UnknownDevice(_) | Refusal::NotUsersDevice { .. } => Failure {
-            what,
-            fix: vec![format!(
-                "the user's devices: aws iam list-mfa-devices{profile} --user-name USER"
-            )],
-            code: Exit::Iam,
-        },
-        Refusal::OtherUsersDevice { ref owner, ref device, .. } => Failure {
-            fix: vec![format!("to revoke it from {owner}: ykmfa revoke --user {owner} --device {device}")],
-            what,
-            code: Exit::Iam,
-        },
-        Refusal::RootsDevice { .. } => Failure::new(
-            Exit::Iam,
-            what,
-            &["root's MFA is removed in the console by root, or from the organization's management account: ykmfa revoke --root-of ACCOUNT_ID"],
-        ),
-        Refusal::Unassigned { ref device, .. } => Failure {
-            fix: vec![format!(
-                "an unassigned device is deleted with: {}",
-                ykmfa::mfa::remedy::aws_delete_device(device, &profile)
-            )],
-            what,
-            code: Exit::Iam,
-        },
-        Refusal::NoDeviceOnToken { ref user, .. } => Failure {
-            fix: vec![
-                format!("name the device instead: ykmfa revoke --user {user} --device ARN"),
-                format!("the user's devices: aws iam list-mfa-devices{profile} --user-name {user}"),
-            ],
-            what,
-            code: Exit::TokenNotFound,
-        },
-        Refusal::SeveralOnToken { ref user, .. } => Failure {
-            fix: vec![format!("name one: ykmfa revoke --user {user} --device ARN")],
-            what,
-            code: Exit::TokenNotFound,
-        },
-        Refusal::LastDevice { ref principal, .. } => {
-            let enroll = match principal {
-                Principal::User { name } => {
-                    format!("better, enroll another token first: ykmfa enroll --user {name} --serial NEW_SERIAL")
-                }
-                Principal::Root => "better, assign another MFA device to root in the console first".to_owned(),
-            };
-            Failure {
-                what,
-                fix: vec![
-                    "if that is what you want (a lost token, no other), add --allow-last".to_owned(),
-                    enroll,
-                ],
-                code: Exit::Iam,
-            }
-        }
-        Refusal::TokenLocked { .. } => Failure::new(
-            Exit::Token,
-            format!("{what}; nothing was changed"),
-            &[
-                "give the OATH password with --oath-password (prompted) or YKMFA_OATH_PASSWORD",
-                "or leave the credential on the token: --keep-credential",
-            ],
-        ),
-        Refusal::AmbiguousCredential { .. } => Failure::new(
-            Exit::TokenNotFound,
-            format!("{what}; nothing was changed"),
-            &[
-                "name the credential: --label 'ISSUER:ACCOUNT' (as 'ykman oath accounts list' shows it)",
-                "or leave the token alone: --keep-credential",
-            ],
-        ),
-        Refusal::AssignedElsewhere { .. } => Failure::new(
-            Exit::Iam,
-            what,
-            &["a user's device is revoked with: ykmfa revoke --user NAME --device ARN (credentials of that account)"],
-        ),
-        Refusal::NoRootMfa(_) => Failure::new(Exit::Iam, what, &["nothing to revoke"]),
-        Refusal::SeveralRootCredentials { .. } => Failure::new(
-            Exit::TokenNotFound,
-            format!("{what}; nothing was changed"),
-            &[
-                "delete the stale one first (ykman --device SERIAL oath accounts delete NAME), or disconnect its token",
-                "or leave the tokens alone: --keep-credential",
-            ],
-        ),
-        Refusal::SeveralRootDevices { ref account, .. } => Failure {
-            fix: vec![format!("name one: ykmfa revoke --root-of {account} --device ARN")],
-            what,
-            code: Exit::Iam,
-        },
-    }
-}
-
-fn root_session_failure(e: RootSessionError, account: &str, global: &Global) -> Failure {
-    let what = e.to_string();
-    let enable = [
-        "in the management account: aws organizations enable-aws-service-access --service-principal iam.amazonaws.com",
-        "then: aws iam enable-organizations-root-credentials-management && aws iam enable-organizations-root-sessions",
-    ];
-    match e {
-        RootSessionError::InvalidAccount(_) | RootSessionError::OwnAccount(_) => Failure::new(
-            Exit::Usage,
-            what,
-            &["--root-of takes the id of a member account of your organization: aws organizations list-accounts"],
-        ),
-        RootSessionError::RootCaller => Failure::new(
-            Exit::Usage,
-            what,
-            &["use an IAM user or role of the management account (--profile NAME)"],
-        ),
-        RootSessionError::NotManagementAccount { .. } => Failure::new(
-            Exit::Aws,
-            what,
-            &[
-                "use credentials of the management account (--profile NAME)",
-                "or register this account as delegated administrator, in the management account: aws organizations register-delegated-administrator --service-principal iam.amazonaws.com --account-id THIS_ACCOUNT",
-            ],
-        ),
-        RootSessionError::NoOrganization { .. } => Failure::new(
-            Exit::Aws,
-            what,
-            &["--root-of works from an AWS Organizations management account; sign in to the member account's root user (password reset) instead"],
-        ),
-        RootSessionError::NotAllFeatures => Failure::new(
-            Exit::Aws,
-            what,
-            &["enable all features: aws organizations enable-all-features (every member account must accept)"],
-        ),
-        RootSessionError::TrustedAccessNotEnabled | RootSessionError::NotEnabled { .. } => {
-            Failure::new(Exit::Aws, what, &enable)
-        }
-        // Centralized root access is on: enabling it again is no advice.
-        RootSessionError::NotMemberOrDenied { .. } => Failure {
-            what,
-            fix: vec![
-                format!("check that {account} is a member: aws organizations describe-account --account-id {account}"),
-                "allow sts:AssumeRoot with the task policy IAMDeleteRootUserCredentials (identity policy, and no SCP denying it)".to_owned(),
-            ],
-            code: Exit::Aws,
-        },
-        RootSessionError::Denied { .. } => Failure {
-            what,
-            fix: vec![
-                format!("check that {account} is a member: aws organizations describe-account --account-id {account}"),
-                "allow sts:AssumeRoot with the task policy IAMDeleteRootUserCredentials (identity policy, and no SCP denying it)".to_owned(),
-                enable[0].to_owned(),
-                enable[1].to_owned(),
-            ],
-            code: Exit::Aws,
-        },
-        RootSessionError::TargetRefused { .. } => Failure::new(
-            Exit::Iam,
-            what,
-            &["--root-of takes the id of a member account of your organization: aws organizations list-accounts"],
-        ),
-        RootSessionError::RegionDisabled { .. } => Failure::new(
-            Exit::Aws,
-            what,
-            &["use a region where STS is active: --region us-east-1 (AssumeRoot needs a regional STS endpoint)"],
-        ),
-        RootSessionError::Iam(e) => super::report::iam_failure(&e, global),
-    }
-}
-
-fn profile_flag(global: &Global) -> String {
-    ykmfa::mfa::remedy::aws_flags(global.profile.as_deref())
-}
-
-/// A revocation that stopped: the cause, then what remains with the command that finishes each.
-fn revoke_failure(f: revocation::Failure, plan: &Plan, global: &Global) -> Failure {
-    let mut failure = match f.cause {
-        Cause::Interrupted => Failure::new(Exit::Interrupted, "interrupted", &[]),
-        other => cause_failure(other, global),
-    };
-    if f.leftovers.is_empty() {
-        if f.done.is_empty() {
-            failure.what.push_str("\nNothing was changed.");
-        }
-        return failure;
-    }
-    failure.code = Exit::Incomplete;
-    failure.fix.clear();
-    if !f.done.is_empty() {
-        let done: Vec<String> = f.done.iter().map(ToString::to_string).collect();
-        failure
-            .what
-            .push_str(&format!("\nDone: {}.", done.join(", ")));
-    }
-    failure.what.push_str("\nThese remain:");
-    let profile = profile_flag(global);
-    for l in &f.leftovers {
-        match l {
-            Leftover::Device {
-                serial,
-                assigned_to,
-                reason,
-            } => {
-                let state = if assigned_to.is_some() {
-                    "still assigned"
-                } else {
-                    "deactivated, not deleted"
-                };
-                failure.what.push_str(&format!(
-                    "\n  - virtual MFA device {serial}, {state} ({reason})"
-                ));
-                match (&plan.principal, assigned_to) {
-                    (Principal::User { name }, Some(_)) => {
-                        failure
-                            .fix
-                            .push(format!("ykmfa revoke --user {name} --device {serial}"));
-                    }
-                    (Principal::User { .. }, None) => failure
-                        .fix
-                        .push(ykmfa::mfa::remedy::aws_delete_device(serial, &profile)),
-                    (Principal::Root, _) => failure.fix.push(format!(
-                        "ykmfa revoke --root-of {} --device {serial}{}",
-                        plan.account,
-                        if plan.removes_last() {
-                            " --allow-last"
-                        } else {
-                            ""
-                        }
-                    )),
-                }
-            }
-            Leftover::Credential {
-                name,
-                token_serial,
-                token,
-                reason,
-            } => {
-                failure
-                    .what
-                    .push_str(&format!("\n  - credential '{name}' on {token} ({reason})"));
-                failure.fix.push(ykman_delete(name, *token_serial));
-            }
-        }
-    }
-    failure
 }
 
 #[cfg(test)]

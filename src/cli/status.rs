@@ -1,7 +1,8 @@
 //! `ykmfa status`: a user's MFA devices joined with the tokens present.
 //!
-//! The join is [`ykmfa::mfa::status`]; this module looks at the tokens (a missing PC/SC service or
-//! no token is no error here: the IAM side is still worth showing), reads IAM, and renders.
+//! The join is [`ykmfa::mfa::status`], the tokens [`ykmfa::token::present`]'s survey (a missing
+//! PC/SC service or no token is no error here: the IAM side is still worth showing); this module
+//! says whom it shows, and renders.
 
 use serde_json::json;
 
@@ -9,14 +10,12 @@ use ykmfa::iam::UserName;
 use ykmfa::iam::{Directory, IamError, Sdk};
 use ykmfa::mfa::pairing::{MatchedBy, Place};
 use ykmfa::mfa::status::{self, DeviceRow, DeviceType, Status, TokenRow, Verdict};
-use ykmfa::oath::{self, Password};
-use ykmfa::token::{self, Token};
-use ykmfa::token::{Card, PcscCard};
-use ykmfa::transport::pcsc::Context;
+use ykmfa::oath;
+use ykmfa::token::{Present, Token};
 
 use super::output::{shell_lines, shorten, wrap};
 use super::report::{iam_failure, Exit};
-use super::{prompt, settle, Failure, Global, Output};
+use super::{prompt, settle, words, Failure, Global, Output};
 
 /// Arguments of `ykmfa status`.
 #[derive(clap::Args, Debug)]
@@ -33,9 +32,7 @@ pub struct StatusArgs {
 /// Runs `ykmfa status`.
 pub async fn run(out: &Output, global: &Global, args: &StatusArgs) -> Result<(), Failure> {
     let asked = match &args.user {
-        Some(u) => Some(UserName::parse(u).map_err(|e| {
-            Failure::new(Exit::Usage, e.to_string(), &["see 'ykmfa status --help'"])
-        })?),
+        Some(u) => Some(UserName::parse(u).map_err(|e| words::usage("status", e.to_string()))?),
         None => None,
     };
     let dir = Sdk::connect(global.aws_options())
@@ -127,10 +124,8 @@ fn look_at_tokens(
     out: &Output,
     args: &StatusArgs,
 ) -> Result<(Vec<Token>, Option<String>), Failure> {
-    let found =
-        tokio::task::block_in_place(|| Context::establish().and_then(|ctx| token::inventory(&ctx)));
-    let inventory = match found {
-        Ok(inv) => inv,
+    let mut present = match tokio::task::block_in_place(Present::look) {
+        Ok(present) => present,
         Err(e) => {
             let why = Failure::from(e);
             out.warn(format!("ykmfa could not look at the tokens: {}", why.what));
@@ -140,41 +135,25 @@ fn look_at_tokens(
             return Ok((Vec::new(), Some(why.what)));
         }
     };
-    for u in &inventory.unusable {
-        out.warn(format!("skipped the card in '{}': {}", u.reader, u.reason));
-    }
-    let mut tokens = inventory.tokens;
-    if tokens.iter().all(|t| t.listed.is_some()) {
-        return Ok((tokens, None));
-    }
-    let Some(password) = oath_password(args)? else {
-        return Ok((tokens, None));
-    };
-    for t in tokens.iter_mut().filter(|t| t.listed.is_none()) {
-        let mut card = PcscCard::new(
-            Context::establish()?,
-            t.clone(),
-            Some(Password::new(password.to_string())),
-        );
-        match tokio::task::block_in_place(|| card.list()) {
-            Ok(listed) => t.listed = Some(listed),
-            Err(oath::Error::WrongPassword) => out.warn(format!(
+    words::skipped(out, &present.unusable);
+    // YKMFA_OATH_PASSWORD, else a prompt when --oath-password asks for one. Never a prompt
+    // otherwise: status only looks.
+    let mut ask = |_: &Token| prompt::oath_password(args.oath_password, "the locked tokens");
+    let failed = tokio::task::block_in_place(|| present.unlock_each(|_| true, &mut ask))
+        .map_err(words::tokens_failure)?;
+    for (t, e) in failed {
+        out.warn(match e {
+            oath::Error::WrongPassword => format!(
                 "the OATH password does not unlock {}; its credentials stay unknown",
                 t.describe()
-            )),
-            Err(e) => out.warn(format!(
+            ),
+            e => format!(
                 "could not read {}: {e}; its credentials stay unknown",
                 t.describe()
-            )),
-        }
+            ),
+        });
     }
-    Ok((tokens, None))
-}
-
-/// `YKMFA_OATH_PASSWORD`, else a prompt when `--oath-password` asks for one. Never a prompt
-/// otherwise: status only looks.
-fn oath_password(args: &StatusArgs) -> Result<Option<zeroize::Zeroizing<String>>, Failure> {
-    prompt::oath_password(args.oath_password, "the locked tokens")
+    Ok((present.tokens, None))
 }
 
 const WIDTH: usize = 80;

@@ -2,8 +2,7 @@
 
 use serde_json::json;
 
-use ykmfa::token::{self, Token};
-use ykmfa::transport::pcsc::Context;
+use ykmfa::token::{Present, Token};
 
 use super::{Failure, Output};
 
@@ -13,8 +12,7 @@ pub struct TokensArgs {}
 
 /// Lists tokens (stdout) and cards that cannot be used (stderr).
 pub fn run(out: &Output, _args: &TokensArgs) -> Result<(), Failure> {
-    let ctx = Context::establish()?;
-    let inventory = token::inventory(&ctx)?;
+    let inventory = Present::look()?;
     if out.json {
         out.json(&json!({
             "schema": "ykmfa.tokens/1",

@@ -3,8 +3,9 @@
 //! IAM knows devices (an ARN, an owner, maybe ykmfa's tags); tokens know credentials (a name and
 //! a secret). Nothing but ykmfa's bookkeeping joins the two, and `resync`, `revoke` and `status`
 //! all need the join. This module computes it from data only: no I/O, no clock, no prompts, so
-//! every rule below is unit-tested and every command draws the same conclusions. ([`gather`]
-//! is the one exception: it reads the inputs from IAM, through the [`Directory`] trait.)
+//! every rule below is unit-tested and every command draws the same conclusions. The inputs are
+//! read in one place, [`read`]: [`read_user`] and [`gather`] (a user's devices and their tags,
+//! through the [`crate::iam::Directory`] trait).
 //!
 //! # Rules, strongest first
 //!
@@ -43,9 +44,9 @@
 //! }
 //! ```
 //!
-//! Inputs: the devices with their tags ([`Device`]; [`gather`] reads them through a
-//! [`Directory`]), the tokens present with their credential list in
-//! [`Token::listed`] (`None` = locked or unread), and the account alias if known.
+//! Inputs: the devices with their tags ([`Device`]; [`gather`] reads them), the tokens present
+//! with their credential list in [`Token::listed`] (`None` = locked or unread), and the account
+//! alias if known.
 //!
 //! Outputs ([`Pairing`]): one [`Paired`] per device, in input order; the [`Stale`] credentials
 //! (AWS-looking credentials that no given device claims; the caller decides the scope, e.g.
@@ -55,10 +56,14 @@
 use std::fmt;
 
 use crate::iam::names::{TAG_CREDENTIAL, TAG_TOKEN_SERIAL};
-use crate::iam::{Directory, IamError, MfaDevice};
+use crate::iam::MfaDevice;
 use crate::mfa::labels::{looks_like_aws, owner, user_labels, Owner};
 use crate::oath::{Credential, CredentialId};
 use crate::token::{Kind, Serial, Token};
+
+pub mod read;
+
+pub use read::{gather, read_user, ArnError, DeviceArn, Gathered, ReadError, UserDevices, Whose};
 
 /// An IAM MFA device and its tags: what pairing takes from IAM.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -276,38 +281,21 @@ pub fn arn_account(arn: &str) -> Option<&str> {
     (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
 }
 
-/// A user's devices with their tags, as [`gather`] read them.
-#[derive(Debug, Clone, Default)]
-pub struct Gathered {
-    /// The devices, in IAM's order.
-    pub devices: Vec<Device>,
-    /// Whether ListMFADeviceTags was denied: the devices then carry no tags and pair by label
-    /// only, which callers should say.
-    pub tags_denied: bool,
-}
-
-/// Reads `user`'s MFA devices and their tags (ListMFADevices, ListMFADeviceTags): the one place
-/// this module asks anything, and only through [`Directory`]. A denied tag read leaves the
-/// devices untagged and sets [`Gathered::tags_denied`]; any other failure is returned.
-pub async fn gather<D: Directory>(dir: &D, user: &str) -> Result<Gathered, IamError> {
-    let mut gathered = Gathered::default();
-    for device in dir.list_mfa_devices(Some(user)).await? {
-        // Hardware and FIDO devices have no tags ykmfa made; only virtual devices have ARNs.
-        let tags = if device.serial.starts_with("arn:") && !gathered.tags_denied {
-            match dir.list_mfa_device_tags(&device.serial).await {
-                Ok(tags) => tags,
-                Err(IamError::AccessDenied { .. }) => {
-                    gathered.tags_denied = true;
-                    Vec::new()
-                }
-                Err(e) => return Err(e),
-            }
-        } else {
-            Vec::new()
-        };
-        gathered.devices.push(Device::new(device, tags));
-    }
-    Ok(gathered)
+/// The credentials on the readable `tokens` whose names say they are the root user's (of
+/// `account`, when given): `enroll --root`'s name or the console QR code's label
+/// ([`Owner::is_root`]). Root devices carry no tags: the name is all that ties a credential to
+/// them.
+pub fn root_credentials<'a>(
+    tokens: &'a [Token],
+    account: Option<&str>,
+) -> Vec<(&'a Token, &'a Credential)> {
+    tokens
+        .iter()
+        .flat_map(|t| t.listed.iter().flatten().map(move |c| (t, c)))
+        .filter(|(_, c)| {
+            owner(&c.id).is_some_and(|o| o.is_root() && account.is_none_or(|a| o.account == a))
+        })
+        .collect()
 }
 
 /// Joins devices and tokens. See the module docs for the rules.

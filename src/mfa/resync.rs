@@ -7,17 +7,20 @@
 //! *by the host's clock*: a wrong host clock would be written into AWS's record, so callers
 //! measure the clock against AWS's first ([`crate::iam::Directory::server_clock`]).
 //!
-//! Steps: [`read_user`] (who the caller is, the user, the user's devices and tags), then
-//! [`UserView::check_device`] for `--device`, [`crate::mfa::pairing::pair`] with the tokens present,
-//! [`choose`] the device and its credential, and [`resync`]. Everything before [`resync`] is
-//! read-only; [`resync`] is one IAM write with nothing to undo. Refusals ([`Refusal`]) are
-//! decided before anything changes.
+//! Steps: [`read_user`] (who the caller is, the user, the user's devices and tags, and whether
+//! `--device` is one of them), the tokens present ([`crate::token::present`]), [`choose_on`]
+//! the device and its credential (pairing, then [`choose`]), and [`resync`]. Everything before
+//! [`resync`] is read-only; [`resync`] is one IAM write with nothing to undo. Refusals
+//! ([`Refusal`]) are decided before anything changes. `--root` takes [`root_credential`] and
+//! [`console_pair`] instead: codes for the console, and no IAM call.
 
-use crate::iam::{AssignmentStatus, Directory, IamError};
-use crate::mfa::pairing::{self, Device, Location, Pairing, Place, TokenRef};
+use crate::iam::{Directory, IamError};
+use crate::mfa::pairing::{
+    self, DeviceArn, Explicit, Location, Pairing, Place, ReadError, TokenRef, UserDevices, Whose,
+};
 use crate::mfa::Clock;
-use crate::oath::{self, Code, TimeStep};
-use crate::token::Card;
+use crate::oath::{self, Code, Credential, TimeStep};
+use crate::token::{Card, Token};
 
 /// TOTP period AWS uses.
 const PERIOD: u32 = 30;
@@ -155,87 +158,61 @@ pub enum ResyncError {
     Resync(IamError),
 }
 
-/// What IAM says about the user, read once.
-#[derive(Debug, Clone)]
-pub struct UserView {
-    /// The caller's account.
-    pub account: String,
-    /// The account alias, when it may be read.
-    pub alias: Option<String>,
-    /// The user.
-    pub user: String,
-    /// The user's devices with their tags.
-    pub devices: Vec<Device>,
-    /// Whether the tags could not be read (iam:ListMFADeviceTags denied): pairing went by label.
-    pub tags_denied: bool,
-}
-
-/// Who the caller is, whether the user exists, and the user's devices with their tags.
-pub async fn read_user<D: Directory>(dir: &D, user: &str) -> Result<UserView, ResyncError> {
-    let who = dir.caller_identity().await.map_err(ResyncError::Read)?;
-    match dir.get_user(user).await {
-        Ok(_) => {}
-        Err(IamError::NoSuchEntity { .. }) => {
-            return Err(Refusal::UnknownUser(user.to_owned(), who.account).into())
-        }
-        Err(e) => return Err(ResyncError::Read(e)),
-    }
-    let gathered = pairing::gather(dir, user)
-        .await
-        .map_err(ResyncError::Read)?;
-    if gathered.devices.is_empty() {
+/// Who the caller is, whether the user exists, the user's devices with their tags
+/// ([`pairing::read_user`]); a user without any device is refused, and so is a `device`
+/// (`--device`) that is not one of the user's.
+pub async fn read_user<D: Directory>(
+    dir: &D,
+    user: &str,
+    device: Option<&DeviceArn>,
+) -> Result<UserDevices, ResyncError> {
+    let view = pairing::read_user(dir, user).await.map_err(|e| match e {
+        ReadError::NoSuchUser { user, account } => Refusal::UnknownUser(user, account).into(),
+        ReadError::Iam(e) => ResyncError::Read(e),
+    })?;
+    if view.devices.is_empty() {
         return Err(Refusal::NoDevices(user.to_owned()).into());
     }
-    // Many self-service policies don't allow ListAccountAliases: the id serves as well.
-    let alias = dir.account_alias().await.ok().flatten();
-    Ok(UserView {
-        account: who.account,
-        alias,
-        user: user.to_owned(),
-        devices: gathered.devices,
-        tags_denied: gathered.tags_denied,
-    })
+    let Some(arn) = device else {
+        return Ok(view);
+    };
+    let (device, user) = (arn.to_string(), user.to_owned());
+    let not_hers = |whose: &str| Refusal::NotUsersDevice {
+        device: device.clone(),
+        user: user.clone(),
+        whose: whose.to_owned(),
+    };
+    Err(match view.whose(dir, arn).await {
+        None => return Ok(view),
+        Some(Whose::OtherAccount) => Refusal::OtherAccount {
+            device: device.clone(),
+            device_account: arn.account().to_owned(),
+            account: view.account.clone(),
+        },
+        Some(Whose::NoSuchDevice) => Refusal::UnknownDevice(device.clone()),
+        Some(Whose::Root) => not_hers("it is the root user's MFA device"),
+        Some(Whose::User(owner)) => not_hers(&format!("it is assigned to IAM user {owner}")),
+        Some(Whose::Nobody) => not_hers("it is assigned to nobody"),
+        Some(Whose::Unsaid) => not_hers("it is not one of the user's MFA devices"),
+    }
+    .into())
 }
 
-impl UserView {
-    /// Checks that `device` (from `--device`, already a well-formed ARN in account
-    /// `device_account`) is one of the user's; otherwise says whose it is, when IAM may be asked.
-    pub async fn check_device<D: Directory>(
-        &self,
-        dir: &D,
-        device: &str,
-        device_account: &str,
-    ) -> Result<(), Refusal> {
-        if device_account != self.account {
-            return Err(Refusal::OtherAccount {
-                device: device.to_owned(),
-                device_account: device_account.to_owned(),
-                account: self.account.clone(),
-            });
-        }
-        if self.devices.iter().any(|d| d.device.serial == device) {
-            return Ok(());
-        }
-        let not_hers = |whose: &str| Refusal::NotUsersDevice {
-            device: device.to_owned(),
-            user: self.user.clone(),
-            whose: whose.to_owned(),
-        };
-        // ListVirtualMFADevices may be denied: then all that is known is "not hers".
-        Err(
-            match dir.list_virtual_mfa_devices(AssignmentStatus::Any).await {
-                Ok(all) => match all.into_iter().find(|d| d.serial == device) {
-                    None => Refusal::UnknownDevice(device.to_owned()),
-                    Some(d) if d.is_root() => not_hers("it is the root user's MFA device"),
-                    Some(d) => match d.user {
-                        Some(owner) => not_hers(&format!("it is assigned to IAM user {owner}")),
-                        None => not_hers("it is assigned to nobody"),
-                    },
-                },
-                Err(_) => not_hers("it is not one of the user's MFA devices"),
-            },
-        )
-    }
+/// Pairs the user's devices with the tokens present and [`choose`]s: `device` (`--device`, its
+/// credential named by `label` when given), or the one device on the tokens.
+pub fn choose_on(
+    view: &UserDevices,
+    tokens: &[Token],
+    device: Option<&DeviceArn>,
+    label: Option<&str>,
+) -> Result<Chosen, Refusal> {
+    let explicit = device.map(|d| Explicit {
+        device: d.to_string(),
+        credential: label.map(str::to_owned),
+    });
+    let paired = view.pair(tokens, explicit.as_ref());
+    let refs: Vec<TokenRef> = tokens.iter().map(TokenRef::from).collect();
+    choose(&paired, &view.user, device.map(DeviceArn::as_str), &refs)
 }
 
 /// The device to resync and its credential.
@@ -443,6 +420,88 @@ async fn wait_until(when: u64, clock: &dyn Clock, progress: &(dyn Fn(Event) + Sy
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+// ---- the root user: a pair for the console ----
+
+/// Why `resync --root` found no single root credential. Nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RootRefusal {
+    /// No credential has the name asked for (`label`), or none is named as a root user's.
+    #[error("{}", match .label {
+        Some(name) => format!("no connected token holds a credential named '{name}'"),
+        None => "no credential on the connected tokens is named as a root credential ('Amazon Web Services:root@ACCOUNT')".to_owned(),
+    })]
+    NotFound {
+        /// The name asked for (`--label`).
+        label: Option<String>,
+        /// The AWS credentials the tokens hold, by name.
+        aws: Vec<String>,
+    },
+    /// Several credentials could be the root user's, as `'NAME' on TOKEN`.
+    #[error("{} credentials could be the root user's: {}", .0.len(), .0.join(", "))]
+    Several(Vec<String>),
+}
+
+/// The root credential for the console's resync dialog: the one named `label`, or the one
+/// credential whose name says it is a root user's ([`pairing::root_credentials`]).
+pub fn root_credential<'a>(
+    tokens: &'a [Token],
+    label: Option<&str>,
+) -> Result<(&'a Token, &'a Credential), RootRefusal> {
+    let all = || {
+        tokens
+            .iter()
+            .flat_map(|t| t.listed.iter().flatten().map(move |c| (t, c)))
+    };
+    let found: Vec<(&Token, &Credential)> = match label {
+        Some(name) => all().filter(|(_, c)| c.id.to_string() == name).collect(),
+        None => pairing::root_credentials(tokens, None),
+    };
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(RootRefusal::NotFound {
+            label: label.map(str::to_owned),
+            aws: all()
+                .filter(|(_, c)| crate::mfa::labels::looks_like_aws(&c.id))
+                .map(|(_, c)| c.id.to_string())
+                .collect(),
+        }),
+        many => Err(RootRefusal::Several(
+            many.iter()
+                .map(|(t, c)| format!("'{}' on {}", c.id, t.describe()))
+                .collect(),
+        )),
+    }
+}
+
+/// Two consecutive codes for the console's resync dialog, and until when they are valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsolePair {
+    /// The codes, in the order the console asks for them.
+    pub codes: [String; 2],
+    /// Their time steps.
+    pub steps: [u64; 2],
+    /// When the second code's step ends (Unix seconds).
+    pub valid_until: u64,
+}
+
+/// Computes on `card` the codes of `raw_id` for the step `now` (Unix seconds) falls in and the
+/// next one; `touch` is told before each code the token waits for a touch for.
+pub fn console_pair<C: Card>(
+    card: &mut C,
+    raw_id: &[u8],
+    now: u64,
+    touch: &mut dyn FnMut(),
+) -> Result<ConsolePair, oath::Error> {
+    let first = TimeStep::at(now, PERIOD);
+    let steps = [first, first.next()];
+    let [a, b] = tokio::task::block_in_place(|| card.calculate_pair(raw_id, steps, touch))?;
+    Ok(ConsolePair {
+        codes: [a.value, b.value],
+        steps: [steps[0].0, steps[1].0],
+        valid_until: steps[1].next().start(PERIOD),
+    })
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
-//! Tokens: finding them, telling them apart, and choosing one.
+//! Tokens: finding them, telling them apart, and choosing one; [`present`] surveys the tokens
+//! present and unlocks them.
 //!
 //! A token is a card in a reader that has the OATH applet. Its identity (kind, serial, firmware)
 //! comes from the YubiKey Management applet, or from the Nitrokey Secrets App's own SELECT answer.
 //! Choosing between tokens never guesses: two tokens and no `--serial` is an error.
 
 pub mod card;
+pub mod present;
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -14,6 +16,7 @@ use crate::transport::pcsc::{self, Context};
 use crate::transport::{Transport, TransportError};
 
 pub use card::{Card, PcscCard, WriteError};
+pub use present::{Present, PresentError};
 
 /// AID of the YubiKey Management applet.
 const MANAGEMENT_AID: [u8; 8] = [0xA0, 0x00, 0x00, 0x05, 0x27, 0x47, 0x11, 0x17];

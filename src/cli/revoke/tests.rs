@@ -87,15 +87,3 @@ fn user_plans_fit_80_columns_with_the_longest_names() {
         fits(&text);
     }
 }
-
-#[test]
-fn ykman_commands_quote_the_name() {
-    assert_eq!(
-        ykman_delete("Amazon Web Services:o'brien@1", Some(Serial(7))),
-        r"ykman --device 7 oath accounts delete 'Amazon Web Services:o'\''brien@1'"
-    );
-    assert_eq!(
-        ykman_delete("AWS:x", None),
-        "ykman oath accounts delete 'AWS:x'"
-    );
-}

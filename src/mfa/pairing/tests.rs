@@ -290,3 +290,36 @@ fn the_account_of_an_arn() {
     );
     assert_eq!(arn_account("arn:aws:iam::12:mfa/x"), None);
 }
+
+// ---- ARNs ----
+
+#[test]
+fn device_arns_are_checked_before_anything_is_sent() {
+    let ok = DeviceArn::parse("arn:aws:iam::123456789012:mfa/team/alice-yk1").expect("valid");
+    assert_eq!(ok.account(), ACCOUNT);
+    assert_eq!(ok.partition(), "aws");
+    assert!(DeviceArn::parse("arn:aws-us-gov:iam::123456789012:mfa/x").is_ok());
+    for bad in [
+        "",
+        "alice-yk1",
+        "arn:aws:iam::12345678901:mfa/x",
+        "arn:aws:iam::123456789012:mfa/",
+        "arn:aws:iam:us-east-1:123456789012:mfa/x",
+        "arn:aws:s3::123456789012:mfa/x",
+        "arn:aws:iam::123456789012:mfa/has space",
+        " arn:aws:iam::123456789012:mfa/x",
+    ] {
+        let err = DeviceArn::parse(bad).expect_err(bad);
+        assert!(matches!(err, ArnError::Malformed(_)), "{bad}: {err:?}");
+        assert!(err.to_string().contains(":mfa/NAME"), "{err}");
+    }
+    for other in [
+        "arn:aws:iam::123456789012:user/alice",
+        "arn:aws:iam::123456789012:u2f/user/alice/key-1",
+    ] {
+        assert!(matches!(
+            DeviceArn::parse(other),
+            Err(ArnError::NotVirtual(_))
+        ));
+    }
+}

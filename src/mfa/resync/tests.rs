@@ -1,6 +1,6 @@
 use super::*;
 use crate::iam::MfaDevice;
-use crate::mfa::pairing::{pair, Explicit};
+use crate::mfa::pairing::{pair, Device, Explicit};
 use crate::oath::{Credential, CredentialId, OathType, Version};
 use crate::token::{Kind, Serial, Token};
 

@@ -5,111 +5,32 @@
 //! is the only holder of its seed, so deleting the credential first and then failing to
 //! deactivate would leave an active MFA device nobody can answer (a locked-out user). The steps
 //! stop at the first failure; everything not done is then a [`Leftover`] with the reason, and
-//! the caller names the command that finishes it.
+//! [`Plan::finishing_command`] the command that finishes it.
 //!
-//! Preflight is read-only and refuses before anything changes: a malformed or foreign device
-//! ARN, a device of another user (or of root, or of nobody), the principal's last MFA device
-//! (unless allowed: the account would no longer ask for MFA), and a credential whose place on
-//! the tokens is ambiguous or behind a password. Which credential belongs to the device is
-//! [`crate::mfa::pairing`]'s answer; this module only turns it into what will happen.
+//! Preflight ([`UserSurvey`] for an IAM user; [`RootAccess`], [`root_plan`] and
+//! [`Tokens::place_root_credential`] for a member account's root user) is read-only and refuses
+//! before anything changes: a malformed or foreign device ARN, a device of another user (or of
+//! root, or of nobody), the principal's last MFA device (unless allowed: the account would no
+//! longer ask for MFA), and a credential whose place on the tokens is ambiguous or behind a
+//! password. Which credential belongs to the device is [`crate::mfa::pairing`]'s answer; this
+//! module only turns it into what will happen.
 //!
 //! This module never prints: it reports through [`Progress`]. No seed is involved: revocation
 //! only deletes.
 
 use std::time::Duration;
 
-use crate::iam::{Directory, IamError, MfaDevice};
-use crate::mfa::labels::root_labels;
+use crate::iam::{Directory, IamError};
 use crate::mfa::pairing::{Paired, Place, TokenRef};
-use crate::mfa::{Cancel, Leftover};
-use crate::token::Card;
-use crate::token::{Serial, Token};
+use crate::mfa::{remedy, Cancel, Leftover};
+use crate::token::{Card, Serial};
 
-/// A virtual MFA device ARN, validated: `arn:<partition>:iam::<account>:mfa/<path><name>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceArn {
-    arn: String,
-    partition: String,
-    account: String,
-}
+mod preflight;
 
-/// Why a device ARN was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ArnError {
-    /// Not `arn:PARTITION:iam::ACCOUNT:RESOURCE`.
-    #[error(
-        "'{0}' is not a virtual MFA device ARN; it looks like arn:aws:iam::123456789012:mfa/NAME"
-    )]
-    Malformed(String),
-    /// An IAM ARN of something else (a user, a FIDO key `u2f/…`, a role).
-    #[error(
-        "'{0}' is not a virtual MFA device (its ARN has ':mfa/'); ykmfa revokes virtual devices only"
-    )]
-    NotVirtual(String),
-}
-
-impl DeviceArn {
-    /// Parses and checks an ARN (no whitespace, 12-digit account, `mfa/` resource with a name of
-    /// IAM's characters).
-    pub fn parse(text: &str) -> Result<Self, ArnError> {
-        let malformed = || ArnError::Malformed(text.to_owned());
-        let mut fields = text.splitn(6, ':');
-        let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-        ) else {
-            return Err(malformed());
-        };
-        let partition_ok = !partition.is_empty()
-            && partition
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c == '-');
-        if !partition_ok || !crate::iam::is_account_id(account) {
-            return Err(malformed());
-        }
-        let Some(path_name) = resource.strip_prefix("mfa/") else {
-            return Err(ArnError::NotVirtual(text.to_owned()));
-        };
-        let name = path_name.rsplit('/').next().unwrap_or_default();
-        let chars_ok = |s: &str| {
-            s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-/".contains(c))
-        };
-        if name.is_empty() || !chars_ok(path_name) || text.len() > 256 {
-            return Err(malformed());
-        }
-        Ok(DeviceArn {
-            arn: text.to_owned(),
-            partition: partition.to_owned(),
-            account: account.to_owned(),
-        })
-    }
-
-    /// The ARN.
-    pub fn as_str(&self) -> &str {
-        &self.arn
-    }
-
-    /// The account it belongs to.
-    pub fn account(&self) -> &str {
-        &self.account
-    }
-
-    /// Its partition (`aws`, `aws-cn`, `aws-us-gov`).
-    pub fn partition(&self) -> &str {
-        &self.partition
-    }
-}
-
-impl std::fmt::Display for DeviceArn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.arn)
-    }
-}
+pub use preflight::{
+    check_device, device_on_token, root_credential, root_plan, PreflightError, RootAccess, Target,
+    Tokens, UserRequest, UserSurvey,
+};
 
 /// Whose device is revoked.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -253,6 +174,42 @@ impl Plan {
     /// Whether this removes the principal's last MFA device.
     pub fn removes_last(&self) -> bool {
         self.assigned && self.devices_before <= 1
+    }
+
+    /// The command that finishes what a stopped revocation of this plan left, with `aws_flags`
+    /// (see [`remedy::aws_flags`]) after `aws iam …`: a device still assigned is revoked again
+    /// (`ykmfa revoke`), an unassigned one deleted, a credential deleted from its token.
+    pub fn finishing_command(&self, left: &Leftover, aws_flags: &str) -> String {
+        match (left, &self.principal) {
+            (
+                Leftover::Credential {
+                    name, token_serial, ..
+                },
+                _,
+            ) => remedy::ykman_delete(name, *token_serial),
+            (Leftover::Device { serial, .. }, Principal::Root) => format!(
+                "ykmfa revoke --root-of {} --device {serial}{}",
+                self.account,
+                if self.removes_last() {
+                    " --allow-last"
+                } else {
+                    ""
+                }
+            ),
+            (
+                Leftover::Device {
+                    serial,
+                    assigned_to: Some(_),
+                    ..
+                },
+                Principal::User { name },
+            ) => {
+                format!("ykmfa revoke --user {name} --device {serial}")
+            }
+            (Leftover::Device { serial, .. }, Principal::User { .. }) => {
+                remedy::aws_delete_device(serial, aws_flags)
+            }
+        }
     }
 
     /// Refuses to remove the last MFA device unless `allow_last` (`--allow-last`).
@@ -556,244 +513,6 @@ pub struct Quiet;
 
 impl Progress for Quiet {
     fn event(&self, _: Event<'_>) {}
-}
-
-/// What IAM knows about a user's MFA devices: the read-only part of preflight.
-#[derive(Debug, Clone)]
-pub struct UserDevices {
-    /// The account.
-    pub account: String,
-    /// The account alias, when it may be read.
-    pub alias: Option<String>,
-    /// The user.
-    pub user: String,
-    /// The user's MFA devices (any type) with their tags, for [`crate::mfa::pairing::pair`].
-    pub devices: Vec<crate::mfa::pairing::Device>,
-}
-
-/// Reads who the caller is, the user, the user's MFA devices and their tags. Tags that may not be
-/// read (`iam:ListMFADeviceTags` denied) count as none: pairing then goes by label.
-pub async fn user_devices<D: Directory>(dir: &D, user: &str) -> Result<UserDevices, Cause> {
-    let iam = |error| Cause::Iam {
-        step: Step::Preflight,
-        error,
-    };
-    let who = dir.caller_identity().await.map_err(iam)?;
-    match dir.get_user(user).await {
-        Ok(_) => {}
-        Err(IamError::NoSuchEntity { .. }) => {
-            return Err(Refusal::UnknownUser(user.to_owned(), who.account).into())
-        }
-        Err(e) => return Err(iam(e)),
-    }
-    let listed = dir.list_mfa_devices(Some(user)).await.map_err(iam)?;
-    let alias = dir.account_alias().await.ok().flatten();
-    let mut devices = Vec::with_capacity(listed.len());
-    for device in listed {
-        let tags = match dir.list_mfa_device_tags(&device.serial).await {
-            Ok(tags) => tags,
-            // Not a virtual device (FIDO keys have no tags here), or not allowed: go by label.
-            Err(IamError::AccessDenied { .. } | IamError::NoSuchEntity { .. }) => Vec::new(),
-            Err(e) => return Err(iam(e)),
-        };
-        devices.push(crate::mfa::pairing::Device::new(device, tags));
-    }
-    Ok(UserDevices {
-        account: who.account,
-        alias,
-        user: user.to_owned(),
-        devices,
-    })
-}
-
-impl UserDevices {
-    /// The device `--device` names, or why it is not this user's (asking IAM whose it is).
-    pub async fn check_device<D: Directory>(&self, dir: &D, arn: &DeviceArn) -> Result<(), Cause> {
-        if arn.account() != self.account {
-            return Err(Refusal::OtherAccount {
-                device: arn.to_string(),
-                device_account: arn.account().to_owned(),
-                account: self.account.clone(),
-            }
-            .into());
-        }
-        if self.devices.iter().any(|d| d.device.serial == arn.as_str()) {
-            return Ok(());
-        }
-        let device = arn.to_string();
-        let user = self.user.clone();
-        // Whose is it? ListVirtualMFADevices may be denied: then all that is known is "not hers".
-        let refusal = match dir
-            .list_virtual_mfa_devices(crate::iam::AssignmentStatus::Any)
-            .await
-        {
-            Ok(all) => match all.into_iter().find(|d| d.serial == arn.as_str()) {
-                None => Refusal::UnknownDevice(device),
-                Some(d) if d.is_root() => Refusal::RootsDevice { device, user },
-                Some(d) => match d.user {
-                    Some(owner) => Refusal::OtherUsersDevice {
-                        device,
-                        user,
-                        owner,
-                    },
-                    None => Refusal::Unassigned { device, user },
-                },
-            },
-            Err(_) => Refusal::NotUsersDevice { device, user },
-        };
-        Err(refusal.into())
-    }
-
-    /// `--serial`: the one device of this user whose credential is on that token.
-    pub fn device_on_token(
-        &self,
-        pairing: &crate::mfa::pairing::Pairing,
-        serial: Serial,
-        token: &str,
-    ) -> Result<String, Refusal> {
-        let on: Vec<String> = pairing.on_token(serial).map(|p| p.serial.clone()).collect();
-        match on.len() {
-            0 => Err(Refusal::NoDeviceOnToken {
-                user: self.user.clone(),
-                token: token.to_owned(),
-            }),
-            1 => Ok(on.into_iter().next().unwrap_or_default()),
-            _ => Err(Refusal::SeveralOnToken {
-                user: self.user.clone(),
-                token: token.to_owned(),
-                devices: on,
-            }),
-        }
-    }
-
-    /// The plan for revoking `device` (one of this user's), its credential decided by
-    /// `credential`.
-    pub fn plan(&self, device: &str, credential: CredentialPlan) -> Plan {
-        Plan {
-            account: self.account.clone(),
-            principal: Principal::User {
-                name: self.user.clone(),
-            },
-            device: device.to_owned(),
-            assigned: true,
-            devices_before: self.devices.len(),
-            credential,
-        }
-    }
-}
-
-/// The plan for a member account's root user, read through a root session: the device named,
-/// or the root user's only MFA device. A named device that root no longer has (deactivated by
-/// an earlier run that could not delete it) is planned as "delete only".
-pub async fn root_plan<D: Directory>(
-    root: &D,
-    account: &str,
-    device: Option<&DeviceArn>,
-) -> Result<Plan, Cause> {
-    let devices: Vec<MfaDevice> =
-        root.list_mfa_devices(None)
-            .await
-            .map_err(|error| Cause::Iam {
-                step: Step::Preflight,
-                error,
-            })?;
-    let plan = |serial: &str, assigned| Plan {
-        account: account.to_owned(),
-        principal: Principal::Root,
-        device: serial.to_owned(),
-        assigned,
-        devices_before: devices.len(),
-        credential: CredentialPlan::NotLookedFor,
-    };
-    match device {
-        Some(arn) if arn.account() != account => Err(Refusal::OtherAccount {
-            device: arn.to_string(),
-            device_account: arn.account().to_owned(),
-            account: account.to_owned(),
-        }
-        .into()),
-        Some(arn) => {
-            let assigned = devices.iter().any(|d| d.serial == arn.as_str());
-            Ok(plan(arn.as_str(), assigned))
-        }
-        None => match devices.as_slice() {
-            [] => Err(Refusal::NoRootMfa(account.to_owned()).into()),
-            [only] => Ok(plan(&only.serial, true)),
-            several => Err(Refusal::SeveralRootDevices {
-                account: account.to_owned(),
-                devices: several.iter().map(|d| d.serial.clone()).collect(),
-            }
-            .into()),
-        },
-    }
-}
-
-/// What happens to the root user's credential on the tokens, for a plan from [`root_plan`].
-///
-/// Root devices are enrolled in the console, so they carry no tags naming their credential: it
-/// is found by name ([`root_labels`]). That only identifies it while the revoked device is root's
-/// one MFA device; with others left, a credential with that name may be a backup device's, so the
-/// tokens are left alone ([`CredentialPlan::NotLookedFor`]). `keep` is `--keep-credential`.
-/// `tokens` are the tokens present, with their credential lists (`None`: locked).
-pub fn root_credential(
-    plan: &Plan,
-    tokens: &[Token],
-    keep: bool,
-) -> Result<CredentialPlan, Refusal> {
-    let labels = root_labels(&plan.account);
-    let found: Vec<(&Token, &crate::oath::Credential)> = tokens
-        .iter()
-        .filter_map(|t| t.listed.as_ref().map(|l| (t, l)))
-        .flat_map(|(t, l)| l.iter().map(move |c| (t, c)))
-        .filter(|(_, c)| labels.contains(&c.id.to_string()))
-        .collect();
-    if keep {
-        let (name, token_serial) = match found.as_slice() {
-            [(t, c)] => (Some(c.id.to_string()), t.serial),
-            _ => (None, None),
-        };
-        return Ok(CredentialPlan::Keep { name, token_serial });
-    }
-    let others = plan
-        .devices_before
-        .saturating_sub(usize::from(plan.assigned));
-    if others > 0 {
-        return Ok(CredentialPlan::NotLookedFor);
-    }
-    match found.as_slice() {
-        [(t, c)] => Ok(CredentialPlan::Delete {
-            name: c.id.to_string(),
-            token: TokenRef::from(*t),
-            raw_id: c.raw_id.clone(),
-        }),
-        [] => {
-            let locked: Vec<TokenRef> = tokens
-                .iter()
-                .filter(|t| t.listed.is_none())
-                .map(TokenRef::from)
-                .collect();
-            if locked.is_empty() {
-                // Most likely on the lost token: named as enroll --root names it.
-                let [default, _] = labels;
-                Ok(CredentialPlan::Remains {
-                    name: Some(default),
-                    token_serial: None,
-                })
-            } else {
-                Err(Refusal::TokenLocked {
-                    device: plan.device.clone(),
-                    tokens: locked,
-                })
-            }
-        }
-        several => Err(Refusal::SeveralRootCredentials {
-            account: plan.account.clone(),
-            candidates: several
-                .iter()
-                .map(|(t, c)| format!("'{}' on {}", c.id, TokenRef::from(*t)))
-                .collect(),
-        }),
-    }
 }
 
 /// How often DeleteVirtualMFADevice is tried while IAM still reports the device in use right

@@ -1,0 +1,168 @@
+//! The words of a revocation that was refused or stopped.
+
+use ykmfa::mfa::remedy::aws_delete_device;
+use ykmfa::mfa::revoke::{self as revocation, Cause, Plan, PreflightError, Principal, Refusal};
+use ykmfa::mfa::Leftover;
+
+use crate::cli::report::{iam_failure, Exit};
+use crate::cli::words::{self, profile_flag};
+use crate::cli::{Failure, Global};
+
+pub(super) fn preflight_failure(e: PreflightError<Failure>, global: &Global) -> Failure {
+    match e {
+        PreflightError::Cause(c) => cause_failure(c, global),
+        PreflightError::Tokens(e) => words::tokens_failure(e),
+    }
+}
+
+pub(super) fn cause_failure(cause: Cause, global: &Global) -> Failure {
+    match cause {
+        Cause::Refused(r) => refusal_failure(r, global),
+        Cause::Iam { error, .. } => iam_failure(&error, global),
+        Cause::Card { error, .. } => error.into(),
+        Cause::Interrupted => {
+            Failure::new(Exit::Interrupted, "interrupted; nothing was changed", &[])
+        }
+    }
+}
+
+pub(super) fn refusal_failure(r: Refusal, global: &Global) -> Failure {
+    let p = profile_flag(global);
+    let devices =
+        |u: &str| format!("the user's devices: aws iam list-mfa-devices{p} --user-name {u}");
+    let (code, fix): (Exit, Vec<String>) = match &r {
+        Refusal::UnknownUser(..) => (Exit::Iam, vec![LIST_USERS.into()]),
+        Refusal::OtherAccount { .. } => (Exit::Usage, vec![OTHER_ACCOUNT.into()]),
+        Refusal::UnknownDevice(_) | Refusal::NotUsersDevice { .. } => {
+            (Exit::Iam, vec![devices("USER")])
+        }
+        Refusal::OtherUsersDevice { owner, device, .. } => (
+            Exit::Iam,
+            vec![format!(
+                "to revoke it from {owner}: ykmfa revoke --user {owner} --device {device}"
+            )],
+        ),
+        Refusal::RootsDevice { .. } => (Exit::Iam, vec![ROOTS.into()]),
+        Refusal::Unassigned { device, .. } => {
+            let delete = aws_delete_device(device, &p);
+            let fix = format!("an unassigned device is deleted with: {delete}");
+            (Exit::Iam, vec![fix])
+        }
+        Refusal::NoDeviceOnToken { user, .. } => {
+            let name = format!("name the device instead: ykmfa revoke --user {user} --device ARN");
+            (Exit::TokenNotFound, vec![name, devices(user)])
+        }
+        Refusal::SeveralOnToken { user, .. } => {
+            let name = format!("name one: ykmfa revoke --user {user} --device ARN");
+            (Exit::TokenNotFound, vec![name])
+        }
+        Refusal::LastDevice { principal, .. } => {
+            let first = match principal {
+                Principal::User { name } => format!(
+                    "better, enroll another token first: ykmfa enroll --user {name} --serial NEW_SERIAL"
+                ),
+                Principal::Root => {
+                    "better, assign another MFA device to root in the console first".to_owned()
+                }
+            };
+            (Exit::Iam, vec![ALLOW_LAST.into(), first])
+        }
+        Refusal::TokenLocked { .. } => (
+            Exit::Token,
+            vec![
+                words::GIVE_PASSWORD.into(),
+                "or leave the credential on the token: --keep-credential".into(),
+            ],
+        ),
+        Refusal::AmbiguousCredential { .. } => (
+            Exit::TokenNotFound,
+            vec![
+                NAME_IT.into(),
+                "or leave the token alone: --keep-credential".into(),
+            ],
+        ),
+        Refusal::AssignedElsewhere { .. } => (Exit::Iam, vec![USERS_DEVICE.into()]),
+        Refusal::NoRootMfa(_) => (Exit::Iam, vec!["nothing to revoke".into()]),
+        Refusal::SeveralRootCredentials { .. } => (
+            Exit::TokenNotFound,
+            vec![
+                STALE_ONE.into(),
+                "or leave the tokens alone: --keep-credential".into(),
+            ],
+        ),
+        Refusal::SeveralRootDevices { account, .. } => {
+            let name = format!("name one: ykmfa revoke --root-of {account} --device ARN");
+            (Exit::Iam, vec![name])
+        }
+    };
+    // Refusals about the tokens say that nothing has changed yet.
+    let unchanged = matches!(
+        r,
+        Refusal::TokenLocked { .. }
+            | Refusal::AmbiguousCredential { .. }
+            | Refusal::SeveralRootCredentials { .. }
+    );
+    let what = match unchanged {
+        true => format!("{r}; nothing was changed"),
+        false => r.to_string(),
+    };
+    Failure { what, fix, code }
+}
+
+const LIST_USERS: &str = "check the name (IAM user names are case-sensitive): aws iam list-users";
+const OTHER_ACCOUNT: &str = "use credentials of the device's account (--profile), or check the ARN";
+const ROOTS: &str = "root's MFA is removed in the console by root, or from the organization's management account: ykmfa revoke --root-of ACCOUNT_ID";
+const ALLOW_LAST: &str = "if that is what you want (a lost token, no other), add --allow-last";
+const NAME_IT: &str =
+    "name the credential: --label 'ISSUER:ACCOUNT' (as 'ykman oath accounts list' shows it)";
+const USERS_DEVICE: &str = "a user's device is revoked with: ykmfa revoke --user NAME --device ARN (credentials of that account)";
+const STALE_ONE: &str = "delete the stale one first (ykman --device SERIAL oath accounts delete NAME), or disconnect its token";
+
+/// A revocation that stopped: the cause, then what remains with the command that finishes each.
+pub(super) fn revoke_failure(f: revocation::Failure, plan: &Plan, global: &Global) -> Failure {
+    let mut failure = match f.cause {
+        Cause::Interrupted => Failure::new(Exit::Interrupted, "interrupted", &[]),
+        other => cause_failure(other, global),
+    };
+    if f.leftovers.is_empty() {
+        if f.done.is_empty() {
+            failure.what.push_str("\nNothing was changed.");
+        }
+        return failure;
+    }
+    failure.code = Exit::Incomplete;
+    failure.fix.clear();
+    if !f.done.is_empty() {
+        let done: Vec<String> = f.done.iter().map(ToString::to_string).collect();
+        failure
+            .what
+            .push_str(&format!("\nDone: {}.", done.join(", ")));
+    }
+    failure.what.push_str("\nThese remain:");
+    for l in &f.leftovers {
+        failure.what.push_str(&match l {
+            Leftover::Device {
+                serial,
+                assigned_to: Some(_),
+                reason,
+            } => {
+                format!("\n  - virtual MFA device {serial}, still assigned ({reason})")
+            }
+            Leftover::Device { serial, reason, .. } => {
+                format!("\n  - virtual MFA device {serial}, deactivated, not deleted ({reason})")
+            }
+            Leftover::Credential {
+                name,
+                token,
+                reason,
+                ..
+            } => {
+                format!("\n  - credential '{name}' on {token} ({reason})")
+            }
+        });
+        failure
+            .fix
+            .push(plan.finishing_command(l, &profile_flag(global)));
+    }
+    failure
+}
