@@ -359,36 +359,30 @@ fn remaining(revoked: &Revoked) -> Option<(serde_json::Value, String)> {
     };
     let on = token_serial.map_or_else(|| "its token".to_owned(), |s| format!("token {s}"));
     let command = name.as_deref().map(|n| ykman_delete(n, *token_serial));
-    let json = json!({"kind": "credential", "name": name, "token_serial": token_serial, "command": command});
-    Some(match (name, command) {
+    let words = match (name, &command) {
         (Some(name), Some(command))
             if revoked.principal == Principal::Root && token_serial.is_none() =>
         {
             let [_, console] = labels::root_labels(&revoked.account);
-            (
-                json,
-                format!(
-                    "No connected token holds the root user's credential. On the lost token it is \
+            format!(
+                "No connected token holds the root user's credential. On the lost token it is \
                  named '{name}' if ykmfa enroll --root wrote it ('{console}' from the console's \
                  QR code). It computes codes for a device that no longer exists; remove it if \
                  the token turns up:\n  {command}"
-                ),
             )
         }
-        (Some(name), Some(command)) => (
-            json,
-            format!(
+        (Some(name), Some(command)) => format!(
             "The credential '{name}' remains on {on}, which is not connected. It computes codes \
              for a device that no longer exists; remove it once the token is back:\n  {command}"
         ),
-        ),
-        _ => (
-            json,
-            "No connected token holds the device's credential and ykmfa has no record of which \
-             one did; if a token still has it, remove it with: ykman oath accounts delete NAME"
-                .to_owned(),
-        ),
-    })
+        _ => "No connected token holds the device's credential and ykmfa has no record of which \
+              one did; if a token still has it, remove it with: ykman oath accounts delete NAME"
+            .to_owned(),
+    };
+    let json = json!({
+        "kind": "credential", "name": name, "token_serial": token_serial, "command": command,
+    });
+    Some((json, words))
 }
 
 pub(super) fn finish(

@@ -431,23 +431,23 @@ fn serial_picks_the_one_device_on_that_token() {
 
 // ---- preflight against IAM ----
 
+/// ListMFADeviceTags of DEVICE: ykmfa's credential tag.
+fn device_tagged() -> Rule {
+    mock!(Iam::list_mfa_device_tags)
+        .match_requests(|i| i.serial_number() == Some(DEVICE))
+        .then_output(|| {
+            let tag = Tag::builder().key(TAG_CREDENTIAL).value(LABEL).build();
+            ListMfaDeviceTagsOutput::builder()
+                .tags(tag.expect("tag"))
+                .build()
+                .expect("tags")
+        })
+}
+
 #[tokio::test]
 async fn one_read_of_devices_and_tags_says_a_denied_tag_read() {
     let list = listed(&[DEVICE, BACKUP]);
-    let tags = mock!(Iam::list_mfa_device_tags)
-        .match_requests(|i| i.serial_number() == Some(DEVICE))
-        .then_output(|| {
-            ListMfaDeviceTagsOutput::builder()
-                .tags(
-                    Tag::builder()
-                        .key(TAG_CREDENTIAL)
-                        .value(LABEL)
-                        .build()
-                        .expect("tag"),
-                )
-                .build()
-                .expect("tags")
-        });
+    let tags = device_tagged();
     let denied = mock!(Iam::list_mfa_device_tags)
         .match_requests(|i| i.serial_number() == Some(BACKUP))
         .sequence()
@@ -471,15 +471,7 @@ async fn tags_are_read_for_virtual_devices_only_and_a_lagging_device_counts_as_u
         "arn:aws:iam::123456789012:u2f/user/alice/key-1",
         BACKUP,
     ]);
-    let tags = mock!(Iam::list_mfa_device_tags)
-        .match_requests(|i| i.serial_number() == Some(DEVICE))
-        .then_output(|| {
-            let tag = Tag::builder().key(TAG_CREDENTIAL).value(LABEL).build();
-            ListMfaDeviceTagsOutput::builder()
-                .tags(tag.expect("tag"))
-                .build()
-                .expect("tags")
-        });
+    let tags = device_tagged();
     // IAM's reads lag its writes: a device just deleted is still listed, its tags are not.
     let lagging = mock!(Iam::list_mfa_device_tags)
         .match_requests(|i| i.serial_number() == Some(BACKUP))
