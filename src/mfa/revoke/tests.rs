@@ -2,7 +2,6 @@
 //! card that fails on command: the order of steps, what a failure at each step leaves, and every
 //! refusal.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_sdk_iam::config::retry::RetryConfig;
@@ -21,10 +20,11 @@ use aws_sdk_sts::Client as Sts;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 
 use super::*;
+use crate::mfa::fakes::{FakeCard, Recorder};
 use crate::iam::names::{TAG_CREDENTIAL, TAG_TOKEN_SERIAL};
 use crate::iam::{Options, Sdk};
 use crate::mfa::pairing::{self, Device, Explicit};
-use crate::oath::{self, Code, Credential, CredentialData, CredentialId, OathType, TimeStep};
+use crate::oath::{self, Credential, CredentialId, OathType};
 use crate::token::{Kind, Token};
 
 const ACCOUNT: &str = "123456789012";
@@ -133,48 +133,7 @@ fn no_alias() -> Rule {
     })
 }
 
-// ---- the token, in memory ----
-
-#[derive(Default)]
-struct FakeCard {
-    deleted: Mutex<Vec<Vec<u8>>>,
-    fail: Option<fn() -> oath::Error>,
-}
-
-impl Card for FakeCard {
-    fn write_and_calculate(
-        &mut self,
-        _: &CredentialData,
-        _: [TimeStep; 2],
-    ) -> Result<[Code; 2], crate::token::WriteError> {
-        unreachable!("revocation never writes")
-    }
-    fn calculate(&mut self, _: &[u8], _: TimeStep) -> Result<Code, oath::Error> {
-        unreachable!("revocation never calculates")
-    }
-    fn delete(&mut self, raw_id: &[u8]) -> Result<(), oath::Error> {
-        if let Some(fail) = self.fail {
-            return Err(fail());
-        }
-        self.deleted.lock().expect("deleted").push(raw_id.to_vec());
-        Ok(())
-    }
-    fn list(&mut self) -> Result<Vec<Credential>, oath::Error> {
-        Ok(Vec::new())
-    }
-    fn describe(&self) -> String {
-        "YubiKey 12345678".into()
-    }
-    fn serial(&self) -> Option<Serial> {
-        Some(Serial(12_345_678))
-    }
-    fn capacity(&self) -> Option<usize> {
-        Some(32)
-    }
-    fn kind(&self) -> String {
-        "YubiKey".into()
-    }
-}
+// ---- the token: `crate::mfa::fakes::FakeCard::for_removal`, which may only list and delete ----
 
 fn token_ref() -> TokenRef {
     TokenRef {
@@ -202,24 +161,6 @@ fn delete_label() -> CredentialPlan {
         name: LABEL.into(),
         token: token_ref(),
         raw_id: LABEL.as_bytes().to_vec(),
-    }
-}
-
-#[derive(Default)]
-struct Recorder {
-    events: Mutex<Vec<String>>,
-    cancel_on_deactivate: Option<Cancel>,
-}
-
-impl Progress for Recorder {
-    fn event(&self, event: Event<'_>) {
-        if let (Event::Deactivating(_), Some(c)) = (&event, &self.cancel_on_deactivate) {
-            c.cancel();
-        }
-        self.events
-            .lock()
-            .expect("events")
-            .push(format!("{event:?}"));
     }
 }
 
@@ -613,7 +554,7 @@ async fn a_device_that_is_not_the_users_says_whose_it_is() {
 async fn deactivate_then_delete_then_the_credential() {
     let (deactivate, delete) = (deactivate_ok(), delete_ok());
     let dir = sdk(&[&deactivate, &delete]);
-    let mut card = FakeCard::default();
+    let mut card = FakeCard::for_removal();
     let progress = Recorder::default();
     let done = revoke(
         &dir,
@@ -627,13 +568,13 @@ async fn deactivate_then_delete_then_the_credential() {
     assert_eq!(deactivate.num_calls(), 1);
     assert_eq!(delete.num_calls(), 1);
     assert_eq!(
-        *card.deleted.lock().expect("d"),
+        card.deleted(),
         [LABEL.as_bytes().to_vec()]
     );
     assert!(done.deactivated && done.deleted);
     assert_eq!(done.devices_left, 1);
     assert!(matches!(done.credential, CredentialOutcome::Deleted { .. }));
-    let events = progress.events.lock().expect("e").join("\n");
+    let events = progress.events().join("\n");
     let order = ["Deactivating", "Deleting(", "DeletingCredential"]
         .map(|e| events.find(e).unwrap_or(usize::MAX));
     assert!(order[0] < order[1] && order[1] < order[2], "{events}");
@@ -650,7 +591,7 @@ async fn deactivate_then_delete_then_the_credential() {
 async fn a_refused_deactivation_changes_nothing() {
     let (deactivate, delete) = (error_rule_deactivate(403, "AccessDenied"), delete_ok());
     let dir = sdk(&[&deactivate, &delete]);
-    let mut card = FakeCard::default();
+    let mut card = FakeCard::for_removal();
     let f = revoke(
         &dir,
         Some(&mut card),
@@ -674,7 +615,7 @@ async fn a_refused_deactivation_changes_nothing() {
     assert!(f.done.is_empty() && f.leftovers.is_empty());
     assert_eq!(delete.num_calls(), 0);
     assert!(
-        card.deleted.lock().expect("d").is_empty(),
+        card.deleted().is_empty(),
         "the credential is kept"
     );
 }
@@ -689,7 +630,7 @@ async fn a_lost_deactivation_answer_is_checked_with_the_list() {
         .build();
     let (list, delete) = (listed(&[BACKUP]), delete_ok());
     let dir = sdk(&[&deactivate, &list, &delete]);
-    let mut card = FakeCard::default();
+    let mut card = FakeCard::for_removal();
     let progress = Recorder::default();
     let done = revoke(
         &dir,
@@ -702,9 +643,7 @@ async fn a_lost_deactivation_answer_is_checked_with_the_list() {
     .expect("revoked");
     assert!(done.deactivated && done.deleted);
     assert!(progress
-        .events
-        .lock()
-        .expect("e")
+        .events()
         .iter()
         .any(|e| e.starts_with("AlreadyDeactivated")));
 
@@ -714,7 +653,7 @@ async fn a_lost_deactivation_answer_is_checked_with_the_list() {
     let dir = sdk(&[&deactivate, &list, &delete]);
     let f = revoke(
         &dir,
-        Some(&mut FakeCard::default()),
+        Some(&mut FakeCard::for_removal()),
         &plan(2, delete_label()),
         &Quiet,
         &Cancel::default(),
@@ -735,7 +674,7 @@ async fn an_unknown_deactivation_outcome_that_cannot_be_checked_is_named() {
     let dir = sdk(&[&deactivate, &list]);
     let f = revoke(
         &dir,
-        Some(&mut FakeCard::default()),
+        Some(&mut FakeCard::for_removal()),
         &plan(2, delete_label()),
         &Quiet,
         &Cancel::default(),
@@ -763,7 +702,7 @@ async fn a_failed_delete_leaves_the_unassigned_device_and_keeps_the_credential()
         )
         .build();
     let dir = sdk(&[&deactivate, &delete]);
-    let mut card = FakeCard::default();
+    let mut card = FakeCard::for_removal();
     let f = revoke(
         &dir,
         Some(&mut card),
@@ -789,7 +728,7 @@ async fn a_failed_delete_leaves_the_unassigned_device_and_keeps_the_credential()
         f.leftovers
     );
     assert!(matches!(&f.leftovers[1], Leftover::Credential { name, .. } if name == LABEL));
-    assert!(card.deleted.lock().expect("d").is_empty());
+    assert!(card.deleted().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -804,7 +743,7 @@ async fn a_delete_conflict_right_after_deactivation_is_waited_out() {
     let dir = sdk(&[&deactivate, &delete]);
     let done = revoke(
         &dir,
-        Some(&mut FakeCard::default()),
+        Some(&mut FakeCard::for_removal()),
         &plan(2, delete_label()),
         &Quiet,
         &Cancel::default(),
@@ -819,10 +758,8 @@ async fn a_delete_conflict_right_after_deactivation_is_waited_out() {
 async fn a_failed_credential_delete_is_named_with_its_token() {
     let (deactivate, delete) = (deactivate_ok(), delete_ok());
     let dir = sdk(&[&deactivate, &delete]);
-    let mut card = FakeCard {
-        fail: Some(|| oath::Error::Locked),
-        ..FakeCard::default()
-    };
+    let mut card = FakeCard::for_removal();
+    card.fail_deletes(|| oath::Error::Locked);
     let f = revoke(
         &dir,
         Some(&mut card),
@@ -849,13 +786,11 @@ async fn ctrl_c_stops_between_steps_and_names_what_remains() {
     let (deactivate, delete) = (deactivate_ok(), delete_ok());
     let dir = sdk(&[&deactivate, &delete]);
     let cancel = Cancel::default();
-    let progress = Recorder {
-        cancel_on_deactivate: Some(cancel.clone()),
-        ..Recorder::default()
-    };
+    let progress = Recorder::default();
+    progress.cancel_when("Deactivating", &cancel);
     let f = revoke(
         &dir,
-        Some(&mut FakeCard::default()),
+        Some(&mut FakeCard::for_removal()),
         &plan(2, delete_label()),
         &progress,
         &cancel,
@@ -879,7 +814,7 @@ async fn ctrl_c_stops_between_steps_and_names_what_remains() {
     cancel.cancel();
     let f = revoke(
         &dir,
-        Some(&mut FakeCard::default()),
+        Some(&mut FakeCard::for_removal()),
         &plan(2, delete_label()),
         &Quiet,
         &cancel,
@@ -1175,7 +1110,7 @@ async fn a_root_revocation_deletes_the_root_credential_last() {
         false,
     )
     .expect("found");
-    let mut card = FakeCard::default();
+    let mut card = FakeCard::for_removal();
     let done = revoke(&dir, Some(&mut card), &plan, &Quiet, &Cancel::default())
         .await
         .expect("revoked");
@@ -1186,7 +1121,7 @@ async fn a_root_revocation_deletes_the_root_credential_last() {
     assert_eq!(deactivate.num_calls(), 1);
     assert_eq!(delete.num_calls(), 1);
     assert_eq!(
-        *card.deleted.lock().expect("deleted"),
+        card.deleted(),
         [b"Amazon Web Services:root@111111111111".to_vec()]
     );
 }
