@@ -23,9 +23,6 @@
 // A failed expectation ends the benchmark with its reason, as in the tests.
 #![allow(clippy::expect_used)]
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

@@ -10,9 +10,6 @@
 // A failed expectation ends the benchmark with its reason, as in the tests.
 #![allow(clippy::expect_used)]
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use std::collections::BTreeMap;
 use std::process::Command;
 

@@ -1,6 +1,6 @@
-//! The hardware tests themselves, apart from `main` so that `tests/hardware_flow.rs` runs the
-//! same code on the bench (virtual YubiKey, local IAM) on every CI run: the flow and its
-//! cleanup are exercised there; AWS's and the key's real answers only here.
+//! The hardware tests themselves, apart from `main.rs` so that `flow_on_bench.rs` runs the same
+//! code on the bench (virtual YubiKey, local IAM) on every CI run: the flow and its cleanup are
+//! exercised there; AWS's and the key's real answers only on the real hardware.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -272,7 +272,7 @@ fn report<T, E: std::error::Error + 'static>(what: &str, name: &str, r: Result<T
     match r {
         Ok(_) => println!("cleanup: removed {what} {name}"),
         Err(e) => eprintln!(
-            "cleanup: could not remove {what} {name}: {} (run 'cargo test --test hardware -- --cleanup' again, or remove it in the console)",
+            "cleanup: could not remove {what} {name}: {} (run 'cargo test --test hardware -- --ignored cleanup' again, or remove it in the console)",
             aws_sdk_iam::error::DisplayErrorContext(e)
         ),
     }

@@ -1,5 +1,5 @@
 //! Whether the hardware tests may run: their variables, the one token present, the AWS account.
-//! Kept apart from the tests so that `tests/hardware_gate.rs` checks the refusals on the bench.
+//! Kept apart from the tests so that `gate_on_bench.rs` checks the refusals on the bench.
 //!
 //! The tests change a real token and a real AWS account, so the person running them names both
 //! (`YKMFA_HW_SERIAL`, `YKMFA_HW_ACCOUNT`), and the tests refuse unless exactly that one token
@@ -39,8 +39,8 @@ pub struct Config {
 /// The verdict on the variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Gate {
-    /// None of the variables: skip, saying how to run.
-    Skip(String),
+    /// None of the variables: the run can't start; says how to run.
+    Unset(String),
     /// Variables that can't be right: refuse, saying why.
     Refuse(String),
     /// Run with this.
@@ -52,8 +52,8 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Gate {
     let get = |name: &str| var(name).filter(|v| !v.trim().is_empty());
     let (serial, account) = match (get(SERIAL_VAR), get(ACCOUNT_VAR)) {
         (None, None) => {
-            return Gate::Skip(format!(
-                "skipped: set {SERIAL_VAR} (the YubiKey's serial) and {ACCOUNT_VAR} (a sandbox AWS account id), optionally {PROFILE_VAR} and {TOUCH_VAR}=1, to run the hardware tests; see hardware-tests/README.md"
+            return Gate::Unset(format!(
+                "set {SERIAL_VAR} (the YubiKey's serial) and {ACCOUNT_VAR} (a sandbox AWS account id), optionally {PROFILE_VAR} and {TOUCH_VAR}=1, to run the hardware tests; see hardware-tests/README.md"
             ))
         }
         (Some(_), None) => {

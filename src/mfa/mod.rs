@@ -12,6 +12,8 @@ pub mod bulk;
 mod cancel;
 mod clock;
 pub mod enroll;
+#[cfg(test)]
+pub(crate) mod fakes;
 pub mod journal;
 pub mod labels;
 pub mod pairing;

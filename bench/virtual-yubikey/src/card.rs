@@ -406,5 +406,4 @@ fn log_line(raw: &[u8], name: &str, outcome: &Outcome) -> String {
 }
 
 #[cfg(test)]
-#[path = "card_tests.rs"]
 mod tests;

@@ -1,13 +1,11 @@
 // Test code: a failed expectation is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use super::*;
-use crate::iam::{CallerIdentity, CreatedDevice, PolicyDecision, User, VirtualMfaDevice};
+use crate::mfa::fakes::{denied, no_such_entity, Action, FakeClock, FakeDirectory, T0};
 
 fn device(user: &str, name: &str) -> MfaDevice {
     MfaDevice {
@@ -357,187 +355,55 @@ async fn bounded_join_stops_at_the_first_error() {
     );
 }
 
-/// An account in memory that records the calls it gets and how many per-user or per-device
-/// calls were in flight at once.
-#[derive(Default)]
-struct Account {
-    users: Vec<(String, usize, bool)>,
-    orphans: Vec<String>,
-    deny_tags: bool,
-    calls: Mutex<Vec<String>>,
-    live: AtomicUsize,
-    peak: AtomicUsize,
-}
-
-impl Account {
-    fn record(&self, call: String) {
-        self.calls.lock().unwrap().push(call);
-    }
-
-    async fn in_flight(&self) {
-        let now = self.live.fetch_add(1, Ordering::SeqCst) + 1;
-        self.peak.fetch_max(now, Ordering::SeqCst);
-        tokio::time::sleep(Duration::from_millis(3)).await;
-        self.live.fetch_sub(1, Ordering::SeqCst);
-    }
-
-    fn calls(&self, prefix: &str) -> Vec<String> {
-        let mut calls: Vec<String> = self
-            .calls
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|c| c.starts_with(prefix))
-            .cloned()
-            .collect();
-        calls.sort();
-        calls
-    }
-}
-
-fn not_used(action: &'static str) -> IamError {
-    IamError::Other {
-        action,
-        code: "NotUsedByAudit".into(),
-        message: "the audit must not call this".into(),
-    }
-}
-
-impl Directory for Account {
-    async fn caller_identity(&self) -> Result<CallerIdentity, IamError> {
-        Ok(CallerIdentity {
-            account: "123456789012".into(),
-            arn: "arn:aws:iam::123456789012:user/auditor".into(),
-            user_id: "AIDAAUDITOR".into(),
-        })
-    }
-    async fn server_clock(&self) -> Result<crate::iam::ClockReading, IamError> {
-        Err(not_used("sts:GetCallerIdentity"))
-    }
-    async fn account_alias(&self) -> Result<Option<String>, IamError> {
-        Err(not_used("iam:ListAccountAliases"))
-    }
-    async fn get_user(&self, _: &str) -> Result<User, IamError> {
-        Err(not_used("iam:GetUser"))
-    }
-    async fn list_users(&self) -> Result<Vec<User>, IamError> {
-        self.record("ListUsers".into());
-        Ok(self
-            .users
-            .iter()
-            .map(|(name, _, _)| User {
-                name: name.clone(),
-                arn: format!("arn:aws:iam::123456789012:user/{name}"),
-                user_id: format!("AIDA{name}"),
-                create_date: SystemTime::UNIX_EPOCH,
-            })
-            .collect())
-    }
-    async fn get_login_profile(&self, user: &str) -> Result<bool, IamError> {
-        self.record(format!("GetLoginProfile {user}"));
-        self.in_flight().await;
-        Ok(self.users.iter().any(|(n, _, c)| n == user && *c))
-    }
-    async fn list_mfa_devices(&self, user: Option<&str>) -> Result<Vec<MfaDevice>, IamError> {
-        let user = user.expect("the audit always names the user");
-        self.record(format!("ListMFADevices {user}"));
-        self.in_flight().await;
-        if user == "gone" {
-            return Err(IamError::NoSuchEntity {
-                action: "iam:ListMFADevices",
-                message: "deleted meanwhile".into(),
-            });
+/// The fake IAM account of `crate::mfa::fakes` as an audit finds it: `users` (name, devices,
+/// console password), `orphans` (unassigned devices tagged with a token serial) and the root
+/// user's virtual device. Per-user and per-device calls take 3 ms, so that how many run at once
+/// shows.
+fn account(users: &[(String, usize, bool)], orphans: &[&str]) -> FakeDirectory {
+    let dir = FakeDirectory::new(FakeClock::fixed(T0), &[]);
+    for (name, devices, console) in users {
+        dir.add_user(name);
+        for i in 0..*devices {
+            dir.add_device(&format!("{name}-{i}"), &[], Some(name));
         }
-        let n = self
-            .users
-            .iter()
-            .find(|(name, _, _)| name == user)
-            .map_or(0, |u| u.1);
-        Ok((0..n)
-            .map(|i| device(user, &format!("{user}-{i}")))
-            .collect())
-    }
-    async fn list_virtual_mfa_devices(
-        &self,
-        status: AssignmentStatus,
-    ) -> Result<Vec<VirtualMfaDevice>, IamError> {
-        assert_eq!(status, AssignmentStatus::Any);
-        self.record("ListVirtualMFADevices".into());
-        let mut all: Vec<VirtualMfaDevice> = self
-            .orphans
-            .iter()
-            .map(|s| VirtualMfaDevice {
-                serial: s.clone(),
-                user: None,
-                user_arn: None,
-                enable_date: None,
-            })
-            .collect();
-        all.push(VirtualMfaDevice {
-            serial: "arn:aws:iam::123456789012:mfa/root-key".into(),
-            user: None,
-            user_arn: Some("arn:aws:iam::123456789012:root".into()),
-            enable_date: Some(SystemTime::UNIX_EPOCH),
-        });
-        Ok(all)
-    }
-    async fn create_virtual_mfa_device(
-        &self,
-        _: &str,
-        _: Option<&str>,
-        _: &[(String, String)],
-    ) -> Result<CreatedDevice, IamError> {
-        Err(not_used("iam:CreateVirtualMFADevice"))
-    }
-    async fn enable_mfa_device(&self, _: &str, _: &str, _: &str, _: &str) -> Result<(), IamError> {
-        Err(not_used("iam:EnableMFADevice"))
-    }
-    async fn resync_mfa_device(&self, _: &str, _: &str, _: &str, _: &str) -> Result<(), IamError> {
-        Err(not_used("iam:ResyncMFADevice"))
-    }
-    async fn deactivate_mfa_device(&self, _: Option<&str>, _: &str) -> Result<(), IamError> {
-        Err(not_used("iam:DeactivateMFADevice"))
-    }
-    async fn delete_virtual_mfa_device(&self, _: &str) -> Result<(), IamError> {
-        Err(not_used("iam:DeleteVirtualMFADevice"))
-    }
-    async fn tag_mfa_device(&self, _: &str, _: &[(String, String)]) -> Result<(), IamError> {
-        Err(not_used("iam:TagMFADevice"))
-    }
-    async fn list_mfa_device_tags(&self, serial: &str) -> Result<Vec<(String, String)>, IamError> {
-        self.record(format!("ListMFADeviceTags {serial}"));
-        self.in_flight().await;
-        if self.deny_tags {
-            return Err(IamError::AccessDenied {
-                action: "iam:ListMFADeviceTags",
-                message: "not authorized".into(),
-            });
+        if *console {
+            dir.set_console(name);
         }
-        Ok(vec![(TAG_TOKEN_SERIAL.into(), "12345678".into())])
     }
-    async fn get_account_summary(&self) -> Result<HashMap<String, i32>, IamError> {
-        self.record("GetAccountSummary".into());
-        Ok(HashMap::from([
-            ("AccountMFAEnabled".to_owned(), 1),
-            ("AccountAccessKeysPresent".to_owned(), 0),
-        ]))
+    for orphan in orphans {
+        dir.add_device(orphan, &[(TAG_TOKEN_SERIAL, "12345678")], None);
     }
-    async fn role_arn(&self, _: &str) -> Result<String, IamError> {
-        Err(not_used("iam:GetRole"))
-    }
-    async fn simulate_principal_policy(
-        &self,
-        _: &str,
-        _: &[String],
-        _: &str,
-        _: &[(String, String)],
-    ) -> Result<Vec<PolicyDecision>, IamError> {
-        Err(not_used("iam:SimulatePrincipalPolicy"))
-    }
-    async fn get_account_password_policy(&self) -> Result<Option<PasswordPolicy>, IamError> {
-        self.record("GetAccountPasswordPolicy".into());
-        Ok(None)
-    }
+    dir.add_root_device("root-key");
+    dir.slow(
+        &[
+            Action::GetLoginProfile,
+            Action::ListMfaDevices,
+            Action::ListTags,
+        ],
+        Duration::from_millis(3),
+    );
+    dir
+}
+
+/// The audit only reads, and only these.
+fn assert_only_audit_reads(dir: &FakeDirectory) {
+    let allowed = [
+        Action::GetCallerIdentity,
+        Action::GetAccountSummary,
+        Action::GetAccountPasswordPolicy,
+        Action::ListUsers,
+        Action::ListVirtualMfaDevices,
+        Action::ListMfaDevices,
+        Action::GetLoginProfile,
+        Action::ListTags,
+    ];
+    let other: Vec<Action> = dir
+        .calls()
+        .into_iter()
+        .map(|c| c.action)
+        .filter(|a| !allowed.contains(a))
+        .collect();
+    assert!(other.is_empty(), "the audit called {other:?}");
 }
 
 #[tokio::test]
@@ -546,12 +412,14 @@ async fn gather_asks_for_login_profiles_only_where_they_matter() {
         .map(|i| (format!("user{i:02}"), i % 3, i % 2 == 0))
         .collect();
     users.push(("gone".into(), 0, false));
-    let account = Account {
-        users,
-        orphans: vec!["arn:aws:iam::123456789012:mfa/o1".into()],
-        ..Account::default()
-    };
-    let facts = gather(&account, 4).await.unwrap();
+    let dir = account(&users, &["o1"]);
+    // Deleted while the audit runs: listed, then gone.
+    dir.fail_about(
+        Action::ListMfaDevices,
+        "gone",
+        no_such_entity(Action::ListMfaDevices, "The user with name gone"),
+    );
+    let facts = gather(&dir, 4).await.unwrap();
 
     assert_eq!(facts.account, "123456789012");
     assert_eq!(facts.root_mfa(), RootMfa::Virtual);
@@ -571,17 +439,18 @@ async fn gather_asks_for_login_profiles_only_where_they_matter() {
         assert_eq!(u.console, expected, "{}", u.name);
     }
     assert_eq!(
-        account.calls("GetLoginProfile").len(),
+        dir.args_of(Action::GetLoginProfile).len(),
         10,
         "only the ten users without MFA"
     );
-    assert_eq!(account.calls("ListMFADevices").len(), 31);
-    assert_eq!(account.calls("ListUsers").len(), 1);
+    assert_eq!(dir.args_of(Action::ListMfaDevices).len(), 31);
+    assert_eq!(dir.args_of(Action::ListUsers).len(), 1);
     assert_eq!(
-        account.peak.load(Ordering::SeqCst),
+        dir.peak_in_flight(),
         4,
         "at most four per-user calls at once"
     );
+    assert_only_audit_reads(&dir);
     assert_eq!(
         facts.orphans,
         [Orphan {
@@ -593,16 +462,9 @@ async fn gather_asks_for_login_profiles_only_where_they_matter() {
 
 #[tokio::test]
 async fn gather_goes_on_without_tags_when_listing_them_is_denied() {
-    let account = Account {
-        users: vec![("alice".into(), 1, true)],
-        orphans: vec![
-            "arn:aws:iam::123456789012:mfa/o1".into(),
-            "arn:aws:iam::123456789012:mfa/o2".into(),
-        ],
-        deny_tags: true,
-        ..Account::default()
-    };
-    let facts = gather(&account, 8).await.unwrap();
+    let dir = account(&[("alice".into(), 1, true)], &["o1", "o2"]);
+    dir.fail_always(Action::ListTags, denied(Action::ListTags));
+    let facts = gather(&dir, 8).await.unwrap();
     assert_eq!(facts.orphans.len(), 2);
     assert!(facts.orphans.iter().all(|o| o.tags.is_none()));
     let findings = analyze(&facts);

@@ -5,3 +5,6 @@
 pub mod bulk;
 pub mod enroll;
 pub mod recover;
+
+#[cfg(test)]
+mod tests;

@@ -2,7 +2,6 @@
 //! card that fails on command: the order of steps, what a failure at each step leaves, and every
 //! refusal.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_sdk_iam::config::retry::RetryConfig;
@@ -23,9 +22,10 @@ use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use super::*;
 use crate::iam::names::{TAG_CREDENTIAL, TAG_TOKEN_SERIAL};
 use crate::iam::{Options, Sdk};
+use crate::mfa::fakes::{FakeCard, Recorder};
 use crate::mfa::labels::root_labels;
 use crate::mfa::pairing::{self, Device, DeviceArn, Explicit, UserDevices};
-use crate::oath::{self, Code, Credential, CredentialData, CredentialId, OathType, TimeStep};
+use crate::oath::{self, Credential, CredentialId, OathType};
 use crate::token::{Kind, Token};
 
 const ACCOUNT: &str = "123456789012";
@@ -134,48 +134,7 @@ fn no_alias() -> Rule {
     })
 }
 
-// ---- the token, in memory ----
-
-#[derive(Default)]
-struct FakeCard {
-    deleted: Mutex<Vec<Vec<u8>>>,
-    fail: Option<fn() -> oath::Error>,
-}
-
-impl Card for FakeCard {
-    fn write_and_calculate(
-        &mut self,
-        _: &CredentialData,
-        _: [TimeStep; 2],
-    ) -> Result<[Code; 2], crate::token::WriteError> {
-        unreachable!("revocation never writes")
-    }
-    fn calculate(&mut self, _: &[u8], _: TimeStep) -> Result<Code, oath::Error> {
-        unreachable!("revocation never calculates")
-    }
-    fn delete(&mut self, raw_id: &[u8]) -> Result<(), oath::Error> {
-        if let Some(fail) = self.fail {
-            return Err(fail());
-        }
-        self.deleted.lock().expect("deleted").push(raw_id.to_vec());
-        Ok(())
-    }
-    fn list(&mut self) -> Result<Vec<Credential>, oath::Error> {
-        Ok(Vec::new())
-    }
-    fn describe(&self) -> String {
-        "YubiKey 12345678".into()
-    }
-    fn serial(&self) -> Option<Serial> {
-        Some(Serial(12_345_678))
-    }
-    fn capacity(&self) -> Option<usize> {
-        Some(32)
-    }
-    fn kind(&self) -> String {
-        "YubiKey".into()
-    }
-}
+// ---- the token: `crate::mfa::fakes::FakeCard::for_removal`, which may only list and delete ----
 
 fn token_ref() -> TokenRef {
     TokenRef {
@@ -203,24 +162,6 @@ fn delete_label() -> CredentialPlan {
         name: LABEL.into(),
         token: token_ref(),
         raw_id: LABEL.as_bytes().to_vec(),
-    }
-}
-
-#[derive(Default)]
-struct Recorder {
-    events: Mutex<Vec<String>>,
-    cancel_on_deactivate: Option<Cancel>,
-}
-
-impl Progress for Recorder {
-    fn event(&self, event: Event<'_>) {
-        if let (Event::Deactivating(_), Some(c)) = (&event, &self.cancel_on_deactivate) {
-            c.cancel();
-        }
-        self.events
-            .lock()
-            .expect("events")
-            .push(format!("{event:?}"));
     }
 }
 
@@ -615,7 +556,7 @@ async fn a_device_that_is_not_the_users_says_whose_it_is() {
 async fn deactivate_then_delete_then_the_credential() {
     let (deactivate, delete) = (deactivate_ok(), delete_ok());
     let dir = sdk(&[&deactivate, &delete]);
-    let mut card = FakeCard::default();
+    let mut card = FakeCard::for_removal();
     let progress = Recorder::default();
     let done = revoke(
         &dir,
@@ -628,14 +569,11 @@ async fn deactivate_then_delete_then_the_credential() {
     .expect("revoked");
     assert_eq!(deactivate.num_calls(), 1);
     assert_eq!(delete.num_calls(), 1);
-    assert_eq!(
-        *card.deleted.lock().expect("d"),
-        [LABEL.as_bytes().to_vec()]
-    );
+    assert_eq!(*card.deleted(), [LABEL.as_bytes().to_vec()]);
     assert!(done.deactivated && done.deleted);
     assert_eq!(done.devices_left, 1);
     assert!(matches!(done.credential, CredentialOutcome::Deleted { .. }));
-    let events = progress.events.lock().expect("e").join("\n");
+    let events = progress.events().join("\n");
     let order = ["Deactivating", "Deleting(", "DeletingCredential"]
         .map(|e| events.find(e).unwrap_or(usize::MAX));
     assert!(order[0] < order[1] && order[1] < order[2], "{events}");
@@ -652,7 +590,7 @@ async fn deactivate_then_delete_then_the_credential() {
 async fn a_refused_deactivation_changes_nothing() {
     let (deactivate, delete) = (error_rule_deactivate(403, "AccessDenied"), delete_ok());
     let dir = sdk(&[&deactivate, &delete]);
-    let mut card = FakeCard::default();
+    let mut card = FakeCard::for_removal();
     let f = revoke(
         &dir,
         Some(&mut card),
@@ -675,10 +613,7 @@ async fn a_refused_deactivation_changes_nothing() {
     );
     assert!(f.done.is_empty() && f.leftovers.is_empty());
     assert_eq!(delete.num_calls(), 0);
-    assert!(
-        card.deleted.lock().expect("d").is_empty(),
-        "the credential is kept"
-    );
+    assert!(card.deleted().is_empty(), "the credential is kept");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -691,7 +626,7 @@ async fn a_lost_deactivation_answer_is_checked_with_the_list() {
         .build();
     let (list, delete) = (listed(&[BACKUP]), delete_ok());
     let dir = sdk(&[&deactivate, &list, &delete]);
-    let mut card = FakeCard::default();
+    let mut card = FakeCard::for_removal();
     let progress = Recorder::default();
     let done = revoke(
         &dir,
@@ -704,9 +639,7 @@ async fn a_lost_deactivation_answer_is_checked_with_the_list() {
     .expect("revoked");
     assert!(done.deactivated && done.deleted);
     assert!(progress
-        .events
-        .lock()
-        .expect("e")
+        .events()
         .iter()
         .any(|e| e.starts_with("AlreadyDeactivated")));
 
@@ -716,7 +649,7 @@ async fn a_lost_deactivation_answer_is_checked_with_the_list() {
     let dir = sdk(&[&deactivate, &list, &delete]);
     let f = revoke(
         &dir,
-        Some(&mut FakeCard::default()),
+        Some(&mut FakeCard::for_removal()),
         &plan(2, delete_label()),
         &Quiet,
         &Cancel::default(),
@@ -737,7 +670,7 @@ async fn an_unknown_deactivation_outcome_that_cannot_be_checked_is_named() {
     let dir = sdk(&[&deactivate, &list]);
     let f = revoke(
         &dir,
-        Some(&mut FakeCard::default()),
+        Some(&mut FakeCard::for_removal()),
         &plan(2, delete_label()),
         &Quiet,
         &Cancel::default(),
@@ -765,7 +698,7 @@ async fn a_failed_delete_leaves_the_unassigned_device_and_keeps_the_credential()
         )
         .build();
     let dir = sdk(&[&deactivate, &delete]);
-    let mut card = FakeCard::default();
+    let mut card = FakeCard::for_removal();
     let f = revoke(
         &dir,
         Some(&mut card),
@@ -791,7 +724,7 @@ async fn a_failed_delete_leaves_the_unassigned_device_and_keeps_the_credential()
         f.leftovers
     );
     assert!(matches!(&f.leftovers[1], Leftover::Credential { name, .. } if name == LABEL));
-    assert!(card.deleted.lock().expect("d").is_empty());
+    assert!(card.deleted().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -806,7 +739,7 @@ async fn a_delete_conflict_right_after_deactivation_is_waited_out() {
     let dir = sdk(&[&deactivate, &delete]);
     let done = revoke(
         &dir,
-        Some(&mut FakeCard::default()),
+        Some(&mut FakeCard::for_removal()),
         &plan(2, delete_label()),
         &Quiet,
         &Cancel::default(),
@@ -821,10 +754,8 @@ async fn a_delete_conflict_right_after_deactivation_is_waited_out() {
 async fn a_failed_credential_delete_is_named_with_its_token() {
     let (deactivate, delete) = (deactivate_ok(), delete_ok());
     let dir = sdk(&[&deactivate, &delete]);
-    let mut card = FakeCard {
-        fail: Some(|| oath::Error::Locked),
-        ..FakeCard::default()
-    };
+    let mut card = FakeCard::for_removal();
+    card.fail_deletes(|| oath::Error::Locked);
     let f = revoke(
         &dir,
         Some(&mut card),
@@ -851,13 +782,11 @@ async fn ctrl_c_stops_between_steps_and_names_what_remains() {
     let (deactivate, delete) = (deactivate_ok(), delete_ok());
     let dir = sdk(&[&deactivate, &delete]);
     let cancel = Cancel::default();
-    let progress = Recorder {
-        cancel_on_deactivate: Some(cancel.clone()),
-        ..Recorder::default()
-    };
+    let progress = Recorder::default();
+    progress.cancel_when("Deactivating", &cancel);
     let f = revoke(
         &dir,
-        Some(&mut FakeCard::default()),
+        Some(&mut FakeCard::for_removal()),
         &plan(2, delete_label()),
         &progress,
         &cancel,
@@ -881,7 +810,7 @@ async fn ctrl_c_stops_between_steps_and_names_what_remains() {
     cancel.cancel();
     let f = revoke(
         &dir,
-        Some(&mut FakeCard::default()),
+        Some(&mut FakeCard::for_removal()),
         &plan(2, delete_label()),
         &Quiet,
         &cancel,
@@ -1177,7 +1106,7 @@ async fn a_root_revocation_deletes_the_root_credential_last() {
         false,
     )
     .expect("found");
-    let mut card = FakeCard::default();
+    let mut card = FakeCard::for_removal();
     let done = revoke(&dir, Some(&mut card), &plan, &Quiet, &Cancel::default())
         .await
         .expect("revoked");
@@ -1188,7 +1117,7 @@ async fn a_root_revocation_deletes_the_root_credential_last() {
     assert_eq!(deactivate.num_calls(), 1);
     assert_eq!(delete.num_calls(), 1);
     assert_eq!(
-        *card.deleted.lock().expect("deleted"),
+        card.deleted(),
         [b"Amazon Web Services:root@111111111111".to_vec()]
     );
 }

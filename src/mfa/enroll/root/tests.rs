@@ -1,5 +1,5 @@
 use super::*;
-use crate::oath::{Credential, OathType};
+use crate::mfa::fakes::{FakeCard, WriteStage};
 use crate::token::Serial;
 
 const SEED: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
@@ -260,91 +260,13 @@ fn huge_images_are_refused_from_their_header() {
     assert!(message.contains("64 MiB"), "{message}");
 }
 
-/// A token in memory: credentials by name, with their keys, computing codes with its own
-/// HMAC; it can fail the write after PUT.
-#[derive(Default)]
-struct FakeCard {
-    creds: Vec<(Vec<u8>, Vec<u8>)>,
-    fail_after_put: bool,
-    fail_delete: bool,
-    capacity: Option<usize>,
-}
-
-impl FakeCard {
-    fn code(key: &[u8], step: TimeStep) -> Code {
-        use hmac::{Hmac, Mac};
-        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key).expect("key");
-        mac.update(&step.0.to_be_bytes());
-        let h = mac.finalize().into_bytes();
-        let o = usize::from(h[19] & 0x0f);
-        let truncated = [6, h[o], h[o + 1], h[o + 2], h[o + 3]];
-        Code::from_truncated(&truncated, step, 30).expect("code")
-    }
-}
-
-impl Card for FakeCard {
-    fn write_and_calculate(
-        &mut self,
-        data: &CredentialData,
-        steps: [TimeStep; 2],
-    ) -> Result<[Code; 2], WriteError> {
-        let id = data.id.to_bytes();
-        if self.creds.iter().any(|(n, _)| *n == id) {
-            return Err(WriteError::NotWritten(oath::Error::CredentialExists(
-                data.id.to_string(),
-            )));
-        }
-        self.creds.push((id, data.secret.expose().to_vec()));
-        if self.fail_after_put {
-            return Err(WriteError::MaybeWritten(oath::Error::TouchTimeout));
-        }
-        let key = &self.creds.last().expect("just put").1;
-        Ok([Self::code(key, steps[0]), Self::code(key, steps[1])])
-    }
-    fn calculate(&mut self, _: &[u8], _: TimeStep) -> Result<Code, oath::Error> {
-        Err(oath::Error::Unsupported("CALCULATE"))
-    }
-    fn delete(&mut self, raw_id: &[u8]) -> Result<(), oath::Error> {
-        if self.fail_delete {
-            return Err(oath::Error::TouchTimeout);
-        }
-        self.creds.retain(|(n, _)| n != raw_id);
-        Ok(())
-    }
-    fn list(&mut self) -> Result<Vec<Credential>, oath::Error> {
-        Ok(self
-            .creds
-            .iter()
-            .map(|(n, _)| Credential {
-                id: CredentialId::parse(n, OathType::Totp),
-                raw_id: n.clone(),
-                oath_type: OathType::Totp,
-                algorithm: Some(Algorithm::Sha1),
-                touch: None,
-            })
-            .collect())
-    }
-    fn describe(&self) -> String {
-        "YubiKey 12345678".into()
-    }
-    fn serial(&self) -> Option<Serial> {
-        Some(Serial(12_345_678))
-    }
-    fn capacity(&self) -> Option<usize> {
-        self.capacity
-    }
-    fn kind(&self) -> String {
-        "YubiKey".into()
-    }
-}
-
 fn label() -> CredentialId {
     crate::mfa::labels::root_label(Some("123456789012")).expect("label")
 }
 
 #[test]
 fn writes_and_computes_t_minus_1_and_t() {
-    let mut card = FakeCard::default();
+    let mut card = FakeCard::new(Some(32));
     let now = 1_700_000_015; // mid-step: 56_666_667
     let seed = Seed::from_base32(SEED).expect("seed");
     let w = write(&mut card, &label(), seed, false, now).expect("written");
@@ -353,22 +275,20 @@ fn writes_and_computes_t_minus_1_and_t() {
     assert_eq!(w.codes[1].value, totp(&secret_bytes(), step));
     assert_eq!(w.valid_until, (step + 2) * 30);
     assert_eq!(w.credential, "Amazon Web Services:root@123456789012");
-    assert_eq!(card.creds.len(), 1);
+    assert_eq!(card.names().len(), 1);
     // Writing the same name again is refused by check(), before any write.
     assert!(matches!(
         check(&mut card, &label()),
         Err(Cause::Refused(Refusal::CredentialExists(_)))
     ));
     remove(&mut card, &label()).expect("removed");
-    assert!(card.creds.is_empty());
+    assert!(card.names().is_empty());
 }
 
 #[test]
 fn a_failure_after_put_deletes_the_credential_again() {
-    let mut card = FakeCard {
-        fail_after_put: true,
-        ..FakeCard::default()
-    };
+    let mut card = FakeCard::new(Some(32));
+    card.fail_write(WriteStage::AfterPut, || oath::Error::TouchTimeout);
     let seed = Seed::from_base32(SEED).expect("seed");
     let f = write(&mut card, &label(), seed, true, 1_700_000_015).expect_err("fails");
     assert!(matches!(
@@ -380,14 +300,12 @@ fn a_failure_after_put_deletes_the_credential_again() {
     ));
     assert_eq!(f.undone.len(), 1);
     assert!(f.leftovers.is_empty());
-    assert!(card.creds.is_empty());
+    assert!(card.names().is_empty());
 
     // When the delete fails too, the credential is named as left over.
-    let mut card = FakeCard {
-        fail_after_put: true,
-        fail_delete: true,
-        ..FakeCard::default()
-    };
+    let mut card = FakeCard::new(Some(32));
+    card.fail_write(WriteStage::AfterPut, || oath::Error::TouchTimeout);
+    card.fail_deletes(|| oath::Error::TouchTimeout);
     let seed = Seed::from_base32(SEED).expect("seed");
     let f = write(&mut card, &label(), seed, false, 1_700_000_015).expect_err("fails");
     assert!(matches!(
@@ -399,11 +317,8 @@ fn a_failure_after_put_deletes_the_credential_again() {
 
 #[test]
 fn check_refuses_a_full_token() {
-    let mut card = FakeCard {
-        capacity: Some(1),
-        creds: vec![(b"other".to_vec(), vec![1; 20])],
-        ..FakeCard::default()
-    };
+    let mut card = FakeCard::new(Some(1));
+    card.add_key("other", &[1; 20]);
     assert!(matches!(
         check(&mut card, &label()),
         Err(Cause::Refused(Refusal::TokenFull(1)))
