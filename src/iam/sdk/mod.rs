@@ -44,6 +44,21 @@ use super::{
 };
 use crate::seed::Seed;
 
+/// One request with ykmfa's retries ([`Sdk::call`]): `$request` (a client's builder, made anew
+/// for each attempt) is sent, and an SDK error becomes an [`IamError`] named for `$action`.
+macro_rules! send {
+    ($sdk:expr, $action:expr, $retry:expr, $request:expr) => {{
+        let action = $action;
+        $sdk.call(action, $retry, || async {
+            $request
+                .send()
+                .await
+                .map_err(|e| from_sdk(action.name(), e))
+        })
+        .await
+    }};
+}
+
 /// IAM's home region; the SDK's endpoint resolver maps it to `iam.amazonaws.com`.
 const DEFAULT_REGION: &str = "us-east-1";
 
@@ -200,15 +215,7 @@ impl Sdk {
     /// GetCallerIdentity, asked of STS (see [`Directory::caller_identity`] for the cached one).
     async fn ask_caller_identity(&self) -> Result<CallerIdentity, IamError> {
         let a = Action::GetCallerIdentity;
-        let out = self
-            .call(a, Retry::Read, || async {
-                self.sts
-                    .get_caller_identity()
-                    .send()
-                    .await
-                    .map_err(|e| from_sdk(a.name(), e))
-            })
-            .await?;
+        let out = send!(self, a, Retry::Read, self.sts.get_caller_identity())?;
         match (out.account, out.arn) {
             // The account id names files (the enrollment journal's `<account>-<user>.json`) and
             // credentials: an answer that is not 12 digits (a broken or hostile endpoint) stops
@@ -843,30 +850,13 @@ impl Directory for Sdk {
 
     async fn account_alias(&self) -> Result<Option<String>, IamError> {
         let a = Action::ListAccountAliases;
-        let out = self
-            .call(a, Retry::Read, || async {
-                self.iam
-                    .list_account_aliases()
-                    .send()
-                    .await
-                    .map_err(|e| from_sdk(a.name(), e))
-            })
-            .await?;
+        let out = send!(self, a, Retry::Read, self.iam.list_account_aliases())?;
         Ok(out.account_aliases.into_iter().next())
     }
 
     async fn get_user(&self, name: &str) -> Result<User, IamError> {
         let a = Action::GetUser;
-        let out = self
-            .call(a, Retry::Read, || async {
-                self.iam
-                    .get_user()
-                    .user_name(name)
-                    .send()
-                    .await
-                    .map_err(|e| from_sdk(a.name(), e))
-            })
-            .await?;
+        let out = send!(self, a, Retry::Read, self.iam.get_user().user_name(name))?;
         out.user
             .map(user_from)
             .ok_or_else(|| IamError::Malformed("GetUser answered without a User".into()))
@@ -895,16 +885,12 @@ impl Directory for Sdk {
 
     async fn get_login_profile(&self, user: &str) -> Result<bool, IamError> {
         let a = Action::GetLoginProfile;
-        let result = self
-            .call(a, Retry::Read, || async {
-                self.iam
-                    .get_login_profile()
-                    .user_name(user)
-                    .send()
-                    .await
-                    .map_err(|e| from_sdk(a.name(), e))
-            })
-            .await;
+        let result = send!(
+            self,
+            a,
+            Retry::Read,
+            self.iam.get_login_profile().user_name(user)
+        );
         match result {
             Ok(_) => Ok(true),
             Err(IamError::NoSuchEntity { .. }) => Ok(false),
@@ -1095,19 +1081,18 @@ impl Directory for Sdk {
     ) -> Result<(), IamError> {
         check_codes(code1, code2)?;
         let a = Action::ResyncMfaDevice;
-        self.call(a, Retry::Write, || async {
+        send!(
+            self,
+            a,
+            Retry::Write,
             self.iam
                 .resync_mfa_device()
                 .user_name(user)
                 .serial_number(serial)
                 .authentication_code1(code1)
                 .authentication_code2(code2)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| from_sdk(a.name(), e))
-        })
-        .await
+        )
+        .map(|_| ())
     }
 
     async fn deactivate_mfa_device(
@@ -1117,31 +1102,27 @@ impl Directory for Sdk {
     ) -> Result<(), IamError> {
         let a = Action::DeactivateMfaDevice;
         // A device enabled moments ago may not be visible yet: rollback deactivates right away.
-        self.call(a, Retry::WriteDevice(serial), || async {
+        send!(
+            self,
+            a,
+            Retry::WriteDevice(serial),
             self.iam
                 .deactivate_mfa_device()
                 .set_user_name(user.map(str::to_string))
                 .serial_number(serial)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| from_sdk(a.name(), e))
-        })
-        .await
+        )
+        .map(|_| ())
     }
 
     async fn delete_virtual_mfa_device(&self, serial: &str) -> Result<(), IamError> {
         let a = Action::DeleteVirtualMfaDevice;
-        self.call(a, Retry::WriteDevice(serial), || async {
-            self.iam
-                .delete_virtual_mfa_device()
-                .serial_number(serial)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| from_sdk(a.name(), e))
-        })
-        .await?;
+        send!(
+            self,
+            a,
+            Retry::WriteDevice(serial),
+            self.iam.delete_virtual_mfa_device().serial_number(serial)
+        )
+        .map(|_| ())?;
         self.forget_fresh(serial);
         Ok(())
     }
@@ -1193,15 +1174,7 @@ impl Directory for Sdk {
 
     async fn get_account_summary(&self) -> Result<HashMap<String, i32>, IamError> {
         let a = Action::GetAccountSummary;
-        let out = self
-            .call(a, Retry::Read, || async {
-                self.iam
-                    .get_account_summary()
-                    .send()
-                    .await
-                    .map_err(|e| from_sdk(a.name(), e))
-            })
-            .await?;
+        let out = send!(self, a, Retry::Read, self.iam.get_account_summary())?;
         Ok(out
             .summary_map
             .unwrap_or_default()
@@ -1212,15 +1185,7 @@ impl Directory for Sdk {
 
     async fn get_account_password_policy(&self) -> Result<Option<PasswordPolicy>, IamError> {
         let a = Action::GetAccountPasswordPolicy;
-        let result = self
-            .call(a, Retry::Read, || async {
-                self.iam
-                    .get_account_password_policy()
-                    .send()
-                    .await
-                    .map_err(|e| from_sdk(a.name(), e))
-            })
-            .await;
+        let result = send!(self, a, Retry::Read, self.iam.get_account_password_policy());
         let out = match result {
             Ok(out) => out,
             Err(IamError::NoSuchEntity { .. }) => return Ok(None),
@@ -1246,16 +1211,7 @@ impl Directory for Sdk {
 
     async fn role_arn(&self, name: &str) -> Result<String, IamError> {
         let a = Action::GetRole;
-        let out = self
-            .call(a, Retry::Read, || async {
-                self.iam
-                    .get_role()
-                    .role_name(name)
-                    .send()
-                    .await
-                    .map_err(|e| from_sdk(a.name(), e))
-            })
-            .await?;
+        let out = send!(self, a, Retry::Read, self.iam.get_role().role_name(name))?;
         out.role
             .map(|r| r.arn)
             .filter(|arn| !arn.is_empty())
