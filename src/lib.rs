@@ -15,9 +15,11 @@
 pub mod aws_config;
 pub mod doctor;
 pub mod iam;
+pub mod layout;
 pub mod mfa;
 pub mod oath;
 pub mod seed;
+pub mod terminal;
 pub mod timestamp;
 pub mod token;
 pub mod transport;

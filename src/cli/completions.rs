@@ -28,23 +28,17 @@ pub struct ManArgs {
     pub dir: Option<PathBuf>,
 }
 
-/// The command tree, as clap builds it for parsing.
-fn command() -> clap::Command {
-    let mut cmd = Cli::command();
-    cmd.build();
-    cmd
-}
-
-/// The command tree for man pages: without clap's `help` command, which has no page of its own.
-fn man_command() -> clap::Command {
-    let mut cmd = Cli::command().disable_help_subcommand(true);
+/// The command tree as clap builds it for parsing; for man pages (`man`) without clap's `help`
+/// command, which has no page of its own.
+fn command(man: bool) -> clap::Command {
+    let mut cmd = Cli::command().disable_help_subcommand(man);
     cmd.build();
     cmd
 }
 
 /// Prints the completion script for one shell on stdout.
 pub fn completions(args: &CompletionsArgs) -> Result<(), Failure> {
-    let mut cmd = command();
+    let mut cmd = command(false);
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "ykmfa", &mut script);
     write_stdout(&script)
@@ -54,7 +48,7 @@ pub fn completions(args: &CompletionsArgs) -> Result<(), Failure> {
 pub fn man(out: &Output, args: &ManArgs) -> Result<(), Failure> {
     let Some(dir) = &args.dir else {
         let mut page = Vec::new();
-        clap_mangen::Man::new(man_command())
+        clap_mangen::Man::new(command(true))
             .render(&mut page)
             .map_err(|e| Failure::new(Exit::Failed, format!("cannot render: {e}"), &[]))?;
         return write_stdout(&page);
@@ -67,7 +61,7 @@ pub fn man(out: &Output, args: &ManArgs) -> Result<(), Failure> {
         )
     };
     std::fs::create_dir_all(dir).map_err(cannot)?;
-    clap_mangen::generate_to(man_command(), dir).map_err(cannot)?;
+    clap_mangen::generate_to(command(true), dir).map_err(cannot)?;
     out.info(format!(
         "Wrote ykmfa.1 and a page per command to {}.",
         dir.display()
