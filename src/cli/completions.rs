@@ -53,13 +53,9 @@ pub fn man(out: &Output, args: &ManArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::new(Exit::Failed, format!("cannot render: {e}"), &[]))?;
         return write_stdout(&page);
     };
-    let cannot = |e: std::io::Error| {
-        Failure::new(
-            Exit::Failed,
-            format!("cannot write the man pages to {}: {e}", dir.display()),
-            &["choose a writable directory, e.g. --dir ~/.local/share/man/man1"],
-        )
-    };
+    let fix = "choose a writable directory, e.g. --dir ~/.local/share/man/man1";
+    let what = |e: std::io::Error| format!("cannot write the man pages to {}: {e}", dir.display());
+    let cannot = |e| Failure::new(Exit::Failed, what(e), &[fix]);
     std::fs::create_dir_all(dir).map_err(cannot)?;
     clap_mangen::generate_to(command(true), dir).map_err(cannot)?;
     out.info(format!(

@@ -71,12 +71,8 @@ pub async fn run(out: &Output, global: &Global, args: &DoctorArgs) -> Result<(),
         aws_step: Duration::from_secs(args.timeout),
         ..Limits::default()
     };
-    let named = args.commands.iter().filter_map(|c| c.to_possible_value());
-    let commands = Command::chosen(
-        named
-            .filter_map(|v| Command::from_name(v.get_name()))
-            .collect(),
-    );
+    let name = |c: &CommandName| Command::from_name(c.to_possible_value()?.get_name());
+    let commands = Command::chosen(args.commands.iter().filter_map(name).collect());
     let password = ykmfa::token::password::from_env()
         .filter(|p| !p.is_empty())
         .map(|p| Password::new(p.to_string()));

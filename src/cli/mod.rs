@@ -36,9 +36,7 @@ pub use report::Failure;
     name = "ykmfa",
     version,
     propagate_version = true,
-    max_term_width = 100
-)]
-#[command(
+    max_term_width = 100,
     after_help = "Exit codes: 0 ok, 1 failed, 2 usage, 3 token not found or ambiguous, \
 4 PC/SC unavailable, 5 token refused, 6 AWS credentials or permission, 7 IAM refused, \
 8 incomplete (something is left to clean up; the message says what), \
@@ -96,15 +94,10 @@ pub enum ColorChoice {
 impl Global {
     /// How to reach AWS.
     pub fn aws_options(&self) -> ykmfa::iam::Options {
-        let (profile, region) = (self.profile.clone(), self.region.clone());
-        let endpoint_url = self.endpoint_url.clone();
-        let options = ykmfa::iam::Options {
-            profile,
-            region,
-            endpoint_url,
-            ..Default::default()
-        };
-        options.within(self.aws_timeout)
+        let mut options = ykmfa::iam::Options::default().within(self.aws_timeout);
+        (options.profile, options.region) = (self.profile.clone(), self.region.clone());
+        options.endpoint_url = self.endpoint_url.clone();
+        options
     }
 }
 
@@ -179,11 +172,9 @@ pub fn run(cli: Cli, dumps: std::io::Result<()>) -> ExitCode {
         Command::Completions(args) => completions::completions(&args),
         Command::Man(args) => completions::man(&out, &args),
     };
-    result.map_or_else(
-        |failure| {
-            out.failure(&failure);
-            ExitCode::from(failure.code as u8)
-        },
-        |()| ExitCode::SUCCESS,
-    )
+    let Err(failure) = result else {
+        return ExitCode::SUCCESS;
+    };
+    out.failure(&failure);
+    ExitCode::from(failure.code as u8)
 }
