@@ -21,6 +21,9 @@ pub struct CompletionsArgs {
 
 /// Arguments of `ykmfa man`.
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  ykmfa man | man -l -\n  ykmfa man --dir ~/.local/share/man/man1"
+)]
 pub struct ManArgs {
     /// Write ykmfa.1 and one page per command (ykmfa-enroll.1, ...) into DIR instead of printing
     /// ykmfa.1 on stdout.

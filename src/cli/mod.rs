@@ -104,9 +104,6 @@ impl Global {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// List the tokens on this machine: reader, kind, serial, firmware, OATH slots, password.
-    #[command(
-        after_help = "Examples:\n  ykmfa tokens\n  ykmfa tokens --json | jq '.tokens[].serial'"
-    )]
     Tokens(tokens::TokensArgs),
     /// Enroll an IAM user: create a virtual MFA device, write its seed to a token (never shown),
     /// and enable it with two codes computed on the token.
@@ -138,9 +135,6 @@ enum Command {
     )]
     Completions(completions::CompletionsArgs),
     /// Print the man page (ykmfa.1), or write every page into a directory.
-    #[command(
-        after_help = "Examples:\n  ykmfa man | man -l -\n  ykmfa man --dir ~/.local/share/man/man1"
-    )]
     Man(completions::ManArgs),
 }
 

@@ -9,6 +9,7 @@ use super::{Failure, Output};
 
 /// Arguments of `ykmfa tokens`.
 #[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  ykmfa tokens\n  ykmfa tokens --json | jq '.tokens[].serial'")]
 pub struct TokensArgs {}
 
 /// Lists tokens (stdout) and cards that cannot be used (stderr).
