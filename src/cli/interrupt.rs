@@ -15,6 +15,7 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
 
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use ykmfa::mfa::Cancel;
@@ -24,8 +25,8 @@ use super::{report::Exit, Failure};
 /// Watches for the stop signals while it lives.
 pub struct Interrupt {
     task: tokio::task::JoinHandle<()>,
-    got: std::sync::Arc<AtomicU8>,
-    notify: std::sync::Arc<tokio::sync::Notify>,
+    got: Arc<AtomicU8>,
+    notify: Arc<tokio::sync::Notify>,
 }
 
 impl Drop for Interrupt {
@@ -35,12 +36,13 @@ impl Drop for Interrupt {
 }
 
 /// The signals that stop a command, and their names for messages.
-const KINDS: [(fn() -> SignalKind, &str); 4] = [
+const KINDS: [Kind; 4] = [
     (SignalKind::interrupt, "SIGINT"),
     (SignalKind::terminate, "SIGTERM"),
     (SignalKind::hangup, "SIGHUP"),
     (SignalKind::quit, "SIGQUIT"),
 ];
+type Kind = (fn() -> SignalKind, &'static str);
 
 impl Interrupt {
     /// Registers the handlers now. On the first signal `cancel` is cancelled and `first` is said
@@ -50,10 +52,8 @@ impl Interrupt {
             |name, e| Failure::new(Exit::Failed, format!("cannot watch for {name}: {e}"), &[]);
         let streams = KINDS.map(|(kind, name)| signal(kind()).map_err(|e| cannot(name, e)));
         let mut streams = streams.into_iter().collect::<Result<Vec<Signal>, _>>()?;
-        let (got, notify) = (
-            std::sync::Arc::new(AtomicU8::new(0)),
-            std::sync::Arc::new(tokio::sync::Notify::new()),
-        );
+        let got = Arc::new(AtomicU8::new(0));
+        let notify = Arc::new(tokio::sync::Notify::new());
         let (cancel, first, quit) = (cancel.clone(), first.to_owned(), quit.to_owned());
         let (got_it, notify_all) = (got.clone(), notify.clone());
         let task = tokio::spawn(async move {
