@@ -73,15 +73,13 @@ pub async fn run(out: &Output, global: &Global, args: &DoctorArgs) -> Result<(),
     };
     let name = |c: &CommandName| Command::from_name(c.to_possible_value()?.get_name());
     let commands = Command::chosen(args.commands.iter().filter_map(name).collect());
-    let password = ykmfa::token::password::from_env()
-        .filter(|p| !p.is_empty())
-        .map(|p| Password::new(p.to_string()));
+    let env = ykmfa::token::password::from_env().filter(|p| !p.is_empty());
+    let password = env.map(|p| Password::new(p.to_string()));
     let machine = tokio::task::spawn_blocking(move || probe::local(limits, password));
     let cloud = probe::aws(global.aws_options(), args.no_aws, limits, commands);
     let (machine, cloud) = tokio::join!(machine, cloud);
     let machine = machine
         .map_err(|e| Failure::new(Exit::Failed, format!("the PC/SC checks stopped: {e}"), &[]))?;
-
     let mut checks = local::checks(&machine);
     checks.extend(aws::checks(&cloud));
     let exit = exit_for(&checks);

@@ -19,8 +19,6 @@ mod status;
 mod token_args;
 mod tokens;
 
-use std::process::ExitCode;
-
 use clap::{Args, Parser, Subcommand};
 
 pub use output::Output;
@@ -147,7 +145,7 @@ fn block_on(f: impl std::future::Future<Output = Result<(), Failure>>) -> Result
 }
 
 /// Runs the parsed command line; `dumps` is whether core dumps could be turned off.
-pub fn run(cli: Cli, dumps: std::io::Result<()>) -> ExitCode {
+pub fn run(cli: Cli, dumps: std::io::Result<()>) -> std::process::ExitCode {
     let out = Output::new(&cli.global);
     if let Err(e) = dumps {
         out.warn(format!("could not disable core dumps: {e}"));
@@ -167,8 +165,8 @@ pub fn run(cli: Cli, dumps: std::io::Result<()>) -> ExitCode {
         Command::Man(args) => completions::man(&out, &args),
     };
     let Err(failure) = result else {
-        return ExitCode::SUCCESS;
+        return std::process::ExitCode::SUCCESS;
     };
     out.failure(&failure);
-    ExitCode::from(failure.code as u8)
+    std::process::ExitCode::from(failure.code as u8)
 }
