@@ -13,6 +13,9 @@ use super::{Cli, Failure, Output};
 
 /// Arguments of `ykmfa completions`.
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  ykmfa completions bash > ~/.local/share/bash-completion/completions/ykmfa\n  ykmfa completions zsh > ~/.zfunc/_ykmfa   (with fpath+=~/.zfunc before compinit)\n  ykmfa completions fish > ~/.config/fish/completions/ykmfa.fish\n  ykmfa completions powershell >> $PROFILE"
+)]
 pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum, value_name = "SHELL")]

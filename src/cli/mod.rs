@@ -128,9 +128,6 @@ enum Command {
     /// Enroll many users from a manifest: plan, then apply (parallel, resumable).
     Bulk(bulk::BulkArgs),
     /// Print the completion script for a shell.
-    #[command(
-        after_help = "Examples:\n  ykmfa completions bash > ~/.local/share/bash-completion/completions/ykmfa\n  ykmfa completions zsh > ~/.zfunc/_ykmfa   (with fpath+=~/.zfunc before compinit)\n  ykmfa completions fish > ~/.config/fish/completions/ykmfa.fish\n  ykmfa completions powershell >> $PROFILE"
-    )]
     Completions(completions::CompletionsArgs),
     /// Print the man page (ykmfa.1), or write every page into a directory.
     Man(completions::ManArgs),

@@ -1,7 +1,6 @@
 //! `ykmfa tokens`: what ykmfa sees on this machine.
 
 use serde_json::json;
-
 use ykmfa::layout::{line, shorten_middle, widest, Column};
 use ykmfa::token::{Present, Token};
 
