@@ -18,7 +18,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 SRC = os.path.join(ROOT, "src")
 # Bottom first. A part may use parts on lower floors only; parts on one floor don't use each other.
 FLOORS = [
-    ["transport", "timestamp", "aws_config"],
+    ["transport", "timestamp", "aws_config", "layout", "terminal"],
     ["seed"],
     ["oath"],
     ["token", "iam"],

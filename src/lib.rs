@@ -10,14 +10,17 @@
 //! IAM and STS operations ykmfa needs, with the names and tags it gives devices; [`mfa`] is the
 //! operations (enroll, resync, revoke, status, audit, bulk) and the journals and recovery that
 //! keep them whole; [`doctor`] checks a machine and an account. The library never prints: the
-//! binary turns typed errors into sentences and exit codes.
+//! binary turns typed errors into sentences and exit codes, laid out by [`layout`], and asks only
+//! when [`terminal`] says a person is there.
 
 pub mod aws_config;
 pub mod doctor;
 pub mod iam;
+pub mod layout;
 pub mod mfa;
 pub mod oath;
 pub mod seed;
+pub mod terminal;
 pub mod timestamp;
 pub mod token;
 pub mod transport;

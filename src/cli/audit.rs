@@ -5,9 +5,10 @@
 use std::time::Instant;
 
 use ykmfa::iam::Sdk;
+use ykmfa::layout::{line, plural, row, shorten, widest, wrap, Column};
 use ykmfa::mfa::audit::{self, Facts, Finding, Severity, SubjectKind};
 
-use super::output::{plural, shell_lines, shorten, wrap};
+use super::output::shell_lines;
 use super::report::{iam_failure, Exit};
 use super::{Failure, Global, Output};
 
@@ -16,7 +17,7 @@ use super::{Failure, Global, Output};
 pub struct AuditArgs {
     /// Exit with code 9 when a finding is at or above LEVEL: info, low, medium, high or
     /// critical. Without it, the exit code is 0 whenever the audit ran, whatever it found.
-    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    #[arg(long, value_name = "LEVEL", value_parser = str::parse::<Severity>)]
     pub fail_on: Option<Severity>,
     /// Per-user IAM calls in flight at once (1-32); lower it if IAM throttles a big account.
     #[arg(long, value_name = "N", default_value_t = 8,
@@ -24,59 +25,42 @@ pub struct AuditArgs {
     pub concurrency: u16,
 }
 
-fn parse_level(s: &str) -> Result<Severity, String> {
-    s.parse()
-}
-
 /// Runs `ykmfa audit`.
 pub async fn run(out: &Output, global: &Global, args: &AuditArgs) -> Result<(), Failure> {
     let started = Instant::now();
-    let dir = Sdk::connect(global.aws_options())
-        .await
-        .map_err(|e| iam_failure(&e, global))?;
-    let facts = audit::gather(&dir, usize::from(args.concurrency))
-        .await
-        .map_err(|e| iam_failure(&e, global))?;
+    let iam = |e| iam_failure(&e, global);
+    let dir = Sdk::connect(global.aws_options()).await.map_err(iam)?;
+    let gathered = audit::gather(&dir, usize::from(args.concurrency)).await;
+    let facts = gathered.map_err(iam)?;
     let findings = audit::analyze(&facts);
     if global.verbose > 0 {
         let calls = dir.calls();
         let total: u32 = calls.iter().map(|(_, n)| n).sum();
         let each: Vec<String> = calls.iter().map(|(a, n)| format!("{a} {n}")).collect();
+        let (secs, each) = (started.elapsed().as_secs_f64(), each.join(", "));
         out.info(format!(
-            "{total} IAM/STS calls in {:.2} s ({}; at most {} per-user calls at once)",
-            started.elapsed().as_secs_f64(),
-            each.join(", "),
+            "{total} IAM/STS calls in {secs:.2} s ({each}; at most {} per-user calls at once)",
             args.concurrency
         ));
     }
     if facts.orphans.iter().any(|o| o.tags.is_none()) {
         out.warn("the orphans' tags could not be read (iam:ListMFADeviceTags was denied): which token ykmfa wrote them to is unknown");
     }
-
-    let failing = args
-        .fail_on
-        .map_or(0, |level| audit::at_or_above(&findings, level));
+    let failing = audit::report::failing(&findings, args.fail_on);
     if out.json {
-        out.json(&audit::report::json(
-            &facts,
-            &findings,
-            args.fail_on,
-            failing,
-        ));
+        let report = audit::report::json(&facts, &findings, args.fail_on, failing);
+        out.json(&report);
     } else {
         out.result(render(&facts, &findings));
     }
-    match args.fail_on {
-        Some(level) if failing > 0 => Err(Failure::new(
-            Exit::Findings,
-            format!(
-                "{failing} finding{} at or above '{level}' (--fail-on {level})",
-                plural(failing)
-            ),
-            &[],
-        )),
-        _ => Ok(()),
-    }
+    let Some(level) = args.fail_on.filter(|_| failing > 0) else {
+        return Ok(());
+    };
+    let what = format!(
+        "{failing} finding{} at or above '{level}' (--fail-on {level})",
+        plural(failing)
+    );
+    Err(Failure::new(Exit::Findings, what, &[]))
 }
 
 const WIDTH: usize = 80;
@@ -97,34 +81,25 @@ fn render(facts: &Facts, findings: &[Finding]) -> String {
     };
     let gaps = findings
         .iter()
-        .filter(|f| f.subject_kind == SubjectKind::PasswordPolicy)
-        .count();
-    let policy = match (&facts.password_policy, gaps) {
+        .filter(|f| f.subject_kind == SubjectKind::PasswordPolicy);
+    let policy = match (&facts.password_policy, gaps.count()) {
         (None, _) => "none".to_owned(),
         (Some(_), 0) => "meets the baseline".to_owned(),
         (Some(_), n) => format!("{n} gap{} against the baseline", plural(n)),
     };
     let u = audit::count_users(facts);
+    let (orphans, n) = (facts.orphans.len(), plural(facts.orphans.len()));
     let rows = [
         ("root user", format!("{root}, {keys}")),
         ("password policy", policy),
-        (
-            "IAM users",
-            format!(
-                "{} ({} with MFA, {} of them without a backup; {} without MFA, {} of them with a console password)",
-                u.total, u.with_mfa, u.single_device, u.without_mfa, u.console_without_mfa
-            ),
-        ),
-        (
-            "orphan devices",
-            format!("{} unassigned virtual MFA device{}", facts.orphans.len(), plural(facts.orphans.len())),
-        ),
+        ("IAM users", format!("{} ({} with MFA, {} of them without a backup; {} without MFA, {} of them with a console password)",
+            u.total, u.with_mfa, u.single_device, u.without_mfa, u.console_without_mfa)),
+        ("orphan devices", format!("{orphans} unassigned virtual MFA device{n}")),
     ];
+    let columns = [Column::left(15), Column::left(WIDTH - 19)];
     for (label, value) in rows {
-        for (i, line) in wrap(&value, WIDTH - 19).iter().enumerate() {
-            let label = if i == 0 { label } else { "" };
-            text.push_str(&format!("  {label:<15}  {line}\n"));
-        }
+        let lines = row(&columns, &[label, &value]);
+        text.extend(lines.iter().map(|l| format!("  {l}\n")));
     }
     text.push('\n');
     if findings.is_empty() {
@@ -139,72 +114,30 @@ fn render(facts: &Facts, findings: &[Finding]) -> String {
 
 /// SEVERITY, SUBJECT, FINDING (wrapped), FIX (a number into the list below the table).
 fn table(facts: &Facts, findings: &[Finding]) -> String {
-    // Findings that share a fix (the password policy's gaps) point to one entry.
-    let mut fixes: Vec<(&str, Option<&str>)> = Vec::new();
-    let numbered: Vec<(usize, &Finding)> = findings
-        .iter()
-        .map(|f| {
-            let fix = (f.fix.as_str(), f.command.as_deref());
-            let n = match fixes.iter().position(|x| *x == fix) {
-                Some(i) => i + 1,
-                None => {
-                    fixes.push(fix);
-                    fixes.len()
-                }
-            };
-            (n, f)
-        })
-        .collect();
+    let (numbers, fixes) = audit::report::fixes(findings);
     let subjects: Vec<String> = findings.iter().map(|f| subject(facts, f)).collect();
-    let subject_w = subjects
-        .iter()
-        .map(|s| s.chars().count())
-        .chain(["SUBJECT".len()])
-        .max()
-        .unwrap_or(7)
-        .min(22);
-    let sev_w = "SEVERITY".len();
-    let fix_w = 3;
-    let finding_w = WIDTH - sev_w - subject_w - fix_w - 6;
-    let mut text = format!(
-        "{:<sev_w$}  {:<subject_w$}  {:<finding_w$}  {:>fix_w$}\n",
-        "SEVERITY", "SUBJECT", "FINDING", "FIX"
-    );
-    for ((n, f), subject) in numbered.iter().zip(&subjects) {
-        let what = match f.reference {
-            Some(r) => format!("{} ({r})", f.summary),
-            None => f.summary.clone(),
-        };
-        for (i, line) in wrap(&what, finding_w).iter().enumerate() {
-            let row = if i == 0 {
-                format!(
-                    "{:<sev_w$}  {:<subject_w$}  {:<finding_w$}  {:>fix_w$}",
-                    f.severity.as_str(),
-                    shorten(subject, subject_w),
-                    line,
-                    n
-                )
-            } else {
-                format!("{:<sev_w$}  {:<subject_w$}  {line}", "", "")
-            };
-            text.push_str(row.trim_end());
-            text.push('\n');
-        }
+    let subject_w = widest(subjects.iter().map(String::as_str).chain(["SUBJECT"]), 22);
+    let finding_w = WIDTH - "SEVERITY".len() - subject_w - 3 - 6;
+    let columns = [8, subject_w, finding_w].map(Column::left);
+    let columns = [columns[0], columns[1], columns[2], Column::right(3)];
+    let mut text = line(&columns, &["SEVERITY", "SUBJECT", "FINDING", "FIX"]) + "\n";
+    for ((f, subject), n) in findings.iter().zip(&subjects).zip(&numbers) {
+        let what = f
+            .reference
+            .map_or(f.summary.clone(), |r| format!("{} ({r})", f.summary));
+        let (subject, n) = (shorten(subject, subject_w), n.to_string());
+        let cells = [f.severity.as_str(), &subject, &what, &n];
+        text.extend(row(&columns, &cells).into_iter().map(|l| l + "\n"));
     }
     text.push_str("\nFixes:\n");
     for (i, (fix, command)) in fixes.iter().enumerate() {
         let lead = format!("{:>3}. ", i + 1);
         let indent = " ".repeat(lead.len());
         for (j, line) in wrap(fix, WIDTH - lead.len()).iter().enumerate() {
-            let lead = if j == 0 { &lead } else { &indent };
-            text.push_str(&format!("{lead}{line}\n"));
+            text.push_str(&format!("{}{line}\n", if j == 0 { &lead } else { &indent }));
         }
-        if let Some(command) = command {
-            for line in shell_lines(command, &format!("{indent}  "), WIDTH) {
-                text.push_str(&line);
-                text.push('\n');
-            }
-        }
+        let command = command.map_or(vec![], |c| shell_lines(c, &format!("{indent}  "), WIDTH));
+        text.extend(command.into_iter().map(|l| l + "\n"));
     }
     text
 }
@@ -214,10 +147,8 @@ fn subject(facts: &Facts, f: &Finding) -> String {
     match f.subject_kind {
         SubjectKind::Device => {
             let prefix = format!(":{}:", facts.account);
-            match f.subject.split_once(&prefix) {
-                Some((_, rest)) => rest.to_owned(),
-                None => f.subject.clone(),
-            }
+            let rest = f.subject.split_once(&prefix).map(|(_, rest)| rest);
+            rest.unwrap_or(f.subject.as_str()).to_owned()
         }
         SubjectKind::PasswordPolicy => "password policy".to_owned(),
         SubjectKind::Root | SubjectKind::User => f.subject.clone(),

@@ -6,11 +6,12 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use clap::ValueEnum;
 
 use ykmfa::doctor::permissions::Command;
 use ykmfa::doctor::probe::{self, Limits};
-use ykmfa::doctor::{self, aws, local, Check, Status};
+use ykmfa::doctor::{self, aws, local, Area, Check};
+use ykmfa::layout::{fill, line, paint, widest, Column};
 use ykmfa::oath::Password;
 
 use super::report::Exit;
@@ -29,18 +30,6 @@ pub enum CommandName {
     Status,
     /// ykmfa audit.
     Audit,
-}
-
-impl From<CommandName> for Command {
-    fn from(c: CommandName) -> Command {
-        match c {
-            CommandName::Enroll => Command::Enroll,
-            CommandName::Resync => Command::Resync,
-            CommandName::Revoke => Command::Revoke,
-            CommandName::Status => Command::Status,
-            CommandName::Audit => Command::Audit,
-        }
-    }
 }
 
 /// Arguments of `ykmfa doctor`.
@@ -82,57 +71,26 @@ pub async fn run(out: &Output, global: &Global, args: &DoctorArgs) -> Result<(),
         aws_step: Duration::from_secs(args.timeout),
         ..Limits::default()
     };
-    let mut commands: Vec<Command> = args.commands.iter().map(|&c| c.into()).collect();
-    if commands.is_empty() {
-        commands = Command::ALL.to_vec();
-    }
-    commands.sort();
-    commands.dedup();
-
-    let password = super::prompt::env_password()
-        .filter(|p| !p.is_empty())
-        .map(|p| Password::new(p.to_string()));
+    let name = |c: &CommandName| Command::from_name(c.to_possible_value()?.get_name());
+    let commands = Command::chosen(args.commands.iter().filter_map(name).collect());
+    let env = ykmfa::token::password::from_env().filter(|p| !p.is_empty());
+    let password = env.map(|p| Password::new(p.to_string()));
     let machine = tokio::task::spawn_blocking(move || probe::local(limits, password));
     let cloud = probe::aws(global.aws_options(), args.no_aws, limits, commands);
     let (machine, cloud) = tokio::join!(machine, cloud);
     let machine = machine
         .map_err(|e| Failure::new(Exit::Failed, format!("the PC/SC checks stopped: {e}"), &[]))?;
-
     let mut checks = local::checks(&machine);
     checks.extend(aws::checks(&cloud));
+    let exit = exit_for(&checks);
     if out.json {
-        out.json(&json!({
-            "schema": "ykmfa.doctor/1",
-            "checks": checks,
-            "summary": doctor::tally(&checks),
-            "exit_code": exit_for(&checks).map_or(0, |(code, _)| code as u8),
-        }));
+        out.json(&doctor::json(&checks, exit.map_or(0, |code| code as u8)));
     } else {
         out.result(render(&checks, out.stdout_color));
     }
-    verdict(out, &checks)
-}
-
-/// The exit code of the first failure, and that check.
-fn exit_for(checks: &[Check]) -> Option<(Exit, &Check)> {
-    let first = doctor::first_failure(checks)?;
-    let code = match first.id.as_str() {
-        "pcscd" | "polkit" | "readers" | "token-in-use" => Exit::Pcsc,
-        "tokens" => Exit::TokenNotFound,
-        "oath-password" => Exit::Token,
-        "credentials" | "identity" => Exit::Aws,
-        id if id.starts_with("iam.") => Exit::Aws,
-        _ => Exit::Failed,
-    };
-    Some((code, first))
-}
-
-/// Success, or a failure naming the failed checks (their fixes are in the report already).
-fn verdict(out: &Output, checks: &[Check]) -> Result<(), Failure> {
-    let tally = doctor::tally(checks);
-    let Some((code, _)) = exit_for(checks) else {
+    let Some(code) = exit else {
         if !out.json {
-            out.info(match tally.warn {
+            out.info(match doctor::tally(&checks).warn {
                 0 => "Everything ykmfa needs is in place.".to_owned(),
                 1 => "Nothing failed; 1 warning above.".to_owned(),
                 n => format!("Nothing failed; {n} warnings above."),
@@ -140,11 +98,7 @@ fn verdict(out: &Output, checks: &[Check]) -> Result<(), Failure> {
         }
         return Ok(());
     };
-    let failed: Vec<&str> = checks
-        .iter()
-        .filter(|c| c.status == Status::Fail)
-        .map(|c| c.name.as_str())
-        .collect();
+    let failed = doctor::failed(&checks);
     let what = match failed.len() {
         1 => format!("1 check failed: {}", failed[0]),
         n => format!("{n} checks failed: {}", failed.join(", ")),
@@ -152,94 +106,49 @@ fn verdict(out: &Output, checks: &[Check]) -> Result<(), Failure> {
     Err(Failure::new(code, what, &[]))
 }
 
+/// The exit code the first failure has in every other command.
+fn exit_for(checks: &[Check]) -> Option<Exit> {
+    Some(match doctor::failed_area(checks)? {
+        Area::Pcsc => Exit::Pcsc,
+        Area::Tokens => Exit::TokenNotFound,
+        Area::Password => Exit::Token,
+        Area::Aws => Exit::Aws,
+        Area::Other => Exit::Failed,
+    })
+}
+
 const WIDTH: usize = 80;
 
 /// The report: `STATUS  NAME  detail`, details and fixes wrapped under the detail column.
 fn render(checks: &[Check], colour: bool) -> String {
-    let name_width = checks
-        .iter()
-        .map(|c| c.name.chars().count())
-        .max()
-        .unwrap_or(0)
-        .min(16);
-    let indent = 4 + 2 + name_width + 2;
-    let text_width = WIDTH.saturating_sub(indent).max(20);
+    let name_width = widest(checks.iter().map(|c| c.name.as_str()), 16);
+    let text_width = WIDTH.saturating_sub(4 + 2 + name_width + 2).max(20);
+    // A fix's continuation lines are indented 5 more: every continuation keeps within that.
+    let more = text_width.saturating_sub(5).max(10);
+    let columns = [4, name_width, text_width].map(Column::left);
     let mut lines = Vec::new();
     for c in checks {
-        let word = format!("{:<4}", c.status.word());
-        let word = if colour {
-            let code = match c.status {
-                Status::Ok => "32",
-                Status::Warn => "33;1",
-                Status::Fail => "31;1",
-                Status::Skip => "2",
-            };
-            format!("\x1b[{code}m{word}\x1b[0m")
-        } else {
-            word
-        };
-        let detail = wrap(&c.detail, text_width);
-        let mut first = true;
-        for piece in detail {
-            if first {
-                lines.push(format!("{word}  {:<name_width$}  {piece}", c.name));
-                first = false;
-            } else {
-                lines.push(format!("{:indent$}{piece}", ""));
-            }
-        }
+        let detail = fill(&c.detail, text_width, more);
+        let plain = line(&columns, &[c.status.word(), &c.name, &detail[0]]);
+        // Green, bold yellow, bold red, dim: in the order of Status.
+        let code = ["32", "33;1", "31;1", "2"][c.status as usize];
+        let word = paint(true, code, &format!("{:<4}", c.status.word()));
+        lines.push(match colour {
+            true => format!("{word}{}", plain.get(4..).unwrap_or("")),
+            false => plain,
+        });
+        let mut under = detail[1..].to_vec();
         for fix in &c.fix {
-            let wrapped = wrap(&format!("fix: {fix}"), text_width);
-            for (i, piece) in wrapped.iter().enumerate() {
-                let pad = if i == 0 { indent } else { indent + 5 };
-                lines.push(format!("{:pad$}{piece}", ""));
+            for (i, p) in fill(&format!("fix: {fix}"), text_width, more)
+                .into_iter()
+                .enumerate()
+            {
+                under.push(if i == 0 { p } else { format!("     {p}") });
             }
         }
+        lines.extend(under.iter().map(|p| line(&columns, &["", "", p])));
     }
-    lines
-        .iter()
-        .map(|l| l.trim_end().to_owned())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// Word-wraps `text` to `width` columns; a word longer than a line (an ARN) is cut.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    // Continuation lines of a fix are indented 5 more: keep them within the width too.
-    let mut limit = width;
-    for word in text.split_whitespace() {
-        let mut word = word.to_owned();
-        loop {
-            let used = line.chars().count();
-            let need = word.chars().count() + usize::from(used > 0);
-            if used + need <= limit {
-                if used > 0 {
-                    line.push(' ');
-                }
-                line.push_str(&word);
-                break;
-            }
-            if used > 0 {
-                lines.push(std::mem::take(&mut line));
-                limit = width.saturating_sub(5).max(10);
-                continue;
-            }
-            // An unbreakable word longer than the line.
-            let head: String = word.chars().take(limit).collect();
-            word = word.chars().skip(limit).collect();
-            lines.push(head);
-            limit = width.saturating_sub(5).max(10);
-            if word.is_empty() {
-                break;
-            }
-        }
-    }
-    if !line.is_empty() || lines.is_empty() {
-        lines.push(line);
-    }
-    lines
+    lines.join("\n")
 }
 
 #[cfg(test)]

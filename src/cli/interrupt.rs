@@ -18,11 +18,9 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
 use tokio::signal::unix::{signal, Signal, SignalKind};
-
 use ykmfa::mfa::Cancel;
 
-use super::report::Exit;
-use super::Failure;
+use super::{report::Exit, Failure};
 
 /// Watches for the stop signals while it lives.
 pub struct Interrupt {
@@ -37,62 +35,54 @@ impl Drop for Interrupt {
     }
 }
 
-/// A signal, and its name for messages.
-type Kind = (fn() -> SignalKind, &'static str);
-
-/// The signals that stop a command.
+/// The signals that stop a command, and their names for messages.
 const KINDS: [Kind; 4] = [
     (SignalKind::interrupt, "SIGINT"),
     (SignalKind::terminate, "SIGTERM"),
     (SignalKind::hangup, "SIGHUP"),
     (SignalKind::quit, "SIGQUIT"),
 ];
+type Kind = (fn() -> SignalKind, &'static str);
 
 impl Interrupt {
     /// Registers the handlers now. On the first signal `cancel` is cancelled and `first` is said
     /// (what happens next); on a second, `quit` is said and the process exits 130 at once.
     pub fn watch(cancel: &Cancel, first: &str, quit: &str) -> Result<Self, Failure> {
-        let mut streams: Vec<Signal> = Vec::with_capacity(KINDS.len());
-        for (kind, name) in KINDS {
-            streams.push(signal(kind()).map_err(|e| {
-                Failure::new(Exit::Failed, format!("cannot watch for {name}: {e}"), &[])
-            })?);
-        }
+        let cannot =
+            |name, e| Failure::new(Exit::Failed, format!("cannot watch for {name}: {e}"), &[]);
+        let streams = KINDS.map(|(kind, name)| signal(kind()).map_err(|e| cannot(name, e)));
+        let mut streams = streams.into_iter().collect::<Result<Vec<Signal>, _>>()?;
         let got = Arc::new(AtomicU8::new(0));
         let notify = Arc::new(tokio::sync::Notify::new());
         let (cancel, first, quit) = (cancel.clone(), first.to_owned(), quit.to_owned());
-        let task = {
-            let (got, notify) = (got.clone(), notify.clone());
-            tokio::spawn(async move {
-                let which = next(&mut streams).await;
-                got.store(which as u8 + 1, Ordering::SeqCst);
-                super::prompt::abandon_secret();
-                cancel.cancel();
-                notify.notify_waiters();
-                say(&format!("\nInterrupted ({}): {first}", KINDS[which].1));
-                next(&mut streams).await;
-                say(&quit);
-                std::process::exit(Exit::Interrupted as i32);
-            })
-        };
+        let (got_it, notify_all) = (got.clone(), notify.clone());
+        let task = tokio::spawn(async move {
+            let which = next(&mut streams).await;
+            got_it.store(which as u8 + 1, Ordering::SeqCst);
+            super::prompt::abandon_secret();
+            cancel.cancel();
+            notify_all.notify_waiters();
+            let name = KINDS[which].1;
+            let _ = writeln!(std::io::stderr(), "\nInterrupted ({name}): {first}");
+            next(&mut streams).await;
+            let _ = writeln!(std::io::stderr(), "{quit}");
+            std::process::exit(Exit::Interrupted as i32);
+        });
         Ok(Interrupt { task, got, notify })
     }
 
     /// The signal that stopped the command, if one came.
     pub fn signal(&self) -> Option<&'static str> {
-        match self.got.load(Ordering::SeqCst) {
-            0 => None,
-            n => KINDS.get(usize::from(n) - 1).map(|(_, name)| *name),
-        }
+        let n = usize::from(self.got.load(Ordering::SeqCst));
+        KINDS.get(n.checked_sub(1)?).map(|(_, name)| *name)
     }
 
     /// Waits until a signal comes.
     pub async fn notified(&self) {
         let wait = self.notify.notified();
-        if self.signal().is_some() {
-            return;
+        if self.signal().is_none() {
+            wait.await;
         }
-        wait.await;
     }
 }
 
@@ -107,9 +97,4 @@ async fn next(streams: &mut [Signal]) -> usize {
         _ = c.recv() => 2,
         _ = d.recv() => 3,
     }
-}
-
-/// A line on stderr, if there still is one.
-fn say(text: &str) {
-    let _ = writeln!(std::io::stderr(), "{text}");
 }

@@ -18,9 +18,6 @@ mod settle;
 mod status;
 mod token_args;
 mod tokens;
-mod words;
-
-use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -37,9 +34,7 @@ pub use report::Failure;
     name = "ykmfa",
     version,
     propagate_version = true,
-    max_term_width = 100
-)]
-#[command(
+    max_term_width = 100,
     after_help = "Exit codes: 0 ok, 1 failed, 2 usage, 3 token not found or ambiguous, \
 4 PC/SC unavailable, 5 token refused, 6 AWS credentials or permission, 7 IAM refused, \
 8 incomplete (something is left to clean up; the message says what), \
@@ -47,7 +42,7 @@ pub use report::Failure;
 )]
 pub struct Cli {
     #[command(flatten)]
-    global: Global,
+    pub global: Global,
     #[command(subcommand)]
     command: Command,
 }
@@ -60,8 +55,8 @@ pub struct Global {
     #[arg(long, global = true)]
     pub json: bool,
     /// When to colour output: auto (only on a terminal, never with NO_COLOR), always, never.
-    #[arg(long, global = true, value_enum, default_value_t = output::ColorChoice::Auto)]
-    pub color: output::ColorChoice,
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
     /// More detail on stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -83,27 +78,30 @@ pub struct Global {
     pub endpoint_url: Option<String>,
 }
 
+/// When to use colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
 impl Global {
     /// How to reach AWS.
     pub fn aws_options(&self) -> ykmfa::iam::Options {
-        ykmfa::iam::Options {
-            profile: self.profile.clone(),
-            region: self.region.clone(),
-            endpoint_url: self.endpoint_url.clone(),
-            operation_timeout: std::time::Duration::from_secs(self.aws_timeout),
-            // Room for the SDK's retries within the whole.
-            attempt_timeout: std::time::Duration::from_secs(self.aws_timeout.div_ceil(3).min(10)),
-            ..ykmfa::iam::Options::default()
-        }
+        let mut options = ykmfa::iam::Options::default().within(self.aws_timeout);
+        (options.profile, options.region) = (self.profile.clone(), self.region.clone());
+        options.endpoint_url = self.endpoint_url.clone();
+        options
     }
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
     /// List the tokens on this machine: reader, kind, serial, firmware, OATH slots, password.
-    #[command(
-        after_help = "Examples:\n  ykmfa tokens\n  ykmfa tokens --json | jq '.tokens[].serial'"
-    )]
     Tokens(tokens::TokensArgs),
     /// Enroll an IAM user: create a virtual MFA device, write its seed to a token (never shown),
     /// and enable it with two codes computed on the token.
@@ -130,43 +128,22 @@ enum Command {
     /// Enroll many users from a manifest: plan, then apply (parallel, resumable).
     Bulk(bulk::BulkArgs),
     /// Print the completion script for a shell.
-    #[command(
-        after_help = "Examples:\n  ykmfa completions bash > ~/.local/share/bash-completion/completions/ykmfa\n  ykmfa completions zsh > ~/.zfunc/_ykmfa   (with fpath+=~/.zfunc before compinit)\n  ykmfa completions fish > ~/.config/fish/completions/ykmfa.fish\n  ykmfa completions powershell >> $PROFILE"
-    )]
     Completions(completions::CompletionsArgs),
     /// Print the man page (ykmfa.1), or write every page into a directory.
-    #[command(
-        after_help = "Examples:\n  ykmfa man | man -l -\n  ykmfa man --dir ~/.local/share/man/man1"
-    )]
     Man(completions::ManArgs),
 }
 
 /// Runs an async command on a multi-threaded runtime (token work uses `block_in_place`).
 fn block_on(f: impl std::future::Future<Output = Result<(), Failure>>) -> Result<(), Failure> {
-    match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt.block_on(f),
-        Err(e) => Err(Failure::new(
-            report::Exit::Failed,
-            format!("cannot start: {e}"),
-            &[],
-        )),
-    }
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    let runtime = runtime.worker_threads(2).enable_all().build();
+    let cannot = |e| Failure::new(report::Exit::Failed, format!("cannot start: {e}"), &[]);
+    runtime.map_err(cannot)?.block_on(f)
 }
 
-/// Runs the command line and returns the process exit code.
-pub fn main() -> ExitCode {
-    // Before any thread exists: nothing may turn the SDK's secret-body logging on, no child
-    // process may inherit the OATH password, and no core dump may carry a seed.
-    ykmfa::iam::harden_process_env();
-    prompt::take_env_password();
-    let dumps = ykmfa::seed::forbid_core_dumps();
-    let cli = Cli::parse();
+/// Runs the parsed command line; `dumps` is whether core dumps could be turned off.
+pub fn run(cli: Cli, dumps: std::io::Result<()>) -> std::process::ExitCode {
     let out = Output::new(&cli.global);
-    output::init_logging(cli.global.verbose);
     if let Err(e) = dumps {
         out.warn(format!("could not disable core dumps: {e}"));
     }
@@ -184,11 +161,9 @@ pub fn main() -> ExitCode {
         Command::Completions(args) => completions::completions(&args),
         Command::Man(args) => completions::man(&out, &args),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => {
-            out.failure(&failure);
-            ExitCode::from(failure.code as u8)
-        }
-    }
+    let Err(failure) = result else {
+        return std::process::ExitCode::SUCCESS;
+    };
+    out.failure(&failure);
+    std::process::ExitCode::from(failure.code as u8)
 }

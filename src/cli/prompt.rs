@@ -2,28 +2,10 @@
 //! (`/dev/tty`), not stdin, so piped input stays for data.
 
 use std::io::{Read, Write};
-use std::sync::OnceLock;
 
 use zeroize::Zeroizing;
 
-/// Whether a person is at a terminal: stdin and stderr both are one (a script, a pipe or CI
-/// never gets a question, only a clear error).
-pub fn has_tty() -> bool {
-    use std::io::IsTerminal;
-    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
-}
-
-/// Whether a person can be asked something: stderr shows it and the terminal can be read (stdin
-/// may be a pipe carrying data, such as a secret or a PNG).
-pub fn terminal_available() -> bool {
-    use std::io::IsTerminal;
-    std::io::stderr().is_terminal()
-        && std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/tty")
-            .is_ok()
-}
+pub use ykmfa::terminal::{available as terminal_available, has_tty};
 
 /// The longest secret accepted: the buffer never grows, so no copy is left behind by a
 /// reallocation.
@@ -143,52 +125,11 @@ pub fn confirm(question: &str) -> std::io::Result<bool> {
     ))
 }
 
-/// The variable automation gives the token's OATH password in.
-const PASSWORD_VARIABLE: &str = "YKMFA_OATH_PASSWORD";
-
-/// `YKMFA_OATH_PASSWORD` as it was at start-up, taken out of the environment.
-static ENV_PASSWORD: OnceLock<Option<Zeroizing<String>>> = OnceLock::new();
-
-/// Takes `YKMFA_OATH_PASSWORD` out of the process environment and keeps it for
-/// [`env_password`].
-///
-/// Every child process inherits the environment (a credential process of the AWS profile, an
-/// SSO helper, the pager): none of them needs the token's password. `main` calls this before
-/// the runtime starts, because changing the environment while another thread reads it is a
-/// data race in the C library.
-pub fn take_env_password() {
-    ENV_PASSWORD.get_or_init(|| take_variable(PASSWORD_VARIABLE));
-}
-
-/// The password from `YKMFA_OATH_PASSWORD`, if it was set (a copy, zeroized on drop).
-pub fn env_password() -> Option<Zeroizing<String>> {
-    ENV_PASSWORD
-        .get_or_init(|| take_variable(PASSWORD_VARIABLE))
-        .as_ref()
-        .map(|p| Zeroizing::new(String::clone(p)))
-}
-
-/// Reads an environment variable and removes it at once. A value that is not UTF-8 is removed
-/// too, wiped, and counts as unset (as `std::env::var` treated it before).
-fn take_variable(name: &str) -> Option<Zeroizing<String>> {
-    use std::os::unix::ffi::OsStringExt;
-
-    let value = std::env::var_os(name);
-    std::env::remove_var(name);
-    match value?.into_string() {
-        Ok(text) => Some(Zeroizing::new(text)),
-        Err(raw) => {
-            drop(Zeroizing::new(raw.into_vec()));
-            None
-        }
-    }
-}
-
 /// The token's OATH password: `YKMFA_OATH_PASSWORD` when set (automation), else asked without
 /// echo when `ask` (the caller's rule: `--oath-password`, or a person and a protected token),
 /// else none. Never from the command line, where other users could read it.
 pub fn oath_password(ask: bool, token: &str) -> Result<Option<Zeroizing<String>>, super::Failure> {
-    if let Some(p) = env_password() {
+    if let Some(p) = ykmfa::token::password::from_env() {
         return Ok(Some(p));
     }
     if !ask {
@@ -198,6 +139,3 @@ pub fn oath_password(ask: bool, token: &str) -> Result<Option<Zeroizing<String>>
         .map(Some)
         .map_err(|e| failure(e, "the password", "set YKMFA_OATH_PASSWORD instead"))
 }
-
-#[cfg(test)]
-mod tests;

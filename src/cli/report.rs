@@ -1,34 +1,33 @@
 //! Errors as a person reads them: one line saying what happened, lines saying what to do, and
-//! an exit code scripts can rely on.
+//! an exit code scripts can rely on; and the sentences more than one command says, so the same
+//! failure reads the same whichever command meets it.
 
 use ykmfa::iam::IamError;
+use ykmfa::mfa::{pairing::TokenRef, remedy};
 use ykmfa::oath;
-use ykmfa::token::SelectError;
+use ykmfa::token::{PresentError, SelectError, Unusable};
 use ykmfa::transport::TransportError;
 
-/// Stable exit codes (documented in `--help` and the README).
+use super::{Global, Output};
+
+/// Stable exit codes, as `--help` and the README document them: 1 anything else, 2 usage (also
+/// clap's own), 3 no token or no single one to choose, 4 the PC/SC service missing or refusing,
+/// 5 the token refused, 6 no usable AWS credentials or an action denied, 7 IAM refused, 8 something
+/// could not be undone (listed, with how to remove it), 9 `audit --fail-on` findings, 130
+/// interrupted (what was done was undone).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
+#[allow(missing_docs)]
 pub enum Exit {
-    /// Anything not covered below.
     Failed = 1,
-    /// The arguments are wrong (also clap's own code).
     Usage = 2,
-    /// No token, or no single token to choose.
     TokenNotFound = 3,
-    /// The PC/SC service is missing or refuses us.
     Pcsc = 4,
-    /// The token refused (locked, full, touch not given, name exists...).
     Token = 5,
-    /// No usable AWS credentials, or IAM denied an action.
     Aws = 6,
-    /// IAM refused (unknown user, too many devices, codes not accepted...).
     Iam = 7,
-    /// Something could not be undone; the message lists it and how to remove it.
     Incomplete = 8,
-    /// `audit --fail-on LEVEL`: a finding at or above that level.
     Findings = 9,
-    /// Interrupted (Ctrl-C); what was done was undone.
     Interrupted = 130,
 }
 
@@ -46,17 +45,22 @@ pub struct Failure {
 impl Failure {
     /// A failure with advice.
     pub fn new(code: Exit, what: impl Into<String>, fix: &[&str]) -> Self {
-        Failure {
-            what: what.into(),
-            fix: fix.iter().map(|s| (*s).to_owned()).collect(),
-            code,
-        }
+        let (what, fix) = (what.into(), fix.iter().map(|s| (*s).to_owned()).collect());
+        Failure { what, fix, code }
     }
 }
 
 /// What to do about a token with no free slot.
 pub const FREE_A_SLOT: &str =
     "delete an unused credential (ykman oath accounts delete NAME) or use another token";
+/// The advice when a locked token must be read.
+pub const GIVE_PASSWORD: &str =
+    "give the OATH password with --oath-password (prompted) or YKMFA_OATH_PASSWORD";
+/// The advice when no token is connected.
+pub const INSERT_TOKEN: &str =
+    "insert your YubiKey (or Nitrokey) and try again; 'ykmfa tokens' lists what ykmfa sees";
+/// ListMFADeviceTags was denied: devices are found by their credential's default name.
+pub const TAGS_DENIED: &str = "ykmfa's tags on the devices can't be read (iam:ListMFADeviceTags); finding the credential by its default name";
 
 /// How long two codes for the console stay good: "Enter them within 47 s (until 12:34:56 UTC).",
 /// or that they have expired.
@@ -65,13 +69,9 @@ pub fn validity(valid_until: u64, now: u64) -> String {
     if left == 0 {
         return "The codes have expired: if the console has not accepted them yet, answer n and run ykmfa again.".to_owned();
     }
-    let t = valid_until % 86_400;
-    format!(
-        "Enter them within {left} s (until {:02}:{:02}:{:02} UTC).",
-        t / 3600,
-        t / 60 % 60,
-        t % 60
-    )
+    let stamp = ykmfa::timestamp::format(valid_until);
+    let clock = stamp.get(11..19).unwrap_or_default();
+    format!("Enter them within {left} s (until {clock} UTC).")
 }
 
 /// Advice for starting the PC/SC service differs per OS.
@@ -90,81 +90,48 @@ fn start_pcscd() -> &'static [&'static str] {
 
 impl From<TransportError> for Failure {
     fn from(e: TransportError) -> Self {
+        use TransportError as T;
         let what = e.to_string();
-        match e {
+        let (code, fix): (Exit, &[&str]) = match e {
             // A socket that exists but refuses a non-root user is most often polkit saying no;
             // a pcscd that crashed leaves its socket behind too, so both are named.
-            TransportError::NoService
+            T::NoService
                 if ykmfa::transport::pcsc::service_socket_present() == Some(true)
                     && !rustix::process::getuid().is_root() =>
             {
-                Failure::new(
-                    Exit::Pcsc,
-                    "the PC/SC service did not accept the connection",
-                    &[
-                        "polkit may refuse smart cards to this user: allow your group with the rule in ykmfa's udev/ folder, or run from a local desktop session",
-                        "or pcscd stopped and left its socket behind: sudo systemctl restart pcscd.socket",
-                    ],
-                )
+                return Failure::new(Exit::Pcsc, "the PC/SC service did not accept the connection", &[
+                    "polkit may refuse smart cards to this user: allow your group with the rule in ykmfa's udev/ folder, or run from a local desktop session",
+                    "or pcscd stopped and left its socket behind: sudo systemctl restart pcscd.socket",
+                ]);
             }
-            TransportError::NoService => Failure::new(Exit::Pcsc, what, start_pcscd()),
-            TransportError::PermissionDenied => Failure::new(
-                Exit::Pcsc,
-                what,
-                &[
-                    "polkit decides who may use smart cards; run from a local desktop session, or",
-                    "or allow your group with the polkit rule in ykmfa's udev/ folder (see udev/README.md)",
-                ],
-            ),
-            TransportError::NoReaders => Failure::new(
-                Exit::TokenNotFound,
-                "no token is connected",
-                &["insert your YubiKey (or Nitrokey) and try again; 'ykmfa tokens' lists what ykmfa sees"],
-            ),
-            TransportError::SharingViolation(_) => Failure::new(
-                Exit::Pcsc,
-                what,
-                &[
-                    "another program holds the token exclusively: usually GnuPG's scdaemon (run: gpgconf --kill scdaemon),",
-                    "or a running ykman, Yubico Authenticator or browser extension; close it and retry",
-                ],
-            ),
-            TransportError::CardRemoved | TransportError::NoCard(_) => Failure::new(
-                Exit::TokenNotFound,
-                what,
-                &["keep the token inserted until ykmfa finishes, then run the command again"],
-            ),
-            TransportError::ReaderGone(_) => {
-                Failure::new(Exit::TokenNotFound, what, &["reconnect the token and run the command again"])
-            }
-            TransportError::Timeout | TransportError::Other(_) => {
-                Failure::new(Exit::Pcsc, what, &["reconnect the token; if it persists, restart pcscd"])
-            }
-        }
+            T::NoService => (Exit::Pcsc, start_pcscd()),
+            T::PermissionDenied => (Exit::Pcsc, &[
+                "polkit decides who may use smart cards; run from a local desktop session, or",
+                "or allow your group with the polkit rule in ykmfa's udev/ folder (see udev/README.md)",
+            ]),
+            T::NoReaders => return Failure::new(Exit::TokenNotFound, "no token is connected", &[INSERT_TOKEN]),
+            T::SharingViolation(_) => (Exit::Pcsc, &[
+                "another program holds the token exclusively: usually GnuPG's scdaemon (run: gpgconf --kill scdaemon),",
+                "or a running ykman, Yubico Authenticator or browser extension; close it and retry",
+            ]),
+            T::CardRemoved | T::NoCard(_) => (Exit::TokenNotFound, &["keep the token inserted until ykmfa finishes, then run the command again"]),
+            T::ReaderGone(_) => (Exit::TokenNotFound, &["reconnect the token and run the command again"]),
+            T::Timeout | T::Other(_) => (Exit::Pcsc, &["reconnect the token; if it persists, restart pcscd"]),
+        };
+        Failure::new(code, what, fix)
     }
 }
 
 impl From<SelectError> for Failure {
     fn from(e: SelectError) -> Self {
         let what = e.to_string();
-        match e {
-            SelectError::Transport(t) => t.into(),
-            SelectError::NoToken | SelectError::TimedOut(_) => Failure::new(
-                Exit::TokenNotFound,
-                what,
-                &["insert your YubiKey (or Nitrokey) and try again; 'ykmfa tokens' lists what ykmfa sees"],
-            ),
-            SelectError::Ambiguous(_) => Failure::new(
-                Exit::TokenNotFound,
-                what,
-                &["pass --serial SERIAL to say which one, or remove the others"],
-            ),
-            SelectError::NoMatchingSerial { .. } => Failure::new(
-                Exit::TokenNotFound,
-                what,
-                &["check the serial (printed on the token and shown by 'ykmfa tokens'), or insert that token"],
-            ),
-        }
+        let fix = match e {
+            SelectError::Transport(t) => return t.into(),
+            SelectError::NoToken | SelectError::TimedOut(_) => INSERT_TOKEN,
+            SelectError::Ambiguous(_) => "pass --serial SERIAL to say which one, or remove the others",
+            SelectError::NoMatchingSerial { .. } => "check the serial (printed on the token and shown by 'ykmfa tokens'), or insert that token",
+        };
+        Failure::new(Exit::TokenNotFound, what, &[fix])
     }
 }
 
@@ -172,81 +139,79 @@ impl From<oath::Error> for Failure {
     fn from(e: oath::Error) -> Self {
         use oath::Error as E;
         let what = e.to_string();
-        match e {
-            E::Transport(t) => t.into(),
-            E::Locked => Failure::new(
-                Exit::Token,
-                what,
-                &["give the OATH password with --oath-password (prompted) or YKMFA_OATH_PASSWORD"],
-            ),
-            E::WrongPassword => Failure::new(
-                Exit::Token,
-                what,
-                &["check the OATH password (ykman and Yubico Authenticator use the same one)"],
-            ),
-            E::NoSpace => Failure::new(Exit::Token, what, &[FREE_A_SLOT]),
-            E::TouchTimeout => Failure::new(
-                Exit::Token,
-                what,
-                &["touch the token's contact when it blinks, then run the command again"],
-            ),
-            E::CredentialExists(_) => Failure::new(
-                Exit::Token,
-                what,
-                &["ykmfa never overwrites a credential; choose another --label, or delete the old one first"],
-            ),
-            E::NoOathApplet => Failure::new(Exit::Token, what, &["this token cannot hold OATH credentials; use a YubiKey 5 or Nitrokey 3"]),
-            _ => Failure::new(
-                Exit::Token,
-                what,
-                &["remove and reinsert the token, then run the command again ('ykmfa tokens' shows what ykmfa sees)"],
-            ),
-        }
+        let fix = match e {
+            E::Transport(t) => return t.into(),
+            E::Locked => GIVE_PASSWORD,
+            E::WrongPassword => "check the OATH password (ykman and Yubico Authenticator use the same one)",
+            E::NoSpace => FREE_A_SLOT,
+            E::TouchTimeout => "touch the token's contact when it blinks, then run the command again",
+            E::CredentialExists(_) => "ykmfa never overwrites a credential; choose another --label, or delete the old one first",
+            E::NoOathApplet => "this token cannot hold OATH credentials; use a YubiKey 5 or Nitrokey 3",
+            _ => "remove and reinsert the token, then run the command again ('ykmfa tokens' shows what ykmfa sees)",
+        };
+        Failure::new(Exit::Token, what, &[fix])
     }
 }
 
 /// IAM failures as sentences, with the permission docs for denials.
-pub fn iam_failure(e: &IamError, global: &super::Global) -> Failure {
-    let what = e.to_string();
+pub fn iam_failure(e: &IamError, global: &Global) -> Failure {
+    let fail = |code, fix: &[&str]| Failure::new(code, e.to_string(), fix);
     match e {
         IamError::NoCredentials(_) => {
             let login = match &global.profile {
                 Some(p) => format!("if '{p}' uses IAM Identity Center: aws sso login --profile {p}"),
                 None => "if your profile uses IAM Identity Center: aws sso login --profile NAME".to_owned(),
             };
-            Failure {
-                what,
-                fix: vec![
-                    "configure credentials as for the AWS CLI: aws configure, AWS_PROFILE, or --profile NAME".to_owned(),
-                    login,
-                ],
-                code: Exit::Aws,
-            }
+            fail(Exit::Aws, &["configure credentials as for the AWS CLI: aws configure, AWS_PROFILE, or --profile NAME", &login])
         }
-        IamError::AccessDenied { action, .. } => Failure {
-            what,
-            fix: vec![
-                format!("ask an administrator to allow {action} for you"),
-                format!("the permissions ykmfa needs: {}", e.policy_docs_url().unwrap_or(ykmfa::iam::MFA_POLICY_DOCS_URL)),
-            ],
-            code: Exit::Aws,
-        },
-        IamError::Network(_) | IamError::Timeout { .. } => Failure::new(
-            Exit::Aws,
-            what,
-            &["check the network and the endpoint (--endpoint-url, AWS_ENDPOINT_URL_IAM), then retry"],
-        ),
-        IamError::Throttling { .. } => Failure::new(Exit::Iam, what, &["wait a minute and run the command again"]),
-        IamError::InsecureEndpoint { .. } => Failure::new(
-            Exit::Usage,
-            what,
-            &["use the endpoint's https:// URL; plain http:// is only accepted to this machine (127.0.0.1, ::1, localhost)"],
-        ),
-        _ => Failure::new(
-            Exit::Iam,
-            what,
-            &["run the command again with -vvv to see the whole exchange with IAM (secrets are never logged)"],
-        ),
+        IamError::AccessDenied { action, .. } => {
+            let docs = e.policy_docs_url().unwrap_or(ykmfa::iam::MFA_POLICY_DOCS_URL);
+            let ask = format!("ask an administrator to allow {action} for you");
+            fail(Exit::Aws, &[&ask, &format!("the permissions ykmfa needs: {docs}")])
+        }
+        IamError::Network(_) | IamError::Timeout { .. } => fail(Exit::Aws, &["check the network and the endpoint (--endpoint-url, AWS_ENDPOINT_URL_IAM), then retry"]),
+        IamError::Throttling { .. } => fail(Exit::Iam, &["wait a minute and run the command again"]),
+        IamError::InsecureEndpoint { .. } => fail(Exit::Usage, &["use the endpoint's https:// URL; plain http:// is only accepted to this machine (127.0.0.1, ::1, localhost)"]),
+        _ => fail(Exit::Iam, &["run the command again with -vvv to see the whole exchange with IAM (secrets are never logged)"]),
+    }
+}
+
+/// `" --profile NAME"` for the AWS CLI commands in advice, or nothing.
+pub fn profile_flag(global: &Global) -> String {
+    remedy::aws_flags(global.profile.as_deref())
+}
+
+/// Arguments `ykmfa COMMAND` refuses, pointing at its help.
+pub fn usage(command: &str, what: impl Into<String>) -> Failure {
+    let fix = format!("see 'ykmfa {command} --help'");
+    Failure::new(Exit::Usage, what, &[&fix])
+}
+
+/// A `--device` that is not a virtual MFA device's ARN (`what` says why).
+pub fn bad_arn(what: String) -> Failure {
+    let fix = "list the user's devices with: aws iam list-mfa-devices --user-name NAME";
+    Failure::new(Exit::Usage, what, &[fix])
+}
+
+/// The tokens could not be looked at or unlocked, or asking for the password failed.
+pub fn tokens_failure(e: PresentError<Failure>) -> Failure {
+    match e {
+        PresentError::Select(e) => e.into(),
+        PresentError::Card(e) => e.into(),
+        PresentError::Ask(f) => f,
+    }
+}
+
+/// The token the plan works on was removed before the work began.
+pub fn no_longer_connected(token: &TokenRef, fix: &str) -> Failure {
+    let what = format!("{token} is no longer connected; nothing was changed");
+    Failure::new(Exit::TokenNotFound, what, &[fix])
+}
+
+/// The cards ykmfa could not use, one warning each.
+pub fn skipped(out: &Output, unusable: &[Unusable]) {
+    for u in unusable {
+        out.warn(format!("skipped the card in '{}': {}", u.reader, u.reason));
     }
 }
 

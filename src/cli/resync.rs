@@ -16,8 +16,7 @@ use ykmfa::mfa::resync::{self, Refusal, ResyncError, Resynced};
 use ykmfa::mfa::SystemClock;
 use ykmfa::token::{Present, Serial, Token};
 
-use super::report::{iam_failure, Exit};
-use super::words::{self, profile_flag};
+use super::report::{self, iam_failure, profile_flag, Exit};
 use super::{prompt, settle, Failure, Global, Output};
 
 /// Arguments of `ykmfa resync`.
@@ -111,7 +110,7 @@ pub async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(),
     let read = || resync::read_user(&dir, user, device.as_ref());
     let mut view = read().await.map_err(fail)?;
     if view.tags_denied {
-        out.warn(words::TAGS_DENIED);
+        out.warn(report::TAGS_DENIED);
     }
     let mut present = look(out, args, None)?;
 
@@ -184,7 +183,7 @@ pub(super) fn look(
     kept: Option<Present>,
 ) -> Result<Present, Failure> {
     let fresh = Present::look()?;
-    words::skipped(out, &fresh.unusable);
+    report::skipped(out, &fresh.unusable);
     let wait = Duration::from_secs(args.wait.unwrap_or(if prompt::has_tty() { 30 } else { 0 }));
     let fresh = fresh.narrow(args.serial, wait, || {
         out.info(format!(
@@ -202,20 +201,20 @@ pub(super) fn look(
     let mut ask =
         |t: &Token| prompt::oath_password(args.oath_password || prompt::has_tty(), &t.describe());
     tokio::task::block_in_place(|| present.unlock(|_| true, &mut ask))
-        .map_err(words::tokens_failure)?;
+        .map_err(report::tokens_failure)?;
     Ok(present)
 }
 
 /// The token that holds the credential, ready for CALCULATE.
 pub(super) fn open(present: &Present, token: &TokenRef) -> Result<ykmfa::token::PcscCard, Failure> {
-    let gone = || words::no_longer_connected(token, "reconnect it and run the command again");
+    let gone = || report::no_longer_connected(token, "reconnect it and run the command again");
     present.open(&token.reader)?.ok_or_else(gone)
 }
 
 // ---- failures ----
 
 fn usage(what: impl Into<String>) -> Failure {
-    words::usage("resync", what)
+    report::usage("resync", what)
 }
 
 fn arn_failure(e: ArnError) -> Failure {
@@ -225,7 +224,7 @@ fn arn_failure(e: ArnError) -> Failure {
             "'{arn}' is not a virtual MFA device (its ARN has ':mfa/'); ykmfa resyncs the virtual devices it computes codes for"
         ),
     };
-    words::bad_arn(what)
+    report::bad_arn(what)
 }
 
 fn resync_failure(e: ResyncError, user: &str, global: &Global) -> Failure {
@@ -297,7 +296,7 @@ fn refusal_failure(r: Refusal, user: &str, global: &Global) -> Failure {
         Refusal::UnknownDevice(_) | Refusal::NotUsersDevice { .. } => {
             Failure::new(Exit::Iam, what, &[&list])
         }
-        Refusal::NoToken => Failure::new(Exit::TokenNotFound, what, &[words::INSERT_TOKEN]),
+        Refusal::NoToken => Failure::new(Exit::TokenNotFound, what, &[report::INSERT_TOKEN]),
         Refusal::NotOnToken { ref devices, .. } => {
             let mut what = what;
             for d in devices {
@@ -348,7 +347,7 @@ fn refusal_failure(r: Refusal, user: &str, global: &Global) -> Failure {
                 "or name the credential: --device ARN --label 'ISSUER:ACCOUNT'",
             ],
         ),
-        Refusal::Locked { .. } => Failure::new(Exit::Token, what, &[words::GIVE_PASSWORD]),
+        Refusal::Locked { .. } => Failure::new(Exit::Token, what, &[report::GIVE_PASSWORD]),
     }
 }
 

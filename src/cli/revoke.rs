@@ -18,8 +18,8 @@ use ykmfa::token::{PcscCard, Present, Serial, Token};
 use zeroize::Zeroizing as Secret;
 
 use self::failure::{cause_failure, preflight_failure, revoke_failure};
-use super::report::{iam_failure, Exit};
-use super::{prompt, settle, words, Failure, Global, Output};
+use super::report::{self, iam_failure, Exit};
+use super::{prompt, settle, Failure, Global, Output};
 
 /// Arguments of `ykmfa revoke`.
 #[derive(clap::Args, Debug)]
@@ -92,14 +92,14 @@ enum Request {
 }
 
 fn usage(what: impl Into<String>) -> Failure {
-    words::usage("revoke", what)
+    report::usage("revoke", what)
 }
 
 fn request(args: &RevokeArgs) -> Result<Request, Failure> {
     let device = args.device.as_deref().map(|d| DeviceArn::parse(d.trim()));
     let device = device
         .transpose()
-        .map_err(|e| words::bad_arn(e.to_string()))?;
+        .map_err(|e| report::bad_arn(e.to_string()))?;
     if let Some(account) = &args.root_of {
         let account = account.trim();
         if !ykmfa::iam::is_account_id(account) {
@@ -149,9 +149,9 @@ pub async fn run(out: &Output, global: &Global, args: &RevokeArgs) -> Result<(),
     let fail = |c| cause_failure(c, global);
     let mut survey = UserSurvey::read(&dir, &req).await.map_err(fail)?;
     if survey.view.tags_denied {
-        out.warn(words::TAGS_DENIED);
+        out.warn(report::TAGS_DENIED);
     }
-    words::skipped(out, &survey.tokens.present.unusable);
+    report::skipped(out, &survey.tokens.present.unusable);
 
     // The user's lock, held to the end; then what dead runs left for the user or these tokens
     // (only reported by a dry run, which changes nothing).
@@ -165,7 +165,7 @@ pub async fn run(out: &Output, global: &Global, args: &RevokeArgs) -> Result<(),
     };
     if changed {
         survey.again(&dir, &req).await.map_err(fail)?;
-        words::skipped(out, &survey.tokens.present.unusable);
+        report::skipped(out, &survey.tokens.present.unusable);
     }
     let ask = &mut |t: &Token| oath_password(args, t);
     let plan = tokio::task::block_in_place(|| survey.plan(&req, ask))
@@ -247,7 +247,7 @@ pub(super) fn open_card(plan: &Plan, present: &Present) -> Result<Option<PcscCar
     let fix = "reconnect it, or pass --keep-credential to leave the credential";
     let card = present.open(&token.reader)?;
     card.map(Some)
-        .ok_or_else(|| words::no_longer_connected(token, fix))
+        .ok_or_else(|| report::no_longer_connected(token, fix))
 }
 
 pub(super) struct Words<'a>(pub(super) &'a Output);

@@ -14,8 +14,8 @@ use ykmfa::oath;
 use ykmfa::token::{Present, Token};
 
 use super::output::{shell_lines, shorten, wrap};
-use super::report::{iam_failure, Exit};
-use super::{prompt, settle, words, Failure, Global, Output};
+use super::report::{self, iam_failure, Exit};
+use super::{prompt, settle, Failure, Global, Output};
 
 /// Arguments of `ykmfa status`.
 #[derive(clap::Args, Debug)]
@@ -32,7 +32,7 @@ pub struct StatusArgs {
 /// Runs `ykmfa status`.
 pub async fn run(out: &Output, global: &Global, args: &StatusArgs) -> Result<(), Failure> {
     let asked = match &args.user {
-        Some(u) => Some(UserName::parse(u).map_err(|e| words::usage("status", e.to_string()))?),
+        Some(u) => Some(UserName::parse(u).map_err(|e| report::usage("status", e.to_string()))?),
         None => None,
     };
     let dir = Sdk::connect(global.aws_options())
@@ -135,12 +135,12 @@ fn look_at_tokens(
             return Ok((Vec::new(), Some(why.what)));
         }
     };
-    words::skipped(out, &present.unusable);
+    report::skipped(out, &present.unusable);
     // YKMFA_OATH_PASSWORD, else a prompt when --oath-password asks for one. Never a prompt
     // otherwise: status only looks.
     let mut ask = |_: &Token| prompt::oath_password(args.oath_password, "the locked tokens");
     let failed = tokio::task::block_in_place(|| present.unlock_each(|_| true, &mut ask))
-        .map_err(words::tokens_failure)?;
+        .map_err(report::tokens_failure)?;
     for (t, e) in failed {
         out.warn(match e {
             oath::Error::WrongPassword => format!(

@@ -27,12 +27,9 @@ impl TokenArgs {
     pub fn open(&self, out: &Output) -> Result<PcscCard, Failure> {
         let ctx = Context::establish()?;
         let wait = Duration::from_secs(self.wait.unwrap_or(if prompt::has_tty() { 30 } else { 0 }));
-        let chosen = token::find(&ctx, self.serial, wait, || {
-            out.info(format!(
-                "Please insert your token (waiting up to {} s)...",
-                wait.as_secs()
-            ))
-        })?;
+        let secs = wait.as_secs();
+        let waiting = format!("Please insert your token (waiting up to {secs} s)...");
+        let chosen = token::find(&ctx, self.serial, wait, || out.info(&waiting))?;
         // Asked when told to, or when a person is there and the token has a password.
         let ask = self.oath_password || (chosen.password && prompt::has_tty());
         let password =

@@ -1,13 +1,14 @@
 //! `ykmfa tokens`: what ykmfa sees on this machine.
 
 use serde_json::json;
-
+use ykmfa::layout::{line, shorten_middle, widest, Column};
 use ykmfa::token::{Present, Token};
 
 use super::{Failure, Output};
 
 /// Arguments of `ykmfa tokens`.
 #[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  ykmfa tokens\n  ykmfa tokens --json | jq '.tokens[].serial'")]
 pub struct TokensArgs {}
 
 /// Lists tokens (stdout) and cards that cannot be used (stderr).
@@ -36,47 +37,30 @@ pub fn run(out: &Output, _args: &TokensArgs) -> Result<(), Failure> {
 fn table(tokens: &[Token]) -> String {
     let header = [
         "KIND", "SERIAL", "FIRMWARE", "USED", "FREE", "PASSWORD", "READER",
-    ]
-    .map(str::to_owned);
-    let mut rows = vec![header];
+    ];
+    let mut rows = vec![header.map(str::to_owned)];
     for t in tokens {
+        let count = |n: Option<usize>| n.map_or("?".to_owned(), |n| n.to_string());
         rows.push([
             t.kind.to_string(),
             t.serial.map_or("-".to_owned(), |s| s.to_string()),
             t.firmware.map_or("-".to_owned(), |v| v.to_string()),
-            t.credentials.map_or("?".to_owned(), |n| n.to_string()),
-            t.free().map_or("?".to_owned(), |n| n.to_string()),
+            count(t.credentials),
+            count(t.free()),
             if t.password { "set" } else { "none" }.to_owned(),
             t.reader.clone(),
         ]);
     }
-    let mut widths: Vec<usize> = (0..7)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let others: usize = widths[..6].iter().map(|w| w + 2).sum();
-    widths[6] = widths[6].min(80usize.saturating_sub(others).max(16));
-    rows.iter()
-        .map(|r| {
-            let cells: Vec<String> = r
-                .iter()
-                .zip(&widths)
-                .map(|(c, w)| format!("{:<w$}", shorten(c, *w)))
-                .collect();
-            cells.join("  ").trim_end().to_owned()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    let widest_of = |i: usize| widest(rows.iter().map(|r| r[i].as_str()), usize::MAX);
+    let mut columns: Vec<Column> = (0..7).map(|i| Column::left(widest_of(i))).collect();
+    let others: usize = columns[..6].iter().map(|c| c.width + 2).sum();
+    columns[6].width = columns[6].width.min(80usize.saturating_sub(others).max(16));
+    let lines = rows.iter().map(|r| {
+        let cells = r
+            .iter()
+            .zip(&columns)
+            .map(|(c, w)| shorten_middle(c, w.width));
+        line(&columns, &cells.collect::<Vec<_>>())
+    });
+    lines.collect::<Vec<_>>().join("\n")
 }
-
-fn shorten(s: &str, max: usize) -> String {
-    let n = s.chars().count();
-    if n <= max {
-        return s.to_owned();
-    }
-    let head: String = s.chars().take(max / 2 - 1).collect();
-    let tail: String = s.chars().skip(n - (max - max / 2 - 2)).collect();
-    format!("{head}...{tail}")
-}
-
-#[cfg(test)]
-mod tests;

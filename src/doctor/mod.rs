@@ -125,6 +125,51 @@ pub fn first_failure(checks: &[Check]) -> Option<&Check> {
     checks.iter().find(|c| c.status == Status::Fail)
 }
 
+/// What a failed check is about. It decides the exit code, so that a problem has the same code
+/// in doctor as in every other command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    /// The PC/SC service, polkit, the readers, or a program holding the token.
+    Pcsc,
+    /// No token to use.
+    Tokens,
+    /// The token's OATH password.
+    Password,
+    /// The AWS credentials, the identity behind them, or their IAM permissions.
+    Aws,
+    /// Anything else (the clock).
+    Other,
+}
+
+/// The area of the first check that failed, if one did.
+pub fn failed_area(checks: &[Check]) -> Option<Area> {
+    Some(match first_failure(checks)?.id.as_str() {
+        "pcscd" | "polkit" | "readers" | "token-in-use" => Area::Pcsc,
+        "tokens" => Area::Tokens,
+        "oath-password" => Area::Password,
+        "credentials" | "identity" => Area::Aws,
+        id if id.starts_with("iam.") => Area::Aws,
+        _ => Area::Other,
+    })
+}
+
+/// The names of the checks that failed, in report order.
+pub fn failed(checks: &[Check]) -> Vec<&str> {
+    let failed = checks.iter().filter(|c| c.status == Status::Fail);
+    failed.map(|c| c.name.as_str()).collect()
+}
+
+/// The `ykmfa.doctor/1` document (README, "ykmfa doctor"): the checks, their tally, and the
+/// exit code the command ends with. Field names and order are the schema.
+pub fn json(checks: &[Check], exit_code: u8) -> serde_json::Value {
+    serde_json::json!({
+        "schema": "ykmfa.doctor/1",
+        "checks": checks,
+        "summary": tally(checks),
+        "exit_code": exit_code,
+    })
+}
+
 /// "1 token", "2 tokens".
 fn plural(n: usize, one: &str, many: &str) -> String {
     if n == 1 {

@@ -45,6 +45,16 @@ impl Command {
         }
     }
 
+    /// The commands asked for, each once, in report order; every command when none is.
+    pub fn chosen(mut asked: Vec<Command>) -> Vec<Command> {
+        if asked.is_empty() {
+            asked = Command::ALL.to_vec();
+        }
+        asked.sort();
+        asked.dedup();
+        asked
+    }
+
     /// The command by its name on the command line.
     pub fn from_name(name: &str) -> Option<Command> {
         Command::ALL.into_iter().find(|c| c.name() == name)

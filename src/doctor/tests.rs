@@ -34,3 +34,25 @@ fn json_shape() {
     assert_eq!(plural(1, "token", "tokens"), "1 token");
     assert_eq!(plural(0, "token", "tokens"), "0 tokens");
 }
+
+#[test]
+fn the_first_failure_decides_the_area() {
+    let c = |id: &str, s: Status| Check::new(id, id, s, "");
+    let ok = [c("pcscd", Status::Ok), c("tokens", Status::Warn)];
+    assert_eq!(failed_area(&ok), None);
+    assert!(failed(&ok).is_empty());
+    let both = [c("pcscd", Status::Fail), c("credentials", Status::Fail)];
+    assert_eq!(failed_area(&both), Some(Area::Pcsc));
+    assert_eq!(failed(&both), ["pcscd", "credentials"]);
+    let area = |id: &str| failed_area(&[c(id, Status::Fail)]);
+    assert_eq!(area("token-in-use"), Some(Area::Pcsc));
+    assert_eq!(area("tokens"), Some(Area::Tokens));
+    assert_eq!(area("oath-password"), Some(Area::Password));
+    assert_eq!(area("clock"), Some(Area::Other));
+    assert_eq!(area("iam.audit"), Some(Area::Aws));
+    assert_eq!(area("identity"), Some(Area::Aws));
+    let doc = json(&both, 4);
+    assert_eq!(doc["schema"], "ykmfa.doctor/1");
+    assert_eq!(doc["exit_code"], 4);
+    assert_eq!(doc["summary"]["fail"], 2);
+}

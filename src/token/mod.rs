@@ -6,6 +6,7 @@
 //! Choosing between tokens never guesses: two tokens and no `--serial` is an error.
 
 pub mod card;
+pub mod password;
 pub mod present;
 
 use std::fmt;

@@ -12,8 +12,8 @@ use ykmfa::mfa::resync::{self, RootRefusal};
 use ykmfa::mfa::{Clock, SystemClock};
 
 use super::{clock, look, open, ResyncArgs};
-use crate::cli::report::Exit;
-use crate::cli::{words, Failure, Global, Output};
+use crate::cli::report::{self, Exit};
+use crate::cli::{Failure, Global, Output};
 
 /// Runs `ykmfa resync --root`.
 pub(super) async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(), Failure> {
@@ -22,7 +22,7 @@ pub(super) async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Res
         return Err(Failure::new(
             Exit::Token,
             format!("{} is password protected", locked.describe()),
-            &[words::GIVE_PASSWORD],
+            &[report::GIVE_PASSWORD],
         ));
     }
     let (token, credential) =

@@ -4,14 +4,13 @@ use ykmfa::mfa::remedy::aws_delete_device;
 use ykmfa::mfa::revoke::{self as revocation, Cause, Plan, PreflightError, Principal, Refusal};
 use ykmfa::mfa::Leftover;
 
-use crate::cli::report::{iam_failure, Exit};
-use crate::cli::words::{self, profile_flag};
+use crate::cli::report::{self, iam_failure, profile_flag, Exit};
 use crate::cli::{Failure, Global};
 
 pub(super) fn preflight_failure(e: PreflightError<Failure>, global: &Global) -> Failure {
     match e {
         PreflightError::Cause(c) => cause_failure(c, global),
-        PreflightError::Tokens(e) => words::tokens_failure(e),
+        PreflightError::Tokens(e) => report::tokens_failure(e),
     }
 }
 
@@ -70,7 +69,7 @@ pub(super) fn refusal_failure(r: Refusal, global: &Global) -> Failure {
         Refusal::TokenLocked { .. } => (
             Exit::Token,
             vec![
-                words::GIVE_PASSWORD.into(),
+                report::GIVE_PASSWORD.into(),
                 "or leave the credential on the token: --keep-credential".into(),
             ],
         ),

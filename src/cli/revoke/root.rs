@@ -10,8 +10,8 @@ use ykmfa::token::Token;
 use super::failure::{cause_failure, preflight_failure, refusal_failure};
 use super::{connect, finish, go_ahead, oath_password, open_card, unreachable, watch};
 use super::{RevokeArgs, Words};
-use crate::cli::report::{iam_failure, Exit};
-use crate::cli::{words, Failure, Global, Output};
+use crate::cli::report::{self, iam_failure, Exit};
+use crate::cli::{Failure, Global, Output};
 
 /// Runs `ykmfa revoke --root-of ACCOUNT` (`device`: `--device`).
 pub(super) async fn run(
@@ -42,7 +42,7 @@ pub(super) async fn run(
     // The root credential on the tokens present, by name (root devices carry no tags).
     let keep = args.keep_credential;
     let mut tokens = Tokens::look(false, keep)?;
-    words::skipped(out, &tokens.present.unusable);
+    report::skipped(out, &tokens.present.unusable);
     let ask = &mut |t: &Token| oath_password(args, t);
     tokio::task::block_in_place(|| tokens.place_root_credential(&mut plan, keep, ask))
         .map_err(|e| preflight_failure(e, global))?;

@@ -64,3 +64,10 @@ fn enroll_needs_its_undo() {
         assert!(enroll.iter().any(|n| n.action == undo && n.required));
     }
 }
+
+#[test]
+fn the_commands_chosen_are_each_once_in_report_order_or_all() {
+    assert_eq!(Command::chosen(vec![]), Command::ALL);
+    let asked = vec![Command::Audit, Command::Enroll, Command::Audit];
+    assert_eq!(Command::chosen(asked), [Command::Enroll, Command::Audit]);
+}

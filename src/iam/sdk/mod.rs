@@ -89,6 +89,18 @@ pub struct Options {
     pub page_size: Option<i32>,
 }
 
+impl Options {
+    /// One operation gets `secs` seconds, retries included; an attempt a third of that (at most
+    /// 10 s), which leaves room for the SDK's retries within the whole.
+    pub fn within(self, secs: u64) -> Self {
+        Options {
+            operation_timeout: Duration::from_secs(secs),
+            attempt_timeout: Duration::from_secs(secs.div_ceil(3).min(10)),
+            ..self
+        }
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {

@@ -53,6 +53,34 @@ pub fn json(
     })
 }
 
+/// A fix as the report lists it: what to do, and the command that does it.
+pub type Fix<'a> = (&'a str, Option<&'a str>);
+
+/// The distinct fixes of `findings` in order of first use, and for each finding the number (from
+/// 1) of its fix in that list: findings that share a fix (the password policy's gaps) share one.
+pub fn fixes(findings: &[Finding]) -> (Vec<usize>, Vec<Fix<'_>>) {
+    let mut fixes: Vec<Fix<'_>> = Vec::new();
+    let numbers = findings
+        .iter()
+        .map(|f| {
+            let fix = (f.fix.as_str(), f.command.as_deref());
+            match fixes.iter().position(|x| *x == fix) {
+                Some(i) => i + 1,
+                None => {
+                    fixes.push(fix);
+                    fixes.len()
+                }
+            }
+        })
+        .collect();
+    (numbers, fixes)
+}
+
+/// How many `findings` are at or above `fail_on` (none when no level is asked for).
+pub fn failing(findings: &[Finding], fail_on: Option<Severity>) -> usize {
+    fail_on.map_or(0, |level| super::at_or_above(findings, level))
+}
+
 fn policy(p: &PasswordPolicy) -> Value {
     json!({
         "minimum_password_length": p.minimum_password_length,

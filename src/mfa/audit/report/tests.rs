@@ -48,3 +48,28 @@ fn the_document_keeps_its_schema() {
         ]
     );
 }
+
+#[test]
+fn findings_that_share_a_fix_point_to_one_entry() {
+    let facts = Facts {
+        account: "123456789012".into(),
+        root_mfa_enabled: Some(false),
+        password_policy: Some(PasswordPolicy {
+            minimum_password_length: Some(8),
+            ..PasswordPolicy::default()
+        }),
+        ..Facts::default()
+    };
+    let findings = analyze(&facts);
+    let (numbers, list) = fixes(&findings);
+    assert_eq!(numbers.len(), findings.len());
+    let policy = list
+        .iter()
+        .filter(|(_, c)| c.is_some_and(|c| c.contains("update-account-password-policy")))
+        .count();
+    assert_eq!(policy, 1, "{list:?}");
+    assert!(numbers.iter().all(|n| (1..=list.len()).contains(n)));
+    assert!(list.len() < findings.len());
+    assert_eq!(failing(&findings, None), 0);
+    assert!(failing(&findings, Some(Severity::Info)) == findings.len());
+}
