@@ -10,8 +10,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use ykmfa::iam::names;
-use ykmfa::iam::{Directory, Sdk, Skew};
-use ykmfa::mfa::pairing::{ArnError, DeviceArn, Location, Place, TokenRef};
+use ykmfa::iam::{skew_json, Directory, Sdk, Skew};
+use ykmfa::mfa::pairing::{ArnError, DeviceArn, TokenRef};
 use ykmfa::mfa::resync::{self, Refusal, ResyncError, Resynced};
 use ykmfa::mfa::SystemClock;
 use ykmfa::token::{Present, Serial, Token};
@@ -163,7 +163,7 @@ fn finish(out: &Output, account: &str, done: &Resynced, skew: Option<Skew>) {
             "token": done.token,
             "matched_by": done.matched_by,
             "steps": done.steps,
-            "clock": clock::json(skew),
+            "clock": skew_json(skew),
         }));
         return;
     }
@@ -301,7 +301,7 @@ fn refusal_failure(r: Refusal, user: &str, global: &Global) -> Failure {
         Refusal::NotOnToken { ref devices, .. } => {
             let mut what = what;
             for d in devices {
-                what.push_str(&format!("\n  - {}: {}", d.serial, where_words(&d.place)));
+                what.push_str(&format!("\n  - {}: {}", d.serial, d.place));
             }
             Failure::new(
                 Exit::TokenNotFound,
@@ -349,33 +349,5 @@ fn refusal_failure(r: Refusal, user: &str, global: &Global) -> Failure {
             ],
         ),
         Refusal::Locked { .. } => Failure::new(Exit::Token, what, &[words::GIVE_PASSWORD]),
-    }
-}
-
-/// Where pairing places a device's credential, in words.
-fn where_words(place: &Place) -> String {
-    match place {
-        Place::OnToken(l) => format!("'{}' on {}", l.credential, l.token),
-        Place::Gone { token, credential } => format!("'{credential}' is gone from {token}"),
-        Place::NotConnected {
-            token_serial: Some(s),
-            credential: Some(c),
-        } => format!("'{c}' on token {s}, which is not connected"),
-        Place::NotConnected {
-            credential: Some(c),
-            ..
-        } => format!("'{c}', on no connected token"),
-        Place::NotConnected { .. } => {
-            "no ykmfa tags, and no credential of the default name on the tokens".to_owned()
-        }
-        Place::Unknown { locked } => {
-            let tokens: Vec<String> = locked.iter().map(TokenRef::to_string).collect();
-            format!("may be on {} (password protected)", tokens.join(", "))
-        }
-        Place::Ambiguous { candidates, .. } => {
-            let on = |l: &Location| format!("'{}' on {}", l.credential, l.token);
-            let candidates: Vec<String> = candidates.iter().map(on).collect();
-            format!("one of {}", candidates.join(", "))
-        }
     }
 }

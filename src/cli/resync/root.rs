@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use ykmfa::iam::{Directory, IamError, Sdk};
+use ykmfa::iam::skew_json;
 use ykmfa::mfa::pairing::TokenRef;
 use ykmfa::mfa::resync::{self, RootRefusal};
 use ykmfa::mfa::{Clock, SystemClock};
@@ -18,36 +18,15 @@ use crate::cli::{words, Failure, Global, Output};
 /// Runs `ykmfa resync --root`.
 pub(super) async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(), Failure> {
     let present = look(out, args, None)?;
-    if let Some(locked) = present.tokens.iter().find(|t| t.listed.is_none()) {
-        return Err(Failure::new(
-            Exit::Token,
-            format!("{} is password protected", locked.describe()),
-            &[words::GIVE_PASSWORD],
-        ));
-    }
     let (token, credential) =
         resync::root_credential(&present.tokens, args.label.as_deref()).map_err(root_refusal)?;
-
-    // Root's own keys are rarely configured: the clock is compared when some AWS credentials
-    // answer within a few seconds, and otherwise the person is told to check it.
-    let reading = async {
-        let dir = Sdk::connect(global.aws_options()).await?;
-        dir.server_clock().await
-    };
-    let reading = tokio::time::timeout(Duration::from_secs(8), reading)
-        .await
-        .unwrap_or(Err(IamError::Timeout {
-            action: "sts:GetCallerIdentity",
-        }));
-    let skew = clock::compare(out, reading);
-
+    // The clock is compared when some AWS credentials answer within a few seconds, and
+    // otherwise the person is told to check it.
+    let limit = Duration::from_secs(8);
+    let skew = clock::compare(out, resync::clock_within(global.aws_options(), limit).await);
     let mut card = open(&present, &TokenRef::from(token))?;
-    let pair = resync::console_pair(
-        &mut card,
-        &credential.raw_id,
-        SystemClock.now(),
-        &mut || out.info("Touch your token now."),
-    )?;
+    let touch = &mut || out.info("Touch your token now.");
+    let pair = resync::console_pair(&mut card, &credential.raw_id, SystemClock.now(), touch)?;
     if out.json {
         out.json(&json!({
             "schema": "ykmfa.resync-root/1",
@@ -56,7 +35,7 @@ pub(super) async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Res
             "codes": pair.codes,
             "steps": pair.steps,
             "valid_until": pair.valid_until,
-            "clock": clock::json(skew),
+            "clock": skew_json(skew),
         }));
         return Ok(());
     }
@@ -118,24 +97,22 @@ async fn countdown(out: &Output, valid_until: u64) {
 
 fn root_refusal(r: RootRefusal) -> Failure {
     let what = r.to_string();
-    match r {
-        RootRefusal::NotFound { aws, .. } if aws.is_empty() => Failure::new(
+    let (code, fix) = match r {
+        RootRefusal::NotFound { aws, .. } if aws.is_empty() => (
             Exit::TokenNotFound,
-            what,
-            &["'ykman oath accounts list' shows the credentials on a token"],
+            "'ykman oath accounts list' shows the credentials on a token".to_owned(),
         ),
         RootRefusal::NotFound { aws, .. } => {
             let names: Vec<String> = aws.iter().map(|n| format!("'{n}'")).collect();
-            let hint = format!(
-                "the AWS credentials present: {}; choose with --label NAME",
-                names.join(", ")
-            );
-            Failure::new(Exit::TokenNotFound, what, &[&hint])
+            let names = names.join(", ");
+            let hint = format!("the AWS credentials present: {names}; choose with --label NAME");
+            (Exit::TokenNotFound, hint)
         }
-        RootRefusal::Several(_) => Failure::new(
+        RootRefusal::Locked(_) => (Exit::Token, words::GIVE_PASSWORD.to_owned()),
+        RootRefusal::Several(_) => (
             Exit::Usage,
-            what,
-            &["choose one with --label NAME (and --serial SERIAL when two tokens hold it)"],
+            "choose one with --label NAME (and --serial SERIAL when two tokens hold it)".to_owned(),
         ),
-    }
+    };
+    Failure::new(code, what, &[&fix])
 }
