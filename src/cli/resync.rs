@@ -154,18 +154,11 @@ pub async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(),
 
 fn finish(out: &Output, account: &str, done: &Resynced, skew: Option<Skew>) {
     if out.json {
-        out.json(&json!({
-            "schema": "ykmfa.resync/1",
-            "account": account,
-            "user": done.user,
-            "device": done.device,
-            "credential": done.credential,
-            "token": done.token,
-            "matched_by": done.matched_by,
-            "steps": done.steps,
-            "clock": skew_json(skew),
-        }));
-        return;
+        let mut doc = serde_json::to_value(done).unwrap_or_default();
+        doc["schema"] = json!("ykmfa.resync/1");
+        doc["account"] = json!(account);
+        doc["clock"] = skew_json(skew);
+        return out.json(&doc);
     }
     out.result(&done.device);
     out.info(format!(
@@ -229,35 +222,26 @@ fn arn_failure(e: ArnError) -> Failure {
 }
 
 fn resync_failure(e: ResyncError, user: &str, global: &Global) -> Failure {
+    let p = profile_flag(global);
     match e {
         ResyncError::Refused(r) => refusal_failure(r, user, global),
         ResyncError::Read(e) => iam_failure(&e, global),
         ResyncError::Card(e) => {
             let mut f = Failure::from(e);
-            f.what = format!(
-                "computing codes on the token: {}; nothing was changed",
-                f.what
-            );
+            f.what = format!("computing codes on the token: {}; nothing was changed", f.what);
             f
         }
-        ResyncError::CodesRefused {
-            ref device,
-            ref credential,
-            ..
-        } => {
-            let p = profile_flag(global);
-            Failure {
-                what: format!(
-                    "{e}. The credential does not compute this device's codes (it was replaced, or belongs to another device). Nothing was changed"
-                ),
-                fix: vec![
-                    format!("if another credential is this device's: ykmfa resync --user {user} --device {device} --label NAME"),
-                    format!("otherwise replace the device: ykmfa{p} revoke --user {user} --device {device}, then ykmfa{p} enroll --user {user}"),
-                    format!("(the credential '{credential}' stays on the token until revoke removes it)"),
-                ],
-                code: Exit::Iam,
-            }
-        }
+        ResyncError::CodesRefused { ref device, ref credential, .. } => Failure {
+            what: format!(
+                "{e}. The credential does not compute this device's codes (it was replaced, or belongs to another device). Nothing was changed"
+            ),
+            fix: vec![
+                format!("if another credential is this device's: ykmfa resync --user {user} --device {device} --label NAME"),
+                format!("otherwise replace the device: {}, then ykmfa{p} enroll --user {user}", revoke(&p, user, device)),
+                format!("(the credential '{credential}' stays on the token until revoke removes it)"),
+            ],
+            code: Exit::Iam,
+        },
         ResyncError::Resync(e) => {
             let mut f = iam_failure(&e, global);
             f.what = format!("resynchronizing: {}", f.what);
@@ -269,48 +253,35 @@ fn resync_failure(e: ResyncError, user: &str, global: &Global) -> Failure {
     }
 }
 
+/// The revoke that replaces a device (then enroll makes a new one).
+fn revoke(p: &str, user: &str, device: &str) -> String {
+    format!("ykmfa{p} revoke --user {user} --device {device}")
+}
+
 fn refusal_failure(r: Refusal, user: &str, global: &Global) -> Failure {
-    let what = format!("{r}; nothing was changed");
+    let mut what = format!("{r}; nothing was changed");
     let p = profile_flag(global);
     let list = format!("list {user}'s devices: aws iam list-mfa-devices{p} --user-name {user}");
-    match r {
-        Refusal::UnknownUser(..) => Failure::new(
+    let (code, fix): (Exit, Vec<String>) = match r {
+        Refusal::UnknownUser(..) => (
             Exit::Iam,
-            what,
-            &[&format!(
+            vec![format!(
                 "check the name (IAM user names are case-sensitive): aws iam list-users{p}"
             )],
         ),
-        Refusal::NoDevices(_) => Failure::new(
+        Refusal::NoDevices(_) => (
             Exit::Iam,
-            what,
-            &[&format!("enroll one: ykmfa{p} enroll --user {user}")],
+            vec![format!("enroll one: ykmfa{p} enroll --user {user}")],
         ),
-        Refusal::OtherAccount { .. } => Failure::new(
-            Exit::Usage,
-            what,
-            &[
-                "use credentials of the device's account (--profile NAME)",
-                &list,
-            ],
-        ),
-        Refusal::UnknownDevice(_) | Refusal::NotUsersDevice { .. } => {
-            Failure::new(Exit::Iam, what, &[&list])
-        }
-        Refusal::NoToken => Failure::new(Exit::TokenNotFound, what, &[words::INSERT_TOKEN]),
+        Refusal::OtherAccount { .. } => (Exit::Usage, vec![OTHER_ACCOUNT.into(), list]),
+        Refusal::UnknownDevice(_) | Refusal::NotUsersDevice { .. } => (Exit::Iam, vec![list]),
+        Refusal::NoToken => (Exit::TokenNotFound, vec![words::INSERT_TOKEN.into()]),
         Refusal::NotOnToken { ref devices, .. } => {
-            let mut what = what;
             for d in devices {
                 what.push_str(&format!("\n  - {}: {}", d.serial, d.place));
             }
-            Failure::new(
-                Exit::TokenNotFound,
-                what,
-                &[
-                    "insert the token that holds the device's credential ('ykmfa tokens' lists what ykmfa sees)",
-                    &format!("if its credential has another name: ykmfa resync --user {user} --device ARN --label 'ISSUER:ACCOUNT'"),
-                ],
-            )
+            let label = format!("if its credential has another name: ykmfa resync --user {user} --device ARN --label 'ISSUER:ACCOUNT'");
+            (Exit::TokenNotFound, vec![INSERT_HOLDER.into(), label])
         }
         Refusal::CredentialGone {
             ref device,
@@ -321,33 +292,30 @@ fn refusal_failure(r: Refusal, user: &str, global: &Global) -> Failure {
                 .serial
                 .map(|s| format!(" --serial {s}"))
                 .unwrap_or_default();
-            Failure {
-                what: format!(
-                    "{what}. Resync can't help: the seed of {device} was only ever in that credential, and AWS never shows a seed twice"
-                ),
-                fix: vec![
-                    format!("replace the device: ykmfa{p} revoke --user {user} --device {device}"),
-                    format!("then enroll again: ykmfa{p} enroll --user {user}{serial}"),
+            what = format!(
+                "{what}. Resync can't help: the seed of {device} was only ever in that credential, and AWS never shows a seed twice"
+            );
+            let enroll = format!("then enroll again: ykmfa{p} enroll --user {user}{serial}");
+            (
+                Exit::Token,
+                vec![
+                    format!("replace the device: {}", revoke(&p, user, device)),
+                    enroll,
                 ],
-                code: Exit::Token,
-            }
+            )
         }
-        Refusal::SeveralDevices { ref devices, .. } => Failure {
-            what,
-            fix: devices
-                .iter()
-                .map(|d| format!("ykmfa resync --user {user} --device {d}"))
-                .collect(),
-            code: Exit::Usage,
-        },
-        Refusal::Ambiguous { .. } => Failure::new(
-            Exit::Usage,
-            what,
-            &[
-                "say which device with --device ARN, and which token with --serial SERIAL",
-                "or name the credential: --device ARN --label 'ISSUER:ACCOUNT'",
-            ],
-        ),
-        Refusal::Locked { .. } => Failure::new(Exit::Token, what, &[words::GIVE_PASSWORD]),
-    }
+        Refusal::SeveralDevices { ref devices, .. } => {
+            let each = |d: &String| format!("ykmfa resync --user {user} --device {d}");
+            (Exit::Usage, devices.iter().map(each).collect())
+        }
+        Refusal::Ambiguous { .. } => (Exit::Usage, vec![SAY_WHICH.into(), NAME_IT.into()]),
+        Refusal::Locked { .. } => (Exit::Token, vec![words::GIVE_PASSWORD.into()]),
+    };
+    Failure { what, fix, code }
 }
+
+const OTHER_ACCOUNT: &str = "use credentials of the device's account (--profile NAME)";
+const INSERT_HOLDER: &str =
+    "insert the token that holds the device's credential ('ykmfa tokens' lists what ykmfa sees)";
+const SAY_WHICH: &str = "say which device with --device ARN, and which token with --serial SERIAL";
+const NAME_IT: &str = "or name the credential: --device ARN --label 'ISSUER:ACCOUNT'";
