@@ -14,7 +14,7 @@ use ykmfa::iam::{skew_json, Directory, Sdk, Skew};
 use ykmfa::mfa::pairing::{ArnError, DeviceArn, TokenRef};
 use ykmfa::mfa::resync::{self, Refusal, ResyncError, Resynced};
 use ykmfa::mfa::SystemClock;
-use ykmfa::token::{Present, Serial, Token};
+use ykmfa::token::{Gathering, Present, Serial, Token};
 
 use super::report::{iam_failure, Exit};
 use super::words::{self, profile_flag};
@@ -176,27 +176,18 @@ pub(super) fn look(
     args: &ResyncArgs,
     kept: Option<Present>,
 ) -> Result<Present, Failure> {
-    let fresh = Present::look()?;
-    words::skipped(out, &fresh.unusable);
     let wait = Duration::from_secs(args.wait.unwrap_or(if prompt::has_tty() { 30 } else { 0 }));
-    let fresh = fresh.narrow(args.serial, wait, || {
-        out.info(format!(
+    let told = &mut |g: Gathering| match g {
+        Gathering::Skipped(unusable) => words::skipped(out, unusable),
+        Gathering::Waiting(w) => out.info(format!(
             "Please insert your token (waiting up to {} s)...",
-            wait.as_secs()
-        ))
-    })?;
-    let mut present = match kept {
-        Some(mut kept) => {
-            kept.renew(fresh);
-            kept
-        }
-        None => fresh,
+            w.as_secs()
+        )),
     };
-    let mut ask =
-        |t: &Token| prompt::oath_password(args.oath_password || prompt::has_tty(), &t.describe());
-    tokio::task::block_in_place(|| present.unlock(|_| true, &mut ask))
-        .map_err(words::tokens_failure)?;
-    Ok(present)
+    let tty = args.oath_password || prompt::has_tty();
+    let ask = &mut |t: &Token| prompt::oath_password(tty, &t.describe());
+    tokio::task::block_in_place(|| Present::gather(args.serial, wait, kept, told, ask))
+        .map_err(words::tokens_failure)
 }
 
 /// The token that holds the credential, ready for CALCULATE.
