@@ -9,11 +9,12 @@ use serde_json::json;
 use ykmfa::iam::skew_json;
 use ykmfa::mfa::pairing::TokenRef;
 use ykmfa::mfa::resync::{self, RootRefusal};
-use ykmfa::mfa::{Clock, SystemClock};
+use ykmfa::mfa::{Cancel, Clock, SystemClock};
 
 use super::{clock, look, open, ResyncArgs};
-use crate::cli::report::Exit;
-use crate::cli::{words, Failure, Global, Output};
+use crate::cli::interrupt::Interrupt;
+use crate::cli::report::{validity, Exit};
+use crate::cli::{prompt, words, Failure, Global, Output};
 
 /// Runs `ykmfa resync --root`.
 pub(super) async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(), Failure> {
@@ -52,24 +53,14 @@ pub(super) async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Res
 /// On a terminal, the time left to type the codes, updated each second until they expire (or
 /// Ctrl-C). Elsewhere, once.
 async fn countdown(out: &Output, valid_until: u64) {
-    if !crate::cli::prompt::terminal_available() || std::env::var("TERM").is_ok_and(|t| t == "dumb")
-    {
-        out.info(crate::cli::report::validity(valid_until, SystemClock.now()));
-        return;
+    let left = |now| validity(valid_until, now);
+    if !prompt::terminal_available() || std::env::var("TERM").is_ok_and(|t| t == "dumb") {
+        return out.info(left(SystemClock.now()));
     }
     let mut err = std::io::stderr();
-    let _ = writeln!(
-        err,
-        "{}",
-        crate::cli::report::validity(valid_until, SystemClock.now())
-    );
-    let Ok(interrupt) = crate::cli::interrupt::Interrupt::watch(
-        &ykmfa::mfa::Cancel::default(),
-        "the countdown stops.",
-        "",
-    ) else {
-        return;
-    };
+    let _ = writeln!(err, "{}", left(SystemClock.now()));
+    let watch = Interrupt::watch(&Cancel::default(), "the countdown stops.", "");
+    let Ok(interrupt) = watch else { return };
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
@@ -80,18 +71,15 @@ async fn countdown(out: &Output, valid_until: u64) {
             }
         }
         let now = SystemClock.now();
-        if now >= valid_until {
-            let _ = writeln!(
-                err,
-                "\x1b[1A\r\x1b[2KThese codes have expired: if the console has not taken them, run ykmfa resync --root again."
-            );
+        let expired = now >= valid_until;
+        let line = match expired {
+            true => "These codes have expired: if the console has not taken them, run ykmfa resync --root again.".to_owned(),
+            false => left(now),
+        };
+        let _ = writeln!(err, "\x1b[1A\r\x1b[2K{line}");
+        if expired {
             return;
         }
-        let _ = writeln!(
-            err,
-            "\x1b[1A\r\x1b[2K{}",
-            crate::cli::report::validity(valid_until, now)
-        );
     }
 }
 
