@@ -10,11 +10,11 @@ use std::time::Duration;
 use serde_json::json;
 
 use ykmfa::iam::names;
-use ykmfa::iam::{Directory, Sdk, Skew};
-use ykmfa::mfa::pairing::{ArnError, DeviceArn, Location, Place, TokenRef};
+use ykmfa::iam::{skew_json, Directory, Sdk, Skew};
+use ykmfa::mfa::pairing::{ArnError, DeviceArn, TokenRef};
 use ykmfa::mfa::resync::{self, Refusal, ResyncError, Resynced};
 use ykmfa::mfa::SystemClock;
-use ykmfa::token::{Present, Serial, Token};
+use ykmfa::token::{Gathering, Present, Serial, Token};
 
 use super::report::{self, iam_failure, profile_flag, Exit};
 use super::{prompt, settle, Failure, Global, Output};
@@ -153,18 +153,11 @@ pub async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(),
 
 fn finish(out: &Output, account: &str, done: &Resynced, skew: Option<Skew>) {
     if out.json {
-        out.json(&json!({
-            "schema": "ykmfa.resync/1",
-            "account": account,
-            "user": done.user,
-            "device": done.device,
-            "credential": done.credential,
-            "token": done.token,
-            "matched_by": done.matched_by,
-            "steps": done.steps,
-            "clock": clock::json(skew),
-        }));
-        return;
+        let mut doc = serde_json::to_value(done).unwrap_or_default();
+        doc["schema"] = json!("ykmfa.resync/1");
+        doc["account"] = json!(account);
+        doc["clock"] = skew_json(skew);
+        return out.json(&doc);
     }
     out.result(&done.device);
     out.info(format!(
@@ -182,27 +175,18 @@ pub(super) fn look(
     args: &ResyncArgs,
     kept: Option<Present>,
 ) -> Result<Present, Failure> {
-    let fresh = Present::look()?;
-    report::skipped(out, &fresh.unusable);
     let wait = Duration::from_secs(args.wait.unwrap_or(if prompt::has_tty() { 30 } else { 0 }));
-    let fresh = fresh.narrow(args.serial, wait, || {
-        out.info(format!(
+    let told = &mut |g: Gathering| match g {
+        Gathering::Skipped(unusable) => report::skipped(out, unusable),
+        Gathering::Waiting(w) => out.info(format!(
             "Please insert your token (waiting up to {} s)...",
-            wait.as_secs()
-        ))
-    })?;
-    let mut present = match kept {
-        Some(mut kept) => {
-            kept.renew(fresh);
-            kept
-        }
-        None => fresh,
+            w.as_secs()
+        )),
     };
-    let mut ask =
-        |t: &Token| prompt::oath_password(args.oath_password || prompt::has_tty(), &t.describe());
-    tokio::task::block_in_place(|| present.unlock(|_| true, &mut ask))
-        .map_err(report::tokens_failure)?;
-    Ok(present)
+    let tty = args.oath_password || prompt::has_tty();
+    let ask = &mut |t: &Token| prompt::oath_password(tty, &t.describe());
+    tokio::task::block_in_place(|| Present::gather(args.serial, wait, kept, told, ask))
+        .map_err(report::tokens_failure)
 }
 
 /// The token that holds the credential, ready for CALCULATE.
@@ -228,35 +212,26 @@ fn arn_failure(e: ArnError) -> Failure {
 }
 
 fn resync_failure(e: ResyncError, user: &str, global: &Global) -> Failure {
+    let p = profile_flag(global);
     match e {
         ResyncError::Refused(r) => refusal_failure(r, user, global),
         ResyncError::Read(e) => iam_failure(&e, global),
         ResyncError::Card(e) => {
             let mut f = Failure::from(e);
-            f.what = format!(
-                "computing codes on the token: {}; nothing was changed",
-                f.what
-            );
+            f.what = format!("computing codes on the token: {}; nothing was changed", f.what);
             f
         }
-        ResyncError::CodesRefused {
-            ref device,
-            ref credential,
-            ..
-        } => {
-            let p = profile_flag(global);
-            Failure {
-                what: format!(
-                    "{e}. The credential does not compute this device's codes (it was replaced, or belongs to another device). Nothing was changed"
-                ),
-                fix: vec![
-                    format!("if another credential is this device's: ykmfa resync --user {user} --device {device} --label NAME"),
-                    format!("otherwise replace the device: ykmfa{p} revoke --user {user} --device {device}, then ykmfa{p} enroll --user {user}"),
-                    format!("(the credential '{credential}' stays on the token until revoke removes it)"),
-                ],
-                code: Exit::Iam,
-            }
-        }
+        ResyncError::CodesRefused { ref device, ref credential, .. } => Failure {
+            what: format!(
+                "{e}. The credential does not compute this device's codes (it was replaced, or belongs to another device). Nothing was changed"
+            ),
+            fix: vec![
+                format!("if another credential is this device's: ykmfa resync --user {user} --device {device} --label NAME"),
+                format!("otherwise replace the device: {}, then ykmfa{p} enroll --user {user}", revoke(&p, user, device)),
+                format!("(the credential '{credential}' stays on the token until revoke removes it)"),
+            ],
+            code: Exit::Iam,
+        },
         ResyncError::Resync(e) => {
             let mut f = iam_failure(&e, global);
             f.what = format!("resynchronizing: {}", f.what);
@@ -268,48 +243,35 @@ fn resync_failure(e: ResyncError, user: &str, global: &Global) -> Failure {
     }
 }
 
+/// The revoke that replaces a device (then enroll makes a new one).
+fn revoke(p: &str, user: &str, device: &str) -> String {
+    format!("ykmfa{p} revoke --user {user} --device {device}")
+}
+
 fn refusal_failure(r: Refusal, user: &str, global: &Global) -> Failure {
-    let what = format!("{r}; nothing was changed");
+    let mut what = format!("{r}; nothing was changed");
     let p = profile_flag(global);
     let list = format!("list {user}'s devices: aws iam list-mfa-devices{p} --user-name {user}");
-    match r {
-        Refusal::UnknownUser(..) => Failure::new(
+    let (code, fix): (Exit, Vec<String>) = match r {
+        Refusal::UnknownUser(..) => (
             Exit::Iam,
-            what,
-            &[&format!(
+            vec![format!(
                 "check the name (IAM user names are case-sensitive): aws iam list-users{p}"
             )],
         ),
-        Refusal::NoDevices(_) => Failure::new(
+        Refusal::NoDevices(_) => (
             Exit::Iam,
-            what,
-            &[&format!("enroll one: ykmfa{p} enroll --user {user}")],
+            vec![format!("enroll one: ykmfa{p} enroll --user {user}")],
         ),
-        Refusal::OtherAccount { .. } => Failure::new(
-            Exit::Usage,
-            what,
-            &[
-                "use credentials of the device's account (--profile NAME)",
-                &list,
-            ],
-        ),
-        Refusal::UnknownDevice(_) | Refusal::NotUsersDevice { .. } => {
-            Failure::new(Exit::Iam, what, &[&list])
-        }
-        Refusal::NoToken => Failure::new(Exit::TokenNotFound, what, &[report::INSERT_TOKEN]),
+        Refusal::OtherAccount { .. } => (Exit::Usage, vec![OTHER_ACCOUNT.into(), list]),
+        Refusal::UnknownDevice(_) | Refusal::NotUsersDevice { .. } => (Exit::Iam, vec![list]),
+        Refusal::NoToken => (Exit::TokenNotFound, vec![report::INSERT_TOKEN.into()]),
         Refusal::NotOnToken { ref devices, .. } => {
-            let mut what = what;
             for d in devices {
-                what.push_str(&format!("\n  - {}: {}", d.serial, where_words(&d.place)));
+                what.push_str(&format!("\n  - {}: {}", d.serial, d.place));
             }
-            Failure::new(
-                Exit::TokenNotFound,
-                what,
-                &[
-                    "insert the token that holds the device's credential ('ykmfa tokens' lists what ykmfa sees)",
-                    &format!("if its credential has another name: ykmfa resync --user {user} --device ARN --label 'ISSUER:ACCOUNT'"),
-                ],
-            )
+            let label = format!("if its credential has another name: ykmfa resync --user {user} --device ARN --label 'ISSUER:ACCOUNT'");
+            (Exit::TokenNotFound, vec![INSERT_HOLDER.into(), label])
         }
         Refusal::CredentialGone {
             ref device,
@@ -320,61 +282,30 @@ fn refusal_failure(r: Refusal, user: &str, global: &Global) -> Failure {
                 .serial
                 .map(|s| format!(" --serial {s}"))
                 .unwrap_or_default();
-            Failure {
-                what: format!(
-                    "{what}. Resync can't help: the seed of {device} was only ever in that credential, and AWS never shows a seed twice"
-                ),
-                fix: vec![
-                    format!("replace the device: ykmfa{p} revoke --user {user} --device {device}"),
-                    format!("then enroll again: ykmfa{p} enroll --user {user}{serial}"),
+            what = format!(
+                "{what}. Resync can't help: the seed of {device} was only ever in that credential, and AWS never shows a seed twice"
+            );
+            let enroll = format!("then enroll again: ykmfa{p} enroll --user {user}{serial}");
+            (
+                Exit::Token,
+                vec![
+                    format!("replace the device: {}", revoke(&p, user, device)),
+                    enroll,
                 ],
-                code: Exit::Token,
-            }
+            )
         }
-        Refusal::SeveralDevices { ref devices, .. } => Failure {
-            what,
-            fix: devices
-                .iter()
-                .map(|d| format!("ykmfa resync --user {user} --device {d}"))
-                .collect(),
-            code: Exit::Usage,
-        },
-        Refusal::Ambiguous { .. } => Failure::new(
-            Exit::Usage,
-            what,
-            &[
-                "say which device with --device ARN, and which token with --serial SERIAL",
-                "or name the credential: --device ARN --label 'ISSUER:ACCOUNT'",
-            ],
-        ),
-        Refusal::Locked { .. } => Failure::new(Exit::Token, what, &[report::GIVE_PASSWORD]),
-    }
+        Refusal::SeveralDevices { ref devices, .. } => {
+            let each = |d: &String| format!("ykmfa resync --user {user} --device {d}");
+            (Exit::Usage, devices.iter().map(each).collect())
+        }
+        Refusal::Ambiguous { .. } => (Exit::Usage, vec![SAY_WHICH.into(), NAME_IT.into()]),
+        Refusal::Locked { .. } => (Exit::Token, vec![report::GIVE_PASSWORD.into()]),
+    };
+    Failure { what, fix, code }
 }
 
-/// Where pairing places a device's credential, in words.
-fn where_words(place: &Place) -> String {
-    match place {
-        Place::OnToken(l) => format!("'{}' on {}", l.credential, l.token),
-        Place::Gone { token, credential } => format!("'{credential}' is gone from {token}"),
-        Place::NotConnected {
-            token_serial: Some(s),
-            credential: Some(c),
-        } => format!("'{c}' on token {s}, which is not connected"),
-        Place::NotConnected {
-            credential: Some(c),
-            ..
-        } => format!("'{c}', on no connected token"),
-        Place::NotConnected { .. } => {
-            "no ykmfa tags, and no credential of the default name on the tokens".to_owned()
-        }
-        Place::Unknown { locked } => {
-            let tokens: Vec<String> = locked.iter().map(TokenRef::to_string).collect();
-            format!("may be on {} (password protected)", tokens.join(", "))
-        }
-        Place::Ambiguous { candidates, .. } => {
-            let on = |l: &Location| format!("'{}' on {}", l.credential, l.token);
-            let candidates: Vec<String> = candidates.iter().map(on).collect();
-            format!("one of {}", candidates.join(", "))
-        }
-    }
-}
+const OTHER_ACCOUNT: &str = "use credentials of the device's account (--profile NAME)";
+const INSERT_HOLDER: &str =
+    "insert the token that holds the device's credential ('ykmfa tokens' lists what ykmfa sees)";
+const SAY_WHICH: &str = "say which device with --device ARN, and which token with --serial SERIAL";
+const NAME_IT: &str = "or name the credential: --device ARN --label 'ISSUER:ACCOUNT'";

@@ -8,10 +8,9 @@ use serde_json::json;
 
 use ykmfa::iam::{names, Sdk};
 use ykmfa::mfa::pairing::DeviceArn;
-use ykmfa::mfa::remedy::ykman_delete;
 use ykmfa::mfa::revoke::{
     self as revocation, CredentialOutcome as Outcome, CredentialPlan, Event, Plan, Principal,
-    Revoked, Target, UserRequest, UserSurvey,
+    Remaining, Revoked, Target, UserRequest, UserSurvey,
 };
 use ykmfa::mfa::{labels, Cancel};
 use ykmfa::token::{PcscCard, Present, Serial, Token};
@@ -352,14 +351,16 @@ fn credential_words(c: &CredentialPlan) -> (String, Option<String>) {
     }
 }
 
-/// The remaining credential, when the revocation left one on a token, as JSON and words.
-fn remaining(revoked: &Revoked) -> Option<(serde_json::Value, String)> {
-    let Outcome::Remains { name, token_serial } = &revoked.credential else {
-        return None;
-    };
+/// The words for the credential a revocation left on a token.
+fn remaining(revoked: &Revoked, left: &Remaining) -> String {
+    let Remaining {
+        name,
+        token_serial,
+        command,
+        ..
+    } = left;
     let on = token_serial.map_or_else(|| "its token".to_owned(), |s| format!("token {s}"));
-    let command = name.as_deref().map(|n| ykman_delete(n, *token_serial));
-    let words = match (name, &command) {
+    match (name, command) {
         (Some(name), Some(command))
             if revoked.principal == Principal::Root && token_serial.is_none() =>
         {
@@ -378,11 +379,7 @@ fn remaining(revoked: &Revoked) -> Option<(serde_json::Value, String)> {
         _ => "No connected token holds the device's credential and ykmfa has no record of which \
               one did; if a token still has it, remove it with: ykman oath accounts delete NAME"
             .to_owned(),
-    };
-    let json = json!({
-        "kind": "credential", "name": name, "token_serial": token_serial, "command": command,
-    });
-    Some((json, words))
+    }
 }
 
 pub(super) fn finish(
@@ -392,9 +389,9 @@ pub(super) fn finish(
     result: Result<Revoked, Box<revocation::Failure>>,
 ) -> Result<(), Failure> {
     let revoked = result.map_err(|f| revoke_failure(*f, plan, global))?;
-    let left = remaining(&revoked);
+    let left = revoked.remaining();
     if out.json {
-        let remaining: Vec<&serde_json::Value> = left.iter().map(|(v, _)| v).collect();
+        let remaining: Vec<&Remaining> = left.iter().collect();
         out.json(&json!({"schema": "ykmfa.revoke/1", "revoked": revoked, "remaining": remaining}));
     } else {
         out.result(&revoked.device);
@@ -418,8 +415,8 @@ pub(super) fn finish(
         "Revoked: {} is {state} and deleted in IAM.{credential}",
         revoked.device
     ));
-    if let Some((_, words)) = left {
-        out.warn(words);
+    if let Some(left) = &left {
+        out.warn(remaining(&revoked, left));
     }
     if revoked.devices_left == 0 && revoked.deactivated {
         out.warn(match &revoked.principal {

@@ -6,14 +6,13 @@
 
 use serde_json::json;
 
-use ykmfa::iam::UserName;
-use ykmfa::iam::{Directory, IamError, Sdk};
-use ykmfa::mfa::pairing::{MatchedBy, Place};
-use ykmfa::mfa::status::{self, DeviceRow, DeviceType, Status, TokenRow, Verdict};
+use ykmfa::iam::{Directory, IamError, Sdk, UserName};
+use ykmfa::mfa::status::table::{table, Fix, Rows, WIDTH};
+use ykmfa::mfa::status::{self, Status, TokenRow};
 use ykmfa::oath;
 use ykmfa::token::{Present, Token};
 
-use super::output::{shell_lines, shorten, wrap};
+use super::output::{shell_lines, wrap};
 use super::report::{self, iam_failure, Exit};
 use super::{prompt, settle, Failure, Global, Output};
 
@@ -35,13 +34,9 @@ pub async fn run(out: &Output, global: &Global, args: &StatusArgs) -> Result<(),
         Some(u) => Some(UserName::parse(u).map_err(|e| report::usage("status", e.to_string()))?),
         None => None,
     };
-    let dir = Sdk::connect(global.aws_options())
-        .await
-        .map_err(|e| iam_failure(&e, global))?;
-    let who = dir
-        .caller_identity()
-        .await
-        .map_err(|e| iam_failure(&e, global))?;
+    let fail = |e| iam_failure(&e, global);
+    let dir = Sdk::connect(global.aws_options()).await.map_err(fail)?;
+    let who = dir.caller_identity().await.map_err(fail)?;
     let user = match (asked, who.user_name()) {
         (Some(u), _) => u.to_string(),
         (None, Some(me)) => me.to_owned(),
@@ -156,55 +151,17 @@ fn look_at_tokens(
     Ok((present.tokens, None))
 }
 
-const WIDTH: usize = 80;
-
 /// The human report: the user's devices, then each token's AWS credentials, then the fixes.
 fn render(status: &Status, unavailable: Option<&str>) -> String {
-    let mut fixes: Vec<(String, Option<String>)> = Vec::new();
-    let mut number = |fix: (String, Option<String>)| match fixes.iter().position(|f| *f == fix) {
-        Some(i) => i + 1,
-        None => {
-            fixes.push(fix);
-            fixes.len()
-        }
-    };
+    let rows = Rows::of(status);
     let n = status.devices.len();
-    let mut text = format!(
-        "IAM user {} in account {}: {n} MFA device{}\n",
-        status.user,
-        status.account,
-        if n == 1 { "" } else { "s" }
-    );
+    let (user, account, s) = (&status.user, &status.account, if n == 1 { "" } else { "s" });
+    let mut text = format!("IAM user {user} in account {account}: {n} MFA device{s}\n");
     if n > 0 {
+        let header = ["DEVICE", "TYPE", "ENABLED", "CREDENTIAL", "FIX"];
         text.push('\n');
-        let rows: Vec<[String; 5]> = status
-            .devices
-            .iter()
-            .map(|d| {
-                let fix = d
-                    .fix
-                    .clone()
-                    .map(|f| number((format!("{}: {f}", short_arn(&d.serial)), None)));
-                [
-                    short_arn(&d.serial),
-                    d.kind.as_str().to_owned(),
-                    d.enable_date
-                        .as_deref()
-                        .map_or("-", |s| s.get(..10).unwrap_or(s))
-                        .to_owned(),
-                    where_is(d),
-                    fix.map_or(String::new(), |n| n.to_string()),
-                ]
-            })
-            .collect();
-        text.push_str(&table(
-            ["DEVICE", "TYPE", "ENABLED", "CREDENTIAL", "FIX"],
-            &rows,
-            [24, 8, 10, 0, 3],
-            WIDTH,
-        ));
+        text.push_str(&table(header, &rows.devices, [24, 8, 10, 0, 3], WIDTH));
     }
-
     text.push('\n');
     match (unavailable, status.tokens.is_empty()) {
         (Some(why), _) => text.push_str(&format!("Tokens: not looked at ({why}).\n")),
@@ -212,217 +169,59 @@ fn render(status: &Status, unavailable: Option<&str>) -> String {
             "Tokens: none connected, so no credential could be looked for (that is fine: connect one to see it).\n",
         ),
         (None, false) => {
-            for (i, t) in status.tokens.iter().enumerate() {
-                if i > 0 {
-                    text.push('\n');
-                }
-                text.push_str(&token_lines(t, &mut number));
-            }
+            let tokens: Vec<String> = rows.tokens.iter().map(|(t, r)| token_lines(t, r)).collect();
+            text.push_str(&tokens.join("\n"));
         }
     }
-    if !fixes.is_empty() {
+    if !rows.fixes.is_empty() {
         text.push_str("\nFixes:\n");
-        for (i, (fix, command)) in fixes.iter().enumerate() {
-            let lead = format!("{:>3}. ", i + 1);
-            let indent = " ".repeat(lead.len());
-            for (j, line) in wrap(fix, WIDTH - lead.len()).iter().enumerate() {
-                text.push_str(if j == 0 { &lead } else { &indent });
-                text.push_str(line);
-                text.push('\n');
-            }
-            if let Some(command) = command {
-                for line in shell_lines(command, &format!("{indent}  "), WIDTH) {
-                    text.push_str(&line);
-                    text.push('\n');
-                }
-            }
+    }
+    for (i, fix) in rows.fixes.iter().enumerate() {
+        let (fix, command) = match fix {
+            Fix::Device { device, fix } => (format!("{device}: {fix}"), None),
+            Fix::Stale {
+                credential,
+                token,
+                command,
+            } => (
+                format!("'{credential}' on {token} is stale: delete it"),
+                Some(command),
+            ),
+        };
+        let lead = format!("{:>3}. ", i + 1);
+        let indent = " ".repeat(lead.len());
+        for (j, line) in wrap(&fix, WIDTH - lead.len()).iter().enumerate() {
+            text.push_str(&format!("{}{line}\n", if j == 0 { &lead } else { &indent }));
+        }
+        for line in command
+            .map(|c| shell_lines(c, &format!("{indent}  "), WIDTH))
+            .unwrap_or_default()
+        {
+            text.push_str(&format!("{line}\n"));
         }
     }
     text.trim_end().to_owned()
 }
 
-fn token_lines(t: &TokenRow, number: &mut impl FnMut((String, Option<String>)) -> usize) -> String {
+/// A token's line, and the table of its AWS credentials indented under it.
+fn token_lines(t: &TokenRow, rows: &[[String; 3]]) -> String {
     let name = t.token.to_string();
     let Some(credentials) = &t.credentials else {
         return format!(
             "{name}: locked, credentials unknown (--oath-password or YKMFA_OATH_PASSWORD reads them)\n"
         );
     };
-    let others = t.other_credentials.unwrap_or(0);
-    let mut text = format!(
-        "{name}: {} AWS credential{}{}\n",
-        credentials.len(),
-        if credentials.len() == 1 { "" } else { "s" },
-        match others {
-            0 => String::new(),
-            n => format!(" ({n} other{})", if n == 1 { "" } else { "s" }),
-        }
-    );
-    if credentials.is_empty() {
-        return text;
-    }
-    let rows: Vec<[String; 3]> = credentials
-        .iter()
-        .map(|c| {
-            let verdict = match c.state {
-                Verdict::Paired => format!(
-                    "{}{}",
-                    c.devices
-                        .iter()
-                        .map(|d| short_arn(d))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    c.user.as_ref().map_or(String::new(), |u| format!(" ({u})"))
-                ),
-                Verdict::Ambiguous => format!(
-                    "ambiguous: {}",
-                    c.devices
-                        .iter()
-                        .map(|d| short_arn(d))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                Verdict::Stale => format!("STALE: {}", c.reason.as_deref().unwrap_or_default()),
-                Verdict::Unchecked => {
-                    format!("not checked: {}", c.reason.as_deref().unwrap_or_default())
-                }
-            };
-            let fix = c.fix.clone().map(|command| {
-                number((
-                    format!("'{}' on {name} is stale: delete it", c.name),
-                    Some(command),
-                ))
-            });
-            [
-                c.name.clone(),
-                verdict,
-                fix.map_or(String::new(), |n| n.to_string()),
-            ]
-        })
-        .collect();
-    // Indented under the token's line.
-    for line in table(
-        ["CREDENTIAL", "IAM DEVICE", "FIX"],
-        &rows,
-        [38, 0, 3],
-        WIDTH - 2,
-    )
-    .lines()
-    {
-        text.push_str("  ");
-        text.push_str(line);
-        text.push('\n');
-    }
-    text
-}
-
-/// Where a device's credential is, in a few words.
-fn where_is(d: &DeviceRow) -> String {
-    let Some(place) = &d.place else {
-        return match d.kind {
-            DeviceType::U2f => "none: a FIDO security key".to_owned(),
-            DeviceType::Hardware => "none: a hardware TOTP token".to_owned(),
-            DeviceType::Virtual => "-".to_owned(),
-        };
+    let n = credentials.len();
+    let others = match t.other_credentials.unwrap_or(0) {
+        0 => String::new(),
+        n => format!(" ({n} other{})", if n == 1 { "" } else { "s" }),
     };
-    match place {
-        Place::OnToken(l) => format!(
-            "on {} as '{}'{}{}",
-            l.token,
-            l.credential,
-            if l.matched_by == MatchedBy::Label {
-                " (by name)"
-            } else {
-                ""
-            },
-            if l.touch == Some(true) { ", touch" } else { "" }
-        ),
-        Place::Gone { token, credential } => {
-            format!("GONE from {token}: '{credential}' was deleted or the token reset")
-        }
-        Place::NotConnected { token_serial, .. } => match token_serial {
-            Some(s) => format!("not connected (token {s})"),
-            None => "not on a connected token".to_owned(),
-        },
-        Place::Unknown { locked } => format!(
-            "unknown: {} locked",
-            locked
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Place::Ambiguous { candidates, .. } => format!(
-            "ambiguous: {}",
-            candidates
-                .iter()
-                .map(|l| format!("'{}' on {}", l.credential, l.token))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-/// `mfa/alice-yk12345678` for an ARN; anything else as it is.
-fn short_arn(serial: &str) -> String {
-    serial.splitn(6, ':').nth(5).unwrap_or(serial).to_owned()
-}
-
-/// A table `width` columns wide: each column as wide as its longest cell up to its `max`; the
-/// column whose `max` is 0 takes what is left. Cells wrap at spaces within their column.
-fn table<const N: usize>(
-    header: [&str; N],
-    rows: &[[String; N]],
-    max: [usize; N],
-    width: usize,
-) -> String {
-    let mut w = [0usize; N];
-    for i in 0..N {
-        let natural = rows
-            .iter()
-            .map(|r| r[i].chars().count())
-            .chain([header[i].chars().count()])
-            .max()
-            .unwrap_or(0);
-        w[i] = if max[i] == 0 {
-            natural
-        } else {
-            natural.min(max[i])
-        };
-    }
-    if let Some(f) = max.iter().position(|m| *m == 0) {
-        let others: usize = (0..N).filter(|i| *i != f).map(|i| w[i] + 2).sum();
-        w[f] = w[f].min(width.saturating_sub(others)).max(12);
-    }
-    let line = |cells: &[String]| {
-        cells
-            .iter()
-            .zip(&w)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_owned()
-    };
-    let mut text = line(&header.map(str::to_owned));
-    text.push('\n');
-    for r in rows {
-        let cells: Vec<Vec<String>> = (0..N)
-            .map(|i| {
-                wrap(&r[i], w[i])
-                    .iter()
-                    .map(|l| shorten(l, w[i].max(4)))
-                    .collect()
-            })
-            .collect();
-        let height = cells.iter().map(Vec::len).max().unwrap_or(1);
-        for k in 0..height {
-            let row: Vec<String> = cells
-                .iter()
-                .map(|c| c.get(k).cloned().unwrap_or_default())
-                .collect();
-            text.push_str(&line(&row));
-            text.push('\n');
+    let s = if n == 1 { "" } else { "s" };
+    let mut text = format!("{name}: {n} AWS credential{s}{others}\n");
+    if n > 0 {
+        let header = ["CREDENTIAL", "IAM DEVICE", "FIX"];
+        for line in table(header, rows, [38, 0, 3], WIDTH - 2).lines() {
+            text.push_str(&format!("  {line}\n"));
         }
     }
     text

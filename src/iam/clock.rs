@@ -113,6 +113,30 @@ impl Skew {
     }
 }
 
+/// "12.3 s ahead of AWS (± 0.6 s)", "in step with AWS (-0.2 s ± 0.6 s)".
+impl std::fmt::Display for Skew {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let margin = format!("± {:.1} s", self.uncertainty);
+        if self.at_least() == 0.0 {
+            return write!(f, "in step with AWS ({:+.1} s {margin})", self.seconds);
+        }
+        let way = if self.ahead() { "ahead of" } else { "behind" };
+        write!(f, "{:.1} s {way} AWS ({margin})", self.seconds.abs())
+    }
+}
+
+/// The skew as the JSON reports show it (tenths of seconds), or `null` when unmeasured.
+pub fn skew_json(skew: Option<Skew>) -> serde_json::Value {
+    match skew {
+        Some(s) => serde_json::json!({
+            "skew_seconds": (s.seconds * 10.0).round() / 10.0,
+            "uncertainty_seconds": (s.uncertainty * 10.0).round() / 10.0,
+            "level": s.level(),
+        }),
+        None => serde_json::Value::Null,
+    }
+}
+
 /// Parses an HTTP `Date` header (RFC 9110 IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`).
 pub fn parse_http_date(value: &str) -> Option<SystemTime> {
     let t = DateTime::from_str(value.trim(), DateTimeFormat::HttpDate).ok()?;

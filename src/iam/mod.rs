@@ -26,7 +26,9 @@ use std::time::SystemTime;
 
 use crate::seed::Seed;
 
-pub use clock::{parse_http_date, ClockReading, Skew, SkewLevel, SKEW_LARGE_SECS, SKEW_OK_SECS};
+pub use clock::{
+    parse_http_date, skew_json, ClockReading, Skew, SkewLevel, SKEW_LARGE_SECS, SKEW_OK_SECS,
+};
 pub use error::{IamError, MFA_POLICY_DOCS_URL};
 pub use names::{DeviceName, NameError, UserName};
 pub use sdk::root_session::{

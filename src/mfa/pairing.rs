@@ -212,6 +212,37 @@ pub enum Place {
     },
 }
 
+/// Where the credential is, in a few words ("'NAME' on TOKEN", "may be on ... (password
+/// protected)").
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let on = |l: &Location| format!("'{}' on {}", l.credential, l.token);
+        match self {
+            Place::OnToken(l) => f.write_str(&on(l)),
+            Place::Gone { token, credential } => write!(f, "'{credential}' is gone from {token}"),
+            Place::NotConnected {
+                token_serial: Some(s),
+                credential: Some(c),
+            } => write!(f, "'{c}' on token {s}, which is not connected"),
+            Place::NotConnected {
+                credential: Some(c),
+                ..
+            } => write!(f, "'{c}', on no connected token"),
+            Place::NotConnected { .. } => {
+                f.write_str("no ykmfa tags, and no credential of the default name on the tokens")
+            }
+            Place::Unknown { locked } => {
+                let tokens: Vec<String> = locked.iter().map(TokenRef::to_string).collect();
+                write!(f, "may be on {} (password protected)", tokens.join(", "))
+            }
+            Place::Ambiguous { candidates, .. } => {
+                let candidates: Vec<String> = candidates.iter().map(on).collect();
+                write!(f, "one of {}", candidates.join(", "))
+            }
+        }
+    }
+}
+
 /// One device and where its credential is.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Paired {

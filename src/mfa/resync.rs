@@ -438,17 +438,24 @@ pub enum RootRefusal {
         /// The AWS credentials the tokens hold, by name.
         aws: Vec<String>,
     },
+    /// A token present is password protected (its credentials could be root's).
+    #[error("{0} is password protected")]
+    Locked(String),
     /// Several credentials could be the root user's, as `'NAME' on TOKEN`.
     #[error("{} credentials could be the root user's: {}", .0.len(), .0.join(", "))]
     Several(Vec<String>),
 }
 
 /// The root credential for the console's resync dialog: the one named `label`, or the one
-/// credential whose name says it is a root user's ([`pairing::root_credentials`]).
+/// credential whose name says it is a root user's ([`pairing::root_credentials`]). Every token
+/// present must be readable.
 pub fn root_credential<'a>(
     tokens: &'a [Token],
     label: Option<&str>,
 ) -> Result<(&'a Token, &'a Credential), RootRefusal> {
+    if let Some(locked) = tokens.iter().find(|t| t.listed.is_none()) {
+        return Err(RootRefusal::Locked(locked.describe()));
+    }
     let all = || {
         tokens
             .iter()
@@ -473,6 +480,26 @@ pub fn root_credential<'a>(
                 .collect(),
         )),
     }
+}
+
+/// AWS's clock through whatever AWS credentials answer within `limit` (root's own keys are
+/// rarely configured); running out of time is an error like any other.
+pub async fn clock_within(
+    options: crate::iam::Options,
+    limit: std::time::Duration,
+) -> Result<crate::iam::ClockReading, IamError> {
+    let reading = async {
+        crate::iam::Sdk::connect(options)
+            .await?
+            .server_clock()
+            .await
+    };
+    let timeout = IamError::Timeout {
+        action: "sts:GetCallerIdentity",
+    };
+    tokio::time::timeout(limit, reading)
+        .await
+        .unwrap_or(Err(timeout))
 }
 
 /// Two consecutive codes for the console's resync dialog, and until when they are valid.

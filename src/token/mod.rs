@@ -17,7 +17,7 @@ use crate::transport::pcsc::{self, Context};
 use crate::transport::{Transport, TransportError};
 
 pub use card::{Card, PcscCard, WriteError};
-pub use present::{Present, PresentError};
+pub use present::{Gathering, Present, PresentError};
 
 /// AID of the YubiKey Management applet.
 const MANAGEMENT_AID: [u8; 8] = [0xA0, 0x00, 0x00, 0x05, 0x27, 0x47, 0x11, 0x17];

@@ -56,6 +56,15 @@ pub type Unread = (Token, oath::Error);
 /// The password callback: given the first locked token to read, the password, or `None`.
 pub type Ask<'a, E> = &'a mut dyn FnMut(&Token) -> Result<Option<Zeroizing<String>>, E>;
 
+/// What [`Present::gather`] has to say on the way.
+#[derive(Debug)]
+pub enum Gathering<'a> {
+    /// Readers ykmfa can't use (said before any waiting).
+    Skipped(&'a [Unusable]),
+    /// No token (of the serial asked for) is present: waiting this long for one.
+    Waiting(Duration),
+}
+
 impl Present {
     /// No token looked at.
     pub fn nothing() -> Self {
@@ -91,6 +100,30 @@ impl Present {
             self.tokens.push(token::find(&ctx, serial, wait, on_wait)?);
         }
         Ok(self)
+    }
+
+    /// The tokens present (only `serial`'s), waiting up to `wait` for one to be inserted when
+    /// there is none; then the locked ones unlocked, with the password `kept` from an earlier
+    /// gathering, or asked for: the survey `resync` makes (twice when dead runs were settled).
+    pub fn gather<E>(
+        serial: Option<Serial>,
+        wait: Duration,
+        kept: Option<Present>,
+        told: &mut dyn FnMut(Gathering<'_>),
+        ask: Ask<'_, E>,
+    ) -> Result<Self, PresentError<E>> {
+        let fresh = Present::look().map_err(SelectError::from)?;
+        told(Gathering::Skipped(&fresh.unusable));
+        let fresh = fresh.narrow(serial, wait, || told(Gathering::Waiting(wait)))?;
+        let mut present = match kept {
+            Some(mut kept) => {
+                kept.renew(fresh);
+                kept
+            }
+            None => fresh,
+        };
+        present.unlock(|_| true, ask)?;
+        Ok(present)
     }
 
     /// Takes the tokens of a later look (after something changed them), keeping the password.

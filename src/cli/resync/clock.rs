@@ -1,8 +1,6 @@
 //! This machine's clock against AWS's, in words: the first thing `resync` looks at (a token has
 //! no clock and computes codes for the time this machine says), for a user and for `--root`.
 
-use serde_json::json;
-
 use ykmfa::iam::{ClockReading, IamError, Skew, SkewLevel};
 
 use crate::cli::report::Exit;
@@ -21,27 +19,15 @@ pub(super) fn compare(out: &Output, reading: Result<ClockReading, IamError>) -> 
     };
     let skew = reading.skew();
     match skew.level() {
-        SkewLevel::Ok => out.info(format!("Clock: this machine is {}.", skew_words(&skew))),
+        SkewLevel::Ok => out.info(format!("Clock: this machine is {skew}.")),
         SkewLevel::Noticeable => out.warn(format!(
-            "this machine's clock is {}. Codes may fail near the end of each 30-second step. Check that it is synchronized: timedatectl status",
-            skew_words(&skew)
+            "this machine's clock is {skew}. Codes may fail near the end of each 30-second step. Check that it is synchronized: timedatectl status"
         )),
         SkewLevel::Large => out.warn(format!(
-            "this machine's clock is {}. A token has no clock: it computes codes for the time this machine says, so a wrong clock is the usual reason AWS refuses them. Fix the clock first: sudo timedatectl set-ntp true (then timedatectl status shows 'System clock synchronized: yes'), or sudo chronyc makestep where chrony runs.",
-            skew_words(&skew)
+            "this machine's clock is {skew}. A token has no clock: it computes codes for the time this machine says, so a wrong clock is the usual reason AWS refuses them. Fix the clock first: sudo timedatectl set-ntp true (then timedatectl status shows 'System clock synchronized: yes'), or sudo chronyc makestep where chrony runs."
         )),
     }
     Some(skew)
-}
-
-/// "12.3 s ahead of AWS (± 0.6 s)", "in step with AWS (-0.2 s ± 0.6 s)".
-pub(super) fn skew_words(skew: &Skew) -> String {
-    let margin = format!("± {:.1} s", skew.uncertainty);
-    if skew.at_least() == 0.0 {
-        return format!("in step with AWS ({:+.1} s {margin})", skew.seconds);
-    }
-    let way = if skew.ahead() { "ahead of" } else { "behind" };
-    format!("{:.1} s {way} AWS ({margin})", skew.seconds.abs())
 }
 
 /// A resync with a clock far off would write the wrong time into AWS's record of the device:
@@ -54,8 +40,7 @@ pub(super) fn confirm_large_skew(skew: &Skew, global: &Global) -> Result<(), Fai
         Failure::new(
             Exit::Failed,
             format!(
-                "this machine's clock is {}; a resync now would make AWS expect codes from that wrong time. Nothing was changed",
-                skew_words(skew)
+                "this machine's clock is {skew}; a resync now would make AWS expect codes from that wrong time. Nothing was changed"
             ),
             &[
                 "fix the clock (sudo timedatectl set-ntp true), then try a sign-in: the codes may well work again without a resync",
@@ -72,17 +57,3 @@ pub(super) fn confirm_large_skew(skew: &Skew, global: &Global) -> Result<(), Fai
         Err(e) => Err(prompt::failure(e, "the answer", "pass --yes instead")),
     }
 }
-
-pub(super) fn json(skew: Option<Skew>) -> serde_json::Value {
-    match skew {
-        Some(s) => json!({
-            "skew_seconds": (s.seconds * 10.0).round() / 10.0,
-            "uncertainty_seconds": (s.uncertainty * 10.0).round() / 10.0,
-            "level": s.level(),
-        }),
-        None => serde_json::Value::Null,
-    }
-}
-
-#[cfg(test)]
-mod tests;

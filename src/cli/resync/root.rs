@@ -6,48 +6,28 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use ykmfa::iam::{Directory, IamError, Sdk};
+use ykmfa::iam::skew_json;
 use ykmfa::mfa::pairing::TokenRef;
 use ykmfa::mfa::resync::{self, RootRefusal};
-use ykmfa::mfa::{Clock, SystemClock};
+use ykmfa::mfa::{Cancel, Clock, SystemClock};
 
 use super::{clock, look, open, ResyncArgs};
-use crate::cli::report::{self, Exit};
-use crate::cli::{Failure, Global, Output};
+use crate::cli::interrupt::Interrupt;
+use crate::cli::report::{self, validity, Exit};
+use crate::cli::{prompt, Failure, Global, Output};
 
 /// Runs `ykmfa resync --root`.
 pub(super) async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(), Failure> {
     let present = look(out, args, None)?;
-    if let Some(locked) = present.tokens.iter().find(|t| t.listed.is_none()) {
-        return Err(Failure::new(
-            Exit::Token,
-            format!("{} is password protected", locked.describe()),
-            &[report::GIVE_PASSWORD],
-        ));
-    }
     let (token, credential) =
         resync::root_credential(&present.tokens, args.label.as_deref()).map_err(root_refusal)?;
-
-    // Root's own keys are rarely configured: the clock is compared when some AWS credentials
-    // answer within a few seconds, and otherwise the person is told to check it.
-    let reading = async {
-        let dir = Sdk::connect(global.aws_options()).await?;
-        dir.server_clock().await
-    };
-    let reading = tokio::time::timeout(Duration::from_secs(8), reading)
-        .await
-        .unwrap_or(Err(IamError::Timeout {
-            action: "sts:GetCallerIdentity",
-        }));
-    let skew = clock::compare(out, reading);
-
+    // The clock is compared when some AWS credentials answer within a few seconds, and
+    // otherwise the person is told to check it.
+    let limit = Duration::from_secs(8);
+    let skew = clock::compare(out, resync::clock_within(global.aws_options(), limit).await);
     let mut card = open(&present, &TokenRef::from(token))?;
-    let pair = resync::console_pair(
-        &mut card,
-        &credential.raw_id,
-        SystemClock.now(),
-        &mut || out.info("Touch your token now."),
-    )?;
+    let touch = &mut || out.info("Touch your token now.");
+    let pair = resync::console_pair(&mut card, &credential.raw_id, SystemClock.now(), touch)?;
     if out.json {
         out.json(&json!({
             "schema": "ykmfa.resync-root/1",
@@ -56,7 +36,7 @@ pub(super) async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Res
             "codes": pair.codes,
             "steps": pair.steps,
             "valid_until": pair.valid_until,
-            "clock": clock::json(skew),
+            "clock": skew_json(skew),
         }));
         return Ok(());
     }
@@ -73,24 +53,14 @@ pub(super) async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Res
 /// On a terminal, the time left to type the codes, updated each second until they expire (or
 /// Ctrl-C). Elsewhere, once.
 async fn countdown(out: &Output, valid_until: u64) {
-    if !crate::cli::prompt::terminal_available() || std::env::var("TERM").is_ok_and(|t| t == "dumb")
-    {
-        out.info(crate::cli::report::validity(valid_until, SystemClock.now()));
-        return;
+    let left = |now| validity(valid_until, now);
+    if !prompt::terminal_available() || std::env::var("TERM").is_ok_and(|t| t == "dumb") {
+        return out.info(left(SystemClock.now()));
     }
     let mut err = std::io::stderr();
-    let _ = writeln!(
-        err,
-        "{}",
-        crate::cli::report::validity(valid_until, SystemClock.now())
-    );
-    let Ok(interrupt) = crate::cli::interrupt::Interrupt::watch(
-        &ykmfa::mfa::Cancel::default(),
-        "the countdown stops.",
-        "",
-    ) else {
-        return;
-    };
+    let _ = writeln!(err, "{}", left(SystemClock.now()));
+    let watch = Interrupt::watch(&Cancel::default(), "the countdown stops.", "");
+    let Ok(interrupt) = watch else { return };
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
@@ -101,41 +71,36 @@ async fn countdown(out: &Output, valid_until: u64) {
             }
         }
         let now = SystemClock.now();
-        if now >= valid_until {
-            let _ = writeln!(
-                err,
-                "\x1b[1A\r\x1b[2KThese codes have expired: if the console has not taken them, run ykmfa resync --root again."
-            );
+        let expired = now >= valid_until;
+        let line = match expired {
+            true => "These codes have expired: if the console has not taken them, run ykmfa resync --root again.".to_owned(),
+            false => left(now),
+        };
+        let _ = writeln!(err, "\x1b[1A\r\x1b[2K{line}");
+        if expired {
             return;
         }
-        let _ = writeln!(
-            err,
-            "\x1b[1A\r\x1b[2K{}",
-            crate::cli::report::validity(valid_until, now)
-        );
     }
 }
 
 fn root_refusal(r: RootRefusal) -> Failure {
     let what = r.to_string();
-    match r {
-        RootRefusal::NotFound { aws, .. } if aws.is_empty() => Failure::new(
+    let (code, fix) = match r {
+        RootRefusal::NotFound { aws, .. } if aws.is_empty() => (
             Exit::TokenNotFound,
-            what,
-            &["'ykman oath accounts list' shows the credentials on a token"],
+            "'ykman oath accounts list' shows the credentials on a token".to_owned(),
         ),
         RootRefusal::NotFound { aws, .. } => {
             let names: Vec<String> = aws.iter().map(|n| format!("'{n}'")).collect();
-            let hint = format!(
-                "the AWS credentials present: {}; choose with --label NAME",
-                names.join(", ")
-            );
-            Failure::new(Exit::TokenNotFound, what, &[&hint])
+            let names = names.join(", ");
+            let hint = format!("the AWS credentials present: {names}; choose with --label NAME");
+            (Exit::TokenNotFound, hint)
         }
-        RootRefusal::Several(_) => Failure::new(
+        RootRefusal::Locked(_) => (Exit::Token, report::GIVE_PASSWORD.to_owned()),
+        RootRefusal::Several(_) => (
             Exit::Usage,
-            what,
-            &["choose one with --label NAME (and --serial SERIAL when two tokens hold it)"],
+            "choose one with --label NAME (and --serial SERIAL when two tokens hold it)".to_owned(),
         ),
-    }
+    };
+    Failure::new(code, what, &[&fix])
 }

@@ -29,32 +29,35 @@ pub(super) fn refusal_failure(r: Refusal, global: &Global) -> Failure {
     let p = profile_flag(global);
     let devices =
         |u: &str| format!("the user's devices: aws iam list-mfa-devices{p} --user-name {u}");
+    let name_one = |who: String| format!("name one: ykmfa revoke {who} --device ARN");
+    let leave = |what: &str| format!("or leave {what} alone: --keep-credential");
     let (code, fix): (Exit, Vec<String>) = match &r {
         Refusal::UnknownUser(..) => (Exit::Iam, vec![LIST_USERS.into()]),
         Refusal::OtherAccount { .. } => (Exit::Usage, vec![OTHER_ACCOUNT.into()]),
         Refusal::UnknownDevice(_) | Refusal::NotUsersDevice { .. } => {
             (Exit::Iam, vec![devices("USER")])
         }
-        Refusal::OtherUsersDevice { owner, device, .. } => (
-            Exit::Iam,
-            vec![format!(
-                "to revoke it from {owner}: ykmfa revoke --user {owner} --device {device}"
-            )],
-        ),
+        Refusal::OtherUsersDevice { owner, device, .. } => {
+            let fix =
+                format!("to revoke it from {owner}: ykmfa revoke --user {owner} --device {device}");
+            (Exit::Iam, vec![fix])
+        }
         Refusal::RootsDevice { .. } => (Exit::Iam, vec![ROOTS.into()]),
         Refusal::Unassigned { device, .. } => {
             let delete = aws_delete_device(device, &p);
-            let fix = format!("an unassigned device is deleted with: {delete}");
-            (Exit::Iam, vec![fix])
+            (
+                Exit::Iam,
+                vec![format!("an unassigned device is deleted with: {delete}")],
+            )
         }
         Refusal::NoDeviceOnToken { user, .. } => {
             let name = format!("name the device instead: ykmfa revoke --user {user} --device ARN");
             (Exit::TokenNotFound, vec![name, devices(user)])
         }
-        Refusal::SeveralOnToken { user, .. } => {
-            let name = format!("name one: ykmfa revoke --user {user} --device ARN");
-            (Exit::TokenNotFound, vec![name])
-        }
+        Refusal::SeveralOnToken { user, .. } => (
+            Exit::TokenNotFound,
+            vec![name_one(format!("--user {user}"))],
+        ),
         Refusal::LastDevice { principal, .. } => {
             let first = match principal {
                 Principal::User { name } => format!(
@@ -75,23 +78,16 @@ pub(super) fn refusal_failure(r: Refusal, global: &Global) -> Failure {
         ),
         Refusal::AmbiguousCredential { .. } => (
             Exit::TokenNotFound,
-            vec![
-                NAME_IT.into(),
-                "or leave the token alone: --keep-credential".into(),
-            ],
+            vec![NAME_IT.into(), leave("the token")],
         ),
         Refusal::AssignedElsewhere { .. } => (Exit::Iam, vec![USERS_DEVICE.into()]),
         Refusal::NoRootMfa(_) => (Exit::Iam, vec!["nothing to revoke".into()]),
         Refusal::SeveralRootCredentials { .. } => (
             Exit::TokenNotFound,
-            vec![
-                STALE_ONE.into(),
-                "or leave the tokens alone: --keep-credential".into(),
-            ],
+            vec![STALE_ONE.into(), leave("the tokens")],
         ),
         Refusal::SeveralRootDevices { account, .. } => {
-            let name = format!("name one: ykmfa revoke --root-of {account} --device ARN");
-            (Exit::Iam, vec![name])
+            (Exit::Iam, vec![name_one(format!("--root-of {account}"))])
         }
     };
     // Refusals about the tokens say that nothing has changed yet.

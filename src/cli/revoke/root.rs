@@ -71,72 +71,39 @@ pub(super) async fn run(
 
 /// A root session that could not be opened (`--root-of ACCOUNT`), with the way to allow it.
 fn root_session_failure(e: RootSessionError, account: &str, global: &Global) -> Failure {
-    let what = e.to_string();
-    let enable = [
-        "in the management account: aws organizations enable-aws-service-access --service-principal iam.amazonaws.com",
-        "then: aws iam enable-organizations-root-credentials-management && aws iam enable-organizations-root-sessions",
-    ];
-    match e {
-        RootSessionError::InvalidAccount(_) | RootSessionError::OwnAccount(_) => Failure::new(
+    use RootSessionError as E;
+    let member = format!(
+        "check that {account} is a member: aws organizations describe-account --account-id {account}"
+    );
+    let (code, fix): (Exit, &[&str]) = match &e {
+        E::InvalidAccount(_) | E::OwnAccount(_) => (Exit::Usage, &[MEMBER_ID]),
+        E::TargetRefused { .. } => (Exit::Iam, &[MEMBER_ID]),
+        E::RootCaller => (
             Exit::Usage,
-            what,
-            &["--root-of takes the id of a member account of your organization: aws organizations list-accounts"],
-        ),
-        RootSessionError::RootCaller => Failure::new(
-            Exit::Usage,
-            what,
             &["use an IAM user or role of the management account (--profile NAME)"],
         ),
-        RootSessionError::NotManagementAccount { .. } => Failure::new(
-            Exit::Aws,
-            what,
-            &[
-                "use credentials of the management account (--profile NAME)",
-                "or register this account as delegated administrator, in the management account: aws organizations register-delegated-administrator --service-principal iam.amazonaws.com --account-id THIS_ACCOUNT",
-            ],
-        ),
-        RootSessionError::NoOrganization { .. } => Failure::new(
-            Exit::Aws,
-            what,
-            &["--root-of works from an AWS Organizations management account; sign in to the member account's root user (password reset) instead"],
-        ),
-        RootSessionError::NotAllFeatures => Failure::new(
-            Exit::Aws,
-            what,
-            &["enable all features: aws organizations enable-all-features (every member account must accept)"],
-        ),
-        RootSessionError::TrustedAccessNotEnabled | RootSessionError::NotEnabled { .. } => {
-            Failure::new(Exit::Aws, what, &enable)
-        }
+        E::NotManagementAccount { .. } => (Exit::Aws, &[MANAGEMENT, DELEGATE]),
+        E::NoOrganization { .. } => (Exit::Aws, &[NO_ORGANIZATION]),
+        E::NotAllFeatures => (Exit::Aws, &[ALL_FEATURES]),
+        E::TrustedAccessNotEnabled | E::NotEnabled { .. } => (Exit::Aws, &ENABLE),
         // Centralized root access is on: enabling it again is no advice.
-        RootSessionError::NotMemberOrDenied { .. } => Failure {
-            what,
-            fix: vec![
-                format!("check that {account} is a member: aws organizations describe-account --account-id {account}"),
-                "allow sts:AssumeRoot with the task policy IAMDeleteRootUserCredentials (identity policy, and no SCP denying it)".to_owned(),
-            ],
-            code: Exit::Aws,
-        },
-        RootSessionError::Denied { .. } => Failure {
-            what,
-            fix: vec![
-                format!("check that {account} is a member: aws organizations describe-account --account-id {account}"),
-                "allow sts:AssumeRoot with the task policy IAMDeleteRootUserCredentials (identity policy, and no SCP denying it)".to_owned(),
-                enable[0].to_owned(),
-                enable[1].to_owned(),
-            ],
-            code: Exit::Aws,
-        },
-        RootSessionError::TargetRefused { .. } => Failure::new(
-            Exit::Iam,
-            what,
-            &["--root-of takes the id of a member account of your organization: aws organizations list-accounts"],
-        ),
-        RootSessionError::RegionDisabled { .. } => Failure::new(
-            Exit::Aws,
-            what,
-            &["use a region where STS is active: --region us-east-1 (AssumeRoot needs a regional STS endpoint)"],
-        ),
-        RootSessionError::Iam(e) => iam_failure(&e, global),
-    }
+        E::NotMemberOrDenied { .. } => (Exit::Aws, &[&member, ASSUME_ROOT]),
+        E::Denied { .. } => (Exit::Aws, &[&member, ASSUME_ROOT, ENABLE[0], ENABLE[1]]),
+        E::RegionDisabled { .. } => (Exit::Aws, &[REGION]),
+        E::Iam(e) => return iam_failure(e, global),
+    };
+    Failure::new(code, e.to_string(), fix)
 }
+
+const MEMBER_ID: &str = "--root-of takes the id of a member account of your organization: aws organizations list-accounts";
+const MANAGEMENT: &str = "use credentials of the management account (--profile NAME)";
+const DELEGATE: &str = "or register this account as delegated administrator, in the management account: aws organizations register-delegated-administrator --service-principal iam.amazonaws.com --account-id THIS_ACCOUNT";
+const NO_ORGANIZATION: &str = "--root-of works from an AWS Organizations management account; sign in to the member account's root user (password reset) instead";
+const ALL_FEATURES: &str =
+    "enable all features: aws organizations enable-all-features (every member account must accept)";
+const ENABLE: [&str; 2] = [
+    "in the management account: aws organizations enable-aws-service-access --service-principal iam.amazonaws.com",
+    "then: aws iam enable-organizations-root-credentials-management && aws iam enable-organizations-root-sessions",
+];
+const ASSUME_ROOT: &str = "allow sts:AssumeRoot with the task policy IAMDeleteRootUserCredentials (identity policy, and no SCP denying it)";
+const REGION: &str = "use a region where STS is active: --region us-east-1 (AssumeRoot needs a regional STS endpoint)";

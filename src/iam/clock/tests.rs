@@ -87,3 +87,17 @@ fn http_dates() {
     assert_eq!(parse_http_date("yesterday"), None);
     assert_eq!(parse_http_date(""), None);
 }
+
+#[test]
+fn skew_in_words() {
+    let s = |seconds, uncertainty| Skew {
+        seconds,
+        uncertainty,
+    };
+    assert_eq!(
+        s(-0.2, 0.6).to_string(),
+        "in step with AWS (-0.2 s ± 0.6 s)"
+    );
+    assert_eq!(s(89.7, 0.6).to_string(), "89.7 s ahead of AWS (± 0.6 s)");
+    assert_eq!(s(-45.0, 0.5).to_string(), "45.0 s behind AWS (± 0.5 s)");
+}

@@ -448,6 +448,37 @@ pub struct Revoked {
     pub devices_left: usize,
 }
 
+/// A credential a revocation left on a token that was not connected, with the command that
+/// removes it once the token is back (as the JSON report's `remaining` lists it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Remaining {
+    /// Always "credential".
+    pub kind: &'static str,
+    /// Its name, when known.
+    pub name: Option<String>,
+    /// Its token's serial, when known.
+    pub token_serial: Option<Serial>,
+    /// The `ykman … oath accounts delete` that removes it, when its name is known.
+    pub command: Option<String>,
+}
+
+impl Revoked {
+    /// The credential left behind, if the revocation left one.
+    pub fn remaining(&self) -> Option<Remaining> {
+        let CredentialOutcome::Remains { name, token_serial } = &self.credential else {
+            return None;
+        };
+        Some(Remaining {
+            kind: "credential",
+            command: name
+                .as_deref()
+                .map(|n| remedy::ykman_delete(n, *token_serial)),
+            name: name.clone(),
+            token_serial: *token_serial,
+        })
+    }
+}
+
 /// What happened to the device's credential.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]

@@ -841,6 +841,12 @@ async fn a_credential_that_stays_is_reported_not_touched() {
     let json = serde_json::to_value(&done).expect("json");
     assert_eq!(json["credential"]["state"], "remains");
     assert_eq!(json["principal"]["kind"], "user");
+    let left = done.remaining().expect("a credential remains");
+    let command = crate::mfa::remedy::ykman_delete(LABEL, Some(Serial(12_345_678)));
+    assert_eq!(left.command.as_deref(), Some(command.as_str()));
+    let json = serde_json::to_value(&left).expect("json");
+    assert_eq!(json["kind"], "credential");
+    assert_eq!(json["token_serial"], 12_345_678);
 }
 
 // ---- root ----

@@ -15,6 +15,8 @@ use crate::mfa::pairing::{self, Device, Pairing, Place, TokenRef};
 use crate::mfa::remedy;
 use crate::token::Token;
 
+pub mod table;
+
 /// What a device is, by the shape of its serial (ListMFADevices gives no type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
