@@ -3,8 +3,10 @@
 use serde_json::json;
 
 use ykmfa::iam::names;
-use ykmfa::iam::{Directory, Sdk};
-use ykmfa::mfa::enroll::{self, Cause, Event, Progress, Refusal, Request};
+use ykmfa::iam::Sdk;
+use ykmfa::mfa::enroll::{self, Cause, Event, Plan, Progress, Refusal, Request};
+use ykmfa::mfa::journal::enroll::Journal;
+use ykmfa::mfa::settle::{Outcome, Session, Settled, Stop, Watch};
 use ykmfa::mfa::{labels, remedy, Cancel, SystemClock};
 use ykmfa::token::Serial;
 
@@ -126,19 +128,17 @@ impl Progress for Words<'_> {
     }
 }
 
+impl Watch for Words<'_> {
+    fn settled(&self, settled: &Settled) {
+        settle::tell(self.0, settled);
+    }
+}
+
 /// Runs `ykmfa enroll`.
 pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(), Failure> {
     if args.root.root {
-        let label = args.label.as_deref();
-        return super::root::run(
-            out,
-            &args.root,
-            &args.token(),
-            label,
-            args.touch,
-            global.yes,
-        )
-        .await;
+        let (label, token) = (args.label.as_deref(), args.token());
+        return super::root::run(out, &args.root, &token, label, args.touch, global.yes).await;
     }
     let req = request(args)?;
     // Every stop signal, from here on: a question being answered ends cleanly, and once the
@@ -154,160 +154,128 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
     let dir = Sdk::connect(global.aws_options())
         .await
         .map_err(|e| iam_failure(&e, global))?;
-
-    // The user's lock, held to the end: a second ykmfa enrolling the same user waits its turn.
-    let account = dir
-        .caller_identity()
-        .await
-        .map_err(|e| iam_failure(&e, global))?
-        .account;
-    let (journal, mut entry) = settle::lock(&account, req.user.as_str())?;
-    // What dead runs left for this user or on this token: settled first.
-    let serial = card.token().serial.map(|s| s.0);
-    let unsettled = ykmfa::mfa::settle::Unsettled::find(
-        &journal,
-        &mut entry,
-        &account,
-        req.user.as_str(),
-        serial.as_slice(),
-    )
-    .map_err(settle::failure)?;
-    let settled = settle::settle(out, &dir, unsettled, std::slice::from_mut(&mut card)).await?;
-    // Run again after a crash that had completed: what was asked is done, if the token still
-    // holds what computes the device's codes.
-    let done = ykmfa::mfa::settle::completed_for(&settled, req.user.as_str(), serial);
-    if let Some(s) = done.filter(|s| !s.recovery.completed_and_working()) {
-        let device = s.recovery.completed.clone().unwrap_or_default();
-        return Err(Failure::new(
-            Exit::Incomplete,
-            format!(
-                "{} is enrolled with {device}, but {}: nobody can compute its codes",
-                req.user,
-                s.recovery.credential_missing.clone().unwrap_or_default()
-            ),
-            &[&format!(
-                "remove the device, then enroll again: ykmfa revoke --user {} --device {device} --yes && ykmfa enroll --user {}",
-                req.user, req.user
-            )],
-        ));
-    }
-    if let Some(arn) = done.and_then(|s| s.recovery.completed.clone()) {
-        if out.json {
-            out.json(&json!({"schema": "ykmfa.enroll/1", "enrolled": {"device_serial": arn, "user": req.user.as_str(), "recovered": true}}));
-        } else {
-            out.result(&arn);
-            out.info(format!(
-                "{} is enrolled with this token already (by the run that was interrupted).",
-                req.user
-            ));
-        }
-        return Ok(());
-    }
-
-    let plan = enroll::preflight(&dir, &mut card, &token_tag, &req)
-        .await
-        .map_err(|c| cause_failure(c, &req, global))?;
-    if args.dry_run {
-        let config = super::aws_profile::planned(global, &args.aws_config);
-        if out.json {
-            let config = config.map(|(profile, file)| json!({"profile": profile, "file": file}));
-            out.json(
-                &json!({"schema": "ykmfa.enroll-plan/1", "plan": plan, "write_mfa_serial": config}),
-            );
-        } else {
-            out.info(format!(
-                "Plan (nothing changed):\n  create virtual MFA device '{}' in account {} (tags: {})\n  write credential '{}' to {}{}\n  enable it for IAM user {} ({} MFA device(s) now)",
-                plan.device_name,
-                plan.account,
-                plan.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "),
-                plan.credential,
-                plan.token,
-                if plan.touch { ", touch required" } else { "" },
-                plan.user,
-                plan.devices_before,
-            ));
-            if let Some((profile, file)) = config {
-                out.info(format!(
-                    "  then set mfa_serial in {} of {file}",
-                    ykmfa::aws_config::section_header(&profile)
-                ));
-            }
-        }
-        return Ok(());
-    }
-
-    let recorder = entry
-        .begin(&plan, cancel.clone())
-        .map_err(settle::failure)?;
-    let words = Words(out);
-    let progress = recorder.around(&words);
-    let result = enroll::enroll(&dir, &mut card, &plan, &SystemClock, &progress, &cancel).await;
+    let (journal, clock) = (Journal::default_location(), &SystemClock);
+    let session = Session {
+        dir: &dir,
+        card: &mut card,
+        token_tag,
+        journal,
+        clock,
+        cancel: &cancel,
+    };
+    let result = session.enroll(&req, args.dry_run, &Words(out)).await;
     let signal = interrupt.signal();
     drop(interrupt);
-    let journal_failure = recorder.failure();
-    // The progress borrows the entry through the recorder: it ends here, before the entry is cleared.
-    drop(progress);
-    let settled = result
-        .as_ref()
-        .err()
-        .is_none_or(|f| !f.may_leave_something());
-    if settled {
-        if let Err(e) = entry.clear() {
-            out.warn(format!(
-                "{e}; the next run will find nothing left to do there"
-            ));
+    let (done, token) = match result.map_err(|stop| stopped(out, stop, &req, global, signal))? {
+        Outcome::Planned(plan) => return planned(out, global, args, &plan),
+        Outcome::Recovered(arn) => return recovered(out, &arn, &req),
+        Outcome::Enrolled(done) => {
+            if let Some(e) = &done.unclear {
+                out.warn(format!("{e}; {UNCLEAR}"));
+            }
+            (done.enrolled.clone(), done.token.clone())
         }
+    };
+    if out.json {
+        out.json(&json!({"schema": "ykmfa.enroll/1", "enrolled": done}));
+    } else {
+        out.result(&done.device_serial);
+        out.info(format!(
+            "Enrolled: {} now signs in with {token} (credential '{}').",
+            done.user, done.credential
+        ));
+        out.info(format!("The codes used to enable it can't be used again: the first sign-in needs the next code ({}).", remedy::ykman_code(&done.credential)));
     }
-    match result {
-        Ok(done) => {
-            if out.json {
-                out.json(&json!({"schema": "ykmfa.enroll/1", "enrolled": done}));
-            } else {
-                out.result(&done.device_serial);
-                out.info(format!(
-                    "Enrolled: {} now signs in with {} (credential '{}').",
-                    done.user, plan.token, done.credential
-                ));
-                out.info(format!(
-                    "The codes used to enable it can't be used again: the first sign-in needs the next code ({}).",
-                    remedy::ykman_code(&done.credential)
-                ));
-            }
-            super::aws_profile::after_enroll(out, global, &args.aws_config, &done);
-            Ok(())
-        }
-        Err(failure) => {
-            let mut failure = enroll_failure(*failure, &req, global);
-            if let Some(signal) = signal {
-                failure.code = if failure.code == Exit::Incomplete {
-                    Exit::Incomplete
-                } else {
-                    Exit::Interrupted
-                };
-                failure.what = format!("{signal}: {}", failure.what);
-            }
-            if let Some(why) = journal_failure {
-                failure.what = format!(
-                    "{why}: ykmfa stopped, since it can't go on without recording what it does\n{}",
-                    failure.what
-                );
-            }
-            if !settled && failure.code != Exit::Incomplete {
-                failure.what.push_str(&format!(
-                    "\nAWS may still carry out the call it did not answer; the next 'ykmfa enroll --user {}' looks again and removes anything it left (recorded in {}).",
-                    req.user,
-                    entry.path().display()
-                ));
-            } else if !settled {
-                failure.what.push_str(&format!(
-                    "\nThe next 'ykmfa enroll --user {}' removes these itself (recorded in {}).",
-                    req.user,
-                    entry.path().display()
-                ));
-            }
-            Err(failure)
-        }
+    super::aws_profile::after_enroll(out, global, &args.aws_config, &done);
+    Ok(())
+}
+
+const UNCLEAR: &str = "the next run will find nothing left to do there";
+
+/// The enrollment a run that was interrupted had completed.
+fn recovered(out: &Output, arn: &str, req: &Request) -> Result<(), Failure> {
+    if out.json {
+        let done = json!({"device_serial": arn, "user": req.user.as_str(), "recovered": true});
+        out.json(&json!({"schema": "ykmfa.enroll/1", "enrolled": done}));
+    } else {
+        out.result(arn);
+        let user = &req.user;
+        out.info(format!(
+            "{user} is enrolled with this token already (by the run that was interrupted)."
+        ));
     }
+    Ok(())
+}
+
+/// The plan of a dry run.
+fn planned(out: &Output, global: &Global, args: &EnrollArgs, plan: &Plan) -> Result<(), Failure> {
+    let config = super::aws_profile::planned(global, &args.aws_config);
+    if out.json {
+        let config = config.map(|(profile, file)| json!({"profile": profile, "file": file}));
+        out.json(
+            &json!({"schema": "ykmfa.enroll-plan/1", "plan": plan, "write_mfa_serial": config}),
+        );
+        return Ok(());
+    }
+    let tags: Vec<String> = plan.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    out.info(format!(
+        "Plan (nothing changed):\n  create virtual MFA device '{}' in account {} (tags: {})\n  write credential '{}' to {}{}\n  enable it for IAM user {} ({} MFA device(s) now)",
+        plan.device_name, plan.account, tags.join(", "), plan.credential, plan.token,
+        if plan.touch { ", touch required" } else { "" }, plan.user, plan.devices_before,
+    ));
+    if let Some((profile, file)) = config {
+        let header = ykmfa::aws_config::section_header(&profile);
+        out.info(format!("  then set mfa_serial in {header} of {file}"));
+    }
+    Ok(())
+}
+
+/// Why an enrollment stopped, in words; `signal` is the signal that stopped it, if one did.
+fn stopped(
+    out: &Output,
+    stop: Stop,
+    req: &Request,
+    global: &Global,
+    signal: Option<&str>,
+) -> Failure {
+    let user = &req.user;
+    let s = match stop {
+        Stop::Iam(e) => return iam_failure(&e, global),
+        Stop::Journal(e) => return settle::failure(e),
+        Stop::Preflight(cause) => return cause_failure(cause, req, global),
+        Stop::Broken { device, why } => return Failure::new(
+            Exit::Incomplete,
+            format!("{user} is enrolled with {device}, but {why}: nobody can compute its codes"),
+            &[&format!("remove the device, then enroll again: ykmfa revoke --user {user} --device {device} --yes && ykmfa enroll --user {user}")],
+        ),
+        Stop::Failed(s) => *s,
+    };
+    let mut failure = enroll_failure(s.failure, req, global);
+    if let Some(signal) = signal {
+        if failure.code != Exit::Incomplete {
+            failure.code = Exit::Interrupted;
+        }
+        failure.what = format!("{signal}: {}", failure.what);
+    }
+    if let Some(why) = s.journal {
+        failure.what = format!(
+            "{why}: ykmfa stopped, since it can't go on without recording what it does\n{}",
+            failure.what
+        );
+    }
+    if let Some(e) = s.unclear {
+        out.warn(format!(
+            "{e}; the next run will find nothing left to do there"
+        ));
+    }
+    if let Some(record) = s.record {
+        failure.what.push_str(&if failure.code != Exit::Incomplete {
+            format!("\nAWS may still carry out the call it did not answer; the next 'ykmfa enroll --user {user}' looks again and removes anything it left (recorded in {}).", record.display())
+        } else {
+            format!("\nThe next 'ykmfa enroll --user {user}' removes these itself (recorded in {}).", record.display())
+        });
+    }
+    failure
 }
 
 fn cause_failure(cause: Cause, req: &Request, global: &Global) -> Failure {
