@@ -2,12 +2,11 @@
 
 use serde_json::json;
 
-use ykmfa::iam::names;
 use ykmfa::iam::Sdk;
-use ykmfa::mfa::enroll::{self, Cause, Event, Plan, Progress, Refusal, Request};
+use ykmfa::mfa::enroll::{self, Cause, Event, Plan, Progress, Refusal, Request, RequestError};
 use ykmfa::mfa::journal::enroll::Journal;
 use ykmfa::mfa::settle::{Outcome, Session, Settled, Stop, Watch};
-use ykmfa::mfa::{labels, remedy, Cancel, SystemClock};
+use ykmfa::mfa::{remedy, Cancel, SystemClock};
 use ykmfa::token::Serial;
 
 use super::report::{self, iam_failure, Exit};
@@ -68,35 +67,16 @@ impl EnrollArgs {
     }
 }
 
-/// Validates the arguments in one place, so nothing later re-checks them.
+/// The request, validated in one place, so nothing later re-checks it.
 fn request(args: &EnrollArgs) -> Result<Request, Failure> {
-    let bad = |what: String| Failure::new(Exit::Usage, what, &["see 'ykmfa enroll --help'"]);
-    let user = names::UserName::parse(args.user.as_deref().unwrap_or_default())
-        .map_err(|e| bad(e.to_string()))?;
-    let device_name = args
-        .device_name
-        .as_deref()
-        .map(names::DeviceName::parse)
-        .transpose()
-        .map_err(|e| bad(e.to_string()))?;
-    let label = args
-        .label
-        .as_deref()
-        .map(labels::parse)
-        .transpose()
-        .map_err(|e| bad(format!("--label: {e}")))?;
-    let tags = args
-        .tags
-        .iter()
-        .map(|t| names::parse_tag(t))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| bad(e.to_string()))?;
-    Ok(Request {
-        user,
-        device_name,
-        label,
-        touch: args.touch,
-        tags,
+    let (device, label) = (args.device_name.as_deref(), args.label.as_deref());
+    let user = args.user.as_deref().unwrap_or_default();
+    Request::parse(user, device, label, args.touch, &args.tags).map_err(|e| {
+        let what = match e {
+            RequestError::Label(e) => format!("--label: {e}"),
+            e => e.to_string(),
+        };
+        Failure::new(Exit::Usage, what, &["see 'ykmfa enroll --help'"])
     })
 }
 
@@ -154,15 +134,8 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
     let dir = Sdk::connect(global.aws_options())
         .await
         .map_err(|e| iam_failure(&e, global))?;
-    let (journal, clock) = (Journal::default_location(), &SystemClock);
-    let session = Session {
-        dir: &dir,
-        card: &mut card,
-        token_tag,
-        journal,
-        clock,
-        cancel: &cancel,
-    };
+    let journal = Journal::default_location();
+    let session = Session::new(&dir, &mut card, token_tag, journal, &SystemClock, &cancel);
     let result = session.enroll(&req, args.dry_run, &Words(out)).await;
     let signal = interrupt.signal();
     drop(interrupt);
@@ -250,7 +223,31 @@ fn stopped(
         ),
         Stop::Failed(s) => *s,
     };
-    let mut failure = enroll_failure(s.failure, req, global);
+    let enroll::Failure {
+        cause,
+        undone,
+        leftovers: left,
+    } = s.failure;
+    let mut failure = match cause {
+        Cause::Interrupted => Failure::new(Exit::Interrupted, "interrupted", &[]),
+        other => cause_failure(other, req, global),
+    };
+    if !undone.is_empty() && left.is_empty() {
+        failure
+            .what
+            .push_str("\nEverything done was undone; IAM and the token are as they were.");
+    }
+    if !left.is_empty() {
+        let profile = remedy::aws_flags(global.profile.as_deref());
+        failure.code = Exit::Incomplete;
+        failure
+            .what
+            .push_str("\nThese could not be undone and remain:");
+        for l in &left {
+            failure.what.push_str(&format!("\n  - {}", l.describe()));
+        }
+        failure.fix = left.iter().flat_map(|l| l.commands(&profile)).collect();
+    }
     if let Some(signal) = signal {
         if failure.code != Exit::Incomplete {
             failure.code = Exit::Interrupted;
@@ -264,9 +261,7 @@ fn stopped(
         );
     }
     if let Some(e) = s.unclear {
-        out.warn(format!(
-            "{e}; the next run will find nothing left to do there"
-        ));
+        out.warn(format!("{e}; {UNCLEAR}"));
     }
     if let Some(record) = s.record {
         failure.what.push_str(&if failure.code != Exit::Incomplete {
@@ -279,79 +274,36 @@ fn stopped(
 }
 
 fn cause_failure(cause: Cause, req: &Request, global: &Global) -> Failure {
-    match cause {
-        Cause::Refused(r) => refusal(r, req),
-        // Say which step: "creating the virtual MFA device: IAM failed (...)".
-        Cause::Iam { step, error } => {
-            let mut f = iam_failure(&error, global);
-            if step != enroll::Step::Preflight {
-                f.what = format!("{step}: {}", f.what);
-            }
-            f
-        }
-        Cause::Card { step, error } => {
-            let mut f: Failure = error.into();
-            if step != enroll::Step::Preflight {
-                f.what = format!("{step}: {}", f.what);
-            }
-            f
-        }
+    // Say which step: "creating the virtual MFA device: IAM failed (...)".
+    let (mut f, step) = match cause {
+        Cause::Refused(r) => return refusal(r, req),
+        Cause::Iam { step, error } => (iam_failure(&error, global), step),
+        Cause::Card { step, error } => (Failure::from(error), step),
         Cause::Interrupted => {
-            Failure::new(Exit::Interrupted, "interrupted; nothing was changed", &[])
+            return Failure::new(Exit::Interrupted, "interrupted; nothing was changed", &[])
         }
-        Cause::NotConfirmed(_) => Failure::new(
-            Exit::Iam,
-            cause.to_string(),
-            &["check with: aws iam list-mfa-devices --user-name USER"],
-        ),
+        Cause::NotConfirmed(_) => {
+            return Failure::new(
+                Exit::Iam,
+                cause.to_string(),
+                &["check with: aws iam list-mfa-devices --user-name USER"],
+            )
+        }
+    };
+    if step != enroll::Step::Preflight {
+        f.what = format!("{step}: {}", f.what);
     }
+    f
 }
 
 fn refusal(r: Refusal, req: &Request) -> Failure {
-    let what = r.to_string();
-    match r {
-        Refusal::RootCaller => Failure::new(Exit::Usage, what, &["AWS assigns root MFA only in the console; ykmfa assists it: ykmfa enroll --root (see --help)"]),
-        Refusal::UnknownUser(..) => Failure::new(Exit::Iam, what, &["check the name (IAM user names are case-sensitive): aws iam list-users"]),
-        Refusal::TooManyDevices(..) => Failure::new(
-            Exit::Iam,
-            what,
-            &["remove an unused device first: aws iam list-mfa-devices --user-name USER, then deactivate-mfa-device and delete-virtual-mfa-device"],
-        ),
-        Refusal::CredentialExists(_) => Failure::new(
-            Exit::Token,
-            what,
-            &["ykmfa never overwrites a credential: choose another --label, or delete the old one (ykman oath accounts delete NAME)"],
-        ),
-        Refusal::TokenFull(_) => Failure::new(Exit::Token, what, &[report::FREE_A_SLOT]),
-        Refusal::LabelTooLong(..) => Failure::new(
-            Exit::Usage,
-            what,
-            &[&format!("choose a shorter one: --label 'AWS:{}'", req.user)],
-        ),
-    }
-}
-
-fn enroll_failure(f: enroll::Failure, req: &Request, global: &Global) -> Failure {
-    let mut failure = match f.cause {
-        Cause::Interrupted => Failure::new(Exit::Interrupted, "interrupted", &[]),
-        other => cause_failure(other, req, global),
+    let (code, fix): (_, String) = match &r {
+        Refusal::RootCaller => (Exit::Usage, "AWS assigns root MFA only in the console; ykmfa assists it: ykmfa enroll --root (see --help)".into()),
+        Refusal::UnknownUser(..) => (Exit::Iam, "check the name (IAM user names are case-sensitive): aws iam list-users".into()),
+        Refusal::TooManyDevices(..) => (Exit::Iam, "remove an unused device first: aws iam list-mfa-devices --user-name USER, then deactivate-mfa-device and delete-virtual-mfa-device".into()),
+        Refusal::CredentialExists(_) => (Exit::Token, "ykmfa never overwrites a credential: choose another --label, or delete the old one (ykman oath accounts delete NAME)".into()),
+        Refusal::TokenFull(_) => (Exit::Token, report::FREE_A_SLOT.into()),
+        Refusal::LabelTooLong(..) => (Exit::Usage, format!("choose a shorter one: --label 'AWS:{}'", req.user)),
     };
-    if !f.undone.is_empty() && f.leftovers.is_empty() {
-        failure
-            .what
-            .push_str("\nEverything done was undone; IAM and the token are as they were.");
-    }
-    if !f.leftovers.is_empty() {
-        failure.code = Exit::Incomplete;
-        failure
-            .what
-            .push_str("\nThese could not be undone and remain:");
-        let profile = remedy::aws_flags(global.profile.as_deref());
-        failure.fix.clear();
-        for l in &f.leftovers {
-            failure.what.push_str(&format!("\n  - {}", l.describe()));
-            failure.fix.extend(l.commands(&profile));
-        }
-    }
-    failure
+    Failure::new(code, r.to_string(), &[&fix])
 }

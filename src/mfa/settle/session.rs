@@ -92,7 +92,26 @@ pub struct Stopped {
     pub unclear: Option<JournalError>,
 }
 
-impl<D: Directory, C: Card> Session<'_, D, C> {
+impl<'a, D: Directory, C: Card> Session<'a, D, C> {
+    /// A session on `card`, whose short name in device names is `token_tag`.
+    pub fn new(
+        dir: &'a D,
+        card: &'a mut C,
+        token_tag: String,
+        journal: Result<Journal, JournalError>,
+        clock: &'a dyn Clock,
+        cancel: &'a Cancel,
+    ) -> Self {
+        Session {
+            dir,
+            card,
+            token_tag,
+            journal,
+            clock,
+            cancel,
+        }
+    }
+
     /// Enrolls `req` (only plans it with `dry_run`): takes the user's lock, settles what dead
     /// runs left for the user or on this token, and runs the transaction with its record.
     pub async fn enroll(
