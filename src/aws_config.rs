@@ -73,6 +73,28 @@ pub enum Change {
     SectionAdded,
 }
 
+/// The profile a setting is for, as the AWS CLI picks one: `chosen`, else `--profile`
+/// (`global`), else `AWS_PROFILE`, else `default`.
+pub fn chosen_profile(chosen: Option<&str>, global: Option<&str>) -> String {
+    let env = std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty());
+    chosen
+        .or(global)
+        .map(str::to_owned)
+        .or(env)
+        .unwrap_or_else(|| "default".to_owned())
+}
+
+/// Whether `profile` in the config file at `path` signs in through IAM Identity Center, which
+/// ignores `mfa_serial` (an unreadable file: no).
+pub fn signs_in_with_sso(path: &Path, profile: &str) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    ["sso_session", "sso_start_url"]
+        .iter()
+        .any(|k| matches!(get(&text, profile, k), Ok(Some(_))))
+}
+
 /// The config file the AWS CLI and SDKs read: `AWS_CONFIG_FILE`, else `~/.aws/config`.
 pub fn default_path() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("AWS_CONFIG_FILE").filter(|p| !p.is_empty()) {

@@ -7,6 +7,7 @@
 //! when `YKMAN_OATH_DEVICE_SERIAL` is set (aws-vault `prompt/ykman.go`). ykmfa names the
 //! credential after the AWS label, not the ARN, so the name must be given.
 
+use std::io;
 use std::path::Path;
 
 use ykmfa::aws_config::{self, Change, Edit};
@@ -32,16 +33,10 @@ pub struct ConfigArgs {
 }
 
 /// The profile mfa_serial is for: the flag's value, the global `--profile`, `AWS_PROFILE`, or
-/// `default`, as the AWS CLI picks a profile.
+/// `default`.
 fn chosen_profile(global: &Global, args: &ConfigArgs) -> String {
-    if let Some(Some(p)) = &args.write_mfa_serial {
-        return p.clone();
-    }
-    global
-        .profile
-        .clone()
-        .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
-        .unwrap_or_else(|| "default".to_owned())
+    let flag = args.write_mfa_serial.as_ref().and_then(Option::as_deref);
+    aws_config::chosen_profile(flag, global.profile.as_deref())
 }
 
 /// What `--write-mfa-serial` will do, for a dry run's plan: the profile and the file.
@@ -70,8 +65,12 @@ pub fn after_enroll(out: &Output, global: &Global, args: &ConfigArgs, done: &Enr
     let asked = args.write_mfa_serial.is_some();
     let can_ask = !asked && !out.json && !global.yes && prompt::has_tty();
     if asked || can_ask {
-        match Edit::plan(&path, &profile, "mfa_serial", &done.device_serial) {
-            Ok(edit) => write(out, &edit, &header, asked, &by_hand),
+        let edit = Edit::plan(&path, &profile, "mfa_serial", &done.device_serial);
+        match edit.map(|edit| write(out, &edit, asked, (&header, &by_hand))) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => out.warn(format!(
+                "cannot ask ({e}); {shown} is unchanged. Add to {header}:\n{by_hand}"
+            )),
             Err(e) => out.warn(format!(
                 "{e}\nykmfa did not change {shown}; add to {header} by hand:\n{by_hand}"
             )),
@@ -87,13 +86,18 @@ pub fn after_enroll(out: &Output, global: &Global, args: &ConfigArgs, done: &Enr
     }
 }
 
-/// Asks (unless `--write-mfa-serial` already said yes), then writes.
-fn write(out: &Output, edit: &Edit, header: &str, asked: bool, by_hand: &str) {
+/// Asks (unless `--write-mfa-serial` already said yes), then writes; `Err`: it can't ask.
+fn write(
+    out: &Output,
+    edit: &Edit,
+    asked: bool,
+    (header, by_hand): (&str, &str),
+) -> io::Result<()> {
     let shown = edit.path.display();
     let question = match &edit.change {
         Change::Unchanged => {
             out.info(format!("{header} in {shown} already has this mfa_serial."));
-            return;
+            return Ok(());
         }
         Change::Added => format!("Add mfa_serial to {header} in {shown}?"),
         Change::SectionAdded => format!("Add {header} with mfa_serial to {shown}?"),
@@ -101,22 +105,11 @@ fn write(out: &Output, edit: &Edit, header: &str, asked: bool, by_hand: &str) {
             "{header} in {shown} has mfa_serial = {previous}; replace it with the new device?"
         ),
     };
-    if !asked {
-        match super::prompt::confirm(&format!("{question} [y/N] ")) {
-            Ok(true) => {}
-            Ok(false) => {
-                out.info(format!(
-                    "Left {shown} unchanged. To use the token, add to {header}:\n{by_hand}"
-                ));
-                return;
-            }
-            Err(e) => {
-                out.warn(format!(
-                    "cannot ask ({e}); {shown} is unchanged. Add to {header}:\n{by_hand}"
-                ));
-                return;
-            }
-        }
+    if !(asked || prompt::confirm(&format!("{question} [y/N] "))?) {
+        out.info(format!(
+            "Left {shown} unchanged. To use the token, add to {header}:\n{by_hand}"
+        ));
+        return Ok(());
     }
     match edit.apply() {
         Ok(()) => match &edit.change {
@@ -127,17 +120,12 @@ fn write(out: &Output, edit: &Edit, header: &str, asked: bool, by_hand: &str) {
         },
         Err(e) => out.warn(format!("{e}\nAdd to {header} by hand:\n{by_hand}")),
     }
+    Ok(())
 }
 
 /// mfa_serial means nothing to a profile that signs in through IAM Identity Center: say so.
 fn identity_center_note(out: &Output, path: &Path, profile: &str) {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return;
-    };
-    let sso = ["sso_session", "sso_start_url"]
-        .iter()
-        .any(|k| matches!(aws_config::get(&text, profile, k), Ok(Some(_))));
-    if sso {
+    if aws_config::signs_in_with_sso(path, profile) {
         out.warn(format!(
             "profile '{profile}' signs in through IAM Identity Center, which ignores mfa_serial; it takes effect in profiles with access keys or a role_arn"
         ));

@@ -11,8 +11,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use ykmfa::mfa::bulk::manifest::ReadError;
-use ykmfa::mfa::bulk::{self, plan::Verdict, report, OpenError, Outcome, Settings, Status};
-use ykmfa::mfa::journal::bulk::{self as journal, JournalError};
+use ykmfa::mfa::bulk::{self, plan::Verdict, OpenError, Outcome, Settings, Status};
+use ykmfa::mfa::journal::bulk::JournalError;
 use ykmfa::mfa::Cancel;
 use ykmfa::oath::Password;
 
@@ -176,18 +176,14 @@ fn open_failure(e: OpenError) -> Failure {
 
 async fn plan(out: &Output, global: &Global, args: &PlanArgs) -> Result<(), Failure> {
     let (rows, _) = bulk::manifest::read(&args.file).map_err(|e| open_failure(e.into()))?;
-    let journal = args
-        .journal
-        .clone()
-        .unwrap_or_else(|| journal::default_path(&args.file));
-    let attempts = journal::peek(&journal);
     let settings = Settings {
         aws: global.aws_options(),
         iam_concurrency: args.iam_concurrency,
         wait: Duration::ZERO,
         password: password(args.oath_password)?,
     };
-    let planned = bulk::plan::plan(&rows, &settings, &attempts).await;
+    let journal = args.journal.as_deref();
+    let planned = bulk::plan_rows(&rows, &args.file, journal, &settings).await;
     let problems = planned
         .iter()
         .filter(|p| p.verdict == Verdict::Problem)
@@ -210,33 +206,31 @@ async fn plan(out: &Output, global: &Global, args: &PlanArgs) -> Result<(), Fail
                 Verdict::Resume => "resume: clean up, then enroll".into(),
                 Verdict::Problem => "PROBLEM (below)".into(),
             };
+            let (account, token) = (p.account_id.as_deref().unwrap_or("?"), &p.token);
             out.result(format!(
                 "{:>4}  {:<14} {:<12} {:<18} {}",
                 p.row,
                 clip(&p.user, 14),
-                clip(p.account_id.as_deref().unwrap_or("?"), 12),
-                clip(&p.token, 18),
+                clip(account, 12),
+                clip(token, 18),
                 clip(&what, 26)
             ));
         }
-        for p in planned.iter().filter(|p| p.problem.is_some()) {
-            out.info(format!(
-                "row {} ({}): {}",
-                p.row,
-                p.user,
-                p.problem.as_deref().unwrap_or_default()
-            ));
+        for p in &planned {
+            if let Some(problem) = &p.problem {
+                out.info(format!("row {} ({}): {problem}", p.row, p.user));
+            }
         }
+        let (rows, file) = (planned.len(), args.file.display());
         out.info(format!(
-            "Plan for {} rows; nothing was changed. Apply it with: ykmfa bulk apply {}",
-            planned.len(),
-            args.file.display()
+            "Plan for {rows} rows; nothing was changed. Apply it with: ykmfa bulk apply {file}"
         ));
     }
     if problems > 0 {
+        let what = format!("{problems} of {} rows would fail", planned.len());
         return Err(Failure::new(
             Exit::Failed,
-            format!("{problems} of {} rows would fail", planned.len()),
+            what,
             &["fix what is named for each row, or run apply anyway: the other rows are enrolled"],
         ));
     }
@@ -244,119 +238,90 @@ async fn plan(out: &Output, global: &Global, args: &PlanArgs) -> Result<(), Fail
 }
 
 async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Failure> {
-    let opened = bulk::Opened::open(
-        args.file.as_deref(),
-        args.resume.as_deref(),
-        args.journal.as_deref(),
-    )
-    .map_err(open_failure)?;
-    let journal_path = opened.journal.path().to_owned();
-    let manifest_path = args.file.clone().unwrap_or(opened.manifest.clone());
-    let (rows, absolute) = (opened.rows, opened.manifest);
+    let (file, resume) = (args.file.as_deref(), args.resume.as_deref());
+    let opened = bulk::Opened::open(file, resume, args.journal.as_deref()).map_err(open_failure)?;
+    let journal = opened.journal.path().display().to_string();
+    let manifest = args.file.clone().unwrap_or(opened.manifest.clone());
     if opened.changed {
-        out.warn(format!(
-            "the manifest changed since the journal {} was started; rows are matched by user and account",
-            journal_path.display()
-        ));
+        out.warn(format!("the manifest changed since the journal {journal} was started; rows are matched by user and account"));
     }
     if opened.resumed {
-        out.info(format!(
-            "Resuming from {}: rows already enrolled are skipped, half-done ones finished or cleaned up.",
-            journal_path.display()
-        ));
+        out.info(format!("Resuming from {journal}: rows already enrolled are skipped, half-done ones finished or cleaned up."));
     }
-    let tty = prompt::has_tty();
-    let wait = Duration::from_secs(args.wait.unwrap_or(if tty { 300 } else { 0 }));
-    let settings = Arc::new(Settings {
+    let wait = args.wait.unwrap_or(if prompt::has_tty() { 300 } else { 0 });
+    let settings = Settings {
         aws: global.aws_options(),
         iam_concurrency: args.iam_concurrency,
-        wait,
+        wait: Duration::from_secs(wait),
         password: password(args.oath_password)?,
-    });
-    let (csv_path, json_path) = report::paths(args.report.as_deref(), &journal_path);
-    let screen = Arc::new(Screen(Bar::new(
+    };
+    let bar = Bar::new(
         !out.json && std::io::stderr().is_terminal(),
-        rows.len(),
-    )));
-
+        opened.rows.len(),
+    );
+    let screen = Arc::new(Screen(bar));
     let cancel = Cancel::default();
     let interrupt = super::interrupt::Interrupt::watch(
         &cancel,
         "rows in progress finish their current step and undo it; no new row starts. Send it again to quit at once.",
         "Quit without undoing: the journal lets the next 'ykmfa bulk apply' clean up.",
     )?;
-    let journal = Arc::new(opened.journal);
-    let outcomes = bulk::apply::apply(
-        rows,
-        journal.clone(),
-        settings,
-        screen.clone(),
-        cancel.clone(),
-    )
-    .await;
+    let report = args.report.as_deref();
+    let applied = opened
+        .apply(settings, report, screen.clone(), cancel.clone())
+        .await;
     drop(interrupt);
     screen.0.clear();
-
-    let summary = report::Summary::of(&outcomes);
-    let written = report::write(&outcomes, &absolute, &journal_path, &csv_path, &json_path);
+    let (summary, (csv, json)) = (&applied.summary, &applied.report);
     if out.json {
-        out.json(&report::json(&outcomes, &absolute, &journal_path));
+        out.json(&applied.json());
     } else {
-        table(out, &outcomes);
+        table(out, &applied.outcomes);
     }
-    match &written {
+    let (line, csv) = (summary.line(), csv.display());
+    match &applied.written {
         Ok(()) => out.info(format!(
-            "{}. Report: {} and {}; journal: {}",
-            summary.line(),
-            csv_path.display(),
-            json_path.display(),
-            journal_path.display()
+            "{line}. Report: {csv} and {}; journal: {journal}",
+            json.display()
         )),
         Err(e) => out.warn(format!(
-            "{}. The report could not be written to {} ({e}); journal: {}",
-            summary.line(),
-            csv_path.display(),
-            journal_path.display()
+            "{line}. The report could not be written to {csv} ({e}); journal: {journal}"
         )),
     }
     if summary.all_succeeded() {
         return Ok(());
     }
-    let again = format!(
-        "run the same command again once the causes are fixed: enrolled rows are skipped (ykmfa bulk apply {})",
-        manifest_path.display()
-    );
+    let again = format!("run the same command again once the causes are fixed: enrolled rows are skipped (ykmfa bulk apply {})", manifest.display());
     if summary.incomplete > 0 {
-        let mut f = Failure::new(
-            Exit::Incomplete,
-            format!(
-                "{} row{} left something that could not be undone; the report lists it with the commands that remove it",
-                summary.incomplete,
-                plural(summary.incomplete)
-            ),
-            &[],
-        );
-        for o in outcomes.iter().filter(|o| o.status == Status::Incomplete) {
-            for l in &o.leftovers {
-                f.fix.push(format!("row {} ({}): {l}", o.row, o.user));
-            }
+        let n = summary.incomplete;
+        let what = format!("{n} row{} left something that could not be undone; the report lists it with the commands that remove it", plural(n));
+        let mut f = Failure::new(Exit::Incomplete, what, &[]);
+        for o in applied
+            .outcomes
+            .iter()
+            .filter(|o| o.status == Status::Incomplete)
+        {
+            f.fix.extend(
+                o.leftovers
+                    .iter()
+                    .map(|l| format!("row {} ({}): {l}", o.row, o.user)),
+            );
         }
         return Err(f);
     }
     if cancel.is_cancelled() {
-        return Err(Failure::new(
-            Exit::Interrupted,
-            "interrupted; rows in progress were undone, rows not started are left for the next run",
-            &[&again],
-        ));
+        let what =
+            "interrupted; rows in progress were undone, rows not started are left for the next run";
+        return Err(Failure::new(Exit::Interrupted, what, &[&again]));
     }
+    let what = format!(
+        "{} of {} rows were not enrolled",
+        summary.failed + summary.not_started,
+        summary.rows
+    );
     Err(Failure::new(
         Exit::Failed,
-        format!(
-            "{} of {} rows were not enrolled",
-            summary.failed + summary.not_started,
-            summary.rows
-        ),
+        what,
         &[
             "the report and the lines above say why for each row",
             &again,

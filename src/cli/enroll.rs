@@ -2,10 +2,11 @@
 
 use serde_json::json;
 
-use ykmfa::iam::names;
-use ykmfa::iam::{Directory, Sdk};
-use ykmfa::mfa::enroll::{self, Cause, Event, Progress, Refusal, Request};
-use ykmfa::mfa::{labels, remedy, Cancel, SystemClock};
+use ykmfa::iam::Sdk;
+use ykmfa::mfa::enroll::{self, Cause, Event, Plan, Progress, Refusal, Request, RequestError};
+use ykmfa::mfa::journal::enroll::Journal;
+use ykmfa::mfa::settle::{Outcome, Session, Settled, Stop, Watch};
+use ykmfa::mfa::{remedy, Cancel, SystemClock};
 use ykmfa::token::Serial;
 
 use super::report::{self, iam_failure, Exit};
@@ -66,35 +67,16 @@ impl EnrollArgs {
     }
 }
 
-/// Validates the arguments in one place, so nothing later re-checks them.
+/// The request, validated in one place, so nothing later re-checks it.
 fn request(args: &EnrollArgs) -> Result<Request, Failure> {
-    let bad = |what: String| Failure::new(Exit::Usage, what, &["see 'ykmfa enroll --help'"]);
-    let user = names::UserName::parse(args.user.as_deref().unwrap_or_default())
-        .map_err(|e| bad(e.to_string()))?;
-    let device_name = args
-        .device_name
-        .as_deref()
-        .map(names::DeviceName::parse)
-        .transpose()
-        .map_err(|e| bad(e.to_string()))?;
-    let label = args
-        .label
-        .as_deref()
-        .map(labels::parse)
-        .transpose()
-        .map_err(|e| bad(format!("--label: {e}")))?;
-    let tags = args
-        .tags
-        .iter()
-        .map(|t| names::parse_tag(t))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| bad(e.to_string()))?;
-    Ok(Request {
-        user,
-        device_name,
-        label,
-        touch: args.touch,
-        tags,
+    let (device, label) = (args.device_name.as_deref(), args.label.as_deref());
+    let user = args.user.as_deref().unwrap_or_default();
+    Request::parse(user, device, label, args.touch, &args.tags).map_err(|e| {
+        let what = match e {
+            RequestError::Label(e) => format!("--label: {e}"),
+            e => e.to_string(),
+        };
+        Failure::new(Exit::Usage, what, &["see 'ykmfa enroll --help'"])
     })
 }
 
@@ -126,19 +108,17 @@ impl Progress for Words<'_> {
     }
 }
 
+impl Watch for Words<'_> {
+    fn settled(&self, settled: &Settled) {
+        settle::tell(self.0, settled);
+    }
+}
+
 /// Runs `ykmfa enroll`.
 pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(), Failure> {
     if args.root.root {
-        let label = args.label.as_deref();
-        return super::root::run(
-            out,
-            &args.root,
-            &args.token(),
-            label,
-            args.touch,
-            global.yes,
-        )
-        .await;
+        let (label, token) = (args.label.as_deref(), args.token());
+        return super::root::run(out, &args.root, &token, label, args.touch, global.yes).await;
     }
     let req = request(args)?;
     // Every stop signal, from here on: a question being answered ends cleanly, and once the
@@ -154,236 +134,176 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
     let dir = Sdk::connect(global.aws_options())
         .await
         .map_err(|e| iam_failure(&e, global))?;
-
-    // The user's lock, held to the end: a second ykmfa enrolling the same user waits its turn.
-    let account = dir
-        .caller_identity()
-        .await
-        .map_err(|e| iam_failure(&e, global))?
-        .account;
-    let (journal, mut entry) = settle::lock(&account, req.user.as_str())?;
-    // What dead runs left for this user or on this token: settled first.
-    let serial = card.token().serial.map(|s| s.0);
-    let unsettled = ykmfa::mfa::settle::Unsettled::find(
-        &journal,
-        &mut entry,
-        &account,
-        req.user.as_str(),
-        serial.as_slice(),
-    )
-    .map_err(settle::failure)?;
-    let settled = settle::settle(out, &dir, unsettled, std::slice::from_mut(&mut card)).await?;
-    // Run again after a crash that had completed: what was asked is done, if the token still
-    // holds what computes the device's codes.
-    let done = ykmfa::mfa::settle::completed_for(&settled, req.user.as_str(), serial);
-    if let Some(s) = done.filter(|s| !s.recovery.completed_and_working()) {
-        let device = s.recovery.completed.clone().unwrap_or_default();
-        return Err(Failure::new(
-            Exit::Incomplete,
-            format!(
-                "{} is enrolled with {device}, but {}: nobody can compute its codes",
-                req.user,
-                s.recovery.credential_missing.clone().unwrap_or_default()
-            ),
-            &[&format!(
-                "remove the device, then enroll again: ykmfa revoke --user {} --device {device} --yes && ykmfa enroll --user {}",
-                req.user, req.user
-            )],
-        ));
-    }
-    if let Some(arn) = done.and_then(|s| s.recovery.completed.clone()) {
-        if out.json {
-            out.json(&json!({"schema": "ykmfa.enroll/1", "enrolled": {"device_serial": arn, "user": req.user.as_str(), "recovered": true}}));
-        } else {
-            out.result(&arn);
-            out.info(format!(
-                "{} is enrolled with this token already (by the run that was interrupted).",
-                req.user
-            ));
-        }
-        return Ok(());
-    }
-
-    let plan = enroll::preflight(&dir, &mut card, &token_tag, &req)
-        .await
-        .map_err(|c| cause_failure(c, &req, global))?;
-    if args.dry_run {
-        let config = super::aws_profile::planned(global, &args.aws_config);
-        if out.json {
-            let config = config.map(|(profile, file)| json!({"profile": profile, "file": file}));
-            out.json(
-                &json!({"schema": "ykmfa.enroll-plan/1", "plan": plan, "write_mfa_serial": config}),
-            );
-        } else {
-            out.info(format!(
-                "Plan (nothing changed):\n  create virtual MFA device '{}' in account {} (tags: {})\n  write credential '{}' to {}{}\n  enable it for IAM user {} ({} MFA device(s) now)",
-                plan.device_name,
-                plan.account,
-                plan.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "),
-                plan.credential,
-                plan.token,
-                if plan.touch { ", touch required" } else { "" },
-                plan.user,
-                plan.devices_before,
-            ));
-            if let Some((profile, file)) = config {
-                out.info(format!(
-                    "  then set mfa_serial in {} of {file}",
-                    ykmfa::aws_config::section_header(&profile)
-                ));
-            }
-        }
-        return Ok(());
-    }
-
-    let recorder = entry
-        .begin(&plan, cancel.clone())
-        .map_err(settle::failure)?;
-    let words = Words(out);
-    let progress = recorder.around(&words);
-    let result = enroll::enroll(&dir, &mut card, &plan, &SystemClock, &progress, &cancel).await;
+    let journal = Journal::default_location();
+    let session = Session::new(&dir, &mut card, token_tag, journal, &SystemClock, &cancel);
+    let result = session.enroll(&req, args.dry_run, &Words(out)).await;
     let signal = interrupt.signal();
     drop(interrupt);
-    let journal_failure = recorder.failure();
-    // The progress borrows the entry through the recorder: it ends here, before the entry is cleared.
-    drop(progress);
-    let settled = result
-        .as_ref()
-        .err()
-        .is_none_or(|f| !f.may_leave_something());
-    if settled {
-        if let Err(e) = entry.clear() {
-            out.warn(format!(
-                "{e}; the next run will find nothing left to do there"
-            ));
+    let (done, token) = match result.map_err(|stop| stopped(out, stop, &req, global, signal))? {
+        Outcome::Planned(plan) => return planned(out, global, args, &plan),
+        Outcome::Recovered(arn) => return recovered(out, &arn, &req),
+        Outcome::Enrolled(done) => {
+            if let Some(e) = &done.unclear {
+                out.warn(format!("{e}; {UNCLEAR}"));
+            }
+            (done.enrolled.clone(), done.token.clone())
         }
+    };
+    if out.json {
+        out.json(&json!({"schema": "ykmfa.enroll/1", "enrolled": done}));
+    } else {
+        out.result(&done.device_serial);
+        out.info(format!(
+            "Enrolled: {} now signs in with {token} (credential '{}').",
+            done.user, done.credential
+        ));
+        out.info(format!("The codes used to enable it can't be used again: the first sign-in needs the next code ({}).", remedy::ykman_code(&done.credential)));
     }
-    match result {
-        Ok(done) => {
-            if out.json {
-                out.json(&json!({"schema": "ykmfa.enroll/1", "enrolled": done}));
-            } else {
-                out.result(&done.device_serial);
-                out.info(format!(
-                    "Enrolled: {} now signs in with {} (credential '{}').",
-                    done.user, plan.token, done.credential
-                ));
-                out.info(format!(
-                    "The codes used to enable it can't be used again: the first sign-in needs the next code ({}).",
-                    remedy::ykman_code(&done.credential)
-                ));
-            }
-            super::aws_profile::after_enroll(out, global, &args.aws_config, &done);
-            Ok(())
-        }
-        Err(failure) => {
-            let mut failure = enroll_failure(*failure, &req, global);
-            if let Some(signal) = signal {
-                failure.code = if failure.code == Exit::Incomplete {
-                    Exit::Incomplete
-                } else {
-                    Exit::Interrupted
-                };
-                failure.what = format!("{signal}: {}", failure.what);
-            }
-            if let Some(why) = journal_failure {
-                failure.what = format!(
-                    "{why}: ykmfa stopped, since it can't go on without recording what it does\n{}",
-                    failure.what
-                );
-            }
-            if !settled && failure.code != Exit::Incomplete {
-                failure.what.push_str(&format!(
-                    "\nAWS may still carry out the call it did not answer; the next 'ykmfa enroll --user {}' looks again and removes anything it left (recorded in {}).",
-                    req.user,
-                    entry.path().display()
-                ));
-            } else if !settled {
-                failure.what.push_str(&format!(
-                    "\nThe next 'ykmfa enroll --user {}' removes these itself (recorded in {}).",
-                    req.user,
-                    entry.path().display()
-                ));
-            }
-            Err(failure)
-        }
-    }
+    super::aws_profile::after_enroll(out, global, &args.aws_config, &done);
+    Ok(())
 }
 
-fn cause_failure(cause: Cause, req: &Request, global: &Global) -> Failure {
-    match cause {
-        Cause::Refused(r) => refusal(r, req),
-        // Say which step: "creating the virtual MFA device: IAM failed (...)".
-        Cause::Iam { step, error } => {
-            let mut f = iam_failure(&error, global);
-            if step != enroll::Step::Preflight {
-                f.what = format!("{step}: {}", f.what);
-            }
-            f
-        }
-        Cause::Card { step, error } => {
-            let mut f: Failure = error.into();
-            if step != enroll::Step::Preflight {
-                f.what = format!("{step}: {}", f.what);
-            }
-            f
-        }
-        Cause::Interrupted => {
-            Failure::new(Exit::Interrupted, "interrupted; nothing was changed", &[])
-        }
-        Cause::NotConfirmed(_) => Failure::new(
-            Exit::Iam,
-            cause.to_string(),
-            &["check with: aws iam list-mfa-devices --user-name USER"],
-        ),
+const UNCLEAR: &str = "the next run will find nothing left to do there";
+
+/// The enrollment a run that was interrupted had completed.
+fn recovered(out: &Output, arn: &str, req: &Request) -> Result<(), Failure> {
+    if out.json {
+        let done = json!({"device_serial": arn, "user": req.user.as_str(), "recovered": true});
+        out.json(&json!({"schema": "ykmfa.enroll/1", "enrolled": done}));
+    } else {
+        out.result(arn);
+        let user = &req.user;
+        out.info(format!(
+            "{user} is enrolled with this token already (by the run that was interrupted)."
+        ));
     }
+    Ok(())
 }
 
-fn refusal(r: Refusal, req: &Request) -> Failure {
-    let what = r.to_string();
-    match r {
-        Refusal::RootCaller => Failure::new(Exit::Usage, what, &["AWS assigns root MFA only in the console; ykmfa assists it: ykmfa enroll --root (see --help)"]),
-        Refusal::UnknownUser(..) => Failure::new(Exit::Iam, what, &["check the name (IAM user names are case-sensitive): aws iam list-users"]),
-        Refusal::TooManyDevices(..) => Failure::new(
-            Exit::Iam,
-            what,
-            &["remove an unused device first: aws iam list-mfa-devices --user-name USER, then deactivate-mfa-device and delete-virtual-mfa-device"],
-        ),
-        Refusal::CredentialExists(_) => Failure::new(
-            Exit::Token,
-            what,
-            &["ykmfa never overwrites a credential: choose another --label, or delete the old one (ykman oath accounts delete NAME)"],
-        ),
-        Refusal::TokenFull(_) => Failure::new(Exit::Token, what, &[report::FREE_A_SLOT]),
-        Refusal::LabelTooLong(..) => Failure::new(
-            Exit::Usage,
-            what,
-            &[&format!("choose a shorter one: --label 'AWS:{}'", req.user)],
-        ),
+/// The plan of a dry run.
+fn planned(out: &Output, global: &Global, args: &EnrollArgs, plan: &Plan) -> Result<(), Failure> {
+    let config = super::aws_profile::planned(global, &args.aws_config);
+    if out.json {
+        let config = config.map(|(profile, file)| json!({"profile": profile, "file": file}));
+        out.json(
+            &json!({"schema": "ykmfa.enroll-plan/1", "plan": plan, "write_mfa_serial": config}),
+        );
+        return Ok(());
     }
+    let tags: Vec<String> = plan.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    out.info(format!(
+        "Plan (nothing changed):\n  create virtual MFA device '{}' in account {} (tags: {})\n  write credential '{}' to {}{}\n  enable it for IAM user {} ({} MFA device(s) now)",
+        plan.device_name, plan.account, tags.join(", "), plan.credential, plan.token,
+        if plan.touch { ", touch required" } else { "" }, plan.user, plan.devices_before,
+    ));
+    if let Some((profile, file)) = config {
+        let header = ykmfa::aws_config::section_header(&profile);
+        out.info(format!("  then set mfa_serial in {header} of {file}"));
+    }
+    Ok(())
 }
 
-fn enroll_failure(f: enroll::Failure, req: &Request, global: &Global) -> Failure {
-    let mut failure = match f.cause {
+/// Why an enrollment stopped, in words; `signal` is the signal that stopped it, if one did.
+fn stopped(
+    out: &Output,
+    stop: Stop,
+    req: &Request,
+    global: &Global,
+    signal: Option<&str>,
+) -> Failure {
+    let user = &req.user;
+    let s = match stop {
+        Stop::Iam(e) => return iam_failure(&e, global),
+        Stop::Journal(e) => return settle::failure(e),
+        Stop::Preflight(cause) => return cause_failure(cause, req, global),
+        Stop::Broken { device, why } => return Failure::new(
+            Exit::Incomplete,
+            format!("{user} is enrolled with {device}, but {why}: nobody can compute its codes"),
+            &[&format!("remove the device, then enroll again: ykmfa revoke --user {user} --device {device} --yes && ykmfa enroll --user {user}")],
+        ),
+        Stop::Failed(s) => *s,
+    };
+    let enroll::Failure {
+        cause,
+        undone,
+        leftovers: left,
+    } = s.failure;
+    let mut failure = match cause {
         Cause::Interrupted => Failure::new(Exit::Interrupted, "interrupted", &[]),
         other => cause_failure(other, req, global),
     };
-    if !f.undone.is_empty() && f.leftovers.is_empty() {
+    if !undone.is_empty() && left.is_empty() {
         failure
             .what
             .push_str("\nEverything done was undone; IAM and the token are as they were.");
     }
-    if !f.leftovers.is_empty() {
+    if !left.is_empty() {
+        let profile = remedy::aws_flags(global.profile.as_deref());
         failure.code = Exit::Incomplete;
         failure
             .what
             .push_str("\nThese could not be undone and remain:");
-        let profile = remedy::aws_flags(global.profile.as_deref());
-        failure.fix.clear();
-        for l in &f.leftovers {
+        for l in &left {
             failure.what.push_str(&format!("\n  - {}", l.describe()));
-            failure.fix.extend(l.commands(&profile));
         }
+        failure.fix = left.iter().flat_map(|l| l.commands(&profile)).collect();
+    }
+    if let Some(signal) = signal {
+        if failure.code != Exit::Incomplete {
+            failure.code = Exit::Interrupted;
+        }
+        failure.what = format!("{signal}: {}", failure.what);
+    }
+    if let Some(why) = s.journal {
+        failure.what = format!(
+            "{why}: ykmfa stopped, since it can't go on without recording what it does\n{}",
+            failure.what
+        );
+    }
+    if let Some(e) = s.unclear {
+        out.warn(format!("{e}; {UNCLEAR}"));
+    }
+    if let Some(record) = s.record {
+        failure.what.push_str(&if failure.code != Exit::Incomplete {
+            format!("\nAWS may still carry out the call it did not answer; the next 'ykmfa enroll --user {user}' looks again and removes anything it left (recorded in {}).", record.display())
+        } else {
+            format!("\nThe next 'ykmfa enroll --user {user}' removes these itself (recorded in {}).", record.display())
+        });
     }
     failure
+}
+
+fn cause_failure(cause: Cause, req: &Request, global: &Global) -> Failure {
+    // Say which step: "creating the virtual MFA device: IAM failed (...)".
+    let (mut f, step) = match cause {
+        Cause::Refused(r) => return refusal(r, req),
+        Cause::Iam { step, error } => (iam_failure(&error, global), step),
+        Cause::Card { step, error } => (Failure::from(error), step),
+        Cause::Interrupted => {
+            return Failure::new(Exit::Interrupted, "interrupted; nothing was changed", &[])
+        }
+        Cause::NotConfirmed(_) => {
+            return Failure::new(
+                Exit::Iam,
+                cause.to_string(),
+                &["check with: aws iam list-mfa-devices --user-name USER"],
+            )
+        }
+    };
+    if step != enroll::Step::Preflight {
+        f.what = format!("{step}: {}", f.what);
+    }
+    f
+}
+
+fn refusal(r: Refusal, req: &Request) -> Failure {
+    let (code, fix): (_, String) = match &r {
+        Refusal::RootCaller => (Exit::Usage, "AWS assigns root MFA only in the console; ykmfa assists it: ykmfa enroll --root (see --help)".into()),
+        Refusal::UnknownUser(..) => (Exit::Iam, "check the name (IAM user names are case-sensitive): aws iam list-users".into()),
+        Refusal::TooManyDevices(..) => (Exit::Iam, "remove an unused device first: aws iam list-mfa-devices --user-name USER, then deactivate-mfa-device and delete-virtual-mfa-device".into()),
+        Refusal::CredentialExists(_) => (Exit::Token, "ykmfa never overwrites a credential: choose another --label, or delete the old one (ykman oath accounts delete NAME)".into()),
+        Refusal::TokenFull(_) => (Exit::Token, report::FREE_A_SLOT.into()),
+        Refusal::LabelTooLong(..) => (Exit::Usage, format!("choose a shorter one: --label 'AWS:{}'", req.user)),
+    };
+    Failure::new(code, r.to_string(), &[&fix])
 }

@@ -7,12 +7,11 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::time::Duration;
 
 use serde_json::json;
 
 use ykmfa::mfa::enroll::root::{
-    self, Confirmation, ConsoleSecret, SecretError, Source, SourceError, Written,
+    self, Asking, Confirmation, ConsoleSecret, SecretError, Source, SourceError, Written,
 };
 use ykmfa::mfa::enroll::{Cause, Refusal};
 use ykmfa::mfa::{labels, remedy, Cancel, Clock, Leftover, SystemClock};
@@ -135,99 +134,79 @@ fn secret_failure(e: SecretError, from_qr: bool) -> Failure {
 
 fn cause_failure(cause: Cause, token_serial: Option<Serial>) -> Failure {
     let what = cause.to_string();
-    match cause {
-        Cause::Refused(Refusal::CredentialExists(name)) => Failure {
-            what,
-            fix: vec![
-                "ykmfa never overwrites a credential: choose another --label".to_owned(),
-                format!(
-                    "or, if the old one is unused, delete it: {}",
-                    remedy::ykman_delete(&name, token_serial)
-                ),
-            ],
-            code: Exit::Token,
-        },
-        Cause::Refused(Refusal::TokenFull(_)) => {
-            Failure::new(Exit::Token, what, &[report::FREE_A_SLOT])
+    let (code, fix) = match cause {
+        Cause::Refused(Refusal::CredentialExists(name)) => {
+            let delete = remedy::ykman_delete(&name, token_serial);
+            let fix = [
+                "ykmfa never overwrites a credential: choose another --label",
+                &format!("or, if the old one is unused, delete it: {delete}"),
+            ];
+            return Failure::new(Exit::Token, what, &fix);
         }
-        Cause::Refused(Refusal::LabelTooLong(..)) => Failure::new(
+        Cause::Refused(Refusal::TokenFull(_)) => (Exit::Token, report::FREE_A_SLOT),
+        Cause::Refused(Refusal::LabelTooLong(..)) => (
             Exit::Usage,
-            what,
-            &["choose a shorter name: --label 'AWS:root@ACCOUNT'"],
+            "choose a shorter name: --label 'AWS:root@ACCOUNT'",
         ),
-        Cause::Card { error, .. } => error.into(),
-        _ => Failure::new(Exit::Failed, what, &[]),
-    }
+        Cause::Card { error, .. } => return error.into(),
+        _ => return Failure::new(Exit::Failed, what, &[]),
+    };
+    Failure::new(code, what, &[fix])
 }
 
+/// What could not be undone, in words and commands.
 fn leftover_failure(mut failure: Failure, left: &Leftover) -> Failure {
     failure.code = Exit::Incomplete;
+    let what = left.describe();
     failure.what.push_str(&format!(
-        "\nThis could not be undone and remains:\n  - {}",
-        left.describe()
+        "\nThis could not be undone and remains:\n  - {what}"
     ));
     failure.fix = left.commands("");
     failure
 }
 
-/// How the wait for an answer ended.
-enum Asked {
-    Answer(Confirmation),
-    Interrupted,
-}
-
 /// Asks [`QUESTION`] on the terminal with a countdown above it that updates each second, until
-/// an answer or Ctrl-C.
-async fn ask(valid_until: u64, interrupt: &Interrupt) -> Asked {
+/// an answer (`None`: Ctrl-C).
+async fn ask(valid_until: u64, interrupt: &Interrupt) -> Option<Confirmation> {
     let (tx, mut answers) = tokio::sync::mpsc::unbounded_channel::<String>();
     // A blocking read of the terminal, on its own thread; the end of input drops `tx`.
     std::thread::spawn(move || {
         let Ok(tty) = std::fs::File::open("/dev/tty") else {
             return;
         };
-        let mut lines = std::io::BufReader::new(tty);
-        loop {
-            let mut line = String::new();
-            match std::io::BufRead::read_line(&mut lines, &mut line) {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {
-                    if tx.send(line).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
+        let lines = std::io::BufRead::lines(std::io::BufReader::new(tty));
+        let _ = lines.map_while(Result::ok).try_for_each(|l| tx.send(l));
     });
-    let redraw = std::env::var("TERM").map_or(true, |t| t != "dumb");
-    let mut err = std::io::stderr();
-    let _ = write!(
-        err,
+    let ticking = std::env::var("TERM").map_or(true, |t| t != "dumb");
+    let say = |text: String| {
+        let mut err = std::io::stderr();
+        let _ = write!(err, "{text}").and_then(|()| err.flush());
+    };
+    say(format!(
         "{}\n{QUESTION}",
         validity(valid_until, SystemClock.now())
-    );
-    let _ = err.flush();
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let mut expired = false;
-    loop {
-        tokio::select! {
-            line = answers.recv() => match Confirmation::of(line.as_deref()) {
-                Confirmation::AskAgain => {
-                    let _ = write!(err, "Please answer y or n.\n{}\n{QUESTION}", validity(valid_until, SystemClock.now()));
-                    let _ = err.flush();
-                }
-                answer => return Asked::Answer(answer),
-            },
-            () = interrupt.notified() => return Asked::Interrupted,
-            _ = tick.tick(), if redraw && !expired => {
-                let t = SystemClock.now();
-                expired = t >= valid_until;
-                // Save the cursor, rewrite the line above the question, restore: what the
-                // person is typing stays where it is.
-                let _ = write!(err, "\x1b7\x1b[1A\r\x1b[2K{}\x1b8", validity(valid_until, t));
-                let _ = err.flush();
-            }
-        }
-    }
+    ));
+    let show = |asking| match asking {
+        Asking::Again => say(format!(
+            "Please answer y or n.\n{}\n{QUESTION}",
+            validity(valid_until, SystemClock.now())
+        )),
+        // Save the cursor, rewrite the line above the question, restore: what the person is
+        // typing stays where it is.
+        Asking::Tick(t) => say(format!(
+            "\x1b7\x1b[1A\r\x1b[2K{}\x1b8",
+            validity(valid_until, t)
+        )),
+    };
+    root::await_verdict(
+        &mut answers,
+        interrupt.notified(),
+        valid_until,
+        &SystemClock,
+        ticking,
+        show,
+    )
+    .await
 }
 
 /// Runs `ykmfa enroll --root`, with `enroll`'s token block, `--label` and `--touch`.
@@ -241,42 +220,31 @@ pub async fn run(
     touch: bool,
     yes: bool,
 ) -> Result<(), Failure> {
-    let account = match args.account.as_deref() {
-        Some(text) => Some(root::account_id(text).ok_or_else(|| {
-            usage(
-                format!(
-                    "--account '{}' is not an AWS account id (12 digits)",
-                    text.trim()
-                ),
-                &["the console shows it in the account menu, top right"],
-            )
-        })?),
-        None => None,
-    };
-    let explicit = label
-        .map(labels::parse)
-        .transpose()
-        .map_err(|e| usage(format!("--label: {e}"), &["see 'ykmfa enroll --help'"]))?;
+    let account = args.account.as_deref().map(|text| {
+        let what = format!(
+            "--account '{}' is not an AWS account id (12 digits)",
+            text.trim()
+        );
+        let fix = ["the console shows it in the account menu, top right"];
+        root::account_id(text).ok_or_else(|| usage(what, &fix))
+    });
+    let account = account.transpose()?;
+    let explicit = label.map(labels::parse).transpose();
+    let explicit =
+        explicit.map_err(|e| usage(format!("--label: {e}"), &["see 'ykmfa enroll --help'"]))?;
     let source = source(args)?;
 
     let mut card = token.open(out)?;
     let token_serial = card.token().serial;
-    let ConsoleSecret { seed, label } = source
-        .read(|| {
-            prompt::secret(
-                "Secret key from the console (\"Show secret key\"; not shown as you type): ",
-            )
-        })
-        .map_err(|e| source_failure(e, source.is_qr()))?;
-    // An explicit --label wins over the QR code's; the QR code's over the default.
-    let id = match (explicit, label) {
-        (Some(id), _) | (None, Some(id)) => id,
-        (None, None) => {
-            labels::root_label(account).map_err(|r| cause_failure(r.into(), token_serial))?
-        }
+    let secret = || {
+        prompt::secret("Secret key from the console (\"Show secret key\"; not shown as you type): ")
     };
-    tokio::task::block_in_place(|| root::check(&mut card, &id))
-        .map_err(|c| cause_failure(c, token_serial))?;
+    let ConsoleSecret { seed, label } = source
+        .read(secret)
+        .map_err(|e| source_failure(e, source.is_qr()))?;
+    let cause = |c| cause_failure(c, token_serial);
+    let id = root::credential_id(explicit, label, account).map_err(cause)?;
+    tokio::task::block_in_place(|| root::check(&mut card, &id)).map_err(cause)?;
 
     // From the write on, a stop signal asks for the credential to be removed again.
     let interrupt = Interrupt::watch(
@@ -292,23 +260,20 @@ pub async fn run(
         out.info("Touch your token when it blinks (twice).");
     }
     let now = SystemClock.now();
-    let written = tokio::task::block_in_place(|| root::write(&mut card, &id, seed, touch, now))
-        .map_err(|f| {
-            let failure = cause_failure(f.cause, token_serial);
-            match f.leftovers.first() {
-                Some(left) => leftover_failure(failure, left),
-                None if !f.undone.is_empty() => Failure {
-                    what: format!(
-                        "{}\nThe credential was removed again: nothing is left on the token.",
-                        failure.what
-                    ),
-                    ..failure
-                },
-                None => failure,
-            }
-        })?;
+    let written = tokio::task::block_in_place(|| root::write(&mut card, &id, seed, touch, now));
+    let written = written.map_err(|f| match f.leftovers.first() {
+        Some(left) => leftover_failure(cause(f.cause), left),
+        None if !f.undone.is_empty() => {
+            let mut failure = cause(f.cause);
+            failure
+                .what
+                .push_str("\nThe credential was removed again: nothing is left on the token.");
+            failure
+        }
+        None => cause(f.cause),
+    })?;
     if interrupt.signal().is_some() {
-        return Err(undo(out, &mut card, &id, Undo::Interrupted));
+        return Err(undo(out, &mut card, &id, interrupted()));
     }
 
     show(out, &written);
@@ -322,9 +287,9 @@ pub async fn run(
         return Ok(());
     }
     match ask(written.valid_until, &interrupt).await {
-        Asked::Answer(Confirmation::Remove) => Err(undo(out, &mut card, &id, Undo::Refused)),
-        Asked::Interrupted => Err(undo(out, &mut card, &id, Undo::Interrupted)),
-        Asked::Answer(_) => {
+        Some(Confirmation::Remove) => Err(undo(out, &mut card, &id, refused())),
+        None => Err(undo(out, &mut card, &id, interrupted())),
+        Some(_) => {
             out.info(format!(
                 "Done: the root user's MFA is on {token} as '{id}'. {}",
                 next_sign_in(&id)
@@ -357,32 +322,26 @@ fn next_sign_in(id: &CredentialId) -> String {
     )
 }
 
-/// Why a written credential is removed again.
-enum Undo {
-    Refused,
-    Interrupted,
+fn interrupted() -> Failure {
+    Failure::new(Exit::Interrupted, "interrupted", &[])
 }
 
-fn undo(out: &Output, card: &mut PcscCard, id: &CredentialId, why: Undo) -> Failure {
-    let mut failure = match why {
-        Undo::Refused => Failure::new(
-            Exit::Failed,
-            "the console did not accept the codes",
-            &["in the console, close the dialog and start Assign MFA device again; then run ykmfa enroll --root again"],
-        ),
-        Undo::Interrupted => Failure::new(Exit::Interrupted, "interrupted", &[]),
-    };
-    match tokio::task::block_in_place(|| root::remove(card, id)) {
-        Ok(_) => {
-            out.info(format!(
-                "Removed '{id}' from {}: nothing is left of this attempt.",
-                card.describe()
-            ));
-            failure
-                .what
-                .push_str("; the credential was removed from the token");
-            failure
-        }
-        Err(left) => leftover_failure(failure, &left),
+/// The console refused the codes.
+fn refused() -> Failure {
+    Failure::new(Exit::Failed, "the console did not accept the codes", &["in the console, close the dialog and start Assign MFA device again; then run ykmfa enroll --root again"])
+}
+
+/// Removes the written credential again, after `failure`.
+fn undo(out: &Output, card: &mut PcscCard, id: &CredentialId, mut failure: Failure) -> Failure {
+    if let Err(left) = tokio::task::block_in_place(|| root::remove(card, id)) {
+        return leftover_failure(failure, &left);
     }
+    let token = card.describe();
+    out.info(format!(
+        "Removed '{id}' from {token}: nothing is left of this attempt."
+    ));
+    failure
+        .what
+        .push_str("; the credential was removed from the token");
+    failure
 }

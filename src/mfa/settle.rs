@@ -15,6 +15,10 @@ use crate::transport::TransportError;
 
 use super::journal::recover::{recover, Recovery};
 
+mod session;
+
+pub use session::{Done, Outcome, Session, Stop, Stopped, Watch};
+
 /// One record a dead run left, and what recovery found and did.
 #[derive(Debug, Clone)]
 pub struct Settled {
@@ -144,6 +148,56 @@ pub async fn settle_connected<D: Directory>(
         .map(|t| Ok(PcscCard::new(Context::establish()?, t.clone(), password())))
         .collect::<Result<Vec<_>, TransportError>>()?;
     Ok(settle(dir, unsettled, &mut cards).await?)
+}
+
+/// The user's lock for `resync` and `revoke`, and what was settled under it.
+#[derive(Debug)]
+pub struct Locked {
+    /// The lock, to hold for the whole run; `None` when the journal can't be used.
+    pub lock: Option<(Journal, Entry)>,
+    /// Why the journal can't be used: the command goes on without it.
+    pub unusable: Option<JournalError>,
+    /// What was settled, record by record.
+    pub settled: Vec<Settled>,
+}
+
+impl Locked {
+    /// Whether anything was removed, so the caller reads IAM and the tokens again.
+    pub fn changed(&self) -> bool {
+        self.settled.iter().any(|s| !s.recovery.removed.is_empty())
+    }
+
+    /// The lock and [`Locked::changed`].
+    pub fn parts(self) -> (Option<(Journal, Entry)>, bool) {
+        let changed = self.changed();
+        (self.lock, changed)
+    }
+}
+
+/// For `resync` and `revoke`: takes the user's lock ([`lock_if_possible`]), then settles what
+/// dead runs left for `user` or on the connected `tokens` ([`settle_connected`]).
+pub async fn lock_and_settle<D: Directory>(
+    dir: &D,
+    account: &str,
+    user: &str,
+    tokens: &[Token],
+    password: impl Fn() -> Option<Password>,
+) -> Result<Locked, Error> {
+    let (mut lock, unusable) = match lock_if_possible(account, user)? {
+        Ok(lock) => (Some(lock), None),
+        Err(e) => (None, Some(e)),
+    };
+    let settled = match lock.as_mut() {
+        Some((journal, own)) => {
+            settle_connected(dir, (journal, own), account, user, tokens, password).await?
+        }
+        None => Vec::new(),
+    };
+    Ok(Locked {
+        lock,
+        unusable,
+        settled,
+    })
 }
 
 /// The serials of `tokens`.

@@ -277,6 +277,69 @@ impl Opened {
     }
 }
 
+/// A finished `bulk apply`: every row's outcome, and the report written beside the journal.
+pub struct Applied {
+    /// Row by row.
+    pub outcomes: Vec<Outcome>,
+    /// The counts.
+    pub summary: report::Summary,
+    /// The manifest's absolute path.
+    pub manifest: PathBuf,
+    /// The journal.
+    pub journal: PathBuf,
+    /// The CSV report and the JSON report.
+    pub report: (PathBuf, PathBuf),
+    /// Whether the report could be written.
+    pub written: std::io::Result<()>,
+}
+
+impl Applied {
+    /// The JSON report.
+    pub fn json(&self) -> serde_json::Value {
+        report::json(&self.outcomes, &self.manifest, &self.journal)
+    }
+}
+
+impl Opened {
+    /// Enrolls every row ([`apply::apply`]), then writes the report (at `report`, else beside
+    /// the journal: [`report::paths`]).
+    pub async fn apply(
+        self,
+        settings: Settings,
+        report: Option<&Path>,
+        watcher: std::sync::Arc<dyn Watcher>,
+        cancel: crate::mfa::Cancel,
+    ) -> Applied {
+        let journal = self.journal.path().to_owned();
+        let (csv, json) = report::paths(report, &journal);
+        let (rows, manifest) = (self.rows, self.manifest);
+        let settings = std::sync::Arc::new(settings);
+        let ledger = std::sync::Arc::new(self.journal);
+        let outcomes = apply::apply(rows, ledger, settings, watcher, cancel).await;
+        let written = report::write(&outcomes, &manifest, &journal, &csv, &json);
+        Applied {
+            summary: report::Summary::of(&outcomes),
+            outcomes,
+            manifest,
+            journal,
+            report: (csv, json),
+            written,
+        }
+    }
+}
+
+/// `bulk plan`: the `rows` of the manifest at `file` checked one by one, with what the journal
+/// at `journal` (else `FILE.journal`) shows of earlier runs. Changes nothing.
+pub async fn plan_rows(
+    rows: &[Row],
+    file: &Path,
+    journal: Option<&Path>,
+    settings: &Settings,
+) -> Vec<plan::PlannedRow> {
+    let journal = journal.map_or_else(|| journal::default_path(file), Path::to_owned);
+    plan::plan(rows, settings, &journal::peek(&journal)).await
+}
+
 /// SHA-256 of a manifest's bytes, in hex: the journal notes it to notice an edited manifest.
 pub fn digest(bytes: &[u8]) -> String {
     use sha2::Digest;

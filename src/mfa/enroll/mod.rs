@@ -43,6 +43,41 @@ pub struct Request {
     pub tags: Vec<(String, String)>,
 }
 
+/// Why what a person typed is not a [`Request`].
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// A user, device or tag name.
+    #[error(transparent)]
+    Name(#[from] crate::iam::names::NameError),
+    /// The credential name.
+    #[error(transparent)]
+    Label(oath::Error),
+}
+
+impl Request {
+    /// Validates what a person typed, in one place, so nothing later re-checks it.
+    pub fn parse(
+        user: &str,
+        device_name: Option<&str>,
+        label: Option<&str>,
+        touch: bool,
+        tags: &[String],
+    ) -> Result<Self, RequestError> {
+        let user = UserName::parse(user)?;
+        let device_name = device_name.map(DeviceName::parse).transpose()?;
+        let label = label.map(labels::parse).transpose();
+        let label = label.map_err(RequestError::Label)?;
+        let tags = tags.iter().map(|t| crate::iam::names::parse_tag(t));
+        Ok(Request {
+            user,
+            device_name,
+            label,
+            touch,
+            tags: tags.collect::<Result<_, _>>()?,
+        })
+    }
+}
+
 /// What will happen, after the read-only preflight.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Plan {

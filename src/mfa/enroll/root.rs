@@ -378,6 +378,19 @@ pub fn account_id(text: &str) -> Option<&str> {
     (text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())).then_some(text)
 }
 
+/// The credential's name: an explicit `--label` wins over the QR code's, the QR code's over
+/// the default for `account`.
+pub fn credential_id(
+    explicit: Option<CredentialId>,
+    from_qr: Option<CredentialId>,
+    account: Option<&str>,
+) -> Result<CredentialId, Cause> {
+    match explicit.or(from_qr) {
+        Some(id) => Ok(id),
+        None => Ok(crate::mfa::labels::root_label(account)?),
+    }
+}
+
 /// What a person answered when asked whether the console accepted the codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Confirmation {
@@ -399,6 +412,45 @@ impl Confirmation {
             None | Some("y" | "yes") => Confirmation::Keep,
             Some("n" | "no") => Confirmation::Remove,
             Some(_) => Confirmation::AskAgain,
+        }
+    }
+}
+
+/// What the person sees while [`await_verdict`] waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asking {
+    /// The answer was neither yes nor no: ask again.
+    Again,
+    /// A second passed: the time left is redrawn (`now` is the clock's time).
+    Tick(u64),
+}
+
+/// Waits for the answer to "did the console accept the codes?" among `answers` (lines; the end
+/// of input closes it), asking again after an unclear one, with a [`Asking::Tick`] each second
+/// while the pair is valid when `ticking`. `None`: `interrupted` came first.
+pub async fn await_verdict(
+    answers: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+    interrupted: impl std::future::Future<Output = ()>,
+    valid_until: u64,
+    clock: &dyn crate::mfa::Clock,
+    ticking: bool,
+    show: impl Fn(Asking),
+) -> Option<Confirmation> {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    let mut expired = false;
+    tokio::pin!(interrupted);
+    loop {
+        tokio::select! {
+            line = answers.recv() => match Confirmation::of(line.as_deref()) {
+                Confirmation::AskAgain => show(Asking::Again),
+                answer => return Some(answer),
+            },
+            () = &mut interrupted => return None,
+            _ = tick.tick(), if ticking && !expired => {
+                let now = clock.now();
+                expired = now >= valid_until;
+                show(Asking::Tick(now));
+            }
         }
     }
 }

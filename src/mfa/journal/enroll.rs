@@ -72,6 +72,18 @@ pub enum Stage {
     Enabling,
 }
 
+impl std::fmt::Display for Stage {
+    /// What the run was doing: "while writing the credential".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stage::Creating => "creating the device",
+            Stage::Created => "after creating the device",
+            Stage::Writing => "writing the credential",
+            Stage::Enabling => "enabling the device",
+        })
+    }
+}
+
 /// One enrollment in flight, as written to disk. Never holds a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {

@@ -109,6 +109,13 @@ impl Recovery {
             })
     }
 
+    /// The commands that remove by hand what remains and what possibly remains, in this order
+    /// (device before credential).
+    pub fn commands(&self) -> Vec<String> {
+        let left = self.leftovers.iter().chain(&self.possible);
+        left.flat_map(|l| l.commands("")).collect()
+    }
+
     /// Whether it ended with the user enrolled and able to sign in (as far as can be seen).
     pub fn completed_and_working(&self) -> bool {
         self.completed.is_some() && self.credential_missing.is_none()
