@@ -63,7 +63,7 @@ pub fn after_enroll(out: &Output, global: &Global, args: &ConfigArgs, done: &Enr
     };
     let shown = path.display().to_string();
     let asked = args.write_mfa_serial.is_some();
-    let can_ask = !asked && !out.json && !global.yes && prompt::has_tty();
+    let can_ask = !asked && !out.json && !global.yes && ykmfa::terminal::has_tty();
     if asked || can_ask {
         let edit = Edit::plan(&path, &profile, "mfa_serial", &done.device_serial);
         match edit.map(|edit| write(out, &edit, asked, (&header, &by_hand))) {

@@ -16,10 +16,11 @@ use ykmfa::mfa::journal::bulk::JournalError;
 use ykmfa::mfa::Cancel;
 use ykmfa::oath::Password;
 
-use super::output::{clip, plural, Bar};
+use super::output::Bar;
 use super::report::Exit;
 use super::{prompt, Failure, Global, Output};
 use screen::Screen;
+use ykmfa::layout::{clip, plural};
 
 const MANIFEST_HELP: &str = "\
 Manifest (TOML: one [[enroll]] table per row; CSV: a header line, then one line per row):
@@ -248,7 +249,9 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
     if opened.resumed {
         out.info(format!("Resuming from {journal}: rows already enrolled are skipped, half-done ones finished or cleaned up."));
     }
-    let wait = args.wait.unwrap_or(if prompt::has_tty() { 300 } else { 0 });
+    let wait = args
+        .wait
+        .unwrap_or(if ykmfa::terminal::has_tty() { 300 } else { 0 });
     let settings = Settings {
         aws: global.aws_options(),
         iam_concurrency: args.iam_concurrency,

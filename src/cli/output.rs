@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::sync::Mutex;
 
-pub use ykmfa::layout::{clip, paint, plural, wrap};
+use ykmfa::layout::paint;
 use ykmfa::{layout::Progress, terminal};
 
 use super::{Failure, Global};

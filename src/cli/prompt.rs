@@ -5,8 +5,6 @@ use std::io::{Read, Write};
 
 use zeroize::Zeroizing;
 
-pub use ykmfa::terminal::{available as terminal_available, has_tty};
-
 /// The longest secret accepted: the buffer never grows, so no copy is left behind by a
 /// reallocation.
 const MAX_SECRET: usize = 1024;

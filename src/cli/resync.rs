@@ -175,7 +175,11 @@ pub(super) fn look(
     args: &ResyncArgs,
     kept: Option<Present>,
 ) -> Result<Present, Failure> {
-    let wait = Duration::from_secs(args.wait.unwrap_or(if prompt::has_tty() { 30 } else { 0 }));
+    let wait =
+        Duration::from_secs(
+            args.wait
+                .unwrap_or(if ykmfa::terminal::has_tty() { 30 } else { 0 }),
+        );
     let told = &mut |g: Gathering| match g {
         Gathering::Skipped(unusable) => report::skipped(out, unusable),
         Gathering::Waiting(w) => out.info(format!(
@@ -183,7 +187,7 @@ pub(super) fn look(
             w.as_secs()
         )),
     };
-    let tty = args.oath_password || prompt::has_tty();
+    let tty = args.oath_password || ykmfa::terminal::has_tty();
     let ask = &mut |t: &Token| prompt::oath_password(tty, &t.describe());
     tokio::task::block_in_place(|| Present::gather(args.serial, wait, kept, told, ask))
         .map_err(report::tokens_failure)

@@ -192,7 +192,10 @@ pub(super) fn oath_password(
     args: &RevokeArgs,
     token: &Token,
 ) -> Result<Option<Secret<String>>, Failure> {
-    prompt::oath_password(args.oath_password || prompt::has_tty(), &token.describe())
+    prompt::oath_password(
+        args.oath_password || ykmfa::terminal::has_tty(),
+        &token.describe(),
+    )
 }
 
 pub(super) fn unreachable(why: &str) -> String {
@@ -220,7 +223,7 @@ pub(super) fn go_ahead(
     if global.yes {
         return Ok(true);
     }
-    if !prompt::has_tty() {
+    if !ykmfa::terminal::has_tty() {
         return Err(Failure::new(
             Exit::Usage,
             "revoke changes IAM and the token, and there is no terminal to confirm on; nothing was changed",

@@ -79,7 +79,7 @@ fn source(args: &RootArgs) -> Result<Source, Failure> {
             )
         });
     }
-    if source == Source::Prompt && !prompt::terminal_available() {
+    if source == Source::Prompt && !ykmfa::terminal::available() {
         return Err(usage(
             "there is no terminal to ask for the secret on",
             &[
@@ -277,7 +277,7 @@ pub async fn run(
     }
 
     show(out, &written);
-    if yes || !prompt::terminal_available() {
+    if yes || !ykmfa::terminal::available() {
         out.info(validity(written.valid_until, SystemClock.now()));
         out.info(format!(
             "'{id}' stays on {token}. If the console did not accept the codes, remove it: {}",

@@ -12,9 +12,10 @@ use ykmfa::mfa::status::{self, Status, TokenRow};
 use ykmfa::oath;
 use ykmfa::token::{Present, Token};
 
-use super::output::{shell_lines, wrap};
+use super::output::shell_lines;
 use super::report::{self, iam_failure, Exit};
 use super::{prompt, settle, Failure, Global, Output};
+use ykmfa::layout::wrap;
 
 /// Arguments of `ykmfa status`.
 #[derive(clap::Args, Debug)]

@@ -26,12 +26,16 @@ impl TokenArgs {
     /// when it needs one, and opens it.
     pub fn open(&self, out: &Output) -> Result<PcscCard, Failure> {
         let ctx = Context::establish()?;
-        let wait = Duration::from_secs(self.wait.unwrap_or(if prompt::has_tty() { 30 } else { 0 }));
+        let wait = Duration::from_secs(self.wait.unwrap_or(if ykmfa::terminal::has_tty() {
+            30
+        } else {
+            0
+        }));
         let secs = wait.as_secs();
         let waiting = format!("Please insert your token (waiting up to {secs} s)...");
         let chosen = token::find(&ctx, self.serial, wait, || out.info(&waiting))?;
         // Asked when told to, or when a person is there and the token has a password.
-        let ask = self.oath_password || (chosen.password && prompt::has_tty());
+        let ask = self.oath_password || (chosen.password && ykmfa::terminal::has_tty());
         let password =
             prompt::oath_password(ask, &chosen.describe())?.map(|p| Password::new(p.to_string()));
         Ok(PcscCard::new(ctx, chosen, password))

@@ -48,7 +48,7 @@ pub(super) fn confirm_large_skew(skew: &Skew, global: &Global) -> Result<(), Fai
             ],
         )
     };
-    if !prompt::has_tty() {
+    if !ykmfa::terminal::has_tty() {
         return Err(refused());
     }
     match prompt::confirm("Resynchronize against this machine's clock anyway? [y/N] ") {

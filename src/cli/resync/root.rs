@@ -14,7 +14,7 @@ use ykmfa::mfa::{Cancel, Clock, SystemClock};
 use super::{clock, look, open, ResyncArgs};
 use crate::cli::interrupt::Interrupt;
 use crate::cli::report::{self, validity, Exit};
-use crate::cli::{prompt, Failure, Global, Output};
+use crate::cli::{Failure, Global, Output};
 
 /// Runs `ykmfa resync --root`.
 pub(super) async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(), Failure> {
@@ -54,7 +54,7 @@ pub(super) async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Res
 /// Ctrl-C). Elsewhere, once.
 async fn countdown(out: &Output, valid_until: u64) {
     let left = |now| validity(valid_until, now);
-    if !prompt::terminal_available() || std::env::var("TERM").is_ok_and(|t| t == "dumb") {
+    if !ykmfa::terminal::available() || std::env::var("TERM").is_ok_and(|t| t == "dumb") {
         return out.info(left(SystemClock.now()));
     }
     let mut err = std::io::stderr();
