@@ -23,7 +23,6 @@
 // A failed expectation ends the benchmark with its reason, as in the tests.
 #![allow(clippy::expect_used)]
 
-
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

@@ -10,7 +10,6 @@
 // A failed expectation ends the benchmark with its reason, as in the tests.
 #![allow(clippy::expect_used)]
 
-
 use std::collections::BTreeMap;
 use std::process::Command;
 

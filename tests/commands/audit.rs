@@ -7,7 +7,6 @@
 // Test code: a failed expectation is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-
 use std::io::Write;
 use std::process::{Command, Stdio};
 

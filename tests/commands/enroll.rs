@@ -5,7 +5,6 @@
 // Test code: a failed expectation is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::json;

@@ -10,7 +10,6 @@
 // Test code: a failed expectation is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 

@@ -11,7 +11,6 @@
 // Test code: a failed expectation is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -148,7 +147,6 @@ fn a_live_seed_cannot_be_dumped_and_is_in_no_environment() {
 
 #[test]
 fn needles_cover_every_encoding() {
-
     // "Hello!" and DE AD BE EF.
     let seed = "JBSWY3DPEHPK3PXP";
     let raw = b"Hello!\xde\xad\xbe\xef";

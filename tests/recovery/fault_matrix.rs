@@ -22,7 +22,6 @@
 // Test code: a failed expectation is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -651,7 +650,7 @@ fn fault_matrix() {
 }
 
 /// A small deterministic generator (xorshift64*), so a failing run can be replayed with
-/// `YKMFA_CHAOS_REPLAY`.
+/// `YKMFA_CHAOS_REPLAY` ([`run_rng`]).
 struct Rng(u64);
 
 impl Rng {
@@ -747,24 +746,93 @@ fn nobody_locked_out(bench: &Bench, user: &str) -> Result<usize, String> {
     Ok(devices.len())
 }
 
-/// Thirty enrollments, each killed by SIGKILL, SIGTERM or SIGHUP at a random moment, with
-/// IAM's reads lagging 1 s and, at random, the create or the enable answering 500 and landing
-/// late. Then one more `ykmfa enroll` of the same user. Every user must end enrolled exactly
-/// once with a working credential (or with nothing), never locked out; no orphan device, no
-/// stray credential; a run that exited 0 had enrolled the user. The counts are printed.
+/// How many benches the random kills run on at once (each its own pcscd, token and IAM).
+const CHAOS_BENCHES: usize = 3;
+
+/// Thirty enrollments (`YKMFA_CHAOS_RUNS`), each killed by SIGKILL, SIGTERM or SIGHUP at a
+/// random moment, with IAM's reads lagging 1 s and, at random, the create or the enable answering
+/// 500 and landing late. Then one more `ykmfa enroll` of the same user. Every user must end
+/// enrolled exactly once with a working credential (or with nothing), never locked out; no
+/// orphan device, no stray credential; a run that exited 0 had enrolled the user. The counts are
+/// printed.
+///
+/// The runs are shared out over [`CHAOS_BENCHES`] benches that work at once, run `i` on bench
+/// `i % CHAOS_BENCHES`, one after another on each (each bench keeps every user it enrolled).
+/// Each run draws its choices from its own generator, seeded from `YKMFA_CHAOS_REPLAY` and its
+/// number, so a printed replay value gives every run the same choices again.
 #[test]
 fn random_kills_with_late_writes_and_lagging_reads_never_lock_anyone_out() {
-    // The generator's start, printed so a failing run can be replayed (not a secret).
+    // The generators' start, printed so a failing run can be replayed (not a secret).
     let replay = std::env::var("YKMFA_CHAOS_REPLAY")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| now() ^ 0x9E37_79B9_7F4A_7C15);
     eprintln!("random kills: YKMFA_CHAOS_REPLAY={replay}");
-    let mut rng = Rng(replay | 1);
-    let runs = std::env::var("YKMFA_CHAOS_RUNS")
+    let runs: usize = std::env::var("YKMFA_CHAOS_RUNS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(30);
+    let results = std::sync::Mutex::new((
+        std::collections::BTreeMap::<String, usize>::new(),
+        Vec::<String>::new(),
+    ));
+    std::thread::scope(|scope| {
+        for first in 0..CHAOS_BENCHES.min(runs) {
+            let results = &results;
+            scope.spawn(move || {
+                let outcome = std::panic::catch_unwind(|| {
+                    random_kills_on_one_bench(replay, (first..runs).step_by(CHAOS_BENCHES))
+                });
+                let (counts, failures) = outcome.unwrap_or_else(|p| {
+                    let why = p
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                        .unwrap_or_default();
+                    (
+                        std::collections::BTreeMap::new(),
+                        vec![format!(
+                            "the bench of runs {first}, {first}+{CHAOS_BENCHES}... panicked: {why}"
+                        )],
+                    )
+                });
+                let mut all = results.lock().unwrap();
+                for (what, n) in counts {
+                    *all.0.entry(what).or_default() += n;
+                }
+                all.1.extend(failures);
+            });
+        }
+    });
+    let (counts, failures) = results.into_inner().unwrap();
+    let mut table = format!(
+        "\nRandom kills ({runs} runs on {} benches, YKMFA_CHAOS_REPLAY={replay}):\n",
+        CHAOS_BENCHES.min(runs)
+    );
+    for (what, n) in &counts {
+        table.push_str(&format!("  {n:>3}  {what}\n"));
+    }
+    println!("{table}");
+    eprintln!("{table}");
+    assert_eq!(counts.values().sum::<usize>(), runs, "every run is counted");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The generator of run `i`: its own stream, from the replay value and the run's number
+/// (splitmix64 of both), so that runs draw the same choices whichever bench runs them.
+fn run_rng(replay: u64, i: usize) -> Rng {
+    let mut z = replay ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    Rng((z ^ (z >> 31)) | 1)
+}
+
+/// The runs `numbers` one after another on one bench of their own; returns the counts of how
+/// they ended and the failures. The bench's seeds are scanned at the end.
+fn random_kills_on_one_bench(
+    replay: u64,
+    numbers: impl Iterator<Item = usize>,
+) -> (std::collections::BTreeMap<String, usize>, Vec<String>) {
     let bench = Bench::start(Spec {
         yubikeys: vec![YubiKeySpec {
             capacity: Some(64),
@@ -775,7 +843,8 @@ fn random_kills_with_late_writes_and_lagging_reads_never_lock_anyone_out() {
     });
     let mut counts = std::collections::BTreeMap::<String, usize>::new();
     let mut failures = Vec::new();
-    for i in 0..runs {
+    for i in numbers {
+        let mut rng = run_rng(replay, i);
         let user = format!("chaos{i:02}");
         bench.aws(&["iam", "create-user", "--user-name", &user]);
         bench.iam_read_lag(1.0);
@@ -859,12 +928,6 @@ fn random_kills_with_late_writes_and_lagging_reads_never_lock_anyone_out() {
             names.len()
         ));
     }
-    let mut table = format!("\nRandom kills ({runs} runs, YKMFA_CHAOS_REPLAY={replay}):\n");
-    for (what, n) in &counts {
-        table.push_str(&format!("  {n:>3}  {what}\n"));
-    }
-    println!("{table}");
-    eprintln!("{table}");
     bench.assert_no_seed_leaked();
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    (counts, failures)
 }

@@ -18,6 +18,7 @@
 // Support for tests: a failed expectation here is a failed test, said with its reason.
 #![allow(clippy::expect_used)]
 
+mod query;
 pub mod seeds;
 
 use std::io::{BufRead, BufReader, Write};
@@ -138,6 +139,8 @@ pub struct Bench {
     /// ([`Bench::note_clock_shift`]).
     clock_shift_s: AtomicU64,
     children: Mutex<Vec<Child>>,
+    /// Processes the IAM zygote forked for this bench ([`iam_zygote`]), killed by pid.
+    forked: Mutex<Vec<u32>>,
     outputs: Mutex<Vec<(String, Vec<u8>)>>,
     /// Outputs that show authentication codes by design ([`Bench::record_output_showing_codes`]).
     outputs_showing_codes: Mutex<seeds::Haystacks>,
@@ -332,6 +335,7 @@ impl Bench {
             started: SystemTime::now(),
             clock_shift_s: AtomicU64::new(0),
             children: Mutex::new(Vec::new()),
+            forked: Mutex::new(Vec::new()),
             outputs: Mutex::new(Vec::new()),
             outputs_showing_codes: Mutex::new(Vec::new()),
             keep: std::env::var_os("YKMFA_KEEP_BENCH").is_some(),
@@ -448,17 +452,31 @@ impl Bench {
         self.children.lock().expect("children").push(child);
     }
 
+    /// The strict IAM endpoint of this bench (`bench/iam/strict_iam.py --port 0`), forked by
+    /// this process's [`iam_zygote`].
     fn start_iam(&mut self) {
         let port_file = self.dir.join("iam.port");
-        let mut cmd = guarded(&venv_bin("python"));
-        cmd.arg(workspace().join("bench/iam/strict_iam.py"))
-            .args(["--host", "127.0.0.1", "--port", "0", "--port-file"])
-            .arg(&port_file);
-        let child = spawn(&mut cmd, &self.dir.join("iam.log"));
-        self.adopt(child);
-        wait_for(Duration::from_secs(60), "the IAM endpoint", || {
-            port_file.exists()
-        });
+        let log = self.dir.join("iam.log");
+        let args = [
+            "--host".to_owned(),
+            "127.0.0.1".to_owned(),
+            "--port".to_owned(),
+            "0".to_owned(),
+            "--port-file".to_owned(),
+            port_file.display().to_string(),
+        ];
+        let pid = iam_zygote().start(&args, &log);
+        self.forked.lock().expect("forked").push(pid);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !port_file.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "the bench can't start: the IAM endpoint (pid {pid}) did not listen in 60 s; its log ({}) says:\n{}",
+                log.display(),
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let port = std::fs::read_to_string(&port_file).expect("port file");
         let url = format!("http://127.0.0.1:{}", port.trim());
         self.iam = Some(Iam { url });
@@ -539,9 +557,20 @@ impl Bench {
         c.output().expect("run aws")
     }
 
-    /// The AWS CLI (v1, from the bench's virtualenv) against this bench's IAM endpoint.
+    /// The AWS CLI (v1, from the bench's virtualenv) against this bench's IAM endpoint, its
+    /// output as JSON. The calls tests make most are sent to the endpoint directly and answered
+    /// in the CLI's shape, without starting the CLI (see `query.rs`).
     pub fn aws(&self, args: &[&str]) -> serde_json::Value {
         let iam = self.iam.as_ref().expect("this bench has no IAM endpoint");
+        if let Some(call) = query::Call::of(args) {
+            let key = self
+                .env()
+                .into_iter()
+                .find(|(k, _)| k == "AWS_ACCESS_KEY_ID")
+                .map(|(_, v)| v)
+                .expect("the bench's access key");
+            return call.run(&iam.url, &key);
+        }
         let mut c = Command::new(venv_bin("aws"));
         c.arg("--endpoint-url")
             .arg(&iam.url)
@@ -808,6 +837,9 @@ impl Bench {
 
     /// Stops the bench's processes.
     pub fn stop(&self) {
+        for pid in self.forked.lock().expect("forked").drain(..) {
+            kill_forked(pid);
+        }
         for mut child in self.children.lock().expect("children").drain(..).rev() {
             let _ = child.kill();
             let _ = child.wait();
@@ -821,6 +853,79 @@ impl Drop for Bench {
         if !self.keep && !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
+    }
+}
+
+/// The process that forks this test process's IAM endpoints (`tests/support/iam_zygote.py`):
+/// moto and the rest imported once, each endpoint a fork of it. Started once, from a thread that
+/// lives as long as the process, under `setpriv --pdeathsig KILL`, so it (and, by their own
+/// parent-death signal, its endpoints) dies with the test process.
+pub struct IamZygote {
+    socket: PathBuf,
+}
+
+impl IamZygote {
+    /// Forks an endpoint with `strict_iam.py`'s `args`, its output to `log`; returns its pid.
+    fn start(&self, args: &[String], log: &Path) -> u32 {
+        let mut stream = UnixStream::connect(&self.socket).expect("the IAM zygote's socket");
+        let request = serde_json::json!({"args": args, "log": log.display().to_string()});
+        writeln!(stream, "{request}").expect("ask the IAM zygote");
+        let mut line = String::new();
+        BufReader::new(stream)
+            .read_line(&mut line)
+            .expect("the IAM zygote's answer");
+        line.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("the IAM zygote answered {line:?}"))
+    }
+}
+
+/// This process's [`IamZygote`], started on first use.
+pub fn iam_zygote() -> &'static IamZygote {
+    static ZYGOTE: OnceLock<IamZygote> = OnceLock::new();
+    ZYGOTE.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("ykmfa-iam-zygote-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("the IAM zygote's directory");
+        let socket = dir.join("zygote.sock");
+        let log = dir.join("zygote.log");
+        let mut cmd = guarded(&venv_bin("python"));
+        cmd.arg(workspace().join("tests/support/iam_zygote.py"))
+            .arg(&socket);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let log_path = log.clone();
+        std::thread::spawn(move || {
+            let child = spawn(&mut cmd, &log_path);
+            tx.send(child.id()).ok();
+            let _keep = child;
+            loop {
+                std::thread::park();
+            }
+        });
+        let pid = rx.recv().expect("the IAM zygote's thread");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !socket.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "the bench can't start: the IAM zygote (pid {pid}) made no socket in 60 s; its log ({}) says:\n{}",
+                log.display(),
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        IamZygote { socket }
+    })
+}
+
+/// Kills an endpoint the zygote forked, if that pid is still one (its command line is the
+/// zygote's: a pid freed and taken by another process is left alone).
+fn kill_forked(pid: u32) {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    if !text(&cmdline).contains("iam_zygote.py") {
+        return;
+    }
+    if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
     }
 }
 
@@ -843,9 +948,8 @@ pub fn missing_for(spec: &Spec, path: &str, euid: Option<u32>) -> Vec<String> {
             "the effective user id is unreadable (/proc/self/status), so root can't be confirmed".into(),
         ),
     }
-    let on_path = |program: &str| {
-        std::env::split_paths(path).any(|dir| dir.join(program).is_file())
-    };
+    let on_path =
+        |program: &str| std::env::split_paths(path).any(|dir| dir.join(program).is_file());
     for (program, package) in [
         ("pcscd", "pcscd"),
         ("unshare", "util-linux"),

@@ -13,7 +13,6 @@
 // The generic bodies are not `#[test]` functions, so clippy's test exemption misses them.
 #![allow(clippy::expect_used)]
 
-
 use std::io::Write;
 use std::sync::MutexGuard;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

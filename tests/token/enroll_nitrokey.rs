@@ -5,7 +5,6 @@
 // Test code: a failed expectation is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-
 use serde_json::json;
 use support::{Bench, Spec};
 use ykmfa::oath::{Session, TimeStep};

@@ -3,7 +3,6 @@
 // Test code: a failed expectation is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-
 use support::{text, Bench, Spec, YubiKeySpec};
 
 #[test]

@@ -9,7 +9,6 @@
 // Helpers outside `#[test]` functions fail the test with a reason, like the tests themselves.
 #![allow(clippy::expect_used)]
 
-
 use std::process::Command;
 use std::sync::MutexGuard;
 use std::time::{SystemTime, UNIX_EPOCH};

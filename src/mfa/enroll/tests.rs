@@ -11,8 +11,8 @@ use super::*;
 use crate::iam::User;
 use crate::mfa::fakes::{
     arn, card_removed, denied, lock, service_failure, timeout, totp, undone_assignment,
-    undone_credential, undone_device, Action, FakeCard, FakeClock, World,
-    WriteStage, ACCOUNT, ARN, DEVICE, LABEL, T0, TOKEN_SERIAL,
+    undone_credential, undone_device, Action, FakeCard, FakeClock, World, WriteStage, ACCOUNT, ARN,
+    DEVICE, LABEL, T0, TOKEN_SERIAL,
 };
 use crate::token::Serial;
 use crate::transport::TransportError;
@@ -1029,4 +1029,3 @@ async fn preflight_refuses_a_label_too_long_even_with_the_account_id() {
     assert_nothing_written(&w, &[]);
     assert!(w.dir.serials().is_empty());
 }
-

@@ -203,7 +203,11 @@ impl Card for FakeCard {
         steps: [TimeStep; 2],
     ) -> Result<[Code; 2], WriteError> {
         let mut s = self.state();
-        assert!(!s.removal_only, "wrote {} on a token only to remove from", data.id);
+        assert!(
+            !s.removal_only,
+            "wrote {} on a token only to remove from",
+            data.id
+        );
         s.ops.push(format!("write {}", data.id));
         let fault = s.write_fault.take();
         let at = |stage| fault.filter(|(st, _)| *st == stage).map(|(_, e)| e());
@@ -247,7 +251,10 @@ impl Card for FakeCard {
 
     fn calculate(&mut self, raw_id: &[u8], step: TimeStep) -> Result<Code, oath::Error> {
         let mut s = self.state();
-        assert!(!s.removal_only, "computed a code on a token only to remove from");
+        assert!(
+            !s.removal_only,
+            "computed a code on a token only to remove from"
+        );
         s.ops.push(format!(
             "calculate {} {}",
             String::from_utf8_lossy(raw_id),

@@ -316,7 +316,12 @@ impl FakeDirectory {
     }
 
     /// A device that exists before the run (someone else's, or the user's other devices).
-    pub(crate) fn add_device(&self, name: &str, tags: &[(&str, &str)], user: Option<&str>) -> String {
+    pub(crate) fn add_device(
+        &self,
+        name: &str,
+        tags: &[(&str, &str)],
+        user: Option<&str>,
+    ) -> String {
         let serial = arn(name);
         let seed = (0..20).map(|i| 0xA0 ^ i).collect();
         let tags = tags
@@ -442,7 +447,8 @@ impl Directory for FakeDirectory {
                 arn: format!("arn:aws:iam::{ACCOUNT}:user/admin"),
                 user_id: "AIDAFAKEADMIN".into(),
             })
-        }).await
+        })
+        .await
     }
 
     async fn server_clock(&self) -> Result<crate::iam::ClockReading, IamError> {
@@ -454,11 +460,13 @@ impl Directory for FakeDirectory {
                 received: now,
                 server: now,
             })
-        }).await
+        })
+        .await
     }
 
     async fn account_alias(&self) -> Result<Option<String>, IamError> {
-        self.answer(Action::ListAccountAliases, &[], |a| Ok(a.alias.clone())).await
+        self.answer(Action::ListAccountAliases, &[], |a| Ok(a.alias.clone()))
+            .await
     }
 
     async fn get_user(&self, name: &str) -> Result<User, IamError> {
@@ -467,13 +475,15 @@ impl Directory for FakeDirectory {
                 .get(name)
                 .cloned()
                 .ok_or_else(|| no_such_entity(Action::GetUser, &format!("The user {name}")))
-        }).await
+        })
+        .await
     }
 
     async fn list_users(&self) -> Result<Vec<User>, IamError> {
         self.answer(Action::ListUsers, &[], |a| {
             Ok(a.users.values().cloned().collect())
-        }).await
+        })
+        .await
     }
 
     async fn get_login_profile(&self, user: &str) -> Result<bool, IamError> {
@@ -496,7 +506,8 @@ impl Directory for FakeDirectory {
                     enable_date: Some(SystemTime::UNIX_EPOCH),
                 })
                 .collect())
-        }).await
+        })
+        .await
     }
 
     async fn list_virtual_mfa_devices(
@@ -570,7 +581,8 @@ impl Directory for FakeDirectory {
                 serial: serial.clone(),
                 seed: Seed::from_bytes(seed),
             })
-        }).await
+        })
+        .await
     }
 
     async fn enable_mfa_device(
@@ -620,7 +632,8 @@ impl Directory for FakeDirectory {
             }
             device.user = Some(user.to_owned());
             Ok(())
-        }).await
+        })
+        .await
     }
 
     async fn resync_mfa_device(
@@ -630,7 +643,8 @@ impl Directory for FakeDirectory {
         code1: &str,
         code2: &str,
     ) -> Result<(), IamError> {
-        self.answer(Action::Resync, &[user, serial, code1, code2], |_| Ok(())).await
+        self.answer(Action::Resync, &[user, serial, code1, code2], |_| Ok(()))
+            .await
     }
 
     async fn deactivate_mfa_device(
@@ -651,7 +665,8 @@ impl Directory for FakeDirectory {
                     &format!("MFA device {serial} assigned to {user}"),
                 )),
             }
-        }).await
+        })
+        .await
     }
 
     async fn delete_virtual_mfa_device(&self, serial: &str) -> Result<(), IamError> {
@@ -669,7 +684,8 @@ impl Directory for FakeDirectory {
                 a.devices.remove(serial);
                 Ok(())
             }
-        }).await
+        })
+        .await
     }
 
     async fn tag_mfa_device(
@@ -688,7 +704,8 @@ impl Directory for FakeDirectory {
                 d.tags.push((k.clone(), v.clone()));
             }
             Ok(())
-        }).await
+        })
+        .await
     }
 
     async fn list_mfa_device_tags(&self, serial: &str) -> Result<Vec<(String, String)>, IamError> {
@@ -698,7 +715,8 @@ impl Directory for FakeDirectory {
                 .get(serial)
                 .map(|d| d.tags.clone())
                 .ok_or_else(|| no_such_entity(action, &format!("MFA device {serial}")))
-        }).await
+        })
+        .await
     }
 
     async fn get_account_summary(&self) -> Result<HashMap<String, i32>, IamError> {
@@ -716,14 +734,13 @@ impl Directory for FakeDirectory {
     }
 
     async fn get_account_password_policy(&self) -> Result<Option<PasswordPolicy>, IamError> {
-        self.answer(Action::GetAccountPasswordPolicy, &[], |_| Ok(None)).await
+        self.answer(Action::GetAccountPasswordPolicy, &[], |_| Ok(None))
+            .await
     }
 
     // No operation under test asks the policy simulator; the fake says so if anything does.
     async fn role_arn(&self, _name: &str) -> Result<String, IamError> {
-        Err(IamError::InvalidInput(
-            "the fake IAM has no roles".into(),
-        ))
+        Err(IamError::InvalidInput("the fake IAM has no roles".into()))
     }
 
     async fn simulate_principal_policy(

@@ -18,7 +18,9 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 pub(crate) use card::{card_removed, FakeCard, WriteStage};
 pub(crate) use clock::{FakeClock, Recorder};
-pub(crate) use directory::{denied, no_such_entity, service_failure, timeout, Action, FakeDirectory};
+pub(crate) use directory::{
+    denied, no_such_entity, service_failure, timeout, Action, FakeDirectory,
+};
 pub(crate) use world::{undone_assignment, undone_credential, undone_device, World};
 
 pub(crate) const ACCOUNT: &str = "123456789012";

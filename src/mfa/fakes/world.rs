@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use super::{FakeCard, FakeClock, FakeDirectory, Recorder, ARN, LABEL, T0, TOKEN_SERIAL, TOKEN_TAG};
+use super::{
+    FakeCard, FakeClock, FakeDirectory, Recorder, ARN, LABEL, T0, TOKEN_SERIAL, TOKEN_TAG,
+};
 use crate::iam::UserName;
 use crate::mfa::enroll::{enroll, preflight, Cause, Enrolled, Failure, Plan, Request};
 use crate::mfa::Cancel;

@@ -20,9 +20,9 @@ use aws_sdk_sts::Client as Sts;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 
 use super::*;
-use crate::mfa::fakes::{FakeCard, Recorder};
 use crate::iam::names::{TAG_CREDENTIAL, TAG_TOKEN_SERIAL};
 use crate::iam::{Options, Sdk};
+use crate::mfa::fakes::{FakeCard, Recorder};
 use crate::mfa::pairing::{self, Device, Explicit};
 use crate::oath::{self, Credential, CredentialId, OathType};
 use crate::token::{Kind, Token};
@@ -567,10 +567,7 @@ async fn deactivate_then_delete_then_the_credential() {
     .expect("revoked");
     assert_eq!(deactivate.num_calls(), 1);
     assert_eq!(delete.num_calls(), 1);
-    assert_eq!(
-        card.deleted(),
-        [LABEL.as_bytes().to_vec()]
-    );
+    assert_eq!(card.deleted(), [LABEL.as_bytes().to_vec()]);
     assert!(done.deactivated && done.deleted);
     assert_eq!(done.devices_left, 1);
     assert!(matches!(done.credential, CredentialOutcome::Deleted { .. }));
@@ -614,10 +611,7 @@ async fn a_refused_deactivation_changes_nothing() {
     );
     assert!(f.done.is_empty() && f.leftovers.is_empty());
     assert_eq!(delete.num_calls(), 0);
-    assert!(
-        card.deleted().is_empty(),
-        "the credential is kept"
-    );
+    assert!(card.deleted().is_empty(), "the credential is kept");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
