@@ -23,7 +23,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::json;
 use support::{Bench, Spec, YubiKeySpec};
@@ -181,32 +181,6 @@ enum Outcome {
     Named,
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-}
-
-fn devices(bench: &Bench, status: &str) -> Vec<serde_json::Value> {
-    let v = bench.aws(&[
-        "iam",
-        "list-virtual-mfa-devices",
-        "--assignment-status",
-        status,
-    ]);
-    v["VirtualMFADevices"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-fn iam_calls(bench: &Bench, action: &str) -> u64 {
-    bench.iam_call("GET", &format!("/_bench/calls?action={action}"), json!({}))["count"]
-        .as_u64()
-        .unwrap_or(0)
-}
-
 /// The fault that makes `step` slow (2.5 s), so that a signal or a pulled card lands inside it.
 fn slow(bench: &Bench, step: Step) {
     if let Some((action, skip)) = step.iam() {
@@ -227,9 +201,9 @@ fn wait_until_in(bench: &Bench, step: Step) {
         support::wait_for(Duration::from_secs(30), what, f);
     };
     match step {
-        Step::Create => visible("the preflight", &|| iam_calls(bench, "ListMFADevices") >= 1),
+        Step::Create => visible("the preflight", &|| bench.iam_calls("ListMFADevices") >= 1),
         Step::Put => visible("the create", &|| {
-            iam_calls(bench, "CreateVirtualMFADevice") >= 1
+            bench.iam_calls("CreateVirtualMFADevice") >= 1
         }),
         Step::Calculate1 | Step::Calculate2 => visible("the PUT", &|| {
             !bench.tokens[0].credential_names().is_empty()
@@ -237,7 +211,7 @@ fn wait_until_in(bench: &Bench, step: Step) {
         Step::Enable => visible("the credential", &|| {
             !bench.tokens[0].credential_names().is_empty()
         }),
-        Step::Confirm => visible("the enable", &|| iam_calls(bench, "EnableMFADevice") >= 1),
+        Step::Confirm => visible("the enable", &|| bench.iam_calls("EnableMFADevice") >= 1),
     }
     std::thread::sleep(Duration::from_millis(700));
 }
@@ -249,7 +223,7 @@ fn run_during(
     step: Step,
     during: impl FnOnce(u32),
 ) -> (std::process::ExitStatus, String) {
-    let tag = format!("{}-{}", step.name(), now());
+    let tag = format!("{}-{}", step.name(), support::now());
     let out = bench.dir.join(format!("{tag}.stdout"));
     let err = bench.dir.join(format!("{tag}.stderr"));
     let mut child = bench
@@ -360,11 +334,11 @@ fn inject(bench: &Bench, step: Step, fault: Fault) -> (Option<i32>, String) {
 /// the codes of the next two steps and the endpoint, its clock moved forward, checks the pair.
 /// IAM and the token agree: nothing at all, or alice enrolled with working codes.
 fn consistent(bench: &Bench) -> Result<Outcome, String> {
-    let unassigned = devices(bench, "Unassigned");
+    let unassigned = bench.virtual_devices("Unassigned");
     if !unassigned.is_empty() {
         return Err(format!("orphan device(s) in IAM: {unassigned:?}"));
     }
-    let assigned = devices(bench, "Assigned");
+    let assigned = bench.virtual_devices("Assigned");
     let names = bench.tokens[0].credential_names();
     match (assigned.as_slice(), names.as_slice()) {
         ([], []) => Ok(Outcome::RolledBack),
@@ -666,24 +640,13 @@ impl Rng {
     }
 }
 
-/// The assigned devices of `user`, by ARN.
-fn assigned_of(bench: &Bench, user: &str) -> Vec<String> {
-    bench.aws(&["iam", "list-mfa-devices", "--user-name", user])["MFADevices"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|d| d["SerialNumber"].as_str().map(str::to_owned))
-        .collect()
-}
-
 /// The codes the token's credential `label` computes for the next two steps are accepted for
 /// `arn`: ykman computes them (its clock moved forward) and the endpoint, its clock moved forward
 /// too, checks the pair (a dry run, so the same pair can be checked again later).
 fn codes_accepted_for(bench: &Bench, arn: &str, label: &str) -> Result<(), String> {
     let reader = bench.tokens[0].reader.clone();
     for _ in 0..2 {
-        let t = now();
+        let t = support::now();
         let code_at = |offset: u64| {
             let out = Command::new("faketime")
                 .arg("-f")
@@ -699,7 +662,7 @@ fn codes_accepted_for(bench: &Bench, arn: &str, label: &str) -> Result<(), Strin
             support::text(&out.stdout).trim().to_owned()
         };
         let (code1, code2) = (code_at(30), code_at(60));
-        if t / 30 != now() / 30 {
+        if t / 30 != support::now() / 30 {
             continue; // a step boundary passed: compute both again
         }
         bench.iam_call("POST", "/_bench/config", json!({"clock_offset_s": 60}));
@@ -723,7 +686,7 @@ fn codes_accepted_for(bench: &Bench, arn: &str, label: &str) -> Result<(), Strin
 /// Nobody is locked out: every device assigned to `user` is served by a credential on the
 /// token (named by the device's `ykmfa:credential` tag) whose codes IAM accepts.
 fn nobody_locked_out(bench: &Bench, user: &str) -> Result<usize, String> {
-    let devices = assigned_of(bench, user);
+    let devices = bench.assigned_to(user);
     let names = bench.tokens[0].credential_names();
     for arn in &devices {
         let tags = bench.aws(&["iam", "list-mfa-device-tags", "--serial-number", arn]);
@@ -766,7 +729,7 @@ fn random_kills_with_late_writes_and_lagging_reads_never_lock_anyone_out() {
     let replay = std::env::var("YKMFA_CHAOS_REPLAY")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| now() ^ 0x9E37_79B9_7F4A_7C15);
+        .unwrap_or_else(|| support::now() ^ 0x9E37_79B9_7F4A_7C15);
     eprintln!("random kills: YKMFA_CHAOS_REPLAY={replay}");
     let runs: usize = std::env::var("YKMFA_CHAOS_RUNS")
         .ok()
@@ -916,12 +879,12 @@ fn random_kills_on_one_bench(
         *counts.entry(format!("{first} -> {end}")).or_default() += 1;
     }
     // No orphan device, no credential without its device.
-    let unassigned = devices(&bench, "Unassigned");
+    let unassigned = bench.virtual_devices("Unassigned");
     if !unassigned.is_empty() {
         failures.push(format!("orphan devices: {unassigned:?}"));
     }
     let names = bench.tokens[0].credential_names();
-    let assigned = devices(&bench, "Assigned").len();
+    let assigned = bench.virtual_devices("Assigned").len();
     if names.len() != assigned {
         failures.push(format!(
             "{} credentials on the token for {assigned} assigned devices: {names:?}",

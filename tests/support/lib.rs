@@ -561,15 +561,45 @@ impl Bench {
     /// output as JSON. The calls tests make most are sent to the endpoint directly and answered
     /// in the CLI's shape, without starting the CLI (see `query.rs`).
     pub fn aws(&self, args: &[&str]) -> serde_json::Value {
+        let key = self
+            .env()
+            .into_iter()
+            .find(|(k, _)| k == "AWS_ACCESS_KEY_ID")
+            .map(|(_, v)| v)
+            .expect("the bench's access key");
+        self.aws_with_key(&key, args)
+    }
+
+    /// Like [`Bench::aws`], as `account` (one of the endpoint's other accounts).
+    pub fn aws_as(&self, account: &str, args: &[&str]) -> serde_json::Value {
+        self.aws_with_key(&self.access_key_of(account), args)
+    }
+
+    /// An access key id that selects `account` on this bench's IAM endpoint.
+    pub fn access_key_of(&self, account: &str) -> String {
+        self.iam_call(
+            "GET",
+            &format!("/_bench/access-key?account={account}"),
+            serde_json::json!({}),
+        )["access_key_id"]
+            .as_str()
+            .expect("an access key id")
+            .to_owned()
+    }
+
+    /// One IAM query-protocol call as the account of `access_key`, straight to the endpoint;
+    /// its XML answer. For what the CLI can't say simply (tags on a create, MaxItems...).
+    pub fn iam_query(&self, access_key: &str, action: &str, params: &[(&str, &str)]) -> String {
+        let iam = self.iam.as_ref().expect("this bench has no IAM endpoint");
+        let params: Vec<(&str, String)> =
+            params.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        query::post(&iam.url, access_key, action, &params)
+    }
+
+    fn aws_with_key(&self, access_key: &str, args: &[&str]) -> serde_json::Value {
         let iam = self.iam.as_ref().expect("this bench has no IAM endpoint");
         if let Some(call) = query::Call::of(args) {
-            let key = self
-                .env()
-                .into_iter()
-                .find(|(k, _)| k == "AWS_ACCESS_KEY_ID")
-                .map(|(_, v)| v)
-                .expect("the bench's access key");
-            return call.run(&iam.url, &key);
+            return call.run(&iam.url, access_key);
         }
         let mut c = Command::new(venv_bin("aws"));
         c.arg("--endpoint-url")
@@ -579,6 +609,7 @@ impl Bench {
         for (k, v) in self.env() {
             c.env(k, v);
         }
+        c.env("AWS_ACCESS_KEY_ID", access_key);
         let out = c.output().expect("run aws");
         assert!(out.status.success(), "aws {args:?}: {}", text(&out.stderr));
         if out.stdout.iter().all(u8::is_ascii_whitespace) {
@@ -586,6 +617,42 @@ impl Bench {
         } else {
             serde_json::from_slice(&out.stdout).expect("aws json")
         }
+    }
+
+    /// The virtual MFA devices IAM lists with `status` (`Assigned`, `Unassigned`, `Any`), as
+    /// the AWS CLI prints them.
+    pub fn virtual_devices(&self, status: &str) -> Vec<serde_json::Value> {
+        self.aws(&[
+            "iam",
+            "list-virtual-mfa-devices",
+            "--assignment-status",
+            status,
+        ])["VirtualMFADevices"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The ARNs of the unassigned virtual MFA devices.
+    pub fn unassigned(&self) -> Vec<String> {
+        serials(&self.virtual_devices("Unassigned"))
+    }
+
+    /// The ARNs of the MFA devices assigned to `user`.
+    pub fn assigned_to(&self, user: &str) -> Vec<String> {
+        let listed = self.aws(&["iam", "list-mfa-devices", "--user-name", user]);
+        serials(listed["MFADevices"].as_array().map_or(&[], Vec::as_slice))
+    }
+
+    /// How many `action` calls the IAM endpoint has had (bench-only endpoint).
+    pub fn iam_calls(&self, action: &str) -> u64 {
+        self.iam_call(
+            "GET",
+            &format!("/_bench/calls?action={action}"),
+            serde_json::json!({}),
+        )["count"]
+            .as_u64()
+            .unwrap_or(0)
     }
 
     /// Every seed the IAM endpoint has issued so far (bench-only endpoint).
@@ -761,6 +828,47 @@ impl Bench {
         let (hay, showing) = self.haystacks();
         seeds::assert_absent(&seeds, &hay);
         seeds::assert_absent(&seeds, &showing);
+    }
+
+    /// Runs `ykmfa ARGS` on a pseudo-terminal (util-linux `script`) with this bench's
+    /// environment plus `env`, typing `answer`; returns the exit code and the screen, which is
+    /// recorded for the seed scan. The answer is typed ahead (the terminal keeps it until ykmfa
+    /// reads it) and the pipe stays open until ykmfa is done, so `script` never sends an end of
+    /// file to the terminal early.
+    pub fn on_terminal(
+        &self,
+        args: &[&str],
+        answer: &str,
+        env: &[(&str, &str)],
+    ) -> (Option<i32>, String) {
+        let command = std::iter::once(ykmfa_bin().display().to_string())
+            .chain(args.iter().map(|a| (*a).to_owned()))
+            .map(|a| format!("'{a}'"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut child = Command::new("script")
+            .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(self.env())
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("script (util-linux)");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let answer = answer.to_owned();
+        let typist = std::thread::spawn(move || {
+            let _ = stdin.write_all(answer.as_bytes());
+            std::thread::sleep(Duration::from_secs(20));
+            drop(stdin);
+        });
+        let out = child.wait_with_output().expect("wait for script");
+        drop(typist);
+        let screen = text(&out.stdout);
+        self.record_output(format!("terminal of ykmfa {args:?}"), out.stdout);
+        (out.status.code(), screen)
     }
 
     /// `ykman --reader READER ARGS` on this bench.
@@ -1099,6 +1207,22 @@ pub fn wait_for(timeout: Duration, what: &str, mut ready: impl FnMut() -> bool) 
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The `SerialNumber`s of devices as the AWS CLI prints them.
+fn serials(devices: &[serde_json::Value]) -> Vec<String> {
+    devices
+        .iter()
+        .filter_map(|d| d["SerialNumber"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs()
 }
 
 /// Output as text, for assertions.

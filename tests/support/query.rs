@@ -134,7 +134,7 @@ impl Call {
 
 /// One query-protocol call, tried again on a server error or throttling as the CLI's default
 /// ("legacy") retry mode does: five attempts in all.
-fn post(url: &str, access_key: &str, action: &str, params: &[(&str, String)]) -> String {
+pub(crate) fn post(url: &str, access_key: &str, action: &str, params: &[(&str, String)]) -> String {
     let mut attempt = 1;
     loop {
         let (status, answer) = post_once(url, access_key, action, params);
