@@ -77,8 +77,9 @@ def main() -> int:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path + ".tmp")
-    os.replace(path + ".tmp", path)
     listener.listen(64)
+    # Only a listening socket appears under the name the test process waits for.
+    os.replace(path + ".tmp", path)
     while True:
         conn, _ = listener.accept()
         with conn:
