@@ -2,6 +2,7 @@
 //! code on the bench (virtual YubiKey, local IAM) on every CI run: the flow and its cleanup are
 //! exercised there; AWS's and the key's real answers only on the real hardware.
 
+use std::cell::Cell;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -95,6 +96,12 @@ pub struct World<'rt> {
     pub caller: String,
     /// Extra environment for the `ykmfa` processes (the bench's endpoint and pcscd).
     ykmfa_env: Vec<(String, String)>,
+    /// How a sign-in gets to a time step no code was used in: `None` waits for it (real AWS);
+    /// on the bench, this moves the endpoint's clock that many seconds ahead of the host's
+    /// ([`World::drive_clock`]).
+    move_clock: Option<Box<dyn Fn(u64)>>,
+    /// How far ahead of the host's clock the tests' clock is now (seconds; 0 on real AWS).
+    ahead: Cell<u64>,
 }
 
 impl<'rt> World<'rt> {
@@ -125,7 +132,50 @@ impl<'rt> World<'rt> {
             sdk,
             caller,
             ykmfa_env,
+            move_clock: None,
+            ahead: Cell::new(0),
         })
+    }
+
+    /// On the bench: a sign-in moves the clocks (the tests' and, through `move_clock`, the
+    /// endpoint's) to the next time step instead of waiting for it, and back after. The token
+    /// computes a code for whatever step it is given, so the pair and the code are the ones
+    /// real time would give, a few seconds sooner.
+    pub fn drive_clock(&mut self, move_clock: impl Fn(u64) + 'static) {
+        self.move_clock = Some(Box::new(move_clock));
+    }
+
+    /// The tests' clock: the host's, plus how far a sign-in moved it on the bench.
+    fn now(&self) -> u64 {
+        now() + self.ahead.get()
+    }
+
+    /// Until a time step after `step` has begun: waits for it, or on the bench moves the clocks
+    /// to its start.
+    fn reach_step_after(&self, step: u64) {
+        match &self.move_clock {
+            None => {
+                while self.now() / 30 <= step {
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            }
+            Some(move_clock) => {
+                let ahead = ((step + 1) * 30).saturating_sub(now());
+                if ahead > self.ahead.get() {
+                    self.ahead.set(ahead);
+                    move_clock(ahead);
+                }
+            }
+        }
+    }
+
+    /// Back to the host's clock after a sign-in on the bench (the next enrollment's codes are
+    /// checked at real time).
+    fn back_to_real_time(&self) {
+        if let Some(move_clock) = &self.move_clock {
+            self.ahead.set(0);
+            move_clock(0);
+        }
     }
 
     /// The one token (the gate made sure it is the only one).
@@ -446,12 +496,25 @@ fn sign_in(
             .build(),
     );
     let label = label(user);
+    let signed_in = sign_in_at_fresh_steps(world, user, arn, &sts, &label, after, touch);
+    world.back_to_real_time();
+    signed_in
+}
+
+/// [`sign_in`]'s attempts, each at a time step after the last one used.
+fn sign_in_at_fresh_steps(
+    world: &World,
+    user: &str,
+    arn: &str,
+    sts: &aws_sdk_sts::Client,
+    label: &str,
+    after: u64,
+    touch: bool,
+) -> Result<(), String> {
     let mut last_step = after / 30;
     for attempt in 1..=6 {
-        while now() / 30 <= last_step {
-            std::thread::sleep(Duration::from_millis(500));
-        }
-        let step = TimeStep::at(now(), 30);
+        world.reach_step_after(last_step);
+        let step = TimeStep::at(world.now(), 30);
         last_step = step.0;
         if touch {
             eprintln!("Touch the YubiKey now (a code for signing in)...");

@@ -10,7 +10,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 use support::{Bench, Spec, YubiKeySpec};
@@ -458,40 +458,6 @@ fn enroll_leaves_a_broken_config_alone_and_the_enrollment_stands() {
     assert_eq!(listed["MFADevices"].as_array().map(Vec::len), Some(1));
 }
 
-/// Runs `ykmfa ARGS` on a pseudo-terminal (util-linux `script`), typing `answer`.
-fn on_terminal(bench: &Bench, args: &[&str], answer: &str) -> (Option<i32>, String) {
-    let command = std::iter::once(support::ykmfa_bin().display().to_string())
-        .chain(args.iter().map(|a| format!("'{a}'")))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut child = Command::new("script")
-        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("TERM", "dumb")
-        .envs(bench.env())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script");
-    let mut stdin = child.stdin.take().expect("stdin");
-    // Typed ahead: the terminal keeps it until ykmfa reads its answer. The pipe stays open
-    // until ykmfa is done, so `script` never sends an end-of-file to the terminal early.
-    let answer = answer.to_owned();
-    let typist = std::thread::spawn(move || {
-        use std::io::Write;
-        let _ = stdin.write_all(answer.as_bytes());
-        std::thread::sleep(std::time::Duration::from_secs(20));
-        drop(stdin);
-    });
-    let out = child.wait_with_output().expect("wait");
-    drop(typist);
-    let screen = support::text(&out.stdout);
-    bench.record_output(format!("terminal of ykmfa {args:?}"), out.stdout);
-    (out.status.code(), screen)
-}
-
 #[test]
 fn enroll_asks_on_a_terminal_and_writes_only_on_yes() {
     let bench = bench(&["frank", "grace", "heidi"]);
@@ -504,7 +470,7 @@ fn enroll_asks_on_a_terminal_and_writes_only_on_yes() {
 
     // No: nothing written, and the line to add is shown.
     let args = ["enroll", "--user", "frank", "--profile", "dev"];
-    let (code, screen) = on_terminal(&bench, &args, "n\n");
+    let (code, screen) = bench.on_terminal(&args, "n\n", &[("TERM", "dumb")]);
     assert_eq!(code, Some(0), "{screen}");
     assert!(screen.contains(&question), "{screen}");
     assert!(
@@ -515,14 +481,14 @@ fn enroll_asks_on_a_terminal_and_writes_only_on_yes() {
 
     // --json on a terminal: the output is for a program, so no question, nothing written.
     let args = ["enroll", "--user", "grace", "--profile", "dev", "--json"];
-    let (code, screen) = on_terminal(&bench, &args, "y\n");
+    let (code, screen) = bench.on_terminal(&args, "y\n", &[("TERM", "dumb")]);
     assert_eq!(code, Some(0), "{screen}");
     assert!(!screen.contains(&question), "{screen}");
     assert_eq!(std::fs::read_to_string(&config).expect("read"), original);
 
     // Yes: written, one line.
     let args = ["enroll", "--user", "heidi", "--profile", "dev"];
-    let (code, screen) = on_terminal(&bench, &args, "y\n");
+    let (code, screen) = bench.on_terminal(&args, "y\n", &[("TERM", "dumb")]);
     assert_eq!(code, Some(0), "{screen}");
     assert!(screen.contains(&question), "{screen}");
     assert_eq!(

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use support::{Bench, Spec, YubiKeySpec};
@@ -38,69 +38,10 @@ fn home(bench: &Bench) -> PathBuf {
     bench.dir.join("home")
 }
 
-fn key_for(bench: &Bench, account: &str) -> String {
-    let v = bench.iam_call(
-        "GET",
-        &format!("/_bench/access-key?account={account}"),
-        json!({}),
-    );
-    v["access_key_id"].as_str().expect("key").to_owned()
-}
-
-/// One IAM query-protocol call, as the account whose access key id is `key` (the bench picks
-/// the account from the key and does not check signatures). Returns the XML answer. Much faster
-/// than the AWS CLI, whose start-up would dominate the SIGKILL test.
-fn iam_query(bench: &Bench, key: &str, params: &[(&str, &str)]) -> String {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let iam = bench.iam.as_ref().expect("iam");
-    let addr = iam.url.trim_start_matches("http://");
-    let mut body = String::from("Version=2010-05-08");
-    for (k, v) in params {
-        let encoded: String = v
-            .bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                    char::from(b).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect();
-        body.push_str(&format!("&{k}={encoded}"));
-    }
-    let mut stream = std::net::TcpStream::connect(addr).expect("IAM endpoint");
-    write!(
-        stream,
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nAuthorization: AWS4-HMAC-SHA256 Credential={key}/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
-    let mut reader = BufReader::new(stream);
-    let mut status = String::new();
-    reader.read_line(&mut status).expect("status");
-    let mut length = 0usize;
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).expect("header");
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = v.trim().parse().expect("length");
-        }
-        if line == "\r\n" || line.is_empty() {
-            break;
-        }
-    }
-    let mut answer = vec![0u8; length];
-    reader.read_exact(&mut answer).expect("body");
-    let answer = support::text(&answer);
-    assert!(status.contains(" 200 "), "{params:?}: {status} {answer}");
-    answer
-}
-
 fn create_users(bench: &Bench, account: &str, users: &[String]) {
-    let key = key_for(bench, account);
+    let key = bench.access_key_of(account);
     for u in users {
-        iam_query(bench, &key, &[("Action", "CreateUser"), ("UserName", u)]);
+        bench.iam_query(&key, "CreateUser", &[("UserName", u)]);
     }
 }
 
@@ -113,15 +54,11 @@ fn xml_field<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
 
 /// Every virtual MFA device of an account: (serial, assigned user).
 fn devices(bench: &Bench, account: &str) -> Vec<(String, Option<String>)> {
-    let key = key_for(bench, account);
-    let xml = iam_query(
-        bench,
+    let key = bench.access_key_of(account);
+    let xml = bench.iam_query(
         &key,
-        &[
-            ("Action", "ListVirtualMFADevices"),
-            ("AssignmentStatus", "Any"),
-            ("MaxItems", "1000"),
-        ],
+        "ListVirtualMFADevices",
+        &[("AssignmentStatus", "Any"), ("MaxItems", "1000")],
     );
     assert!(!xml.contains("<IsTruncated>true"), "{xml}");
     xml.split("<member>")
@@ -141,18 +78,11 @@ fn write(bench: &Bench, name: &str, text: &str) -> PathBuf {
     path
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-}
-
 /// A code from `ykman` (the independent client) for the step 30 s from now, accepted by the
 /// endpoint for `device` (its clock moved 30 s ahead) and refused for `other`.
 fn assert_token_signs_in(bench: &Bench, reader: &str, label: &str, device: &str, other: &str) {
     for attempt in 0..3 {
-        let t = now();
+        let t = support::now();
         let out = Command::new("faketime")
             .arg("-f")
             .arg("+30s")
@@ -170,7 +100,7 @@ fn assert_token_signs_in(bench: &Bench, reader: &str, label: &str, device: &str,
         );
         bench.record_output(format!("ykman code {label}"), out.stdout.clone());
         let code = support::text(&out.stdout).trim().to_owned();
-        if (t + 30) / 30 != (now() + 30) / 30 && attempt < 2 {
+        if (t + 30) / 30 != (support::now() + 30) / 30 && attempt < 2 {
             continue; // a step boundary passed: the code may be a step behind the check
         }
         let refused = bench.iam_call(
@@ -592,7 +522,7 @@ fn killed_at_random_points_and_resumed_each_user_is_enrolled_exactly_once() {
     let seed = std::env::var("YKMFA_KILL_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(now());
+        .unwrap_or(support::now());
     eprintln!("kill points from seed {seed} (YKMFA_KILL_SEED={seed} replays them)");
     let mut rng = Lcg(seed);
     // Each row writes Planned, Creating, Created, Writing, Enabling, Enrolled: 6 lines, after the
@@ -674,26 +604,22 @@ fn killed_at_random_points_and_resumed_each_user_is_enrolled_exactly_once() {
 #[test]
 fn recovery_removes_only_what_the_journal_proves_is_its_own() {
     let bench = bench(1);
-    let key = key_for(&bench, DEFAULT_ACCOUNT);
+    let key = bench.access_key_of(DEFAULT_ACCOUNT);
     create_users(&bench, DEFAULT_ACCOUNT, &["carol".to_owned()]);
     let label = format!("Amazon Web Services:carol@{DEFAULT_ACCOUNT}");
     // Someone else's unassigned device with the name the row derives, without ykmfa's tag.
     let foreign = format!("arn:aws:iam::{DEFAULT_ACCOUNT}:mfa/carol-yk20000001");
-    iam_query(
-        &bench,
+    bench.iam_query(
         &key,
-        &[
-            ("Action", "CreateVirtualMFADevice"),
-            ("VirtualMFADeviceName", "carol-yk20000001"),
-        ],
+        "CreateVirtualMFADevice",
+        &[("VirtualMFADeviceName", "carol-yk20000001")],
     );
     // The killed run's device, whose creation answer was lost: tagged with the row's credential.
     let lost = format!("arn:aws:iam::{DEFAULT_ACCOUNT}:mfa/carol-yk20000001-2");
-    iam_query(
-        &bench,
+    bench.iam_query(
         &key,
+        "CreateVirtualMFADevice",
         &[
-            ("Action", "CreateVirtualMFADevice"),
             ("VirtualMFADeviceName", "carol-yk20000001-2"),
             ("Tags.member.1.Key", "ykmfa:credential"),
             ("Tags.member.1.Value", &label),

@@ -5,8 +5,6 @@
 // Test code: a failed expectation is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use serde_json::json;
 use support::{Bench, Spec, YubiKeySpec};
 
@@ -23,26 +21,6 @@ fn bench() -> Bench {
     bench
 }
 
-fn devices(bench: &Bench, status: &str) -> Vec<serde_json::Value> {
-    let v = bench.aws(&[
-        "iam",
-        "list-virtual-mfa-devices",
-        "--assignment-status",
-        status,
-    ]);
-    v["VirtualMFADevices"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-}
-
 /// Whether a run got as far as creating the virtual MFA device, so that IAM issued a seed.
 #[derive(Clone, Copy)]
 enum Seed {
@@ -55,9 +33,9 @@ enum Seed {
 /// Nothing in IAM, nothing on the token, and no seed anywhere (or none ever issued).
 fn assert_untouched(bench: &Bench, seed: Seed) {
     assert!(
-        devices(bench, "Any").is_empty(),
+        bench.virtual_devices("Any").is_empty(),
         "a virtual MFA device remains: {:?}",
-        devices(bench, "Any")
+        bench.virtual_devices("Any")
     );
     assert!(
         bench.tokens[0].credential_names().is_empty(),
@@ -101,7 +79,7 @@ fn enrolls_alice_and_ykman_codes_are_accepted() {
     // faketime) and the strict endpoint, its clock moved to the later step, accepts the pair.
     let reader = bench.tokens[0].reader.clone();
     let code_at = |offset: u64| {
-        let t = now();
+        let t = support::now();
         let out = std::process::Command::new("faketime")
             .arg("-f")
             .arg(format!("+{offset}s"))
@@ -176,7 +154,7 @@ fn a_second_token_for_the_same_user_is_another_device() {
     let run = bench.run(&["enroll", "--user", "alice"]);
     assert_eq!(run.code, Some(3), "{}", run.human());
     assert!(run.human().contains("--serial"), "{}", run.human());
-    assert!(devices(&bench, "Any").is_empty());
+    assert!(bench.virtual_devices("Any").is_empty());
     bench
         .run(&["enroll", "--user", "alice", "--serial", "12345678"])
         .ok();
@@ -482,7 +460,7 @@ fn an_existing_label_on_the_token_is_never_overwritten() {
         before["credentials"],
         "the credential is untouched"
     );
-    assert!(devices(&bench, "Any").is_empty());
+    assert!(bench.virtual_devices("Any").is_empty());
 }
 
 #[test]
@@ -551,7 +529,7 @@ fn a_full_token_is_refused() {
     );
     let run = bench.run(&["enroll", "--user", "alice"]);
     assert_eq!(run.code, Some(5), "{}", run.human());
-    assert!(devices(&bench, "Any").is_empty());
+    assert!(bench.virtual_devices("Any").is_empty());
 }
 
 #[test]
@@ -572,7 +550,7 @@ fn a_locked_token_needs_the_right_password() {
         "{}",
         run.human()
     );
-    assert!(devices(&bench, "Any").is_empty());
+    assert!(bench.virtual_devices("Any").is_empty());
     let run = bench.run_with(
         &["enroll", "--user", "alice"],
         &[("YKMFA_OATH_PASSWORD", "correct horse")],
@@ -590,5 +568,5 @@ fn no_credentials_is_a_clear_error() {
     );
     assert_eq!(run.code, Some(6), "{}", run.human());
     assert!(run.human().contains("credentials"), "{}", run.human());
-    assert!(devices(&bench, "Any").is_empty());
+    assert!(bench.virtual_devices("Any").is_empty());
 }

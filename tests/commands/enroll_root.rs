@@ -13,7 +13,7 @@
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use support::{Bench, Spec};
 
@@ -21,13 +21,6 @@ const ACCOUNT: &str = "123456789012";
 const DEFAULT_LABEL: &str = "Amazon Web Services:root@123456789012";
 /// What AWS's console puts in its QR code for the root user.
 const QR_LABEL: &str = "Amazon Web Services:root-account-mfa-device@123456789012";
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-}
 
 /// A fresh random seed, Base32 as the console shows it.
 fn new_seed() -> String {
@@ -150,7 +143,7 @@ impl Root {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let started = now();
+        let started = support::now();
         let mut child = cmd.spawn().expect("run ykmfa");
         let mut stdin = child.stdin.take().expect("stdin");
         let input = input.to_vec();
@@ -161,7 +154,7 @@ impl Root {
         });
         let out = child.wait_with_output().expect("ykmfa output");
         feeder.join().expect("feeder");
-        let ended = now();
+        let ended = support::now();
         self.record(format!("stdout of ykmfa {args:?}"), &out.stdout);
         self.record(format!("stderr of ykmfa {args:?}"), &out.stderr);
         Outcome {
@@ -179,12 +172,12 @@ impl Root {
 
     /// `ykman` computes the credential's current code; it must be the seed's.
     fn assert_ykman_code(&self, label: &str, seed: &str) {
-        let before = now();
+        let before = support::now();
         let out = self.bench.ykman_ok(
             &self.bench.tokens[0].reader,
             &["oath", "accounts", "code", "--single", label],
         );
-        let after = now();
+        let after = support::now();
         self.record(format!("ykman code {label}"), out.as_bytes());
         let code = out.trim();
         assert!(

@@ -19,17 +19,6 @@ fn bench() -> Bench {
     bench
 }
 
-fn devices(bench: &Bench, status: &str) -> usize {
-    bench.aws(&[
-        "iam",
-        "list-virtual-mfa-devices",
-        "--assignment-status",
-        status,
-    ])["VirtualMFADevices"]
-        .as_array()
-        .map_or(0, Vec::len)
-}
-
 enum Expect {
     /// Fails, names this, and leaves nothing.
     Fails(&'static str),
@@ -62,7 +51,11 @@ fn case(faults: &[Value], expect: Expect) {
             );
             // Let a call the endpoint sat on finish, then look.
             std::thread::sleep(std::time::Duration::from_millis(500));
-            assert_eq!(devices(&bench, "Any"), 0, "{faults:?}: a device remains");
+            assert_eq!(
+                bench.virtual_devices("Any").len(),
+                0,
+                "{faults:?}: a device remains"
+            );
             assert!(
                 bench.tokens[0].credential_names().is_empty(),
                 "{faults:?}: a credential remains"
@@ -70,8 +63,12 @@ fn case(faults: &[Value], expect: Expect) {
         }
         Expect::Enrolls => {
             assert_eq!(run.code, Some(0), "{faults:?}:\n{}", run.human());
-            assert_eq!(devices(&bench, "Assigned"), 1);
-            assert_eq!(devices(&bench, "Unassigned"), 0, "{faults:?}: an orphan");
+            assert_eq!(bench.virtual_devices("Assigned").len(), 1);
+            assert_eq!(
+                bench.virtual_devices("Unassigned").len(),
+                0,
+                "{faults:?}: an orphan"
+            );
             assert_eq!(bench.tokens[0].credential_names().len(), 1);
         }
     }

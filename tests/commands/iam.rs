@@ -942,9 +942,14 @@ const CHILD: &str = "YKMFA_IAM_CHILD";
 fn run_child(test: &str, env: &[(&str, &str)]) -> String {
     let home = std::env::temp_dir().join(format!("ykmfa-iam-home-{}-{test}", std::process::id()));
     std::fs::create_dir_all(&home).expect("home");
+    // libtest names the test by its path in the test binary: this module's, then its name.
+    let module = module_path!()
+        .split_once("::")
+        .map_or("", |(_, module)| module);
+    let name = format!("{module}::{test}");
     let output = Command::new(std::env::current_exe().expect("test binary"))
         .args([
-            test,
+            name.as_str(),
             "--exact",
             "--ignored",
             "--nocapture",

@@ -7,7 +7,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::{Bench, Run, Spec, YubiKeySpec};
@@ -26,13 +26,6 @@ fn bench() -> Bench {
     // AWS enables a pair that arrives late, and the device is then out of sync.
     bench.iam_call("POST", "/_bench/config", json!({"enable_late_window": 10}));
     bench
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
 }
 
 /// `ykmfa ARGS` with the clock shifted by `shift` ("-90s") through libfaketime, as
@@ -106,9 +99,9 @@ fn resync_calls(bench: &Bench) -> usize {
 /// Waits until the true time is a few seconds into a fresh 30-second step, so that a code
 /// computed now is not one already used.
 fn wait_for_next_step() {
-    let step = now() / 30;
+    let step = support::now() / 30;
     support::wait_for(Duration::from_secs(40), "the next time step", || {
-        now() / 30 > step && now() % 30 >= 1
+        support::now() / 30 > step && support::now() % 30 >= 1
     });
 }
 

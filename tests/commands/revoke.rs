@@ -381,41 +381,13 @@ fn dry_run_and_no_terminal_without_yes_change_nothing() {
     bench.assert_no_seed_leaked();
 }
 
-/// `ykmfa revoke` on a terminal (a pseudo-terminal from util-linux `script`), answering `answer`
-/// to its question. Returns the exit code and the screen.
-fn on_terminal(bench: &Bench, args: &[&str], answer: &str) -> (Option<i32>, String) {
-    let quoted: Vec<String> = std::iter::once(support::ykmfa_bin().display().to_string())
-        .chain(args.iter().map(|a| (*a).to_owned()))
-        .map(|a| format!("'{a}'"))
-        .collect();
-    let mut child = Command::new("script")
-        .args(["-qec", &quoted.join(" "), "/dev/null"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .envs(bench.env())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script (util-linux)");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(answer.as_bytes())
-        .expect("answer");
-    let out = child.wait_with_output().expect("wait");
-    bench.record_output(format!("terminal of {args:?}"), out.stdout.clone());
-    (out.status.code(), support::text(&out.stdout))
-}
-
 #[test]
 fn a_person_sees_the_plan_and_confirms_on_the_terminal() {
     let bench = enrolled(2);
     let before = snapshot(&bench);
     let d1 = dev1();
     let args = ["revoke", "--user", "alice", "--device", d1.as_str()];
-    let (code, screen) = on_terminal(&bench, &args, "n\n");
+    let (code, screen) = bench.on_terminal(&args, "n\n", &[]);
     assert_eq!(code, Some(1), "{screen}");
     for shown in [
         "Plan for IAM user alice (account 123456789012):",
@@ -440,7 +412,7 @@ fn a_person_sees_the_plan_and_confirms_on_the_terminal() {
     }
     assert_eq!(snapshot(&bench), before, "no: nothing changed");
 
-    let (code, screen) = on_terminal(&bench, &args, "y\n");
+    let (code, screen) = bench.on_terminal(&args, "y\n", &[]);
     assert_eq!(code, Some(0), "{screen}");
     assert!(!exists(&bench, &d1));
     assert!(bench.tokens[0].credential_names().is_empty());
@@ -989,39 +961,6 @@ fn member_arn(name: &str) -> String {
 }
 
 /// An access key id that selects `account` on the bench.
-fn key_of(bench: &Bench, account: &str) -> String {
-    bench.iam_call(
-        "GET",
-        &format!("/_bench/access-key?account={account}"),
-        json!({}),
-    )["access_key_id"]
-        .as_str()
-        .expect("key")
-        .to_owned()
-}
-
-/// The AWS CLI as account `account`.
-fn aws_as(bench: &Bench, account: &str, args: &[&str]) -> Value {
-    let mut c = Command::new(support::venv_bin("aws"));
-    c.arg("--endpoint-url")
-        .arg(&bench.iam.as_ref().expect("iam").url)
-        .args(["--output", "json"])
-        .args(args)
-        .envs(bench.env())
-        .env("AWS_ACCESS_KEY_ID", key_of(bench, account));
-    let out = c.output().expect("aws");
-    assert!(
-        out.status.success(),
-        "aws {args:?}: {}",
-        support::text(&out.stderr)
-    );
-    if out.stdout.iter().all(u8::is_ascii_whitespace) {
-        Value::Null
-    } else {
-        serde_json::from_slice(&out.stdout).expect("aws json")
-    }
-}
-
 fn organization(bench: &Bench, settings: Value) -> Value {
     bench.iam_call("POST", "/_bench/organization", settings)
 }
@@ -1050,8 +989,7 @@ fn org_bench(keys: usize) -> Bench {
 /// to the token with serial `serial`, as the console-assisted flow does. Returns its ARN.
 fn member_root_on_token(bench: &Bench, name: &str, serial: u32) -> String {
     let seed_file = bench.dir.join(format!("{name}.seed"));
-    aws_as(
-        bench,
+    bench.aws_as(
         MEMBER,
         &[
             "iam",
@@ -1122,8 +1060,7 @@ fn member_root_on_token(bench: &Bench, name: &str, serial: u32) -> String {
 /// token's credentials.
 fn member_snapshot(bench: &Bench) -> (Value, Vec<String>, Vec<Vec<String>>) {
     let posture = bench.iam_call("GET", &format!("/_bench/root?account={MEMBER}"), json!({}));
-    let devices = aws_as(
-        bench,
+    let devices = bench.aws_as(
         MEMBER,
         &[
             "iam",
@@ -1338,7 +1275,7 @@ fn root_of_refusals_end_to_end_say_why_and_change_nothing() {
     let device = member_root_on_token(&bench, "root-yk", YK1);
     let before = member_snapshot(&bench);
     assert_eq!(before.0, json!([device]));
-    let other_member_key = key_of(&bench, OTHER_MEMBER);
+    let other_member_key = bench.access_key_of(OTHER_MEMBER);
     let revoke = |env: &[(&str, &str)], target: &str| {
         bench.run_with(
             &["revoke", "--root-of", target, "--yes", "--allow-last"],

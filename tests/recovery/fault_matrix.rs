@@ -23,7 +23,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::json;
 use support::{Bench, Spec, YubiKeySpec};
@@ -181,32 +181,6 @@ enum Outcome {
     Named,
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-}
-
-fn devices(bench: &Bench, status: &str) -> Vec<serde_json::Value> {
-    let v = bench.aws(&[
-        "iam",
-        "list-virtual-mfa-devices",
-        "--assignment-status",
-        status,
-    ]);
-    v["VirtualMFADevices"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-fn iam_calls(bench: &Bench, action: &str) -> u64 {
-    bench.iam_call("GET", &format!("/_bench/calls?action={action}"), json!({}))["count"]
-        .as_u64()
-        .unwrap_or(0)
-}
-
 /// The fault that makes `step` slow (2.5 s), so that a signal or a pulled card lands inside it.
 fn slow(bench: &Bench, step: Step) {
     if let Some((action, skip)) = step.iam() {
@@ -227,9 +201,9 @@ fn wait_until_in(bench: &Bench, step: Step) {
         support::wait_for(Duration::from_secs(30), what, f);
     };
     match step {
-        Step::Create => visible("the preflight", &|| iam_calls(bench, "ListMFADevices") >= 1),
+        Step::Create => visible("the preflight", &|| bench.iam_calls("ListMFADevices") >= 1),
         Step::Put => visible("the create", &|| {
-            iam_calls(bench, "CreateVirtualMFADevice") >= 1
+            bench.iam_calls("CreateVirtualMFADevice") >= 1
         }),
         Step::Calculate1 | Step::Calculate2 => visible("the PUT", &|| {
             !bench.tokens[0].credential_names().is_empty()
@@ -237,7 +211,7 @@ fn wait_until_in(bench: &Bench, step: Step) {
         Step::Enable => visible("the credential", &|| {
             !bench.tokens[0].credential_names().is_empty()
         }),
-        Step::Confirm => visible("the enable", &|| iam_calls(bench, "EnableMFADevice") >= 1),
+        Step::Confirm => visible("the enable", &|| bench.iam_calls("EnableMFADevice") >= 1),
     }
     std::thread::sleep(Duration::from_millis(700));
 }
@@ -249,7 +223,7 @@ fn run_during(
     step: Step,
     during: impl FnOnce(u32),
 ) -> (std::process::ExitStatus, String) {
-    let tag = format!("{}-{}", step.name(), now());
+    let tag = format!("{}-{}", step.name(), support::now());
     let out = bench.dir.join(format!("{tag}.stdout"));
     let err = bench.dir.join(format!("{tag}.stderr"));
     let mut child = bench
@@ -360,11 +334,11 @@ fn inject(bench: &Bench, step: Step, fault: Fault) -> (Option<i32>, String) {
 /// the codes of the next two steps and the endpoint, its clock moved forward, checks the pair.
 /// IAM and the token agree: nothing at all, or alice enrolled with working codes.
 fn consistent(bench: &Bench) -> Result<Outcome, String> {
-    let unassigned = devices(bench, "Unassigned");
+    let unassigned = bench.virtual_devices("Unassigned");
     if !unassigned.is_empty() {
         return Err(format!("orphan device(s) in IAM: {unassigned:?}"));
     }
-    let assigned = devices(bench, "Assigned");
+    let assigned = bench.virtual_devices("Assigned");
     let names = bench.tokens[0].credential_names();
     match (assigned.as_slice(), names.as_slice()) {
         ([], []) => Ok(Outcome::RolledBack),
@@ -650,7 +624,7 @@ fn fault_matrix() {
 }
 
 /// A small deterministic generator (xorshift64*), so a failing run can be replayed with
-/// `YKMFA_CHAOS_REPLAY`.
+/// `YKMFA_CHAOS_REPLAY` ([`run_rng`]).
 struct Rng(u64);
 
 impl Rng {
@@ -666,24 +640,13 @@ impl Rng {
     }
 }
 
-/// The assigned devices of `user`, by ARN.
-fn assigned_of(bench: &Bench, user: &str) -> Vec<String> {
-    bench.aws(&["iam", "list-mfa-devices", "--user-name", user])["MFADevices"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|d| d["SerialNumber"].as_str().map(str::to_owned))
-        .collect()
-}
-
 /// The codes the token's credential `label` computes for the next two steps are accepted for
 /// `arn`: ykman computes them (its clock moved forward) and the endpoint, its clock moved forward
 /// too, checks the pair (a dry run, so the same pair can be checked again later).
 fn codes_accepted_for(bench: &Bench, arn: &str, label: &str) -> Result<(), String> {
     let reader = bench.tokens[0].reader.clone();
     for _ in 0..2 {
-        let t = now();
+        let t = support::now();
         let code_at = |offset: u64| {
             let out = Command::new("faketime")
                 .arg("-f")
@@ -699,7 +662,7 @@ fn codes_accepted_for(bench: &Bench, arn: &str, label: &str) -> Result<(), Strin
             support::text(&out.stdout).trim().to_owned()
         };
         let (code1, code2) = (code_at(30), code_at(60));
-        if t / 30 != now() / 30 {
+        if t / 30 != support::now() / 30 {
             continue; // a step boundary passed: compute both again
         }
         bench.iam_call("POST", "/_bench/config", json!({"clock_offset_s": 60}));
@@ -723,7 +686,7 @@ fn codes_accepted_for(bench: &Bench, arn: &str, label: &str) -> Result<(), Strin
 /// Nobody is locked out: every device assigned to `user` is served by a credential on the
 /// token (named by the device's `ykmfa:credential` tag) whose codes IAM accepts.
 fn nobody_locked_out(bench: &Bench, user: &str) -> Result<usize, String> {
-    let devices = assigned_of(bench, user);
+    let devices = bench.assigned_to(user);
     let names = bench.tokens[0].credential_names();
     for arn in &devices {
         let tags = bench.aws(&["iam", "list-mfa-device-tags", "--serial-number", arn]);
@@ -746,24 +709,93 @@ fn nobody_locked_out(bench: &Bench, user: &str) -> Result<usize, String> {
     Ok(devices.len())
 }
 
-/// Thirty enrollments, each killed by SIGKILL, SIGTERM or SIGHUP at a random moment, with
-/// IAM's reads lagging 1 s and, at random, the create or the enable answering 500 and landing
-/// late. Then one more `ykmfa enroll` of the same user. Every user must end enrolled exactly
-/// once with a working credential (or with nothing), never locked out; no orphan device, no
-/// stray credential; a run that exited 0 had enrolled the user. The counts are printed.
+/// How many benches the random kills run on at once (each its own pcscd, token and IAM).
+const CHAOS_BENCHES: usize = 3;
+
+/// Thirty enrollments (`YKMFA_CHAOS_RUNS`), each killed by SIGKILL, SIGTERM or SIGHUP at a
+/// random moment, with IAM's reads lagging 1 s and, at random, the create or the enable answering
+/// 500 and landing late. Then one more `ykmfa enroll` of the same user. Every user must end
+/// enrolled exactly once with a working credential (or with nothing), never locked out; no
+/// orphan device, no stray credential; a run that exited 0 had enrolled the user. The counts are
+/// printed.
+///
+/// The runs are shared out over [`CHAOS_BENCHES`] benches that work at once, run `i` on bench
+/// `i % CHAOS_BENCHES`, one after another on each (each bench keeps every user it enrolled).
+/// Each run draws its choices from its own generator, seeded from `YKMFA_CHAOS_REPLAY` and its
+/// number, so a printed replay value gives every run the same choices again.
 #[test]
 fn random_kills_with_late_writes_and_lagging_reads_never_lock_anyone_out() {
-    // The generator's start, printed so a failing run can be replayed (not a secret).
+    // The generators' start, printed so a failing run can be replayed (not a secret).
     let replay = std::env::var("YKMFA_CHAOS_REPLAY")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| now() ^ 0x9E37_79B9_7F4A_7C15);
+        .unwrap_or_else(|| support::now() ^ 0x9E37_79B9_7F4A_7C15);
     eprintln!("random kills: YKMFA_CHAOS_REPLAY={replay}");
-    let mut rng = Rng(replay | 1);
-    let runs = std::env::var("YKMFA_CHAOS_RUNS")
+    let runs: usize = std::env::var("YKMFA_CHAOS_RUNS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(30);
+    let results = std::sync::Mutex::new((
+        std::collections::BTreeMap::<String, usize>::new(),
+        Vec::<String>::new(),
+    ));
+    std::thread::scope(|scope| {
+        for first in 0..CHAOS_BENCHES.min(runs) {
+            let results = &results;
+            scope.spawn(move || {
+                let outcome = std::panic::catch_unwind(|| {
+                    random_kills_on_one_bench(replay, (first..runs).step_by(CHAOS_BENCHES))
+                });
+                let (counts, failures) = outcome.unwrap_or_else(|p| {
+                    let why = p
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                        .unwrap_or_default();
+                    (
+                        std::collections::BTreeMap::new(),
+                        vec![format!(
+                            "the bench of runs {first}, {first}+{CHAOS_BENCHES}... panicked: {why}"
+                        )],
+                    )
+                });
+                let mut all = results.lock().unwrap();
+                for (what, n) in counts {
+                    *all.0.entry(what).or_default() += n;
+                }
+                all.1.extend(failures);
+            });
+        }
+    });
+    let (counts, failures) = results.into_inner().unwrap();
+    let mut table = format!(
+        "\nRandom kills ({runs} runs on {} benches, YKMFA_CHAOS_REPLAY={replay}):\n",
+        CHAOS_BENCHES.min(runs)
+    );
+    for (what, n) in &counts {
+        table.push_str(&format!("  {n:>3}  {what}\n"));
+    }
+    println!("{table}");
+    eprintln!("{table}");
+    assert_eq!(counts.values().sum::<usize>(), runs, "every run is counted");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The generator of run `i`: its own stream, from the replay value and the run's number
+/// (splitmix64 of both), so that runs draw the same choices whichever bench runs them.
+fn run_rng(replay: u64, i: usize) -> Rng {
+    let mut z = replay ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    Rng((z ^ (z >> 31)) | 1)
+}
+
+/// The runs `numbers` one after another on one bench of their own; returns the counts of how
+/// they ended and the failures. The bench's seeds are scanned at the end.
+fn random_kills_on_one_bench(
+    replay: u64,
+    numbers: impl Iterator<Item = usize>,
+) -> (std::collections::BTreeMap<String, usize>, Vec<String>) {
     let bench = Bench::start(Spec {
         yubikeys: vec![YubiKeySpec {
             capacity: Some(64),
@@ -774,7 +806,8 @@ fn random_kills_with_late_writes_and_lagging_reads_never_lock_anyone_out() {
     });
     let mut counts = std::collections::BTreeMap::<String, usize>::new();
     let mut failures = Vec::new();
-    for i in 0..runs {
+    for i in numbers {
+        let mut rng = run_rng(replay, i);
         let user = format!("chaos{i:02}");
         bench.aws(&["iam", "create-user", "--user-name", &user]);
         bench.iam_read_lag(1.0);
@@ -846,24 +879,18 @@ fn random_kills_with_late_writes_and_lagging_reads_never_lock_anyone_out() {
         *counts.entry(format!("{first} -> {end}")).or_default() += 1;
     }
     // No orphan device, no credential without its device.
-    let unassigned = devices(&bench, "Unassigned");
+    let unassigned = bench.virtual_devices("Unassigned");
     if !unassigned.is_empty() {
         failures.push(format!("orphan devices: {unassigned:?}"));
     }
     let names = bench.tokens[0].credential_names();
-    let assigned = devices(&bench, "Assigned").len();
+    let assigned = bench.virtual_devices("Assigned").len();
     if names.len() != assigned {
         failures.push(format!(
             "{} credentials on the token for {assigned} assigned devices: {names:?}",
             names.len()
         ));
     }
-    let mut table = format!("\nRandom kills ({runs} runs, YKMFA_CHAOS_REPLAY={replay}):\n");
-    for (what, n) in &counts {
-        table.push_str(&format!("  {n:>3}  {what}\n"));
-    }
-    println!("{table}");
-    eprintln!("{table}");
     bench.assert_no_seed_leaked();
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    (counts, failures)
 }

@@ -34,31 +34,6 @@ fn alice_enrolled() -> Bench {
     bench
 }
 
-fn unassigned(bench: &Bench) -> Vec<String> {
-    bench.aws(&[
-        "iam",
-        "list-virtual-mfa-devices",
-        "--assignment-status",
-        "Unassigned",
-    ])["VirtualMFADevices"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|d| d["SerialNumber"].as_str().map(str::to_owned))
-        .collect()
-}
-
-fn assigned_to(bench: &Bench, user: &str) -> Vec<String> {
-    bench.aws(&["iam", "list-mfa-devices", "--user-name", user])["MFADevices"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|d| d["SerialNumber"].as_str().map(str::to_owned))
-        .collect()
-}
-
 /// Runs `ykmfa enroll ARGS` and kills it (SIGKILL) while the token computes its first code: the
 /// device exists unassigned and the credential is on the token, and nothing undoes them.
 fn killed_enrollment(bench: &Bench, args: &[&str], label: &str) {
@@ -107,7 +82,7 @@ fn record(bench: &Bench, user: &str) -> String {
 fn status_reports_and_resync_settles_another_users_enrollment_on_the_token() {
     let bench = alice_enrolled();
     killed_enrollment(&bench, &["enroll", "--user", "bob"], BOB);
-    assert_eq!(unassigned(&bench), vec![arn("bob-yk12345678")]);
+    assert_eq!(bench.unassigned(), vec![arn("bob-yk12345678")]);
     assert!(!record(&bench, "bob").is_empty());
 
     // status looks, reports, and changes nothing.
@@ -125,7 +100,7 @@ fn status_reports_and_resync_settles_another_users_enrollment_on_the_token() {
         said.contains("unfinished enrollment of bob") && said.contains("Nothing was changed"),
         "{said}"
     );
-    assert_eq!(unassigned(&bench), vec![arn("bob-yk12345678")]);
+    assert_eq!(bench.unassigned(), vec![arn("bob-yk12345678")]);
     assert!(bench.tokens[0].credential_names().contains(&BOB.to_owned()));
     assert!(!record(&bench, "bob").is_empty());
 
@@ -146,9 +121,9 @@ fn status_reports_and_resync_settles_another_users_enrollment_on_the_token() {
         "{said}"
     );
     assert!(said.contains("Resynchronized"), "{said}");
-    assert!(unassigned(&bench).is_empty());
+    assert!(bench.unassigned().is_empty());
     assert_eq!(bench.tokens[0].credential_names(), vec![ALICE.to_owned()]);
-    assert_eq!(assigned_to(&bench, "alice"), vec![arn("alice-yk12345678")]);
+    assert_eq!(bench.assigned_to("alice"), vec![arn("alice-yk12345678")]);
     assert!(record(&bench, "bob").is_empty());
 
     // Settled once: the next status has nothing to report.
@@ -174,7 +149,7 @@ fn revoke_settles_the_users_own_killed_enrollment_and_a_dry_run_only_reports_it(
         ],
         ALICE_SPARE,
     );
-    assert_eq!(unassigned(&bench), vec![arn("alice-spare")]);
+    assert_eq!(bench.unassigned(), vec![arn("alice-spare")]);
     let device = arn("alice-yk12345678");
 
     let dry = bench.run(&[
@@ -192,7 +167,7 @@ fn revoke_settles_the_users_own_killed_enrollment_and_a_dry_run_only_reports_it(
         "{}",
         dry.human()
     );
-    assert_eq!(unassigned(&bench), vec![arn("alice-spare")]);
+    assert_eq!(bench.unassigned(), vec![arn("alice-spare")]);
     assert_eq!(bench.tokens[0].credential_names().len(), 2);
     assert!(!record(&bench, "alice").is_empty());
 
@@ -216,8 +191,8 @@ fn revoke_settles_the_users_own_killed_enrollment_and_a_dry_run_only_reports_it(
         "{said}"
     );
     // Both gone: the spare settled, the enrolled one revoked with its credential.
-    assert!(unassigned(&bench).is_empty());
-    assert!(assigned_to(&bench, "alice").is_empty());
+    assert!(bench.unassigned().is_empty());
+    assert!(bench.assigned_to("alice").is_empty());
     assert!(bench.tokens[0].credential_names().is_empty());
     assert!(record(&bench, "alice").is_empty());
     bench.assert_no_seed_leaked();
@@ -257,7 +232,7 @@ fn resync_and_revoke_wait_their_turn_and_go_on_without_a_usable_journal() {
             run.human()
         );
     }
-    assert_eq!(assigned_to(&bench, "alice"), vec![device.clone()]);
+    assert_eq!(bench.assigned_to("alice"), vec![device.clone()]);
     assert_eq!(bench.tokens[0].credential_names(), vec![ALICE.to_owned()]);
     // status only looks: it shows the user and says someone is at work on it.
     let status = bench.run(&["status", "--user", "alice"]);
@@ -287,6 +262,6 @@ fn resync_and_revoke_wait_their_turn_and_go_on_without_a_usable_journal() {
 
     let revoke = bench.run(&revoke);
     assert_eq!(revoke.code, Some(0), "{}", revoke.human());
-    assert!(assigned_to(&bench, "alice").is_empty());
+    assert!(bench.assigned_to("alice").is_empty());
     bench.assert_no_seed_leaked();
 }

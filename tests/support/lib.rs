@@ -18,6 +18,7 @@
 // Support for tests: a failed expectation here is a failed test, said with its reason.
 #![allow(clippy::expect_used)]
 
+mod query;
 pub mod seeds;
 
 use std::io::{BufRead, BufReader, Write};
@@ -138,6 +139,8 @@ pub struct Bench {
     /// ([`Bench::note_clock_shift`]).
     clock_shift_s: AtomicU64,
     children: Mutex<Vec<Child>>,
+    /// Processes the IAM zygote forked for this bench ([`iam_zygote`]), killed by pid.
+    forked: Mutex<Vec<u32>>,
     outputs: Mutex<Vec<(String, Vec<u8>)>>,
     /// Outputs that show authentication codes by design ([`Bench::record_output_showing_codes`]).
     outputs_showing_codes: Mutex<seeds::Haystacks>,
@@ -332,6 +335,7 @@ impl Bench {
             started: SystemTime::now(),
             clock_shift_s: AtomicU64::new(0),
             children: Mutex::new(Vec::new()),
+            forked: Mutex::new(Vec::new()),
             outputs: Mutex::new(Vec::new()),
             outputs_showing_codes: Mutex::new(Vec::new()),
             keep: std::env::var_os("YKMFA_KEEP_BENCH").is_some(),
@@ -448,17 +452,31 @@ impl Bench {
         self.children.lock().expect("children").push(child);
     }
 
+    /// The strict IAM endpoint of this bench (`bench/iam/strict_iam.py --port 0`), forked by
+    /// this process's [`iam_zygote`].
     fn start_iam(&mut self) {
         let port_file = self.dir.join("iam.port");
-        let mut cmd = guarded(&venv_bin("python"));
-        cmd.arg(workspace().join("bench/iam/strict_iam.py"))
-            .args(["--host", "127.0.0.1", "--port", "0", "--port-file"])
-            .arg(&port_file);
-        let child = spawn(&mut cmd, &self.dir.join("iam.log"));
-        self.adopt(child);
-        wait_for(Duration::from_secs(60), "the IAM endpoint", || {
-            port_file.exists()
-        });
+        let log = self.dir.join("iam.log");
+        let args = [
+            "--host".to_owned(),
+            "127.0.0.1".to_owned(),
+            "--port".to_owned(),
+            "0".to_owned(),
+            "--port-file".to_owned(),
+            port_file.display().to_string(),
+        ];
+        let pid = iam_zygote().start(&args, &log);
+        self.forked.lock().expect("forked").push(pid);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !port_file.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "the bench can't start: the IAM endpoint (pid {pid}) did not listen in 60 s; its log ({}) says:\n{}",
+                log.display(),
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let port = std::fs::read_to_string(&port_file).expect("port file");
         let url = format!("http://127.0.0.1:{}", port.trim());
         self.iam = Some(Iam { url });
@@ -539,9 +557,50 @@ impl Bench {
         c.output().expect("run aws")
     }
 
-    /// The AWS CLI (v1, from the bench's virtualenv) against this bench's IAM endpoint.
+    /// The AWS CLI (v1, from the bench's virtualenv) against this bench's IAM endpoint, its
+    /// output as JSON. The calls tests make most are sent to the endpoint directly and answered
+    /// in the CLI's shape, without starting the CLI (see `query.rs`).
     pub fn aws(&self, args: &[&str]) -> serde_json::Value {
+        let key = self
+            .env()
+            .into_iter()
+            .find(|(k, _)| k == "AWS_ACCESS_KEY_ID")
+            .map(|(_, v)| v)
+            .expect("the bench's access key");
+        self.aws_with_key(&key, args)
+    }
+
+    /// Like [`Bench::aws`], as `account` (one of the endpoint's other accounts).
+    pub fn aws_as(&self, account: &str, args: &[&str]) -> serde_json::Value {
+        self.aws_with_key(&self.access_key_of(account), args)
+    }
+
+    /// An access key id that selects `account` on this bench's IAM endpoint.
+    pub fn access_key_of(&self, account: &str) -> String {
+        self.iam_call(
+            "GET",
+            &format!("/_bench/access-key?account={account}"),
+            serde_json::json!({}),
+        )["access_key_id"]
+            .as_str()
+            .expect("an access key id")
+            .to_owned()
+    }
+
+    /// One IAM query-protocol call as the account of `access_key`, straight to the endpoint;
+    /// its XML answer. For what the CLI can't say simply (tags on a create, MaxItems...).
+    pub fn iam_query(&self, access_key: &str, action: &str, params: &[(&str, &str)]) -> String {
         let iam = self.iam.as_ref().expect("this bench has no IAM endpoint");
+        let params: Vec<(&str, String)> =
+            params.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        query::post(&iam.url, access_key, action, &params)
+    }
+
+    fn aws_with_key(&self, access_key: &str, args: &[&str]) -> serde_json::Value {
+        let iam = self.iam.as_ref().expect("this bench has no IAM endpoint");
+        if let Some(call) = query::Call::of(args) {
+            return call.run(&iam.url, access_key);
+        }
         let mut c = Command::new(venv_bin("aws"));
         c.arg("--endpoint-url")
             .arg(&iam.url)
@@ -550,6 +609,7 @@ impl Bench {
         for (k, v) in self.env() {
             c.env(k, v);
         }
+        c.env("AWS_ACCESS_KEY_ID", access_key);
         let out = c.output().expect("run aws");
         assert!(out.status.success(), "aws {args:?}: {}", text(&out.stderr));
         if out.stdout.iter().all(u8::is_ascii_whitespace) {
@@ -557,6 +617,42 @@ impl Bench {
         } else {
             serde_json::from_slice(&out.stdout).expect("aws json")
         }
+    }
+
+    /// The virtual MFA devices IAM lists with `status` (`Assigned`, `Unassigned`, `Any`), as
+    /// the AWS CLI prints them.
+    pub fn virtual_devices(&self, status: &str) -> Vec<serde_json::Value> {
+        self.aws(&[
+            "iam",
+            "list-virtual-mfa-devices",
+            "--assignment-status",
+            status,
+        ])["VirtualMFADevices"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The ARNs of the unassigned virtual MFA devices.
+    pub fn unassigned(&self) -> Vec<String> {
+        serials(&self.virtual_devices("Unassigned"))
+    }
+
+    /// The ARNs of the MFA devices assigned to `user`.
+    pub fn assigned_to(&self, user: &str) -> Vec<String> {
+        let listed = self.aws(&["iam", "list-mfa-devices", "--user-name", user]);
+        serials(listed["MFADevices"].as_array().map_or(&[], Vec::as_slice))
+    }
+
+    /// How many `action` calls the IAM endpoint has had (bench-only endpoint).
+    pub fn iam_calls(&self, action: &str) -> u64 {
+        self.iam_call(
+            "GET",
+            &format!("/_bench/calls?action={action}"),
+            serde_json::json!({}),
+        )["count"]
+            .as_u64()
+            .unwrap_or(0)
     }
 
     /// Every seed the IAM endpoint has issued so far (bench-only endpoint).
@@ -734,6 +830,47 @@ impl Bench {
         seeds::assert_absent(&seeds, &showing);
     }
 
+    /// Runs `ykmfa ARGS` on a pseudo-terminal (util-linux `script`) with this bench's
+    /// environment plus `env`, typing `answer`; returns the exit code and the screen, which is
+    /// recorded for the seed scan. The answer is typed ahead (the terminal keeps it until ykmfa
+    /// reads it) and the pipe stays open until ykmfa is done, so `script` never sends an end of
+    /// file to the terminal early.
+    pub fn on_terminal(
+        &self,
+        args: &[&str],
+        answer: &str,
+        env: &[(&str, &str)],
+    ) -> (Option<i32>, String) {
+        let command = std::iter::once(ykmfa_bin().display().to_string())
+            .chain(args.iter().map(|a| (*a).to_owned()))
+            .map(|a| format!("'{a}'"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut child = Command::new("script")
+            .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(self.env())
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("script (util-linux)");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let answer = answer.to_owned();
+        let typist = std::thread::spawn(move || {
+            let _ = stdin.write_all(answer.as_bytes());
+            std::thread::sleep(Duration::from_secs(20));
+            drop(stdin);
+        });
+        let out = child.wait_with_output().expect("wait for script");
+        drop(typist);
+        let screen = text(&out.stdout);
+        self.record_output(format!("terminal of ykmfa {args:?}"), out.stdout);
+        (out.status.code(), screen)
+    }
+
     /// `ykman --reader READER ARGS` on this bench.
     pub fn ykman(&self, reader: &str, args: &[&str]) -> Output {
         let mut c = Command::new(venv_bin("ykman"));
@@ -808,6 +945,9 @@ impl Bench {
 
     /// Stops the bench's processes.
     pub fn stop(&self) {
+        for pid in self.forked.lock().expect("forked").drain(..) {
+            kill_forked(pid);
+        }
         for mut child in self.children.lock().expect("children").drain(..).rev() {
             let _ = child.kill();
             let _ = child.wait();
@@ -821,6 +961,79 @@ impl Drop for Bench {
         if !self.keep && !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
+    }
+}
+
+/// The process that forks this test process's IAM endpoints (`tests/support/iam_zygote.py`):
+/// moto and the rest imported once, each endpoint a fork of it. Started once, from a thread that
+/// lives as long as the process, under `setpriv --pdeathsig KILL`, so it (and, by their own
+/// parent-death signal, its endpoints) dies with the test process.
+pub struct IamZygote {
+    socket: PathBuf,
+}
+
+impl IamZygote {
+    /// Forks an endpoint with `strict_iam.py`'s `args`, its output to `log`; returns its pid.
+    fn start(&self, args: &[String], log: &Path) -> u32 {
+        let mut stream = UnixStream::connect(&self.socket).expect("the IAM zygote's socket");
+        let request = serde_json::json!({"args": args, "log": log.display().to_string()});
+        writeln!(stream, "{request}").expect("ask the IAM zygote");
+        let mut line = String::new();
+        BufReader::new(stream)
+            .read_line(&mut line)
+            .expect("the IAM zygote's answer");
+        line.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("the IAM zygote answered {line:?}"))
+    }
+}
+
+/// This process's [`IamZygote`], started on first use.
+pub fn iam_zygote() -> &'static IamZygote {
+    static ZYGOTE: OnceLock<IamZygote> = OnceLock::new();
+    ZYGOTE.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("ykmfa-iam-zygote-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("the IAM zygote's directory");
+        let socket = dir.join("zygote.sock");
+        let log = dir.join("zygote.log");
+        let mut cmd = guarded(&venv_bin("python"));
+        cmd.arg(workspace().join("tests/support/iam_zygote.py"))
+            .arg(&socket);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let log_path = log.clone();
+        std::thread::spawn(move || {
+            let child = spawn(&mut cmd, &log_path);
+            tx.send(child.id()).ok();
+            let _keep = child;
+            loop {
+                std::thread::park();
+            }
+        });
+        let pid = rx.recv().expect("the IAM zygote's thread");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !socket.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "the bench can't start: the IAM zygote (pid {pid}) made no socket in 60 s; its log ({}) says:\n{}",
+                log.display(),
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        IamZygote { socket }
+    })
+}
+
+/// Kills an endpoint the zygote forked, if that pid is still one (its command line is the
+/// zygote's: a pid freed and taken by another process is left alone).
+fn kill_forked(pid: u32) {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    if !text(&cmdline).contains("iam_zygote.py") {
+        return;
+    }
+    if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
     }
 }
 
@@ -994,6 +1207,22 @@ pub fn wait_for(timeout: Duration, what: &str, mut ready: impl FnMut() -> bool) 
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The `SerialNumber`s of devices as the AWS CLI prints them.
+fn serials(devices: &[serde_json::Value]) -> Vec<String> {
+    devices
+        .iter()
+        .filter_map(|d| d["SerialNumber"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs()
 }
 
 /// Output as text, for assertions.

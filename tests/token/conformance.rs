@@ -15,13 +15,13 @@
 
 use std::io::Write;
 use std::sync::MutexGuard;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 use sha1::Digest;
 use support::{Bench, Spec};
 
-use crate::{MAIN_SERIAL, NITROKEY_SERIAL, OLD_SERIAL, SMALL_SERIAL};
+use crate::{reference, MAIN_SERIAL, NITROKEY_SERIAL, OLD_SERIAL, SMALL_SERIAL};
 use ykmfa::oath::{
     Algorithm, CredentialData, CredentialId, Error, OathType, Password, Session, StatusWord,
     TimeStep, Vendor, Version,
@@ -204,13 +204,6 @@ impl Fixture {
     }
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs()
-}
-
 fn totp_id(name: &str) -> CredentialId {
     CredentialId::totp(None, name).expect("valid id")
 }
@@ -237,17 +230,6 @@ fn cred(id: CredentialId, algorithm: Algorithm, digits: u8, secret: &[u8]) -> Cr
 
 fn totp(name: &str, secret: &[u8]) -> CredentialData {
     cred(totp_id(name), Algorithm::Sha1, 6, secret)
-}
-
-/// The code totp-rs computes (an implementation independent of ykmfa and of the cards).
-fn reference(algorithm: Algorithm, digits: u8, period: u64, secret: &[u8], time: u64) -> String {
-    let algorithm = match algorithm {
-        Algorithm::Sha1 => totp_rs::Algorithm::SHA1,
-        Algorithm::Sha256 => totp_rs::Algorithm::SHA256,
-        Algorithm::Sha512 => totp_rs::Algorithm::SHA512,
-    };
-    totp_rs::TOTP::new_unchecked(algorithm, usize::from(digits), 0, period, secret.to_vec())
-        .generate(time)
 }
 
 fn code(s: &mut Sess<'_, '_>, name: &[u8], time: u64) -> String {
@@ -420,7 +402,7 @@ fn codes_for_any_time_step_come_at_once(card: Card) {
         s.put_new(&cred(period60.clone(), Algorithm::Sha1, 6, seed))
             .expect("PUT 60 s");
         // T-1 and T, computed back to back in one session, as an enrollment submits them.
-        let t = TimeStep::at(now(), 30);
+        let t = TimeStep::at(support::now(), 30);
         let previous = s.calculate(b"aws", t.prev(), 30).expect("T-1");
         let current = s.calculate(b"aws", t, 30).expect("T");
         assert_eq!(
@@ -441,7 +423,7 @@ fn codes_for_any_time_step_come_at_once(card: Card) {
         }
         let raw = period60.to_string();
         assert_eq!(raw, "60/slow");
-        let t60 = TimeStep::at(now(), 60);
+        let t60 = TimeStep::at(support::now(), 60);
         let got = s.calculate(raw.as_bytes(), t60, 60).expect("60 s");
         assert_eq!(
             got.value,
@@ -465,7 +447,7 @@ fn short_keys_are_padded_and_long_keys_hashed(card: Card) {
         cases.push(("long-sha512", Algorithm::Sha512, very_long.clone()));
         cases.push(("sha512-128", Algorithm::Sha512, very_long[..128].to_vec()));
     }
-    let t = now();
+    let t = support::now();
     f.session(|s| {
         for (name, algorithm, secret) in &cases {
             s.put_new(&cred(totp_id(name), *algorithm, 6, secret))
@@ -542,7 +524,7 @@ fn touch_credentials_compute_once_touched(card: Card) {
     let seed = b"touch me, then compute";
     let mut data = totp("touchy", seed);
     data.touch = true;
-    let t = now();
+    let t = support::now();
     f.session(|s| {
         // The Secrets App asks for a touch already at PUT; the bench approves it.
         s.put_new(&data).expect("PUT with touch");
@@ -563,7 +545,7 @@ fn touch_waits_for_the_user_and_times_out_without_one() {
     let seed = b"touch me, then compute";
     let mut data = totp("touchy", seed);
     data.touch = true;
-    let t = now();
+    let t = support::now();
     f.session(|s| s.put_new(&data)).expect("PUT");
     f.control(json!({"cmd": "touch", "mode": "approve", "delay_ms": 700}));
     let started = Instant::now();
@@ -590,7 +572,7 @@ fn touch_waits_for_the_user_and_times_out_without_one() {
 
 fn put_new_never_overwrites_and_put_follows_the_card(card: Card) {
     let f = Fixture::new(card);
-    let t = now();
+    let t = support::now();
     f.session(|s| {
         s.put_new(&totp("same", b"the first secret")).expect("PUT");
         let r = s.put_new(&totp("same", b"the second secret"));
@@ -702,7 +684,7 @@ fn delete_removes_one_and_refuses_a_missing_one(card: Card) {
 
 fn rename_follows_the_card(card: Card) {
     let f = Fixture::new(card);
-    let t = now();
+    let t = support::now();
     let new = CredentialId::totp(Some("Issuer"), "renamed").expect("id");
     f.session(|s| {
         s.put_new(&totp("old", b"renamed secret")).expect("PUT");
@@ -800,7 +782,7 @@ fn names_are_checked_before_sending(card: Card) {
 
 fn calculate_all_follows_the_card(card: Card) {
     let f = Fixture::new(card);
-    let t = now();
+    let t = support::now();
     f.session(|s| {
         s.put_new(&totp("plain", b"plain secret")).expect("PUT");
         s.put_new(&cred(totp_id("eight"), Algorithm::Sha256, 8, SEED_SHA256))
@@ -882,7 +864,7 @@ fn password_follows_the_card(card: Card) {
         return;
     }
     let second = Password::new("battery staple".into());
-    let t = now();
+    let t = support::now();
     f.session(|s| {
         s.put_new(&totp("guarded", b"guarded secret")).expect("PUT");
         s.set_password(&first).expect("SET CODE");
@@ -940,7 +922,7 @@ fn a_locked_session_sends_nothing_but_refuses_with_locked() {
         locked(s.rename(b"x", &totp_id("z")));
         locked(s.calculate(b"x", TimeStep(1), 30).map(drop));
         locked(s.calculate_raw(b"x", &[1], false).map(drop));
-        locked(s.calculate_all(now()).map(drop));
+        locked(s.calculate_all(support::now()).map(drop));
         locked(s.set_password(&pw));
         locked(s.clear_password());
     });
@@ -962,7 +944,7 @@ fn a_card_that_wants_validate_mid_session_reads_as_locked() {
             "LIST" => s.list().map(drop),
             "PUT" => s.put(&totp("y", b"more secret")),
             "DELETE" => s.delete(b"x"),
-            _ => s.calculate_all(now()).map(drop),
+            _ => s.calculate_all(support::now()).map(drop),
         });
         assert!(matches!(r, Err(Error::Locked)), "{ins}: {r:?}");
     }
@@ -1045,7 +1027,7 @@ fn a_full_token_says_no_space(card: Card) {
 
 fn answers_over_256_bytes_are_chained(card: Card) {
     let f = Fixture::new(card);
-    let t = now();
+    let t = support::now();
     let all: Vec<String> = (0..12)
         .map(|i| format!("{i:02}-{}", "c".repeat(45)))
         .collect();
@@ -1075,7 +1057,7 @@ fn answers_over_256_bytes_are_chained(card: Card) {
 #[test]
 fn a_card_with_small_pieces_chains_every_answer() {
     let f = Fixture::yubikey(SMALL_SERIAL);
-    let t = now();
+    let t = support::now();
     f.session(|s| {
         for name in ["one", "two", "three", "four", "five"] {
             s.put_new(&totp(name, name.as_bytes())).expect("PUT");
@@ -1165,7 +1147,9 @@ fn hostile_answers_are_typed_errors() {
         ("CALCULATE", |s| {
             s.calculate(b"victim-ab", TimeStep(7), 30).map(drop)
         }),
-        ("CALCULATE_ALL", |s| s.calculate_all(now()).map(drop)),
+        ("CALCULATE_ALL", |s| {
+            s.calculate_all(support::now()).map(drop)
+        }),
         ("SELECT", |_| Ok(())),
     ];
     for kind in [
@@ -1285,7 +1269,7 @@ fn nitrokey_without_a_touch_times_out_rather_than_locks() {
     assert!(matches!(r, Err(Error::TouchTimeout)), "DELETE: {r:?}");
     let r = s.reset();
     assert!(matches!(r, Err(Error::TouchTimeout)), "RESET: {r:?}");
-    let t = now();
+    let t = support::now();
     assert_eq!(
         code(&mut s, b"plain", t),
         reference(Algorithm::Sha1, 6, 30, b"needs no touch", t),

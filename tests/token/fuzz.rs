@@ -43,33 +43,58 @@ fn cases() -> u32 {
 }
 
 /// Runs `check` on `cases()` values of `strategy`, shrinking a failure to a minimal input, and
-/// reports the number of executions.
-fn fuzz<S>(target: &str, strategy: S, check: impl Fn(S::Value) -> Result<(), TestCaseError>)
+/// reports the number of executions. The cases are shared out over two runners on two threads
+/// (each with its own random source), so that one slow target at the end of the binary keeps
+/// both cores busy.
+fn fuzz<S>(target: &str, strategy: S, check: impl Fn(S::Value) -> Result<(), TestCaseError> + Sync)
 where
-    S: Strategy,
+    S: Strategy + Sync,
     S::Value: Debug,
 {
+    const RUNNERS: u32 = 2;
     let executions = AtomicU64::new(0);
-    let config = Config {
-        cases: cases(),
-        failure_persistence: None,
-        ..Config::default()
-    };
     let started = Instant::now();
-    let result = TestRunner::new(config).run(&strategy, |value| {
-        executions.fetch_add(1, Ordering::Relaxed);
-        check(value)
+    let total = cases();
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let runners: Vec<_> = (0..RUNNERS)
+            .map(|i| {
+                let (strategy, check, executions) = (&strategy, &check, &executions);
+                // The first runner takes the remainder.
+                let share = total / RUNNERS + if i == 0 { total % RUNNERS } else { 0 };
+                scope.spawn(move || {
+                    let config = Config {
+                        cases: share,
+                        failure_persistence: None,
+                        ..Config::default()
+                    };
+                    TestRunner::new(config)
+                        .run(strategy, |value| {
+                            executions.fetch_add(1, Ordering::Relaxed);
+                            check(value)
+                        })
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        runners
+            .into_iter()
+            .map(|r| {
+                r.join()
+                    .unwrap_or_else(|_| Err("a runner panicked".to_owned()))
+            })
+            .collect()
     });
     // Straight to the process's stderr: the harness captures print! output of passing tests.
     let _ = writeln!(
         std::io::stderr(),
-        "fuzz {target}: {} cases, {} executions, {:.1} s",
-        cases(),
+        "fuzz {target}: {total} cases, {} executions, {:.1} s",
         executions.load(Ordering::Relaxed),
         started.elapsed().as_secs_f64()
     );
-    if let Err(e) = result {
-        panic!("fuzz {target}: {e}");
+    for result in results {
+        if let Err(e) = result {
+            panic!("fuzz {target}: {e}");
+        }
     }
 }
 

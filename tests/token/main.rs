@@ -16,6 +16,7 @@ mod ykman;
 use std::sync::{Mutex, MutexGuard};
 
 use support::{Bench, Spec, YubiKeySpec};
+use ykmfa::oath::Algorithm;
 
 /// The virtual YubiKey most tests use (`ykman`'s too).
 const MAIN_SERIAL: u32 = 31_000_001;
@@ -60,4 +61,15 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
     ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The code totp-rs computes (an implementation independent of ykmfa and of the cards).
+fn reference(algorithm: Algorithm, digits: u8, period: u64, secret: &[u8], time: u64) -> String {
+    let algorithm = match algorithm {
+        Algorithm::Sha1 => totp_rs::Algorithm::SHA1,
+        Algorithm::Sha256 => totp_rs::Algorithm::SHA256,
+        Algorithm::Sha512 => totp_rs::Algorithm::SHA512,
+    };
+    totp_rs::TOTP::new_unchecked(algorithm, usize::from(digits), 0, period, secret.to_vec())
+        .generate(time)
 }

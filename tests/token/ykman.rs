@@ -11,10 +11,11 @@
 
 use std::process::Command;
 use std::sync::MutexGuard;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 use support::Bench;
+
+use crate::reference;
 use ykmfa::oath::{
     Algorithm, CredentialData, CredentialId, Error, OathType, Password, Session, TimeStep,
 };
@@ -110,23 +111,6 @@ fn chrono_free_utc(unix: u64) -> String {
     )
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-}
-
-fn reference(algorithm: Algorithm, digits: u8, period: u64, secret: &[u8], time: u64) -> String {
-    let algorithm = match algorithm {
-        Algorithm::Sha1 => totp_rs::Algorithm::SHA1,
-        Algorithm::Sha256 => totp_rs::Algorithm::SHA256,
-        Algorithm::Sha512 => totp_rs::Algorithm::SHA512,
-    };
-    totp_rs::TOTP::new_unchecked(algorithm, usize::from(digits), 0, period, secret.to_vec())
-        .generate(time)
-}
-
 fn b32(secret: &[u8]) -> String {
     base32::encode(base32::Alphabet::Rfc4648 { padding: false }, secret)
 }
@@ -146,9 +130,9 @@ fn data(id: CredentialId, algorithm: Algorithm, digits: u8, secret: &[u8]) -> Cr
 /// `period`-second step; returns that step and what `f` returned.
 fn within_one_step<R>(period: u32, mut f: impl FnMut() -> R) -> (TimeStep, R) {
     for _ in 0..5 {
-        let before = TimeStep::at(now(), period);
+        let before = TimeStep::at(support::now(), period);
         let r = f();
-        if TimeStep::at(now(), period) == before {
+        if TimeStep::at(support::now(), period) == before {
             return (before, r);
         }
     }
@@ -372,7 +356,7 @@ fn what_ykman_writes_ykmfa_lists_and_computes_alike() {
                 ),
             ]
         );
-        let t = now();
+        let t = support::now();
         let code = |s: &mut Sess<'_, '_>, name: &str, period: u32| {
             s.calculate(name.as_bytes(), TimeStep::at(t, period), period)
                 .expect("CALCULATE")
@@ -431,7 +415,7 @@ fn passwords_set_by_either_client_unlock_the_other() {
         assert!(matches!(r, Err(Error::WrongPassword)), "{r:?}");
         s.unlock(&Password::new("ykman-pw".into()))
             .expect("ykman's password, ykmfa's key derivation");
-        let t = now();
+        let t = support::now();
         let code = s
             .calculate(b"guarded", TimeStep::at(t, 30), 30)
             .expect("touch approved on the bench");
