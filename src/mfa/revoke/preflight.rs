@@ -362,7 +362,9 @@ pub async fn root_plan<D: Directory>(
 /// What happens to the root user's credential on the tokens, for a plan from [`root_plan`].
 ///
 /// Root devices are enrolled in the console, so they carry no tags naming their credential: it
-/// is found by name ([`pairing::root_credentials`]). That only identifies it while the revoked
+/// is found by the exact names ykmfa and the console give it ([`root_labels`]), never by the looser
+/// rule `resync --root` uses to find codes (a delete must not reach a credential merely named like
+/// root's). That only identifies it while the revoked
 /// device is root's one MFA device; with others left, a credential with that name may be a
 /// backup device's, so the tokens are left alone ([`CredentialPlan::NotLookedFor`]). `keep` is
 /// `--keep-credential`. `tokens` are the tokens present, with their credential lists (`None`:
@@ -372,7 +374,12 @@ pub fn root_credential(
     tokens: &[Token],
     keep: bool,
 ) -> Result<CredentialPlan, Refusal> {
-    let found = pairing::root_credentials(tokens, Some(&plan.account));
+    let labels = root_labels(&plan.account);
+    let found: Vec<(&Token, &oath::Credential)> = tokens
+        .iter()
+        .flat_map(|t| t.listed.iter().flatten().map(move |c| (t, c)))
+        .filter(|(_, c)| labels.contains(&c.id.to_string()))
+        .collect();
     if keep {
         let (name, token_serial) = match found.as_slice() {
             [(t, c)] => (Some(c.id.to_string()), t.serial),

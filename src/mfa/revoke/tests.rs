@@ -1052,6 +1052,19 @@ fn the_root_credential_is_found_by_its_names_only_for_roots_one_device() {
             token_serial: None
         })
     );
+    // Only a name like root's (another issuer's spelling): not the console's or ykmfa's, so it
+    // is never planned for deletion.
+    assert_eq!(
+        root_credential(
+            &one,
+            &[token(1, "r1", Some(&["AWS:root@111111111111"]))],
+            false
+        ),
+        Ok(CredentialPlan::Remains {
+            name: Some(enrolled.into()),
+            token_serial: None
+        })
+    );
     // A locked token may hold it.
     assert!(matches!(
         root_credential(&one, &[token(1, "r1", Some(&[])), token(2, "r2", None)], false),
