@@ -176,7 +176,7 @@ fn unix_now() -> f64 {
 fn manual_enrollment(bench: &Bench, dir: &Path, user: &str, reader: &str) -> Duration {
     let started = Instant::now();
     let seed_file = dir.join(format!("{user}.seed"));
-    let created = bench.aws(&[
+    let created = bench.aws_cli(&[
         "iam",
         "create-virtual-mfa-device",
         "--virtual-mfa-device-name",
@@ -221,7 +221,7 @@ fn manual_enrollment(bench: &Bench, dir: &Path, user: &str, reader: &str) -> Dur
         reader,
         &["oath", "accounts", "code", "--single", &label],
     );
-    bench.aws(&[
+    bench.aws_cli(&[
         "iam",
         "enable-mfa-device",
         "--user-name",

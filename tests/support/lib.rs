@@ -596,11 +596,28 @@ impl Bench {
         query::post(&iam.url, access_key, action, &params)
     }
 
+    /// The AWS CLI itself, always (where its own speed is measured: the manual workflow of the
+    /// bulk benchmark); [`Bench::aws`] answers the common calls without it.
+    pub fn aws_cli(&self, args: &[&str]) -> serde_json::Value {
+        let key = self
+            .env()
+            .into_iter()
+            .find(|(k, _)| k == "AWS_ACCESS_KEY_ID")
+            .map(|(_, v)| v)
+            .expect("the bench's access key");
+        self.cli_with_key(&key, args)
+    }
+
     fn aws_with_key(&self, access_key: &str, args: &[&str]) -> serde_json::Value {
         let iam = self.iam.as_ref().expect("this bench has no IAM endpoint");
         if let Some(call) = query::Call::of(args) {
             return call.run(&iam.url, access_key);
         }
+        self.cli_with_key(access_key, args)
+    }
+
+    fn cli_with_key(&self, access_key: &str, args: &[&str]) -> serde_json::Value {
+        let iam = self.iam.as_ref().expect("this bench has no IAM endpoint");
         let mut c = Command::new(venv_bin("aws"));
         c.arg("--endpoint-url")
             .arg(&iam.url)
