@@ -18,8 +18,11 @@
 // Support for tests: a failed expectation here is a failed test, said with its reason.
 #![allow(clippy::expect_used)]
 
+mod front;
 mod query;
 pub mod seeds;
+
+pub use front::{Front, Traffic};
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;

@@ -1,0 +1,207 @@
+//! Every command at a real network's distance: the bench's IAM endpoint behind a latency front
+//! (bench/iam/latency_front.py: a fixed one-way delay, a round trip more per new connection, IAM
+//! and STS on separate hosts as on AWS, connections kept alive), at 0 ms and at 80 ms round trip.
+//!
+//! Not a test: it prints a table. Per command: wall time of the whole process (median of
+//! `YKMFA_BENCH_ROUNDS`, default 10), IAM+STS requests and connections per run, round trips
+//! (wall / RTT, and the part the network added: (wall - wall at 0 ms) / RTT), beside the floor:
+//! the fewest round trips the command's IAM calls can take, each floor explained in [`FLOORS`].
+//! Targets (issue "Fast on a real network"): enroll at most 5 round trips at 80 ms; revoke,
+//! resync and status within 1.5x their floor; bulk apply of 10 rows no more round trips than one
+//! enroll.
+//!
+//! Run as root after bench/setup: `cargo bench --bench network`.
+
+// A failed expectation ends the benchmark with its reason, as in the tests.
+#![allow(clippy::expect_used)]
+
+use std::time::Instant;
+
+use support::{Bench, Front, Spec, Traffic, YubiKeySpec};
+
+const TOKENS: usize = 10;
+const FIRST_SERIAL: u32 = 40_000_001;
+const RTTS_MS: [f64; 2] = [0.0, 80.0];
+
+/// The floor of each command in round trips, and why.
+const FLOORS: &[(&str, u32, &str)] = &[
+    ("enroll", 4, "connect; the read-only preflight at once; CreateVirtualMFADevice; EnableMFADevice"),
+    ("status", 3, "connect; the user's devices; their tags (they need the devices' serials)"),
+    ("resync", 4, "connect; the user's devices; their tags; ResyncMFADevice"),
+    ("revoke", 5, "connect; the user's devices; their tags; DeactivateMFADevice; DeleteVirtualMFADevice"),
+    ("doctor", 3, "connect; who the caller is (and the clock) at once; the permission check, which needs the caller's ARN"),
+    ("bulk apply", 4, "as one enroll: the rows run side by side"),
+];
+
+struct Measure {
+    walls: Vec<f64>,
+    iam: Traffic,
+    sts: Traffic,
+}
+
+impl Measure {
+    fn new() -> Self {
+        Measure {
+            walls: Vec::new(),
+            iam: Traffic::default(),
+            sts: Traffic::default(),
+        }
+    }
+
+    fn median(&self) -> f64 {
+        let mut w = self.walls.clone();
+        w.sort_by(f64::total_cmp);
+        w[w.len() / 2]
+    }
+
+    fn per_run(&self, n: u64) -> f64 {
+        n as f64 / self.walls.len() as f64
+    }
+}
+
+fn main() {
+    let rounds: usize = std::env::var("YKMFA_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let bench = Bench::start(Spec {
+        yubikeys: (0..TOKENS)
+            .map(|i| YubiKeySpec {
+                serial: FIRST_SERIAL + i as u32,
+                capacity: Some(64),
+                version: "5.7.1",
+                ..YubiKeySpec::default()
+            })
+            .collect(),
+        nitrokey: false,
+        iam: true,
+    });
+    let serial = FIRST_SERIAL.to_string();
+    let mut results: Vec<(f64, Vec<(&str, Measure)>)> = Vec::new();
+    let mut next_user = 0;
+    for rtt in RTTS_MS {
+        let front = Front::start(&bench, rtt);
+        let env = front.env(&bench);
+        let mut run = |label: &str, args: &[&str], m: &mut Measure| {
+            front.reset();
+            let mut cmd = bench.ykmfa(args);
+            cmd.envs(env.iter().map(|(k, v)| (k, v)));
+            let started = Instant::now();
+            let out = cmd.output().expect("run ykmfa");
+            m.walls.push(started.elapsed().as_secs_f64());
+            bench.record_output(format!("{label} stdout"), out.stdout.clone());
+            bench.record_output(format!("{label} stderr"), out.stderr.clone());
+            assert!(
+                out.status.success(),
+                "ykmfa {args:?} failed at {rtt} ms:\n{}",
+                support::text(&out.stderr)
+            );
+            let (iam, sts) = front.traffic();
+            m.iam.requests += iam.requests;
+            m.iam.connections += iam.connections;
+            m.sts.requests += sts.requests;
+            m.sts.connections += sts.connections;
+        };
+        let users: Vec<String> = (0..rounds)
+            .map(|_| {
+                next_user += 1;
+                let user = format!("net{next_user}");
+                bench.aws(&["iam", "create-user", "--user-name", &user]);
+                user
+            })
+            .collect();
+        let (mut enroll, mut status, mut resync, mut revoke, mut doctor, mut bulk) = (
+            Measure::new(),
+            Measure::new(),
+            Measure::new(),
+            Measure::new(),
+            Measure::new(),
+            Measure::new(),
+        );
+        for u in &users {
+            let args = ["enroll", "--user", u, "--serial", &serial];
+            run("enroll", &args, &mut enroll);
+        }
+        for u in &users {
+            run("status", &["status", "--user", u], &mut status);
+        }
+        for u in &users {
+            let args = ["resync", "--user", u, "--serial", &serial, "--yes"];
+            run("resync", &args, &mut resync);
+        }
+        for u in &users {
+            let args = ["revoke", "--user", u, "--serial", &serial, "--yes"];
+            run("revoke", &args, &mut revoke);
+        }
+        for _ in 0..rounds {
+            run("doctor", &["doctor"], &mut doctor);
+        }
+        for wave in 0..rounds {
+            let mut csv = String::from("user,serial\n");
+            for t in 0..TOKENS {
+                next_user += 1;
+                let user = format!("net{next_user}");
+                bench.aws(&["iam", "create-user", "--user-name", &user]);
+                csv.push_str(&format!("{user},{}\n", FIRST_SERIAL + t as u32));
+            }
+            let manifest = bench
+                .dir
+                .join("home")
+                .join(format!("net-{rtt}-{wave}.csv"));
+            std::fs::write(&manifest, csv).expect("manifest");
+            let path = manifest.display().to_string();
+            run("bulk apply", &["bulk", "apply", &path], &mut bulk);
+        }
+        results.push((
+            rtt,
+            vec![
+                ("enroll", enroll),
+                ("status", status),
+                ("resync", resync),
+                ("revoke", revoke),
+                ("doctor", doctor),
+                ("bulk apply", bulk),
+            ],
+        ));
+    }
+
+    println!(
+        "every command behind a latency front (IAM and STS on separate hosts, keep-alive, a round trip per new connection); median of {rounds} runs, binary {}",
+        support::ykmfa_bin().display()
+    );
+    println!(
+        "{:<11} {:>6}  {:>9}  {:>8}  {:>11}  {:>11}  {:>9}  {:>5}",
+        "command", "RTT", "wall", "requests", "connections", "round trips", "network", "floor"
+    );
+    let at_zero: Vec<f64> = results[0].1.iter().map(|(_, m)| m.median()).collect();
+    for (rtt, measures) in &results {
+        for (i, (name, m)) in measures.iter().enumerate() {
+            let wall = m.median();
+            let floor = FLOORS.iter().find(|f| f.0 == *name).map_or(0, |f| f.1);
+            let (trips, network) = if *rtt > 0.0 {
+                let ms = wall * 1000.0;
+                (
+                    format!("{:.1}", ms / rtt),
+                    format!("{:.1}", (ms - at_zero[i] * 1000.0) / rtt),
+                )
+            } else {
+                ("-".to_owned(), "-".to_owned())
+            };
+            println!(
+                "{name:<11} {:>3} ms  {:>7.3} s  {:>8.1}  {:>11.1}  {trips:>11}  {network:>9}  {floor:>5}",
+                rtt,
+                wall,
+                m.per_run(m.iam.requests + m.sts.requests),
+                m.per_run(m.iam.connections + m.sts.connections),
+            );
+        }
+    }
+    println!();
+    println!("floors (round trips):");
+    for (name, floor, why) in FLOORS {
+        println!("  {name:<11} {floor}  {why}");
+    }
+    println!("(requests and connections: IAM + STS per run; bulk apply: per manifest of {TOKENS} rows on {TOKENS} tokens)");
+    let seeds = bench.assert_no_seed_leaked();
+    println!("seed scan: {seeds} seeds searched for in every output: none found");
+}
