@@ -82,7 +82,7 @@ fn main() {
     for rtt in RTTS_MS {
         let front = Front::start(&bench, rtt);
         let env = front.env(&bench);
-        let mut run = |label: &str, args: &[&str], m: &mut Measure| {
+        let run = |label: &str, args: &[&str], m: &mut Measure| {
             front.reset();
             let mut cmd = bench.ykmfa(args);
             cmd.envs(env.iter().map(|(k, v)| (k, v)));
@@ -144,10 +144,7 @@ fn main() {
                 bench.aws(&["iam", "create-user", "--user-name", &user]);
                 csv.push_str(&format!("{user},{}\n", FIRST_SERIAL + t as u32));
             }
-            let manifest = bench
-                .dir
-                .join("home")
-                .join(format!("net-{rtt}-{wave}.csv"));
+            let manifest = bench.dir.join("home").join(format!("net-{rtt}-{wave}.csv"));
             std::fs::write(&manifest, csv).expect("manifest");
             let path = manifest.display().to_string();
             run("bulk apply", &["bulk", "apply", &path], &mut bulk);

@@ -30,7 +30,9 @@ impl Front {
     pub fn start(bench: &Bench, rtt_ms: f64) -> Front {
         let iam = bench.iam.as_ref().expect("this bench has no IAM endpoint");
         let backend = iam.url.trim_start_matches("http://").to_owned();
-        let port_file: PathBuf = bench.dir.join(format!("front-{}.ports", std::process::id()));
+        let port_file: PathBuf = bench
+            .dir
+            .join(format!("front-{}.ports", std::process::id()));
         let _ = std::fs::remove_file(&port_file);
         let log = bench.dir.join("front.log");
         let mut cmd = Command::new(venv_bin("python3"));
@@ -100,7 +102,11 @@ impl Front {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(("127.0.0.1", self.control))
             .expect("the latency front's control port");
-        write!(s, "{line} HTTP/1.1\r\nHost: front\r\nContent-Length: 0\r\n\r\n").expect("send");
+        write!(
+            s,
+            "{line} HTTP/1.1\r\nHost: front\r\nContent-Length: 0\r\n\r\n"
+        )
+        .expect("send");
         let mut answer = String::new();
         s.read_to_string(&mut answer).expect("read");
         let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
