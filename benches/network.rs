@@ -130,7 +130,15 @@ fn main() {
             run("resync", &args, &mut resync);
         }
         for u in &users {
-            let args = ["revoke", "--user", u, "--serial", &serial, "--yes"];
+            let args = [
+                "revoke",
+                "--user",
+                u,
+                "--serial",
+                &serial,
+                "--allow-last",
+                "--yes",
+            ];
             run("revoke", &args, &mut revoke);
         }
         for _ in 0..rounds {

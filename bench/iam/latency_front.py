@@ -4,13 +4,14 @@
 On the bench the IAM endpoint is on loopback and a round trip costs nothing, which hides where the
 time of a real command goes. This front listens on one port per AWS service (IAM and STS are
 different hosts on AWS, so a client that calls both opens two connections, as it does there) and
-forwards every byte to the endpoint after a fixed one-way delay, in order, in both directions:
+passes every HTTP request on to the endpoint and its answer back, each after a fixed one-way delay:
 
 - a request reaches the endpoint ONE_WAY ms after the client sent it, and the answer reaches the
-  client ONE_WAY ms after the endpoint sent it: a round trip costs 2 x ONE_WAY;
-- a new connection costs one more round trip before its first byte goes out (the TCP handshake;
-  TLS would cost more on AWS: the front is a lower bound);
-- connections are kept alive, as AWS's endpoints keep them.
+  client ONE_WAY ms after the endpoint gave it: a round trip costs 2 x ONE_WAY;
+- a new connection costs one more round trip before its first request goes out (the TCP
+  handshake; TLS would cost more on AWS: the front is a lower bound);
+- the client's connections are kept alive, as AWS's endpoints keep them, whatever the endpoint
+  does with its own (the bench's closes after each answer).
 
 It counts connections and HTTP requests per service. A control port (no delay) answers
 `GET /stats` with {"iam": {"connections": N, "requests": N}, "sts": {...}} and `POST /reset`.
@@ -37,74 +38,48 @@ class Counts:
         self.by_service = {s: {"connections": 0, "requests": 0} for s in SERVICES}
 
 
-class RequestCounter:
-    """Counts HTTP/1.1 requests in a client's byte stream: header blocks, each followed by a body
-    of Content-Length bytes (the AWS SDKs and CLI send query-protocol bodies with a length)."""
-
-    def __init__(self):
-        self.buffer = b""
-        self.body_left = 0
-
-    def feed(self, data):
-        found = 0
-        self.buffer += data
-        while True:
-            if self.body_left:
-                taken = min(self.body_left, len(self.buffer))
-                self.buffer = self.buffer[taken:]
-                self.body_left -= taken
-                if self.body_left:
-                    return found
-            end = self.buffer.find(b"\r\n\r\n")
-            if end < 0:
-                return found
-            head, self.buffer = self.buffer[:end], self.buffer[end + 4:]
-            found += 1
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    self.body_left = int(value.strip() or b"0")
-
-
-async def pipe(reader, writer, delay, not_before, counter=None, on_request=None):
-    """Copies reader to writer, each chunk delivered `delay` seconds after it was read (and not
-    before `not_before`, monotonic), keeping the order."""
-    queue = asyncio.Queue()
-
-    async def deliver():
-        while True:
-            item = await queue.get()
-            if item is None:
-                break
-            due, data = item
-            wait = due - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            writer.write(data)
-            try:
-                await writer.drain()
-            except ConnectionError:
-                break
-        try:
-            writer.close()
-        except Exception:
-            pass
-
-    delivering = asyncio.ensure_future(deliver())
+async def read_message(reader, request):
+    """One HTTP/1.1 message (head and body) from a stream, or None at its end. A request's body
+    has a Content-Length (the AWS SDKs and CLI send query-protocol bodies with one); an answer's
+    body has a length, is chunked, or runs to the end of the connection."""
     try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except (asyncio.IncompleteReadError, ConnectionError):
+        return None
+    fields = {}
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        fields[name.strip().lower()] = value.strip()
+    if b"content-length" in fields:
+        body = await reader.readexactly(int(fields[b"content-length"]))
+    elif not request and fields.get(b"transfer-encoding", b"").lower() == b"chunked":
+        body = b""
         while True:
-            data = await reader.read(65536)
-            if not data:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            chunk = await reader.readexactly(size + 2)
+            if size == 0:
                 break
-            if counter is not None:
-                n = counter.feed(data)
-                if n and on_request:
-                    on_request(n)
-            queue.put_nowait((max(time.monotonic() + delay, not_before + delay), data))
-    except ConnectionError:
-        pass
-    queue.put_nowait(None)
-    await delivering
+            body += chunk[:-2]
+    elif request:
+        body = b""
+    else:
+        body = await reader.read()
+    return head, body
+
+
+def keep_alive(head, body):
+    """The answer as a kept-alive connection carries it: a length, no `Connection: close`."""
+    lines = head.split(b"\r\n")[:-2]
+    dropped = (b"connection", b"content-length", b"transfer-encoding", b"keep-alive")
+    kept = [lines[0]] + [l for l in lines[1:] if l.partition(b":")[0].strip().lower() not in dropped]
+    kept += [b"Content-Length: " + str(len(body)).encode(), b"Connection: keep-alive"]
+    return b"\r\n".join(kept) + b"\r\n\r\n" + body
+
+
+async def sleep_until(when):
+    wait = when - time.monotonic()
+    if wait > 0:
+        await asyncio.sleep(wait)
 
 
 def serve(service, backend, one_way, counts):
@@ -113,20 +88,36 @@ def serve(service, backend, one_way, counts):
     async def handle(client_reader, client_writer):
         accepted = time.monotonic()
         counts.by_service[service]["connections"] += 1
+        first = True
         try:
-            server_reader, server_writer = await asyncio.open_connection(host, port)
-        except OSError:
+            while True:
+                message = await read_message(client_reader, request=True)
+                if message is None:
+                    break
+                head, body = message
+                counts.by_service[service]["requests"] += 1
+                # The first request of a connection waits for the handshake: a round trip.
+                sent = time.monotonic()
+                if first:
+                    sent = max(sent, accepted + 2 * one_way)
+                    first = False
+                await sleep_until(sent + one_way)
+                # One backend connection per request: on loopback it costs nothing, and the
+                # backend may close after each answer; the client's connection stays open.
+                server_reader, server_writer = await asyncio.open_connection(host, port)
+                server_writer.write(head + body)
+                await server_writer.drain()
+                answer = await read_message(server_reader, request=False)
+                server_writer.close()
+                if answer is None:
+                    break
+                await asyncio.sleep(one_way)
+                client_writer.write(keep_alive(*answer))
+                await client_writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, OSError):
+            pass
+        finally:
             client_writer.close()
-            return
-        handshake_done = accepted + 2 * one_way
-
-        def on_request(n):
-            counts.by_service[service]["requests"] += n
-
-        await asyncio.gather(
-            pipe(client_reader, server_writer, one_way, handshake_done, RequestCounter(), on_request),
-            pipe(server_reader, client_writer, one_way, 0.0),
-        )
 
     return handle
 

@@ -28,8 +28,12 @@ class Echo(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def start():
-    backend = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+class EchoThenClose(Echo):
+    protocol_version = "HTTP/1.0"
+
+
+def start(handler=Echo):
+    backend = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=backend.serve_forever, daemon=True).start()
     ports = os.path.join(tempfile.mkdtemp(), "ports")
     front = subprocess.Popen([
@@ -75,6 +79,22 @@ def test_round_trips_connections_and_counts():
         assert counted == {"iam": {"connections": 1, "requests": 2},
                            "sts": {"connections": 1, "requests": 1}}, counted
         assert stats(control, "POST", "/reset")["iam"] == {"connections": 0, "requests": 0}
+    finally:
+        front.terminate()
+        front.wait(5)
+        backend.shutdown()
+
+
+def test_the_client_connection_stays_open_when_the_endpoint_closes_its_own():
+    backend, front, iam, _, control = start(EchoThenClose)
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", iam)
+        for body in (b"a", b"b", b"c"):
+            c.request("POST", "/", body=body)
+            answer = c.getresponse()
+            assert answer.read() == b"echo:" + body
+            assert answer.getheader("Connection") == "keep-alive"
+        assert stats(control)["iam"] == {"connections": 1, "requests": 3}
     finally:
         front.terminate()
         front.wait(5)
