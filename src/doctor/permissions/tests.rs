@@ -47,7 +47,7 @@ fn readme_row(command: Command) -> String {
 
 #[test]
 fn the_readme_table_is_this_table() {
-    let readme = include_str!("../../../README.md");
+    let readme = include_str!("../../../docs/permissions.md");
     for command in Command::ALL {
         let row = readme_row(command);
         assert!(
