@@ -1,18 +1,15 @@
 //! `ykmfa doctor`: the report of what ykmfa needs, one line per check, in the order things
-//! depend on each other. The checks live in the library ([`ykmfa::doctor`]); this file runs the
-//! probes side by side (PC/SC on its own thread, AWS on the runtime), renders the lines for an
-//! 80-column terminal or as `ykmfa.doctor/1` JSON, and turns the first failure into the exit
-//! code the same problem has in every other command.
+//! depend on each other. The probes, the checks and their text and `ykmfa.doctor/1` JSON live in
+//! the library ([`ykmfa::doctor`]); this file turns the first failure into the exit code the
+//! same problem has in every other command.
 
 use std::time::Duration;
 
 use clap::ValueEnum;
 
 use ykmfa::doctor::permissions::Command;
-use ykmfa::doctor::probe::{self, Limits};
-use ykmfa::doctor::{self, aws, local, Area, Check};
-use ykmfa::layout::{fill, line, paint, widest, Column};
-use ykmfa::oath::Password;
+use ykmfa::doctor::probe::Limits;
+use ykmfa::doctor::{self, Area, Check};
 
 use super::report::Exit;
 use super::{Failure, Global, Output};
@@ -73,20 +70,14 @@ pub async fn run(out: &Output, global: &Global, args: &DoctorArgs) -> Result<(),
     };
     let name = |c: &CommandName| Command::from_name(c.to_possible_value()?.get_name());
     let commands = Command::chosen(args.commands.iter().filter_map(name).collect());
-    let env = ykmfa::token::password::from_env().filter(|p| !p.is_empty());
-    let password = env.map(|p| Password::new(p.to_string()));
-    let machine = tokio::task::spawn_blocking(move || probe::local(limits, password));
-    let cloud = probe::aws(global.aws_options(), args.no_aws, limits, commands);
-    let (machine, cloud) = tokio::join!(machine, cloud);
-    let machine = machine
+    let checks = doctor::run(global.aws_options(), args.no_aws, limits, commands).await;
+    let checks = checks
         .map_err(|e| Failure::new(Exit::Failed, format!("the PC/SC checks stopped: {e}"), &[]))?;
-    let mut checks = local::checks(&machine);
-    checks.extend(aws::checks(&cloud));
     let exit = exit_for(&checks);
     if out.json {
         out.json(&doctor::json(&checks, exit.map_or(0, |code| code as u8)));
     } else {
-        out.result(render(&checks, out.stdout_color));
+        out.result(doctor::text(&checks, out.stdout_color));
     }
     let Some(code) = exit else {
         if !out.json {
@@ -115,40 +106,6 @@ fn exit_for(checks: &[Check]) -> Option<Exit> {
         Area::Aws => Exit::Aws,
         Area::Other => Exit::Failed,
     })
-}
-
-const WIDTH: usize = 80;
-
-/// The report: `STATUS  NAME  detail`, details and fixes wrapped under the detail column.
-fn render(checks: &[Check], colour: bool) -> String {
-    let name_width = widest(checks.iter().map(|c| c.name.as_str()), 16);
-    let text_width = WIDTH.saturating_sub(4 + 2 + name_width + 2).max(20);
-    // A fix's continuation lines are indented 5 more: every continuation keeps within that.
-    let more = text_width.saturating_sub(5).max(10);
-    let columns = [4, name_width, text_width].map(Column::left);
-    let mut lines = Vec::new();
-    for c in checks {
-        let detail = fill(&c.detail, text_width, more);
-        let plain = line(&columns, &[c.status.word(), &c.name, &detail[0]]);
-        // Green, bold yellow, bold red, dim: in the order of Status.
-        let code = ["32", "33;1", "31;1", "2"][c.status as usize];
-        let word = paint(true, code, &format!("{:<4}", c.status.word()));
-        lines.push(match colour {
-            true => format!("{word}{}", plain.get(4..).unwrap_or("")),
-            false => plain,
-        });
-        let mut under = detail[1..].to_vec();
-        for fix in &c.fix {
-            for (i, p) in fill(&format!("fix: {fix}"), text_width, more)
-                .into_iter()
-                .enumerate()
-            {
-                under.push(if i == 0 { p } else { format!("     {p}") });
-            }
-        }
-        lines.extend(under.iter().map(|p| line(&columns, &["", "", p])));
-    }
-    lines.join("\n")
 }
 
 #[cfg(test)]

@@ -1,91 +1,16 @@
-//! Asking a person for something: a secret without echo, or a yes/no. Reads the terminal
-//! (`/dev/tty`), not stdin, so piped input stays for data.
+//! Asking a person for something: the words of the questions and of their failures. The
+//! terminal reading (no echo, restored on a signal) is [`ykmfa::terminal`]'s.
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 use zeroize::Zeroizing;
 
-/// The longest secret accepted: the buffer never grows, so no copy is left behind by a
-/// reallocation.
-const MAX_SECRET: usize = 1024;
-
-/// Reads a secret from the terminal with echo off. The returned text is zeroized on drop.
-///
-/// The terminal is put in raw-ish mode (no echo, no line editing by the kernel, no signals)
-/// before the question is shown, so nothing typed ahead is echoed; ykmfa handles Backspace,
-/// Enter, Ctrl-C (abort, `ErrorKind::Interrupted`) and Ctrl-D itself, and restores the terminal
-/// whatever happens.
-pub fn secret(question: &str) -> std::io::Result<Zeroizing<String>> {
-    use rustix::termios::{self, LocalModes, OptionalActions};
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")?;
-    let mut out = tty.try_clone()?;
-    let saved = termios::tcgetattr(&tty)?;
-    let mut quiet = saved.clone();
-    quiet
-        .local_modes
-        .remove(LocalModes::ECHO | LocalModes::ICANON | LocalModes::ISIG);
-    termios::tcsetattr(&tty, OptionalActions::Flush, &quiet)?;
-    if let (Ok(mut open), Ok(copy)) = (OPEN_SECRET.lock(), tty.try_clone()) {
-        *open = Some((copy, saved.clone()));
-    }
-    let mut line = Zeroizing::new(Vec::with_capacity(MAX_SECRET));
-    let read = (|| {
-        write!(out, "{question}")?;
-        out.flush()?;
-        let mut byte = [0u8; 1];
-        loop {
-            if (&tty).read(&mut byte)? == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            match byte[0] {
-                b'\r' | b'\n' => return Ok(()),
-                0x03 => return Err(std::io::ErrorKind::Interrupted.into()),
-                0x04 if line.is_empty() => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-                0x7F | 0x08 => {
-                    line.pop();
-                }
-                b if line.len() < MAX_SECRET => line.push(b),
-                _ => {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::InvalidInput,
-                        "the input is too long",
-                    ))
-                }
-            }
-        }
-    })();
-    // Restore the terminal whatever happened, then finish the prompt's line.
-    if let Ok(mut open) = OPEN_SECRET.lock() {
-        *open = None;
-    }
-    let restored = termios::tcsetattr(&tty, OptionalActions::Now, &saved);
-    writeln!(out)?;
-    read?;
-    restored?;
-    let text = std::str::from_utf8(&line).map_err(|_| {
-        std::io::Error::new(std::io::ErrorKind::InvalidData, "the input is not UTF-8")
-    })?;
-    let mut owned = Zeroizing::new(String::with_capacity(text.len()));
-    owned.push_str(text);
-    Ok(owned)
-}
-
-/// The terminal of a secret being typed, and its settings to restore.
-static OPEN_SECRET: std::sync::Mutex<Option<(std::fs::File, rustix::termios::Termios)>> =
-    std::sync::Mutex::new(None);
+pub use ykmfa::terminal::{confirm, secret};
 
 /// Called on a stop signal: if a secret is being typed, the terminal gets its echo back and the
 /// command ends (exit 130; nothing has changed while a question is open). Otherwise nothing.
 pub fn abandon_secret() {
-    let Ok(mut open) = OPEN_SECRET.lock() else {
-        return;
-    };
-    if let Some((tty, saved)) = open.take() {
-        let _ = rustix::termios::tcsetattr(&tty, rustix::termios::OptionalActions::Now, &saved);
-        let _ = writeln!(&tty);
+    if ykmfa::terminal::abandon_secret() {
         let _ = writeln!(std::io::stderr(), "error: interrupted; nothing was changed");
         std::process::exit(super::report::Exit::Interrupted as i32);
     }
@@ -100,27 +25,6 @@ pub fn failure(e: std::io::Error, what: &str, instead: &str) -> super::Failure {
     } else {
         super::Failure::new(Exit::Usage, format!("cannot read {what}: {e}"), &[instead])
     }
-}
-
-/// Asks a yes/no question on the terminal; only "y" or "yes" (any case) is a yes, and end of
-/// input is a no. The question should end with its default, e.g. "Revoke it? [y/N] ".
-pub fn confirm(question: &str) -> std::io::Result<bool> {
-    use std::io::BufRead;
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")?;
-    let mut to = tty.try_clone()?;
-    write!(to, "{question}")?;
-    to.flush()?;
-    let mut line = String::new();
-    if std::io::BufReader::new(tty).read_line(&mut line)? == 0 {
-        return Ok(false);
-    }
-    Ok(matches!(
-        line.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
 }
 
 /// The token's OATH password: `YKMFA_OATH_PASSWORD` when set (automation), else asked without

@@ -6,9 +6,10 @@
 //! of a hang. The checks ([`local`], [`aws`]) are pure functions from those facts to [`Check`]s,
 //! so every verdict and every fix is tested without a machine in a particular state.
 //!
-//! What this module must never do: print (the binary renders [`Check`]s); show a secret (no
-//! access key, secret key, session token or OATH password ends up in a [`Check`]); change
-//! anything (doctor only reads, and asks IAM's policy simulator, which performs nothing).
+//! What this module must never do: print ([`text`] renders the [`Check`]s, the binary prints
+//! them); show a secret (no access key, secret key, session token or OATH password ends up in a
+//! [`Check`]); change anything (doctor only reads, and asks IAM's policy simulator, which
+//! performs nothing).
 
 pub mod aws;
 pub mod local;
@@ -16,6 +17,11 @@ pub mod permissions;
 pub mod probe;
 
 use serde::Serialize;
+
+use crate::layout::{fill, line, paint, widest, Column};
+use crate::oath::Password;
+use permissions::Command;
+use probe::Limits;
 
 /// A check's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -168,6 +174,61 @@ pub fn json(checks: &[Check], exit_code: u8) -> serde_json::Value {
         "summary": tally(checks),
         "exit_code": exit_code,
     })
+}
+
+/// Runs the probes side by side (PC/SC on its own thread, AWS on the runtime) and turns their
+/// facts into the checks, in report order. `YKMFA_OATH_PASSWORD`, when set, is tried on tokens
+/// that have a password. An error is the PC/SC thread's end (a panic).
+pub async fn run(
+    options: crate::iam::Options,
+    no_aws: bool,
+    limits: Limits,
+    commands: Vec<Command>,
+) -> Result<Vec<Check>, tokio::task::JoinError> {
+    let env = crate::token::password::from_env().filter(|p| !p.is_empty());
+    let password = env.map(|p| Password::new(p.to_string()));
+    let machine = tokio::task::spawn_blocking(move || probe::local(limits, password));
+    let cloud = probe::aws(options, no_aws, limits, commands);
+    let (machine, cloud) = tokio::join!(machine, cloud);
+    let mut checks = local::checks(&machine?);
+    checks.extend(aws::checks(&cloud));
+    Ok(checks)
+}
+
+/// The report fits an 80-column terminal.
+const WIDTH: usize = 80;
+
+/// The report: `STATUS  NAME  detail`, details and fixes wrapped under the detail column; the
+/// status word painted when `colour`.
+pub fn text(checks: &[Check], colour: bool) -> String {
+    let name_width = widest(checks.iter().map(|c| c.name.as_str()), 16);
+    let text_width = WIDTH.saturating_sub(4 + 2 + name_width + 2).max(20);
+    // A fix's continuation lines are indented 5 more: every continuation keeps within that.
+    let more = text_width.saturating_sub(5).max(10);
+    let columns = [4, name_width, text_width].map(Column::left);
+    let mut lines = Vec::new();
+    for c in checks {
+        let detail = fill(&c.detail, text_width, more);
+        let plain = line(&columns, &[c.status.word(), &c.name, &detail[0]]);
+        // Green, bold yellow, bold red, dim: in the order of Status.
+        let code = ["32", "33;1", "31;1", "2"][c.status as usize];
+        let word = paint(true, code, &format!("{:<4}", c.status.word()));
+        lines.push(match colour {
+            true => format!("{word}{}", plain.get(4..).unwrap_or("")),
+            false => plain,
+        });
+        let mut under = detail[1..].to_vec();
+        for fix in &c.fix {
+            for (i, p) in fill(&format!("fix: {fix}"), text_width, more)
+                .into_iter()
+                .enumerate()
+            {
+                under.push(if i == 0 { p } else { format!("     {p}") });
+            }
+        }
+        lines.extend(under.iter().map(|p| line(&columns, &["", "", p])));
+    }
+    lines.join("\n")
 }
 
 /// "1 token", "2 tokens".

@@ -56,3 +56,15 @@ fn the_first_failure_decides_the_area() {
     assert_eq!(doc["exit_code"], 4);
     assert_eq!(doc["summary"]["fail"], 2);
 }
+
+#[test]
+fn the_report_wraps_under_the_detail_and_paints_only_when_asked() {
+    let fix =
+        "ask an administrator to allow iam:EnableMFADevice and iam:DeactivateMFADevice for you";
+    let checks = [Check::new("pcscd", "pcscd", Status::Fail, "answers").fix([fix])];
+    let (report, pad) = (text(&checks, false), " ".repeat(13));
+    let fix = format!("{pad}fix: ask an administrator to allow iam:EnableMFADevice and");
+    let more = format!("{pad}     iam:DeactivateMFADevice for you");
+    assert_eq!(report, ["fail  pcscd  answers", &fix, &more].join("\n"));
+    assert!(text(&checks, true).starts_with("\x1b[31;1mfail\x1b[0m  pcscd"));
+}

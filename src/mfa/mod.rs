@@ -24,6 +24,6 @@ pub mod revoke;
 pub mod settle;
 pub mod status;
 
-pub use cancel::Cancel;
+pub use cancel::{Cancel, Signals};
 pub use clock::{Clock, SystemClock};
 pub use remedy::Leftover;

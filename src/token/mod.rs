@@ -8,6 +8,7 @@
 pub mod card;
 pub mod password;
 pub mod present;
+mod table;
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -18,6 +19,7 @@ use crate::transport::{Transport, TransportError};
 
 pub use card::{Card, PcscCard, WriteError};
 pub use present::{Gathering, Present, PresentError};
+pub use table::table;
 
 /// AID of the YubiKey Management applet.
 const MANAGEMENT_AID: [u8; 8] = [0xA0, 0x00, 0x00, 0x05, 0x27, 0x47, 0x11, 0x17];

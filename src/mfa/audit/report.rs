@@ -1,10 +1,12 @@
-//! The `ykmfa.audit/1` document (README, "ykmfa audit"): the facts and findings as data, for
-//! scripts and CI. Field names and order are the schema: they don't change.
+//! The audit as a person reads it (a posture header, the findings table, the numbered fixes) and
+//! as the `ykmfa.audit/1` document (README, "ykmfa audit") for scripts and CI. Field names and
+//! order are the schema: they don't change.
 
 use serde_json::{json, Map, Value};
 
-use super::{count_users, counts, Facts, Finding, Severity, BASELINE};
+use super::{count_users, counts, Facts, Finding, Severity, SubjectKind, BASELINE};
 use crate::iam::PasswordPolicy;
+use crate::layout::{line, plural, row, shell_lines, shorten, widest, wrap, Column};
 
 /// The document, for `findings` of `facts`; `fail_on` is the level asked for and `failing` the
 /// number of findings at or above it.
@@ -79,6 +81,102 @@ pub fn fixes(findings: &[Finding]) -> (Vec<usize>, Vec<Fix<'_>>) {
 /// How many `findings` are at or above `fail_on` (none when no level is asked for).
 pub fn failing(findings: &[Finding], fail_on: Option<Severity>) -> usize {
     fail_on.map_or(0, |level| super::at_or_above(findings, level))
+}
+
+/// The report fits an 80-column terminal.
+pub const WIDTH: usize = 80;
+
+/// The human report: a posture header, the findings table, the fixes (numbered, each once).
+pub fn text(facts: &Facts, findings: &[Finding]) -> String {
+    let mut text = format!("Account {}\n", facts.account);
+    let root = match facts.root_mfa() {
+        super::RootMfa::None => "no MFA",
+        super::RootMfa::Virtual => "MFA on a virtual device",
+        super::RootMfa::Hardware => "MFA on hardware (not a virtual device)",
+        super::RootMfa::Unknown => "MFA unknown",
+    };
+    let keys = match facts.root_access_keys_present {
+        Some(true) => "access keys present",
+        Some(false) => "no access keys",
+        None => "access keys unknown",
+    };
+    let gaps = findings
+        .iter()
+        .filter(|f| f.subject_kind == SubjectKind::PasswordPolicy);
+    let policy = match (&facts.password_policy, gaps.count()) {
+        (None, _) => "none".to_owned(),
+        (Some(_), 0) => "meets the baseline".to_owned(),
+        (Some(_), n) => format!("{n} gap{} against the baseline", plural(n)),
+    };
+    let u = super::count_users(facts);
+    let (orphans, n) = (facts.orphans.len(), plural(facts.orphans.len()));
+    let rows = [
+        ("root user", format!("{root}, {keys}")),
+        ("password policy", policy),
+        ("IAM users", format!("{} ({} with MFA, {} of them without a backup; {} without MFA, {} of them with a console password)",
+            u.total, u.with_mfa, u.single_device, u.without_mfa, u.console_without_mfa)),
+        ("orphan devices", format!("{orphans} unassigned virtual MFA device{n}")),
+    ];
+    let columns = [Column::left(15), Column::left(WIDTH - 19)];
+    for (label, value) in rows {
+        let lines = row(&columns, &[label, &value]);
+        text.extend(lines.iter().map(|l| format!("  {l}\n")));
+    }
+    text.push('\n');
+    if findings.is_empty() {
+        text.push_str("No findings.\n");
+    } else {
+        text.push_str(&table(facts, findings));
+    }
+    text.push('\n');
+    text.push_str(&wrap(&format!("Password baseline: {}.", super::BASELINE), WIDTH).join("\n"));
+    text
+}
+
+/// SEVERITY, SUBJECT, FINDING (wrapped), FIX (a number into the list below the table).
+fn table(facts: &Facts, findings: &[Finding]) -> String {
+    let (numbers, fixes) = fixes(findings);
+    let subjects: Vec<String> = findings.iter().map(|f| subject(facts, f)).collect();
+    let subject_w = widest(subjects.iter().map(String::as_str).chain(["SUBJECT"]), 22);
+    let finding_w = WIDTH - "SEVERITY".len() - subject_w - 3 - 6;
+    let columns = [8, subject_w, finding_w].map(Column::left);
+    let columns = [columns[0], columns[1], columns[2], Column::right(3)];
+    let mut text = line(&columns, &["SEVERITY", "SUBJECT", "FINDING", "FIX"]) + "\n";
+    for ((f, subject), n) in findings.iter().zip(&subjects).zip(&numbers) {
+        let what = f
+            .reference
+            .map_or(f.summary.clone(), |r| format!("{} ({r})", f.summary));
+        let (subject, n) = (shorten(subject, subject_w), n.to_string());
+        let cells = [f.severity.as_str(), &subject, &what, &n];
+        text.extend(row(&columns, &cells).into_iter().map(|l| l + "\n"));
+    }
+    text.push_str("\nFixes:\n");
+    for (i, (fix, command)) in fixes.iter().enumerate() {
+        let lead = format!("{:>3}. ", i + 1);
+        let indent = " ".repeat(lead.len());
+        for (j, line) in wrap(fix, WIDTH - lead.len()).iter().enumerate() {
+            text.push_str(&format!("{}{line}\n", if j == 0 { &lead } else { &indent }));
+        }
+        let command = command.map_or(vec![], |c| {
+            let words = crate::mfa::remedy::shell_words(c);
+            shell_lines(words, &format!("{indent}  "), WIDTH)
+        });
+        text.extend(command.into_iter().map(|l| l + "\n"));
+    }
+    text
+}
+
+/// A device ARN is shown without the `arn:…:iam::ACCOUNT:` prefix the header already gives.
+fn subject(facts: &Facts, f: &Finding) -> String {
+    match f.subject_kind {
+        SubjectKind::Device => {
+            let prefix = format!(":{}:", facts.account);
+            let rest = f.subject.split_once(&prefix).map(|(_, rest)| rest);
+            rest.unwrap_or(f.subject.as_str()).to_owned()
+        }
+        SubjectKind::PasswordPolicy => "password policy".to_owned(),
+        SubjectKind::Root | SubjectKind::User => f.subject.clone(),
+    }
 }
 
 fn policy(p: &PasswordPolicy) -> Value {

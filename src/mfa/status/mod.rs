@@ -15,6 +15,7 @@ use crate::mfa::pairing::{self, Device, Pairing, Place, TokenRef};
 use crate::mfa::remedy;
 use crate::token::Token;
 
+pub mod report;
 pub mod table;
 
 /// What a device is, by the shape of its serial (ListMFADevices gives no type).

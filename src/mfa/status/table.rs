@@ -1,7 +1,7 @@
 //! The status report as rows of cells, and the column arithmetic that lays them out. The cells
 //! are the report's data (a device, where its credential is, a verdict, a fix's number); the
-//! headings and sentences around them are the cli's. The generic table of `ykmfa::layout`, once it
-//! exists, is the home of [`table`].
+//! headings and sentences around them are [`super::report`]'s. The generic table of
+//! `ykmfa::layout`, once it exists, is the home of [`table`].
 
 use super::{DeviceRow, DeviceType, Status, TokenRow, Verdict};
 use crate::layout::{shorten, wrap};

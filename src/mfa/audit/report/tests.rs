@@ -73,3 +73,13 @@ fn findings_that_share_a_fix_point_to_one_entry() {
     assert_eq!(failing(&findings, None), 0);
     assert!(failing(&findings, Some(Severity::Info)) == findings.len());
 }
+
+#[test]
+fn a_report_without_findings_says_so_within_80_columns() {
+    let text = text(&Facts::default(), &[]);
+    assert!(
+        text.contains("No findings.") && text.contains("policy  none"),
+        "{text}"
+    );
+    assert!(text.lines().all(|l| l.chars().count() <= WIDTH), "{text}");
+}
