@@ -4,10 +4,11 @@
 //! PC/SC service or no token is no error here: the IAM side is still worth showing), the text
 //! and JSON [`ykmfa::mfa::status::report`]; this module says whom it shows.
 
-use ykmfa::iam::{Directory, IamError, Sdk, UserName};
+use ykmfa::iam::{CallerIdentity, Directory, IamError, Sdk, UserName};
 use ykmfa::mfa::status;
 use ykmfa::oath;
 use ykmfa::token::{Present, Token};
+use ykmfa::transport::TransportError;
 
 use super::report::{self, iam_failure, Exit};
 use super::{prompt, settle, Failure, Global, Output};
@@ -31,45 +32,47 @@ pub async fn run(out: &Output, global: &Global, args: &StatusArgs) -> Result<(),
         None => None,
     };
     let fail = |e| iam_failure(&e, global);
+    // The tokens are surveyed while IAM is asked.
+    let survey = tokio::task::spawn_blocking(Present::look);
     let dir = Sdk::connect(global.aws_options()).await.map_err(fail)?;
-    let who = dir.caller_identity().await.map_err(fail)?;
-    let user = match (asked, who.user_name()) {
-        (Some(u), _) => u.to_string(),
-        (None, Some(me)) => me.to_owned(),
-        (None, None) if who.is_root() => {
-            return Err(Failure::new(
-                Exit::Usage,
-                "you are signed in as the root user: say which IAM user to show",
-                &[
-                    "ykmfa status --user NAME",
-                    "the root user's own MFA is in 'ykmfa audit'",
-                ],
-            ))
-        }
-        (None, None) => {
-            return Err(Failure::new(
-                Exit::Usage,
-                format!(
-                    "you are signed in as {}, not as an IAM user: say which user to show",
-                    who.arn
-                ),
-                &["ykmfa status --user NAME"],
-            ))
+    // With --user, the user's ARN names the account: STS is not asked.
+    let (account, user) = match asked {
+        Some(u) => (None, u.to_string()),
+        None => {
+            let who = dir.caller_identity().await.map_err(fail)?;
+            (Some(who.account.clone()), me(&who)?)
         }
     };
-
-    let (tokens, unavailable) = look_at_tokens(out, args)?;
+    let no_user = |account: &str| {
+        Failure::new(
+            Exit::Iam,
+            format!("there is no IAM user '{user}' in account {account}"),
+            &["check the name (IAM user names are case-sensitive): aws iam list-users"],
+        )
+    };
+    let mine = match status::Mine::read(&dir, account.as_deref(), &user).await {
+        Ok(mine) => mine,
+        Err(IamError::NoSuchEntity { .. }) => {
+            let account = match account {
+                Some(account) => account,
+                None => dir.caller_identity().await.map_err(fail)?.account,
+            };
+            return Err(no_user(&account));
+        }
+        Err(e) => return Err(fail(e)),
+    };
+    let survey = survey
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    let (tokens, unavailable) = look_at_tokens(out, args, survey)?;
     // What dead runs left for this user or these tokens: reported, never settled here.
-    let unfinished = settle::report(out, &who.account, &user, &settle::serials(&tokens));
-    let facts = status::gather(&dir, &who.account, &user, tokens)
+    let unfinished = settle::report(out, mine.account(), &user, &settle::serials(&tokens));
+    let account = mine.account().to_owned();
+    let facts = status::gather(&dir, mine, tokens)
         .await
         .map_err(|e| match e {
-            IamError::NoSuchEntity { .. } => Failure::new(
-                Exit::Iam,
-                format!("there is no IAM user '{user}' in account {}", who.account),
-                &["check the name (IAM user names are case-sensitive): aws iam list-users"],
-            ),
-            other => iam_failure(&other, global),
+            IamError::NoSuchEntity { .. } => no_user(&account),
+            other => fail(other),
         })?;
     if facts.tags_denied {
         out.warn(
@@ -89,13 +92,40 @@ pub async fn run(out: &Output, global: &Global, args: &StatusArgs) -> Result<(),
     Ok(())
 }
 
+/// The caller's own IAM user name, for `status` without `--user`.
+fn me(who: &CallerIdentity) -> Result<String, Failure> {
+    if let Some(me) = who.user_name() {
+        return Ok(me.to_owned());
+    }
+    Err(if who.is_root() {
+        Failure::new(
+            Exit::Usage,
+            "you are signed in as the root user: say which IAM user to show",
+            &[
+                "ykmfa status --user NAME",
+                "the root user's own MFA is in 'ykmfa audit'",
+            ],
+        )
+    } else {
+        Failure::new(
+            Exit::Usage,
+            format!(
+                "you are signed in as {}, not as an IAM user: say which user to show",
+                who.arn
+            ),
+            &["ykmfa status --user NAME"],
+        )
+    })
+}
+
 /// The tokens present, the locked ones unlocked when a password is at hand. No PC/SC service
 /// is not an error for `status`: the reason is returned and the tokens are none.
 fn look_at_tokens(
     out: &Output,
     args: &StatusArgs,
+    survey: Result<Present, TransportError>,
 ) -> Result<(Vec<Token>, Option<String>), Failure> {
-    let mut present = match tokio::task::block_in_place(Present::look) {
+    let mut present = match survey {
         Ok(present) => present,
         Err(e) => {
             let why = Failure::from(e);

@@ -250,6 +250,19 @@ pub struct User {
     pub create_date: SystemTime,
 }
 
+impl User {
+    /// The account the user is in, from its ARN (`arn:aws:iam::123456789012:user/alice`): what a
+    /// caller would otherwise ask STS for, a connection more on the way.
+    pub fn account(&self) -> Option<&str> {
+        self.arn.split(':').nth(4).filter(|a| is_account_id(a))
+    }
+
+    /// The partition from the ARN: `aws`, `aws-cn`, `aws-us-gov`, …
+    pub fn partition(&self) -> Option<&str> {
+        arn_partition(&self.arn)
+    }
+}
+
 /// An MFA device assigned to a principal (ListMFADevices).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MfaDevice {

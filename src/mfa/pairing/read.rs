@@ -109,20 +109,27 @@ pub struct Gathered {
 /// IAM's reads lag: it counts as untagged. A denied tag read leaves that device and the rest
 /// untagged and sets [`Gathered::tags_denied`]; any other failure is returned.
 pub async fn gather<D: Directory>(dir: &D, user: &str) -> Result<Gathered, IamError> {
-    let mut gathered = Gathered::default();
-    for device in dir.list_mfa_devices(Some(user)).await? {
-        let tags = if is_virtual(&device.serial) && !gathered.tags_denied {
-            match dir.list_mfa_device_tags(&device.serial).await {
-                Ok(tags) => tags,
-                Err(IamError::NoSuchEntity { .. }) => Vec::new(),
-                Err(IamError::AccessDenied { .. }) => {
-                    gathered.tags_denied = true;
-                    Vec::new()
-                }
-                Err(e) => return Err(e),
-            }
+    let devices = dir.list_mfa_devices(Some(user)).await?;
+    // The tag reads together: one round trip for all of a user's devices.
+    let tags = devices.iter().map(|device| async move {
+        if is_virtual(&device.serial) {
+            Some(dir.list_mfa_device_tags(&device.serial).await)
         } else {
-            Vec::new()
+            None
+        }
+    });
+    let tags = futures_util::future::join_all(tags).await;
+    let mut gathered = Gathered::default();
+    for (device, tags) in devices.into_iter().zip(tags) {
+        let tags = match tags {
+            None => Vec::new(),
+            Some(Ok(tags)) if !gathered.tags_denied => tags,
+            Some(Ok(_) | Err(IamError::NoSuchEntity { .. })) => Vec::new(),
+            Some(Err(IamError::AccessDenied { .. })) => {
+                gathered.tags_denied = true;
+                Vec::new()
+            }
+            Some(Err(e)) => return Err(e),
         };
         gathered.devices.push(Device::new(device, tags));
     }
@@ -173,22 +180,26 @@ pub enum ReadError {
 /// and the account alias (many self-service policies don't allow ListAccountAliases: then the
 /// account id serves as well).
 pub async fn read_user<D: Directory>(dir: &D, user: &str) -> Result<UserDevices, ReadError> {
-    let who = dir.caller_identity().await?;
-    match dir.get_user(user).await {
-        Ok(_) => {}
+    // Together: one round trip. The account is in the user's ARN, so STS is not asked.
+    let (found, gathered, alias) =
+        tokio::join!(dir.get_user(user), gather(dir, user), dir.account_alias());
+    let account = match found {
+        Ok(found) => match found.account() {
+            Some(account) => account.to_owned(),
+            None => dir.caller_identity().await?.account,
+        },
         Err(IamError::NoSuchEntity { .. }) => {
             return Err(ReadError::NoSuchUser {
                 user: user.to_owned(),
-                account: who.account,
+                account: dir.caller_identity().await?.account,
             })
         }
         Err(e) => return Err(e.into()),
-    }
-    let gathered = gather(dir, user).await?;
-    let alias = dir.account_alias().await.ok().flatten();
+    };
+    let gathered = gathered?;
     Ok(UserDevices {
-        account: who.account,
-        alias,
+        account,
+        alias: alias.ok().flatten(),
         user: user.to_owned(),
         devices: gathered.devices,
         tags_denied: gathered.tags_denied,

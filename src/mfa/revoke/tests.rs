@@ -439,7 +439,18 @@ async fn an_unknown_user_is_refused() {
         .sequence()
         .http_status(404, Some(error_xml("NoSuchEntity", "no user")))
         .build();
-    let err = pairing::read_user(&sdk(&[&user]), "bob")
+    // The user, its devices and the alias are asked together; the account comes from STS.
+    let list = mock!(Iam::list_mfa_devices)
+        .sequence()
+        .http_status(404, Some(error_xml("NoSuchEntity", "no user")))
+        .build();
+    let alias = mock!(Iam::list_account_aliases).then_output(|| {
+        ListAccountAliasesOutput::builder()
+            .set_account_aliases(Some(vec![]))
+            .build()
+            .expect("aliases")
+    });
+    let err = pairing::read_user(&sdk(&[&user, &list, &alias]), "bob")
         .await
         .expect_err("unknown");
     assert!(

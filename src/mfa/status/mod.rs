@@ -5,7 +5,8 @@
 //! The join itself is [`crate::mfa::pairing`]; this module decides whose devices to read so that
 //! every AWS credential on the tokens can be judged (the user's, and those of other users of
 //! the same account that the tokens' default credential names point to), and turns the pairing
-//! into rows with a verdict and a fix. [`gather`] does the IAM reads; [`build`] is pure.
+//! into rows with a verdict and a fix. [`Mine::read`] and [`gather`] do the IAM reads; [`build`]
+//! is pure.
 
 use std::time::SystemTime;
 
@@ -178,35 +179,90 @@ fn in_account(owner: &Owner, account: &str, alias: Option<&str>) -> bool {
     owner.account == account || Some(owner.account.as_str()) == alias
 }
 
-/// Reads what [`build`] joins: the user's devices with their tags, the alias (a denied alias is
-/// unknown), and the devices of every other user of this account whose name an AWS credential
-/// on the readable tokens carries. `tokens` are the tokens present, unlocked where possible.
+/// The user's side of [`Facts`], read at once ([`Mine::read`]) while the tokens are surveyed.
+#[derive(Debug, Clone)]
+pub struct Mine {
+    account: String,
+    alias: Option<String>,
+    user: String,
+    devices: Vec<Device>,
+    tags_denied: bool,
+}
+
+impl Mine {
+    /// The user's devices with their tags and the alias (a denied alias is unknown), and, when
+    /// `account` is not known yet, the user (its ARN names the account): one round trip.
+    pub async fn read<D: Directory>(
+        dir: &D,
+        account: Option<&str>,
+        user: &str,
+    ) -> Result<Mine, IamError> {
+        let found = async {
+            match account {
+                Some(account) => Ok(account.to_owned()),
+                None => match dir.get_user(user).await?.account() {
+                    Some(account) => Ok(account.to_owned()),
+                    None => Ok(dir.caller_identity().await?.account),
+                },
+            }
+        };
+        let (account, mine, alias) =
+            tokio::join!(found, pairing::gather(dir, user), dir.account_alias());
+        let (account, mine) = (account?, mine?);
+        let alias = match alias {
+            Ok(a) => a,
+            Err(IamError::AccessDenied { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        Ok(Mine {
+            account,
+            alias,
+            user: user.to_owned(),
+            devices: mine.devices,
+            tags_denied: mine.tags_denied,
+        })
+    }
+
+    /// The account id.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+}
+
+/// Reads the rest of what [`build`] joins: the devices of every other user of this account whose
+/// name an AWS credential on the readable tokens carries, all at once. `tokens` are the tokens
+/// present, unlocked where possible.
 pub async fn gather<D: Directory>(
     dir: &D,
-    account: &str,
-    user: &str,
+    mine: Mine,
     tokens: Vec<Token>,
 ) -> Result<Facts, IamError> {
-    let (mine, alias) = tokio::join!(pairing::gather(dir, user), dir.account_alias());
-    let mine = mine?;
-    let alias = match alias {
-        Ok(a) => a,
-        Err(IamError::AccessDenied { .. }) => None,
-        Err(e) => return Err(e),
-    };
-    let mut tags_denied = mine.tags_denied;
+    let Mine {
+        account,
+        alias,
+        user,
+        devices,
+        mut tags_denied,
+    } = mine;
     let mut names: Vec<String> = tokens
         .iter()
         .flat_map(|t| t.listed.iter().flatten())
         .filter_map(|c| labels::owner(&c.id))
-        .filter(|o| in_account(o, account, alias.as_deref()) && !o.is_root() && o.user != user)
+        .filter(|o| in_account(o, &account, alias.as_deref()) && !o.is_root() && o.user != user)
         .map(|o| o.user)
         .collect();
     names.sort();
     names.dedup();
+    // Eight users at a time: a round trip each batch, within IAM's request rate.
+    let read = names.iter().map(|name| pairing::gather(dir, name));
+    let read: Vec<_> = futures_util::StreamExt::collect(futures_util::StreamExt::buffered(
+        futures_util::stream::iter(read),
+        8,
+    ))
+    .await;
     let mut others = Vec::with_capacity(names.len());
-    for name in names {
-        let devices = match pairing::gather(dir, &name).await {
+    for (name, gathered) in names.into_iter().zip(read) {
+        let devices = match gathered {
             Ok(g) => {
                 tags_denied |= g.tags_denied;
                 Devices::Listed(g.devices)
@@ -218,10 +274,10 @@ pub async fn gather<D: Directory>(
         others.push((name, devices));
     }
     Ok(Facts {
-        account: account.to_owned(),
+        account,
         alias,
-        user: user.to_owned(),
-        devices: mine.devices,
+        user,
+        devices,
         others,
         tags_denied,
         tokens,
