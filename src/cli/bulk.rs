@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use ykmfa::mfa::bulk::manifest::ReadError;
-use ykmfa::mfa::bulk::{self, plan::Verdict, OpenError, Outcome, Settings, Status};
+use ykmfa::mfa::bulk::{self, plan::Verdict, text, OpenError, Settings};
 use ykmfa::mfa::journal::bulk::JournalError;
 use ykmfa::mfa::Cancel;
 use ykmfa::oath::Password;
@@ -20,7 +20,7 @@ use super::output::Bar;
 use super::report::Exit;
 use super::{prompt, Failure, Global, Output};
 use screen::Screen;
-use ykmfa::layout::{clip, plural};
+use ykmfa::layout::plural;
 
 const MANIFEST_HELP: &str = "\
 Manifest (TOML: one [[enroll]] table per row; CSV: a header line, then one line per row):
@@ -192,36 +192,10 @@ async fn plan(out: &Output, global: &Global, args: &PlanArgs) -> Result<(), Fail
     if out.json {
         out.json(&json!({"schema": "ykmfa.bulk-plan/1", "rows": planned}));
     } else {
-        out.result(format!(
-            "{:>4}  {:<14} {:<12} {:<18} {}",
-            "ROW", "USER", "ACCOUNT", "TOKEN", "PLAN"
-        ));
-        for p in &planned {
-            let what = match p.verdict {
-                Verdict::Ready => format!(
-                    "create {}{}",
-                    p.device_name.as_deref().unwrap_or("?"),
-                    if p.touch { ", touch" } else { "" }
-                ),
-                Verdict::AlreadyEnrolled => "already enrolled (journal)".into(),
-                Verdict::Resume => "resume: clean up, then enroll".into(),
-                Verdict::Problem => "PROBLEM (below)".into(),
-            };
-            let (account, token) = (p.account_id.as_deref().unwrap_or("?"), &p.token);
-            out.result(format!(
-                "{:>4}  {:<14} {:<12} {:<18} {}",
-                p.row,
-                clip(&p.user, 14),
-                clip(account, 12),
-                clip(token, 18),
-                clip(&what, 26)
-            ));
-        }
-        for p in &planned {
-            if let Some(problem) = &p.problem {
-                out.info(format!("row {} ({}): {problem}", p.row, p.user));
-            }
-        }
+        text::plan_table(&planned)
+            .iter()
+            .for_each(|l| out.result(l));
+        text::plan_problems(&planned).for_each(|l| out.info(l));
         let (rows, file) = (planned.len(), args.file.display());
         out.info(format!(
             "Plan for {rows} rows; nothing was changed. Apply it with: ykmfa bulk apply {file}"
@@ -275,22 +249,18 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
         .await;
     drop(interrupt);
     screen.0.clear();
-    let (summary, (csv, json)) = (&applied.summary, &applied.report);
     if out.json {
         out.json(&applied.json());
     } else {
-        table(out, &applied.outcomes);
+        text::outcome_table(&applied.outcomes)
+            .iter()
+            .for_each(|l| out.result(l));
     }
-    let (line, csv) = (summary.line(), csv.display());
-    match &applied.written {
-        Ok(()) => out.info(format!(
-            "{line}. Report: {csv} and {}; journal: {journal}",
-            json.display()
-        )),
-        Err(e) => out.warn(format!(
-            "{line}. The report could not be written to {csv} ({e}); journal: {journal}"
-        )),
+    match applied.closing() {
+        Ok(line) => out.info(line),
+        Err(line) => out.warn(line),
     }
+    let summary = &applied.summary;
     if summary.all_succeeded() {
         return Ok(());
     }
@@ -299,17 +269,7 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
         let n = summary.incomplete;
         let what = format!("{n} row{} left something that could not be undone; the report lists it with the commands that remove it", plural(n));
         let mut f = Failure::new(Exit::Incomplete, what, &[]);
-        for o in applied
-            .outcomes
-            .iter()
-            .filter(|o| o.status == Status::Incomplete)
-        {
-            f.fix.extend(
-                o.leftovers
-                    .iter()
-                    .map(|l| format!("row {} ({}): {l}", o.row, o.user)),
-            );
-        }
+        f.fix = text::leftovers(&applied.outcomes);
         return Err(f);
     }
     if cancel.is_cancelled() {
@@ -330,34 +290,4 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
             &again,
         ],
     ))
-}
-
-/// One line per row within 80 columns: a device ARN (46 characters for a 12-character name) is
-/// never cut; the report files have every field in full.
-fn table(out: &Output, outcomes: &[Outcome]) {
-    out.result(format!(
-        "{:>4}  {:<10} {:<14} {}",
-        "ROW", "STATUS", "USER", "DEVICE OR ERROR"
-    ));
-    for o in outcomes {
-        let detail = match (&o.device, &o.error) {
-            (Some(d), _) => d.clone(),
-            (None, Some(e)) => e.clone(),
-            (None, None) => String::new(),
-        };
-        let status = match o.status {
-            Status::Enrolled => "enrolled",
-            Status::AlreadyEnrolled => "already",
-            Status::Failed => "FAILED",
-            Status::Incomplete => "INCOMPLETE",
-            Status::NotStarted => "not run",
-        };
-        out.result(format!(
-            "{:>4}  {:<10} {:<14} {}",
-            o.row,
-            status,
-            clip(&o.user, 14),
-            clip(&detail, 80 - 32)
-        ));
-    }
 }
