@@ -129,8 +129,15 @@ pub async fn run(out: &Output, global: &Global, args: &BulkArgs) -> Result<(), F
     }
 }
 
-fn password(ask: bool) -> Result<Option<Password>, Failure> {
-    Ok(prompt::oath_password(ask, "the tokens")?.map(|p| Password::new(p.to_string())))
+/// The settings of a run: `wait` for each token to be inserted, `ask` for their OATH password.
+fn settings(global: &Global, iam: usize, wait: u64, ask: bool) -> Result<Settings, Failure> {
+    let password = prompt::oath_password(ask, "the tokens")?;
+    Ok(Settings {
+        aws: global.aws_options(),
+        iam_concurrency: iam,
+        wait: Duration::from_secs(wait),
+        password: password.map(|p| Password::new(p.to_string())),
+    })
 }
 
 /// Why a run can't start, in words; every manifest problem is named with its row and field.
@@ -147,22 +154,9 @@ fn open_failure(e: OpenError) -> Failure {
             usage("check the path; 'ykmfa bulk apply --help' shows the format")
         }
         OpenError::Manifest(ReadError::NotUtf8(_)) => usage("save it as UTF-8"),
-        OpenError::Manifest(ReadError::Problems { path, problems }) => {
-            let mut what = format!(
-                "the manifest {} has {} problem{}; nothing was changed:",
-                path.display(),
-                problems.len(),
-                plural(problems.len())
-            );
-            for p in problems {
-                what.push_str(&format!("\n  {p}"));
-            }
-            Failure::new(
-                Exit::Usage,
-                what,
-                &["fix the rows named, then run the command again ('ykmfa bulk apply --help' shows the format)"],
-            )
-        }
+        OpenError::Manifest(ReadError::Problems { .. }) => usage(
+            "fix the rows named, then run the command again ('ykmfa bulk apply --help' shows the format)",
+        ),
         OpenError::Journal(JournalError::Busy(_)) => failed(
             "wait for the other run to finish; two runs on one journal would enroll rows twice",
         ),
@@ -177,12 +171,7 @@ fn open_failure(e: OpenError) -> Failure {
 
 async fn plan(out: &Output, global: &Global, args: &PlanArgs) -> Result<(), Failure> {
     let (rows, _) = bulk::manifest::read(&args.file).map_err(|e| open_failure(e.into()))?;
-    let settings = Settings {
-        aws: global.aws_options(),
-        iam_concurrency: args.iam_concurrency,
-        wait: Duration::ZERO,
-        password: password(args.oath_password)?,
-    };
+    let settings = settings(global, args.iam_concurrency, 0, args.oath_password)?;
     let journal = args.journal.as_deref();
     let planned = bulk::plan_rows(&rows, &args.file, journal, &settings).await;
     let problems = planned
@@ -226,12 +215,7 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
     let wait = args
         .wait
         .unwrap_or(if ykmfa::terminal::has_tty() { 300 } else { 0 });
-    let settings = Settings {
-        aws: global.aws_options(),
-        iam_concurrency: args.iam_concurrency,
-        wait: Duration::from_secs(wait),
-        password: password(args.oath_password)?,
-    };
+    let settings = settings(global, args.iam_concurrency, wait, args.oath_password)?;
     let bar = Bar::new(
         !out.json && std::io::stderr().is_terminal(),
         opened.rows.len(),
