@@ -12,7 +12,7 @@ use serde_json::json;
 
 use ykmfa::mfa::enroll::root::{self, Confirmation, SecretError, Source, SourceError, Written};
 use ykmfa::mfa::enroll::{Cause, Refusal};
-use ykmfa::mfa::{labels, remedy, Cancel, Clock, Leftover, SystemClock};
+use ykmfa::mfa::{labels, remedy, Cancel, Clock, SystemClock};
 use ykmfa::oath::CredentialId;
 use ykmfa::token::{Card, Serial};
 
@@ -152,42 +152,21 @@ fn cause_failure(cause: Cause, token_serial: Option<Serial>) -> Failure {
     Failure::new(code, what, &[fix])
 }
 
-/// What could not be undone, in words and commands.
-fn leftover_failure(mut failure: Failure, left: &Leftover) -> Failure {
-    failure.code = Exit::Incomplete;
-    let what = left.describe();
-    failure.what.push_str(&format!(
-        "\nThis could not be undone and remains:\n  - {what}"
-    ));
-    failure.fix = left.commands("");
-    failure
-}
-
-/// Why the secret could not be used or written, in words.
+/// Why the secret could not be used or written, or the credential was removed again, in
+/// words; with what is left, if anything, and the commands that remove it.
 fn failed(e: root::Error, token_serial: Option<Serial>, from_qr: bool) -> Failure {
-    let cause = |c| cause_failure(c, token_serial);
-    let f = match e {
+    let (remains, left) = (e.remains(), e.leftover().map(|l| l.commands("")));
+    let mut failure = match e {
         root::Error::Source(e) => return source_failure(e, from_qr),
-        root::Error::Failed(f) => *f,
-        root::Error::Undone { interrupted, left } => {
-            let failure = stopped(interrupted);
-            return match left {
-                Some(left) => leftover_failure(failure, &left),
-                None => failure,
-            };
-        }
+        root::Error::Failed(f) => cause_failure(f.cause, token_serial),
+        root::Error::Undone { interrupted, .. } => stopped(interrupted),
     };
-    match f.leftovers.first() {
-        Some(left) => leftover_failure(cause(f.cause), left),
-        None if !f.undone.is_empty() => {
-            let mut failure = cause(f.cause);
-            failure
-                .what
-                .push_str("\nThe credential was removed again: nothing is left on the token.");
-            failure
-        }
-        None => cause(f.cause),
+    failure.what += &remains;
+    if let Some(fix) = left {
+        failure.code = Exit::Incomplete;
+        failure.fix = fix;
     }
+    failure
 }
 
 /// The person's side of the written credential: the codes, and the question.
@@ -320,18 +299,11 @@ pub async fn run(
             next_sign_in(id)
         )),
         Ok(_) => {}
-        Err(root::Error::Undone {
-            interrupted,
-            left: None,
-        }) => {
+        Err(e @ root::Error::Undone { left: None, .. }) => {
             out.info(format!(
                 "Removed '{id}' from {token}: nothing is left of this attempt."
             ));
-            let mut failure = stopped(interrupted);
-            failure
-                .what
-                .push_str("; the credential was removed from the token");
-            return Err(failure);
+            return Err(failed(e, token_serial, source.is_qr()));
         }
         Err(e) => return Err(failed(e, token_serial, source.is_qr())),
     }

@@ -44,6 +44,38 @@ impl From<Cause> for Error {
     }
 }
 
+impl Error {
+    /// What is left of the attempt, in words that follow the failure's sentence: what could
+    /// not be removed from the token, or that nothing is left.
+    pub fn remains(&self) -> String {
+        let undone = match self {
+            Error::Source(_) => return String::new(),
+            Error::Failed(f) => !f.undone.is_empty(),
+            Error::Undone { .. } => true,
+        };
+        match (self.leftover(), self) {
+            (Some(left), _) => format!(
+                "\nThis could not be undone and remains:\n  - {}",
+                left.describe()
+            ),
+            (None, Error::Undone { .. }) => "; the credential was removed from the token".into(),
+            (None, _) if undone => {
+                "\nThe credential was removed again: nothing is left on the token.".into()
+            }
+            (None, _) => String::new(),
+        }
+    }
+
+    /// What could not be removed from the token.
+    pub fn leftover(&self) -> Option<&Leftover> {
+        match self {
+            Error::Source(_) => None,
+            Error::Failed(f) => f.leftovers.first(),
+            Error::Undone { left, .. } => left.as_ref(),
+        }
+    }
+}
+
 /// The secret read and the token checked: ready to write. No `Debug`: it holds the seed.
 pub struct Ready {
     /// The credential's name on the token.
