@@ -173,11 +173,8 @@ fn failed(e: root::Error, token_serial: Option<Serial>, from_qr: bool) -> Failur
 struct Codes<'a> {
     out: &'a Output,
     interrupt: &'a Interrupt,
-    /// Whether to ask (else the credential stays, and how to remove it is said).
-    asks: bool,
-    id: &'a CredentialId,
-    token: &'a str,
-    token_serial: Option<Serial>,
+    /// Without a question: that the credential stays, and how to remove it.
+    stays: Option<String>,
 }
 
 impl root::Console for Codes<'_> {
@@ -203,32 +200,27 @@ impl root::Console for Codes<'_> {
     }
 
     async fn verdict(&self, written: &Written) -> Option<Confirmation> {
-        let (out, id, valid_until) = (self.out, self.id, written.valid_until);
-        if self.asks {
-            let say = |text: &str| {
-                let mut err = std::io::stderr();
-                let _ = write!(err, "{text}").and_then(|()| err.flush());
-            };
-            let countdown = |now| validity(valid_until, now);
-            let interrupted = self.interrupt.notified();
-            return root::ask_on_tty(
-                QUESTION,
-                valid_until,
-                countdown,
-                interrupted,
-                &SystemClock,
-                say,
-            )
-            .await;
+        let valid_until = written.valid_until;
+        if let Some(stays) = &self.stays {
+            self.out.info(validity(valid_until, SystemClock.now()));
+            self.out.info(stays);
+            return Some(Confirmation::Keep);
         }
-        out.info(validity(valid_until, SystemClock.now()));
-        out.info(format!(
-            "'{id}' stays on {}. If the console did not accept the codes, remove it: {}",
-            self.token,
-            remedy::ykman_delete(&id.to_string(), self.token_serial)
-        ));
-        out.info(next_sign_in(id));
-        Some(Confirmation::Keep)
+        let say = |text: &str| {
+            let mut err = std::io::stderr();
+            let _ = write!(err, "{text}").and_then(|()| err.flush());
+        };
+        let countdown = |now| validity(valid_until, now);
+        let interrupted = self.interrupt.notified();
+        root::ask_on_tty(
+            QUESTION,
+            valid_until,
+            countdown,
+            interrupted,
+            &SystemClock,
+            say,
+        )
+        .await
     }
 }
 
@@ -274,21 +266,18 @@ pub async fn run(
         "Quit: the credential stays on the token.",
     )?;
     let (id, token) = (ready.id.clone(), card.describe());
-    out.info(format!(
-        "Writing '{id}' to {token} and computing two codes..."
-    ));
-    if touch {
-        out.info("Touch your token when it blinks (twice).");
-    }
-    let asks = !yes && ykmfa::terminal::available();
+    out.info(ready.writing(&token, touch));
+    let stays = (yes || !ykmfa::terminal::available()).then(|| {
+        let delete = remedy::ykman_delete(&id.to_string(), token_serial);
+        let next = next_sign_in(&id);
+        format!("'{id}' stays on {token}. If the console did not accept the codes, remove it: {delete}\n{next}")
+    });
+    let asks = stays.is_none();
     let (id, token) = (&id, token.as_str());
     let codes = Codes {
         out,
         interrupt: &interrupt,
-        asks,
-        id,
-        token,
-        token_serial,
+        stays,
     };
     match ready
         .enroll(&mut card, touch, SystemClock.now(), &codes)

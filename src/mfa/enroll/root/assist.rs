@@ -109,6 +109,18 @@ pub trait Console {
 }
 
 impl Ready {
+    /// What a person reads as the write to `token` starts (`touch`: each code needs one).
+    pub fn writing(&self, token: &str, touch: bool) -> String {
+        let line = format!(
+            "Writing '{}' to {token} and computing two codes...",
+            self.id
+        );
+        match touch {
+            true => format!("{line}\nTouch your token when it blinks (twice)."),
+            false => line,
+        }
+    }
+
     /// Writes the credential (`touch`: each code needs one) with the codes of `now`, shows
     /// them, and keeps it when the console accepted them. Otherwise, or after a stop signal,
     /// it is removed again.
