@@ -184,11 +184,9 @@ async fn plan(out: &Output, global: &Global, args: &PlanArgs) -> Result<(), Fail
         text::plan_table(&planned)
             .iter()
             .for_each(|l| out.result(l));
-        text::plan_problems(&planned).for_each(|l| out.info(l));
-        let (rows, file) = (planned.len(), args.file.display());
-        out.info(format!(
-            "Plan for {rows} rows; nothing was changed. Apply it with: ykmfa bulk apply {file}"
-        ));
+        text::plan_notes(&planned, &args.file)
+            .iter()
+            .for_each(|l| out.info(l));
     }
     if problems > 0 {
         let what = format!("{problems} of {} rows would fail", planned.len());
@@ -204,14 +202,10 @@ async fn plan(out: &Output, global: &Global, args: &PlanArgs) -> Result<(), Fail
 async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Failure> {
     let (file, resume) = (args.file.as_deref(), args.resume.as_deref());
     let opened = bulk::Opened::open(file, resume, args.journal.as_deref()).map_err(open_failure)?;
-    let journal = opened.journal.path().display().to_string();
     let manifest = args.file.clone().unwrap_or(opened.manifest.clone());
-    if opened.changed {
-        out.warn(format!("the manifest changed since the journal {journal} was started; rows are matched by user and account"));
-    }
-    if opened.resumed {
-        out.info(format!("Resuming from {journal}: rows already enrolled are skipped, half-done ones finished or cleaned up."));
-    }
+    let (changed, resumed) = opened.notes();
+    changed.iter().for_each(|w| out.warn(w));
+    resumed.iter().for_each(|l| out.info(l));
     let wait = args
         .wait
         .unwrap_or(if ykmfa::terminal::has_tty() { 300 } else { 0 });

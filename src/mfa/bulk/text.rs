@@ -3,6 +3,8 @@
 //! to it, so their text belongs here with them; the binary keeps the words of failures, the exit
 //! codes, and where the lines go (above its progress bar).
 
+use std::path::Path;
+
 use super::plan::{PlannedRow, Verdict};
 use super::{Note, Outcome, Row, Status};
 use crate::layout::clip;
@@ -143,17 +145,19 @@ pub fn plan_table(planned: &[PlannedRow]) -> Vec<String> {
     lines
 }
 
-/// The problems the plan's table points to, a line per row that has one.
-pub fn plan_problems(planned: &[PlannedRow]) -> impl Iterator<Item = String> + '_ {
+/// What follows the plan's table (stderr): a line per row with a problem, then how to apply
+/// the plan of the manifest at `file`.
+pub fn plan_notes(planned: &[PlannedRow], file: &Path) -> Vec<String> {
     let problem = |p: &PlannedRow| {
-        Some(format!(
-            "row {} ({}): {}",
-            p.row,
-            p.user,
-            p.problem.as_ref()?
-        ))
+        let problem = p.problem.as_ref()?;
+        Some(format!("row {} ({}): {problem}", p.row, p.user))
     };
-    planned.iter().filter_map(problem)
+    let mut lines: Vec<String> = planned.iter().filter_map(problem).collect();
+    let (rows, file) = (planned.len(), file.display());
+    lines.push(format!(
+        "Plan for {rows} rows; nothing was changed. Apply it with: ykmfa bulk apply {file}"
+    ));
+    lines
 }
 
 /// The outcomes' table (stdout): one line per row within 80 columns. A device ARN (46
@@ -212,5 +216,16 @@ impl super::Applied {
                 "{line}. The report could not be written to {csv} ({e}); journal: {journal}"
             )),
         }
+    }
+}
+
+impl super::Opened {
+    /// What a person hears as the run starts: a warning that the manifest changed since the
+    /// journal began, and that the run resumes.
+    pub fn notes(&self) -> (Option<String>, Option<String>) {
+        let journal = self.journal.path().display();
+        let changed = self.changed.then(|| format!("the manifest changed since the journal {journal} was started; rows are matched by user and account"));
+        let resumed = self.resumed.then(|| format!("Resuming from {journal}: rows already enrolled are skipped, half-done ones finished or cleaned up."));
+        (changed, resumed)
     }
 }
