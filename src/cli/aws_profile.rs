@@ -1,18 +1,13 @@
 //! After an enrollment: `mfa_serial` in the chosen profile of the AWS config file (only with the
 //! person's consent: a question on a terminal, or `--write-mfa-serial`), and the settings that
-//! let aws-vault's `--prompt ykman` find the credential on the token.
-//!
-//! aws-vault's ykman prompt runs `ykman oath accounts code --single NAME`, where NAME is
-//! `YKMAN_OATH_CREDENTIAL_NAME` or else the profile's `mfa_serial`, and adds `--device SERIAL`
-//! when `YKMAN_OATH_DEVICE_SERIAL` is set (aws-vault `prompt/ykman.go`). ykmfa names the
-//! credential after the AWS label, not the ARN, so the name must be given.
+//! let aws-vault's `--prompt ykman` find the credential on the token
+//! ([`Enrolled::aws_vault_settings`]).
 
 use std::io;
 use std::path::Path;
 
 use ykmfa::aws_config::{self, Change, Edit};
 use ykmfa::mfa::enroll::Enrolled;
-use ykmfa::mfa::remedy;
 
 use super::{prompt, Global, Output};
 
@@ -82,7 +77,7 @@ pub fn after_enroll(out: &Output, global: &Global, args: &ConfigArgs, done: &Enr
     }
     if !out.json {
         identity_center_note(out, &path, &profile);
-        out.info(aws_vault_settings(done));
+        out.info(done.aws_vault_settings());
     }
 }
 
@@ -130,16 +125,4 @@ fn identity_center_note(out: &Output, path: &Path, profile: &str) {
             "profile '{profile}' signs in through IAM Identity Center, which ignores mfa_serial; it takes effect in profiles with access keys or a role_arn"
         ));
     }
-}
-
-/// The environment aws-vault's `--prompt ykman` needs to find this credential.
-fn aws_vault_settings(done: &Enrolled) -> String {
-    let mut text = format!(
-        "For aws-vault --prompt ykman (it asks ykman for the credential named by mfa_serial unless told otherwise):\n  export AWS_VAULT_PROMPT=ykman\n  export YKMAN_OATH_CREDENTIAL_NAME={}",
-        remedy::single_quote(&done.credential)
-    );
-    if let Some(serial) = done.token_serial {
-        text.push_str(&format!("\n  export YKMAN_OATH_DEVICE_SERIAL={serial}"));
-    }
-    text
 }

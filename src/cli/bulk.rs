@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use ykmfa::mfa::bulk::manifest::ReadError;
-use ykmfa::mfa::bulk::{self, plan::Verdict, OpenError, Outcome, Settings, Status};
+use ykmfa::mfa::bulk::{self, plan::Verdict, text, OpenError, Settings};
 use ykmfa::mfa::journal::bulk::JournalError;
 use ykmfa::mfa::Cancel;
 use ykmfa::oath::Password;
@@ -20,7 +20,7 @@ use super::output::Bar;
 use super::report::Exit;
 use super::{prompt, Failure, Global, Output};
 use screen::Screen;
-use ykmfa::layout::{clip, plural};
+use ykmfa::layout::plural;
 
 const MANIFEST_HELP: &str = "\
 Manifest (TOML: one [[enroll]] table per row; CSV: a header line, then one line per row):
@@ -129,8 +129,15 @@ pub async fn run(out: &Output, global: &Global, args: &BulkArgs) -> Result<(), F
     }
 }
 
-fn password(ask: bool) -> Result<Option<Password>, Failure> {
-    Ok(prompt::oath_password(ask, "the tokens")?.map(|p| Password::new(p.to_string())))
+/// The settings of a run: `wait` for each token to be inserted, `ask` for their OATH password.
+fn settings(global: &Global, iam: usize, wait: u64, ask: bool) -> Result<Settings, Failure> {
+    let password = prompt::oath_password(ask, "the tokens")?;
+    Ok(Settings {
+        aws: global.aws_options(),
+        iam_concurrency: iam,
+        wait: Duration::from_secs(wait),
+        password: password.map(|p| Password::new(p.to_string())),
+    })
 }
 
 /// Why a run can't start, in words; every manifest problem is named with its row and field.
@@ -147,22 +154,9 @@ fn open_failure(e: OpenError) -> Failure {
             usage("check the path; 'ykmfa bulk apply --help' shows the format")
         }
         OpenError::Manifest(ReadError::NotUtf8(_)) => usage("save it as UTF-8"),
-        OpenError::Manifest(ReadError::Problems { path, problems }) => {
-            let mut what = format!(
-                "the manifest {} has {} problem{}; nothing was changed:",
-                path.display(),
-                problems.len(),
-                plural(problems.len())
-            );
-            for p in problems {
-                what.push_str(&format!("\n  {p}"));
-            }
-            Failure::new(
-                Exit::Usage,
-                what,
-                &["fix the rows named, then run the command again ('ykmfa bulk apply --help' shows the format)"],
-            )
-        }
+        OpenError::Manifest(ReadError::Problems { .. }) => usage(
+            "fix the rows named, then run the command again ('ykmfa bulk apply --help' shows the format)",
+        ),
         OpenError::Journal(JournalError::Busy(_)) => failed(
             "wait for the other run to finish; two runs on one journal would enroll rows twice",
         ),
@@ -177,12 +171,7 @@ fn open_failure(e: OpenError) -> Failure {
 
 async fn plan(out: &Output, global: &Global, args: &PlanArgs) -> Result<(), Failure> {
     let (rows, _) = bulk::manifest::read(&args.file).map_err(|e| open_failure(e.into()))?;
-    let settings = Settings {
-        aws: global.aws_options(),
-        iam_concurrency: args.iam_concurrency,
-        wait: Duration::ZERO,
-        password: password(args.oath_password)?,
-    };
+    let settings = settings(global, args.iam_concurrency, 0, args.oath_password)?;
     let journal = args.journal.as_deref();
     let planned = bulk::plan_rows(&rows, &args.file, journal, &settings).await;
     let problems = planned
@@ -192,40 +181,12 @@ async fn plan(out: &Output, global: &Global, args: &PlanArgs) -> Result<(), Fail
     if out.json {
         out.json(&json!({"schema": "ykmfa.bulk-plan/1", "rows": planned}));
     } else {
-        out.result(format!(
-            "{:>4}  {:<14} {:<12} {:<18} {}",
-            "ROW", "USER", "ACCOUNT", "TOKEN", "PLAN"
-        ));
-        for p in &planned {
-            let what = match p.verdict {
-                Verdict::Ready => format!(
-                    "create {}{}",
-                    p.device_name.as_deref().unwrap_or("?"),
-                    if p.touch { ", touch" } else { "" }
-                ),
-                Verdict::AlreadyEnrolled => "already enrolled (journal)".into(),
-                Verdict::Resume => "resume: clean up, then enroll".into(),
-                Verdict::Problem => "PROBLEM (below)".into(),
-            };
-            let (account, token) = (p.account_id.as_deref().unwrap_or("?"), &p.token);
-            out.result(format!(
-                "{:>4}  {:<14} {:<12} {:<18} {}",
-                p.row,
-                clip(&p.user, 14),
-                clip(account, 12),
-                clip(token, 18),
-                clip(&what, 26)
-            ));
-        }
-        for p in &planned {
-            if let Some(problem) = &p.problem {
-                out.info(format!("row {} ({}): {problem}", p.row, p.user));
-            }
-        }
-        let (rows, file) = (planned.len(), args.file.display());
-        out.info(format!(
-            "Plan for {rows} rows; nothing was changed. Apply it with: ykmfa bulk apply {file}"
-        ));
+        text::plan_table(&planned)
+            .iter()
+            .for_each(|l| out.result(l));
+        text::plan_notes(&planned, &args.file)
+            .iter()
+            .for_each(|l| out.info(l));
     }
     if problems > 0 {
         let what = format!("{problems} of {} rows would fail", planned.len());
@@ -241,23 +202,14 @@ async fn plan(out: &Output, global: &Global, args: &PlanArgs) -> Result<(), Fail
 async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Failure> {
     let (file, resume) = (args.file.as_deref(), args.resume.as_deref());
     let opened = bulk::Opened::open(file, resume, args.journal.as_deref()).map_err(open_failure)?;
-    let journal = opened.journal.path().display().to_string();
     let manifest = args.file.clone().unwrap_or(opened.manifest.clone());
-    if opened.changed {
-        out.warn(format!("the manifest changed since the journal {journal} was started; rows are matched by user and account"));
-    }
-    if opened.resumed {
-        out.info(format!("Resuming from {journal}: rows already enrolled are skipped, half-done ones finished or cleaned up."));
-    }
+    let (changed, resumed) = opened.notes();
+    changed.iter().for_each(|w| out.warn(w));
+    resumed.iter().for_each(|l| out.info(l));
     let wait = args
         .wait
         .unwrap_or(if ykmfa::terminal::has_tty() { 300 } else { 0 });
-    let settings = Settings {
-        aws: global.aws_options(),
-        iam_concurrency: args.iam_concurrency,
-        wait: Duration::from_secs(wait),
-        password: password(args.oath_password)?,
-    };
+    let settings = settings(global, args.iam_concurrency, wait, args.oath_password)?;
     let bar = Bar::new(
         !out.json && std::io::stderr().is_terminal(),
         opened.rows.len(),
@@ -275,22 +227,18 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
         .await;
     drop(interrupt);
     screen.0.clear();
-    let (summary, (csv, json)) = (&applied.summary, &applied.report);
     if out.json {
         out.json(&applied.json());
     } else {
-        table(out, &applied.outcomes);
+        text::outcome_table(&applied.outcomes)
+            .iter()
+            .for_each(|l| out.result(l));
     }
-    let (line, csv) = (summary.line(), csv.display());
-    match &applied.written {
-        Ok(()) => out.info(format!(
-            "{line}. Report: {csv} and {}; journal: {journal}",
-            json.display()
-        )),
-        Err(e) => out.warn(format!(
-            "{line}. The report could not be written to {csv} ({e}); journal: {journal}"
-        )),
+    match applied.closing() {
+        Ok(line) => out.info(line),
+        Err(line) => out.warn(line),
     }
+    let summary = &applied.summary;
     if summary.all_succeeded() {
         return Ok(());
     }
@@ -299,17 +247,7 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
         let n = summary.incomplete;
         let what = format!("{n} row{} left something that could not be undone; the report lists it with the commands that remove it", plural(n));
         let mut f = Failure::new(Exit::Incomplete, what, &[]);
-        for o in applied
-            .outcomes
-            .iter()
-            .filter(|o| o.status == Status::Incomplete)
-        {
-            f.fix.extend(
-                o.leftovers
-                    .iter()
-                    .map(|l| format!("row {} ({}): {l}", o.row, o.user)),
-            );
-        }
+        f.fix = text::leftovers(&applied.outcomes);
         return Err(f);
     }
     if cancel.is_cancelled() {
@@ -330,34 +268,4 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
             &again,
         ],
     ))
-}
-
-/// One line per row within 80 columns: a device ARN (46 characters for a 12-character name) is
-/// never cut; the report files have every field in full.
-fn table(out: &Output, outcomes: &[Outcome]) {
-    out.result(format!(
-        "{:>4}  {:<10} {:<14} {}",
-        "ROW", "STATUS", "USER", "DEVICE OR ERROR"
-    ));
-    for o in outcomes {
-        let detail = match (&o.device, &o.error) {
-            (Some(d), _) => d.clone(),
-            (None, Some(e)) => e.clone(),
-            (None, None) => String::new(),
-        };
-        let status = match o.status {
-            Status::Enrolled => "enrolled",
-            Status::AlreadyEnrolled => "already",
-            Status::Failed => "FAILED",
-            Status::Incomplete => "INCOMPLETE",
-            Status::NotStarted => "not run",
-        };
-        out.result(format!(
-            "{:>4}  {:<10} {:<14} {}",
-            o.row,
-            status,
-            clip(&o.user, 14),
-            clip(&detail, 80 - 32)
-        ));
-    }
 }

@@ -84,26 +84,10 @@ struct Words<'a>(&'a Output);
 
 impl Progress for Words<'_> {
     fn event(&self, event: Event<'_>) {
-        let out = self.0;
-        match event {
-            Event::Creating(name) => out.info(format!("Creating virtual MFA device '{name}'...")),
-            Event::Created(_) => {}
-            Event::TagsDenied => out.warn("tagging is not allowed (iam:TagMFADevice); creating the device without ykmfa's tags"),
-            Event::LeftoverRemoved(arn) => out.info(format!("Removed {arn}, left unassigned by an earlier interrupted run.")),
-            Event::NameTaken { taken, next } => out.info(format!("The name '{taken}' is taken; using '{next}'.")),
-            Event::Writing { token, touch, .. } => {
-                out.info(format!("Writing the credential to {token} and computing two codes..."));
-                if touch {
-                    out.info("Touch your token when it blinks (twice).");
-                }
-            }
-            Event::TouchNow => out.info("Touch your token now."),
-            Event::Enabling => out.info("Enabling the device in IAM..."),
-            Event::WaitingForStep(secs) => {
-                out.info(format!("AWS wants codes from fresh time steps; waiting {secs} s..."))
-            }
-            Event::RollingBack => out.info("Undoing what was done..."),
-            Event::Undone(what) => out.info(format!("  {what}")),
+        match event.line() {
+            Some(line) if event.is_warning() => self.0.warn(line),
+            Some(line) => self.0.info(line),
+            None => {}
         }
     }
 }
@@ -153,11 +137,7 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
         out.json(&json!({"schema": "ykmfa.enroll/1", "enrolled": done}));
     } else {
         out.result(&done.device_serial);
-        out.info(format!(
-            "Enrolled: {} now signs in with {token} (credential '{}').",
-            done.user, done.credential
-        ));
-        out.info(format!("The codes used to enable it can't be used again: the first sign-in needs the next code ({}).", remedy::ykman_code(&done.credential)));
+        out.info(done.text(&token));
     }
     super::aws_profile::after_enroll(out, global, &args.aws_config, &done);
     Ok(())
@@ -190,12 +170,7 @@ fn planned(out: &Output, global: &Global, args: &EnrollArgs, plan: &Plan) -> Res
         );
         return Ok(());
     }
-    let tags: Vec<String> = plan.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    out.info(format!(
-        "Plan (nothing changed):\n  create virtual MFA device '{}' in account {} (tags: {})\n  write credential '{}' to {}{}\n  enable it for IAM user {} ({} MFA device(s) now)",
-        plan.device_name, plan.account, tags.join(", "), plan.credential, plan.token,
-        if plan.touch { ", touch required" } else { "" }, plan.user, plan.devices_before,
-    ));
+    out.info(plan.to_string());
     if let Some((profile, file)) = config {
         let header = ykmfa::aws_config::section_header(&profile);
         out.info(format!("  then set mfa_serial in {header} of {file}"));
@@ -223,30 +198,19 @@ fn stopped(
         ),
         Stop::Failed(s) => *s,
     };
-    let enroll::Failure {
-        cause,
-        undone,
-        leftovers: left,
-    } = s.failure;
-    let mut failure = match cause {
+    let remains = s.failure.remains(user.as_str(), s.record.as_deref());
+    let commands = s
+        .failure
+        .commands(&remedy::aws_flags(global.profile.as_deref()));
+    let left = !s.failure.leftovers.is_empty();
+    let mut failure = match s.failure.cause {
         Cause::Interrupted => Failure::new(Exit::Interrupted, "interrupted", &[]),
         other => cause_failure(other, req, global),
     };
-    if !undone.is_empty() && left.is_empty() {
-        failure
-            .what
-            .push_str("\nEverything done was undone; IAM and the token are as they were.");
-    }
-    if !left.is_empty() {
-        let profile = remedy::aws_flags(global.profile.as_deref());
+    failure.what += &remains;
+    if left {
         failure.code = Exit::Incomplete;
-        failure
-            .what
-            .push_str("\nThese could not be undone and remain:");
-        for l in &left {
-            failure.what.push_str(&format!("\n  - {}", l.describe()));
-        }
-        failure.fix = left.iter().flat_map(|l| l.commands(&profile)).collect();
+        failure.fix = commands;
     }
     if let Some(signal) = signal {
         if failure.code != Exit::Incomplete {
@@ -262,13 +226,6 @@ fn stopped(
     }
     if let Some(e) = s.unclear {
         out.warn(format!("{e}; {UNCLEAR}"));
-    }
-    if let Some(record) = s.record {
-        failure.what.push_str(&if failure.code != Exit::Incomplete {
-            format!("\nAWS may still carry out the call it did not answer; the next 'ykmfa enroll --user {user}' looks again and removes anything it left (recorded in {}).", record.display())
-        } else {
-            format!("\nThe next 'ykmfa enroll --user {user}' removes these itself (recorded in {}).", record.display())
-        });
     }
     failure
 }

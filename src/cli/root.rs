@@ -10,13 +10,11 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use ykmfa::mfa::enroll::root::{
-    self, Asking, Confirmation, ConsoleSecret, SecretError, Source, SourceError, Written,
-};
+use ykmfa::mfa::enroll::root::{self, Confirmation, SecretError, Source, SourceError, Written};
 use ykmfa::mfa::enroll::{Cause, Refusal};
-use ykmfa::mfa::{labels, remedy, Cancel, Clock, Leftover, SystemClock};
+use ykmfa::mfa::{labels, remedy, Cancel, Clock, SystemClock};
 use ykmfa::oath::CredentialId;
-use ykmfa::token::{Card, PcscCard, Serial};
+use ykmfa::token::{Card, Serial};
 
 use super::interrupt::Interrupt;
 use super::report::{self, validity, Exit};
@@ -154,59 +152,76 @@ fn cause_failure(cause: Cause, token_serial: Option<Serial>) -> Failure {
     Failure::new(code, what, &[fix])
 }
 
-/// What could not be undone, in words and commands.
-fn leftover_failure(mut failure: Failure, left: &Leftover) -> Failure {
-    failure.code = Exit::Incomplete;
-    let what = left.describe();
-    failure.what.push_str(&format!(
-        "\nThis could not be undone and remains:\n  - {what}"
-    ));
-    failure.fix = left.commands("");
+/// Why the secret could not be used or written, or the credential was removed again, in
+/// words; with what is left, if anything, and the commands that remove it.
+fn failed(e: root::Error, token_serial: Option<Serial>, from_qr: bool) -> Failure {
+    let (remains, left) = (e.remains(), e.leftover().map(|l| l.commands("")));
+    let mut failure = match e {
+        root::Error::Source(e) => return source_failure(e, from_qr),
+        root::Error::Failed(f) => cause_failure(f.cause, token_serial),
+        root::Error::Undone { interrupted, .. } => stopped(interrupted),
+    };
+    failure.what += &remains;
+    if let Some(fix) = left {
+        failure.code = Exit::Incomplete;
+        failure.fix = fix;
+    }
     failure
 }
 
-/// Asks [`QUESTION`] on the terminal with a countdown above it that updates each second, until
-/// an answer (`None`: Ctrl-C).
-async fn ask(valid_until: u64, interrupt: &Interrupt) -> Option<Confirmation> {
-    let (tx, mut answers) = tokio::sync::mpsc::unbounded_channel::<String>();
-    // A blocking read of the terminal, on its own thread; the end of input drops `tx`.
-    std::thread::spawn(move || {
-        let Ok(tty) = std::fs::File::open("/dev/tty") else {
-            return;
+/// The person's side of the written credential: the codes, and the question.
+struct Codes<'a> {
+    out: &'a Output,
+    interrupt: &'a Interrupt,
+    /// Without a question: that the credential stays, and how to remove it.
+    stays: Option<String>,
+}
+
+impl root::Console for Codes<'_> {
+    fn interrupted(&self) -> bool {
+        self.interrupt.signal().is_some()
+    }
+
+    fn show(&self, written: &Written) {
+        let [first, second] = &written.codes;
+        if self.out.json {
+            self.out.json(&json!({
+                "schema": "ykmfa.enroll-root/1",
+                "credential": written.credential,
+                "codes": [first.value, second.value],
+                "valid_until": written.valid_until,
+            }));
+        } else {
+            let out = self.out;
+            out.info("Type these into the console, in this order (MFA code 1, MFA code 2):");
+            out.result(&first.value);
+            out.result(&second.value);
+        }
+    }
+
+    async fn verdict(&self, written: &Written) -> Option<Confirmation> {
+        let valid_until = written.valid_until;
+        if let Some(stays) = &self.stays {
+            self.out.info(validity(valid_until, SystemClock.now()));
+            self.out.info(stays);
+            return Some(Confirmation::Keep);
+        }
+        let say = |text: &str| {
+            let mut err = std::io::stderr();
+            let _ = write!(err, "{text}").and_then(|()| err.flush());
         };
-        let lines = std::io::BufRead::lines(std::io::BufReader::new(tty));
-        let _ = lines.map_while(Result::ok).try_for_each(|l| tx.send(l));
-    });
-    let ticking = std::env::var("TERM").map_or(true, |t| t != "dumb");
-    let say = |text: String| {
-        let mut err = std::io::stderr();
-        let _ = write!(err, "{text}").and_then(|()| err.flush());
-    };
-    say(format!(
-        "{}\n{QUESTION}",
-        validity(valid_until, SystemClock.now())
-    ));
-    let show = |asking| match asking {
-        Asking::Again => say(format!(
-            "Please answer y or n.\n{}\n{QUESTION}",
-            validity(valid_until, SystemClock.now())
-        )),
-        // Save the cursor, rewrite the line above the question, restore: what the person is
-        // typing stays where it is.
-        Asking::Tick(t) => say(format!(
-            "\x1b7\x1b[1A\r\x1b[2K{}\x1b8",
-            validity(valid_until, t)
-        )),
-    };
-    root::await_verdict(
-        &mut answers,
-        interrupt.notified(),
-        valid_until,
-        &SystemClock,
-        ticking,
-        show,
-    )
-    .await
+        let countdown = |now| validity(valid_until, now);
+        let interrupted = self.interrupt.notified();
+        root::ask_on_tty(
+            QUESTION,
+            valid_until,
+            countdown,
+            interrupted,
+            &SystemClock,
+            say,
+        )
+        .await
+    }
 }
 
 /// Runs `ykmfa enroll --root`, with `enroll`'s token block, `--label` and `--touch`.
@@ -239,12 +254,10 @@ pub async fn run(
     let secret = || {
         prompt::secret("Secret key from the console (\"Show secret key\"; not shown as you type): ")
     };
-    let ConsoleSecret { seed, label } = source
-        .read(secret)
-        .map_err(|e| source_failure(e, source.is_qr()))?;
-    let cause = |c| cause_failure(c, token_serial);
-    let id = root::credential_id(explicit, label, account).map_err(cause)?;
-    tokio::task::block_in_place(|| root::check(&mut card, &id)).map_err(cause)?;
+    let ready = tokio::task::block_in_place(|| {
+        root::prepare(&mut card, &source, secret, explicit, account)
+    });
+    let ready = ready.map_err(|e| failed(e, token_serial, source.is_qr()))?;
 
     // From the write on, a stop signal asks for the credential to be removed again.
     let interrupt = Interrupt::watch(
@@ -252,67 +265,38 @@ pub async fn run(
         "removing the credential from the token. Send it again to quit at once (it then stays).",
         "Quit: the credential stays on the token.",
     )?;
-    let token = card.describe();
-    out.info(format!(
-        "Writing '{id}' to {token} and computing two codes..."
-    ));
-    if touch {
-        out.info("Touch your token when it blinks (twice).");
-    }
-    let now = SystemClock.now();
-    let written = tokio::task::block_in_place(|| root::write(&mut card, &id, seed, touch, now));
-    let written = written.map_err(|f| match f.leftovers.first() {
-        Some(left) => leftover_failure(cause(f.cause), left),
-        None if !f.undone.is_empty() => {
-            let mut failure = cause(f.cause);
-            failure
-                .what
-                .push_str("\nThe credential was removed again: nothing is left on the token.");
-            failure
-        }
-        None => cause(f.cause),
-    })?;
-    if interrupt.signal().is_some() {
-        return Err(undo(out, &mut card, &id, interrupted()));
-    }
-
-    show(out, &written);
-    if yes || !ykmfa::terminal::available() {
-        out.info(validity(written.valid_until, SystemClock.now()));
-        out.info(format!(
-            "'{id}' stays on {token}. If the console did not accept the codes, remove it: {}",
-            remedy::ykman_delete(&id.to_string(), token_serial)
-        ));
-        out.info(next_sign_in(&id));
-        return Ok(());
-    }
-    match ask(written.valid_until, &interrupt).await {
-        Some(Confirmation::Remove) => Err(undo(out, &mut card, &id, refused())),
-        None => Err(undo(out, &mut card, &id, interrupted())),
-        Some(_) => {
+    let (id, token) = (ready.id.clone(), card.describe());
+    out.info(ready.writing(&token, touch));
+    let stays = (yes || !ykmfa::terminal::available()).then(|| {
+        let delete = remedy::ykman_delete(&id.to_string(), token_serial);
+        let next = next_sign_in(&id);
+        format!("'{id}' stays on {token}. If the console did not accept the codes, remove it: {delete}\n{next}")
+    });
+    let asks = stays.is_none();
+    let (id, token) = (&id, token.as_str());
+    let codes = Codes {
+        out,
+        interrupt: &interrupt,
+        stays,
+    };
+    match ready
+        .enroll(&mut card, touch, SystemClock.now(), &codes)
+        .await
+    {
+        Ok(_) if asks => out.info(format!(
+            "Done: the root user's MFA is on {token} as '{id}'. {}",
+            next_sign_in(id)
+        )),
+        Ok(_) => {}
+        Err(e @ root::Error::Undone { left: None, .. }) => {
             out.info(format!(
-                "Done: the root user's MFA is on {token} as '{id}'. {}",
-                next_sign_in(&id)
+                "Removed '{id}' from {token}: nothing is left of this attempt."
             ));
-            Ok(())
+            return Err(failed(e, token_serial, source.is_qr()));
         }
+        Err(e) => return Err(failed(e, token_serial, source.is_qr())),
     }
-}
-
-fn show(out: &Output, written: &Written) {
-    let [first, second] = &written.codes;
-    if out.json {
-        out.json(&json!({
-            "schema": "ykmfa.enroll-root/1",
-            "credential": written.credential,
-            "codes": [first.value, second.value],
-            "valid_until": written.valid_until,
-        }));
-    } else {
-        out.info("Type these into the console, in this order (MFA code 1, MFA code 2):");
-        out.result(&first.value);
-        out.result(&second.value);
-    }
+    Ok(())
 }
 
 fn next_sign_in(id: &CredentialId) -> String {
@@ -322,26 +306,10 @@ fn next_sign_in(id: &CredentialId) -> String {
     )
 }
 
-fn interrupted() -> Failure {
-    Failure::new(Exit::Interrupted, "interrupted", &[])
-}
-
-/// The console refused the codes.
-fn refused() -> Failure {
-    Failure::new(Exit::Failed, "the console did not accept the codes", &["in the console, close the dialog and start Assign MFA device again; then run ykmfa enroll --root again"])
-}
-
-/// Removes the written credential again, after `failure`.
-fn undo(out: &Output, card: &mut PcscCard, id: &CredentialId, mut failure: Failure) -> Failure {
-    if let Err(left) = tokio::task::block_in_place(|| root::remove(card, id)) {
-        return leftover_failure(failure, &left);
+/// A stop signal came (`interrupted`), or the console refused the codes.
+fn stopped(interrupted: bool) -> Failure {
+    if interrupted {
+        return Failure::new(Exit::Interrupted, "interrupted", &[]);
     }
-    let token = card.describe();
-    out.info(format!(
-        "Removed '{id}' from {token}: nothing is left of this attempt."
-    ));
-    failure
-        .what
-        .push_str("; the credential was removed from the token");
-    failure
+    Failure::new(Exit::Failed, "the console did not accept the codes", &["in the console, close the dialog and start Assign MFA device again; then run ykmfa enroll --root again"])
 }

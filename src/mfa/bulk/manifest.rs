@@ -216,14 +216,25 @@ pub enum ReadError {
     /// The file is not UTF-8 text.
     #[error("the manifest {0} is not UTF-8 text")]
     NotUtf8(PathBuf),
-    /// Rows that are wrong, each named with its row and field.
-    #[error("the manifest {path} has {} problem(s)", problems.len())]
+    /// Rows that are wrong, each named with its row and field (a line each).
+    #[error("{}", problems_text(path, problems))]
     Problems {
         /// The file.
         path: PathBuf,
         /// What is wrong.
         problems: Vec<Problem>,
     },
+}
+
+/// The manifest's problems: how many, then a line each.
+fn problems_text(path: &Path, problems: &[Problem]) -> String {
+    let n = problems.len();
+    let (path, s) = (path.display(), crate::layout::plural(n));
+    let mut text = format!("the manifest {path} has {n} problem{s}; nothing was changed:");
+    for p in problems {
+        text.push_str(&format!("\n  {p}"));
+    }
+    text
 }
 
 /// Reads and checks the manifest at `path` (its format guessed from the name, else the text);

@@ -19,6 +19,7 @@ pub mod limit;
 pub mod manifest;
 pub mod plan;
 pub mod report;
+pub mod text;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

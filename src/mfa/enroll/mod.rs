@@ -15,6 +15,7 @@
 //! [`crate::seed::Seed`] from the IAM answer to the PUT and is dropped (zeroized) right after.
 
 pub mod root;
+mod text;
 
 use std::time::Duration;
 

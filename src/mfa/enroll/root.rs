@@ -7,6 +7,7 @@
 //! a `Debug` output. Every buffer that holds either is zeroized on drop, the decoded QR image
 //! included; the result is a [`Seed`]. Like the rest of the library it never prints.
 
+mod assist;
 mod source;
 
 use std::ops::{Deref, DerefMut};
@@ -19,6 +20,7 @@ use crate::oath::{self, Algorithm, Code, CredentialData, CredentialId, TimeStep}
 use crate::seed::{Seed, SeedError};
 use crate::token::{Card, WriteError};
 
+pub use assist::{ask_on_tty, prepare, Console, Error, Ready};
 pub use source::{Source, SourceError, MAX_SECRET_TEXT};
 
 /// AWS virtual MFA: TOTP, HMAC-SHA1, 6 digits, 30 s (the only kind the console issues).

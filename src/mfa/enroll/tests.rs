@@ -1030,3 +1030,31 @@ async fn preflight_refuses_a_label_too_long_even_with_the_account_id() {
     assert_nothing_written(&w, &[]);
     assert!(w.dir.serials().is_empty());
 }
+
+#[test]
+fn a_failure_says_what_remains_and_when_the_next_run_cleans_up() {
+    let failure = |undone: Vec<String>, leftovers| Failure {
+        cause: Cause::Interrupted,
+        undone,
+        leftovers,
+    };
+    let all_undone = failure(vec!["deleted".into()], Vec::new());
+    assert_eq!(
+        all_undone.remains("alice", None),
+        "\nEverything done was undone; IAM and the token are as they were."
+    );
+    assert!(all_undone.commands("").is_empty());
+    let left = Leftover::Device {
+        serial: "arn:aws:iam::123456789012:mfa/alice-yk1".into(),
+        assigned_to: None,
+        reason: "AccessDenied".into(),
+    };
+    let some_left = failure(Vec::new(), vec![left]);
+    let record = std::path::Path::new("/j/alice");
+    let text = some_left.remains("alice", Some(record));
+    assert!(text.starts_with("\nThese could not be undone and remain:\n  - "));
+    assert!(text.ends_with(
+        "\nThe next 'ykmfa enroll --user alice' removes these itself (recorded in /j/alice)."
+    ));
+    assert!(!some_left.commands("").is_empty());
+}

@@ -346,3 +346,41 @@ fn account_ids_are_12_digits() {
     assert_eq!(account_id("12345"), None);
     assert_eq!(account_id("12345678901x"), None);
 }
+
+fn left_on_token() -> Leftover {
+    Leftover::Credential {
+        name: "AWS:root@aws".into(),
+        token_serial: None,
+        token: "YubiKey 5".into(),
+        reason: "the token was removed".into(),
+    }
+}
+
+#[test]
+fn an_error_says_what_is_left_on_the_token() {
+    let undone = |left| Error::Undone {
+        interrupted: true,
+        left,
+    };
+    assert_eq!(
+        undone(None).remains(),
+        "; the credential was removed from the token"
+    );
+    let remains = undone(Some(left_on_token())).remains();
+    assert!(remains.starts_with("\nThis could not be undone and remains:\n  - "));
+    let failed = |undone: Vec<String>| {
+        let cause = Cause::Interrupted;
+        let leftovers = Vec::new();
+        Error::Failed(Box::new(Failure {
+            cause,
+            undone,
+            leftovers,
+        }))
+    };
+    assert_eq!(failed(Vec::new()).remains(), "");
+    assert_eq!(
+        failed(vec!["deleted".into()]).remains(),
+        "\nThe credential was removed again: nothing is left on the token."
+    );
+    assert!(failed(Vec::new()).leftover().is_none());
+}
