@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use ykmfa::iam::Sdk;
+use ykmfa::iam::{IamError, Sdk};
 use ykmfa::mfa::enroll::{self, Cause, Event, Plan, Progress, Refusal, Request, RequestError};
 use ykmfa::mfa::journal::enroll::Journal;
 use ykmfa::mfa::settle::{Outcome, Session, Settled, Stop, Watch};
@@ -113,14 +113,21 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
         "finishing the current step, then undoing what was done. Send it again to quit at once.",
         "Quit without undoing: the next 'ykmfa enroll' for this user cleans up what is left.",
     )?;
+    // IAM is asked while the token is found: the round trips overlap the token's work. A token
+    // problem is still the one said first.
+    let (options, user) = (global.aws_options(), req.user.clone());
+    let reading = tokio::spawn(async move {
+        let dir = Sdk::connect(options).await?;
+        let reads = enroll::Reads::fetch(&dir, &user).await;
+        Ok((dir, reads))
+    });
     let mut card = args.token().open(out)?;
     let token_tag = enroll::token_tag(card.token());
-    let dir = Sdk::connect(global.aws_options())
-        .await
-        .map_err(|e| iam_failure(&e, global))?;
+    let read = reading.await.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    let (dir, reads) = read.map_err(|e: IamError| iam_failure(&e, global))?;
     let journal = Journal::default_location();
     let session = Session::new(&dir, &mut card, token_tag, journal, &SystemClock, &cancel);
-    let result = session.enroll(&req, args.dry_run, &Words(out)).await;
+    let result = session.enroll(&req, reads, args.dry_run, &Words(out)).await;
     let signal = interrupt.signal();
     drop(interrupt);
     let (done, token) = match result.map_err(|stop| stopped(out, stop, &req, global, signal))? {
@@ -188,7 +195,6 @@ fn stopped(
 ) -> Failure {
     let user = &req.user;
     let s = match stop {
-        Stop::Iam(e) => return iam_failure(&e, global),
         Stop::Journal(e) => return settle::failure(e),
         Stop::Preflight(cause) => return cause_failure(cause, req, global),
         Stop::Broken { device, why } => return Failure::new(

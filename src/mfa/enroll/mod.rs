@@ -329,42 +329,124 @@ fn stop_if_cancelled(cancel: &Cancel) -> Result<(), Cause> {
     }
 }
 
-/// Read-only checks: who the caller is, that the user exists and has room for a device, and that
-/// the token can take the credential. Changes nothing.
+/// What preflight needs from IAM, asked together (one round trip): the user (its ARN names the
+/// account and partition, so STS is not asked), the user's devices, the account alias, and, only
+/// for a user named `root`, who the caller is.
+#[derive(Debug)]
+pub struct Reads {
+    account: String,
+    partition: String,
+    alias: Option<String>,
+    user_exists: bool,
+    devices: Result<Vec<crate::iam::MfaDevice>, IamError>,
+    root_caller: bool,
+}
+
+impl Reads {
+    /// Reads them. A user that does not exist is not an error here (preflight refuses it, after
+    /// the records of dead runs are settled); the account then comes from STS.
+    pub async fn fetch<D: Directory>(dir: &D, user: &UserName) -> Result<Reads, Cause> {
+        let iam = |error| Cause::Iam {
+            step: Step::Preflight,
+            error,
+        };
+        let user = user.as_str();
+        // A user named root: the caller may be the root user asking for its own MFA.
+        let root = async {
+            match user {
+                "root" => Some(dir.caller_identity().await),
+                _ => None,
+            }
+        };
+        let (found, devices, alias, root) = tokio::join!(
+            dir.get_user(user),
+            dir.list_mfa_devices(Some(user)),
+            dir.account_alias(),
+            root
+        );
+        let root_caller = match root {
+            Some(who) => who.map_err(iam)?.is_root(),
+            None => false,
+        };
+        let (user_exists, account, partition) = match found {
+            Ok(found) => {
+                let partition = found.partition().unwrap_or("aws").to_owned();
+                match found.account() {
+                    Some(account) => (true, account.to_owned(), partition),
+                    None => (true, dir.caller_identity().await.map_err(iam)?.account, partition),
+                }
+            }
+            Err(IamError::NoSuchEntity { .. }) => {
+                let who = dir.caller_identity().await.map_err(iam)?;
+                let partition = who.partition().unwrap_or("aws").to_owned();
+                (false, who.account, partition)
+            }
+            Err(e) => return Err(iam(e)),
+        };
+        Ok(Reads {
+            account,
+            partition,
+            // ListAccountAliases is often not allowed to self-service users; the id serves as well.
+            alias: alias.ok().flatten(),
+            user_exists,
+            devices,
+            root_caller,
+        })
+    }
+
+    /// The account the user is in.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// The user's devices read again (after dead runs were settled, which may have changed them).
+    pub async fn refresh<D: Directory>(&mut self, dir: &D, user: &UserName) {
+        self.devices = dir.list_mfa_devices(Some(user.as_str())).await;
+    }
+}
+
+/// Read-only checks: that the user exists and has room for a device, and that the token can take
+/// the credential ([`Reads`], then [`plan`]). Changes nothing.
 pub async fn preflight<D: Directory, C: Card>(
     dir: &D,
     card: &mut C,
     token_tag: &str,
     req: &Request,
 ) -> Result<Plan, Cause> {
+    let reads = Reads::fetch(dir, &req.user).await?;
+    plan(card, token_tag, req, reads)
+}
+
+/// The plan from what IAM said ([`Reads`]) and what the token holds. Changes nothing.
+pub fn plan<C: Card>(
+    card: &mut C,
+    token_tag: &str,
+    req: &Request,
+    reads: Reads,
+) -> Result<Plan, Cause> {
     let iam = |error| Cause::Iam {
         step: Step::Preflight,
         error,
     };
-    let who = dir.caller_identity().await.map_err(iam)?;
-    if who.is_root() && req.user.as_str() == "root" {
+    if reads.root_caller && req.user.as_str() == "root" {
         return Err(Refusal::RootCaller.into());
     }
-    let partition = who.partition().unwrap_or("aws").to_owned();
-    // ListAccountAliases is often not allowed to self-service users; the id serves as well.
-    let alias = dir.account_alias().await.ok().flatten();
-    match dir.get_user(req.user.as_str()).await {
-        Ok(_) => {}
-        Err(IamError::NoSuchEntity { .. }) => {
-            return Err(Refusal::UnknownUser(req.user.to_string(), who.account.clone()).into())
-        }
-        Err(e) => return Err(iam(e)),
+    let Reads {
+        account,
+        partition,
+        alias,
+        ..
+    } = reads;
+    if !reads.user_exists {
+        return Err(Refusal::UnknownUser(req.user.to_string(), account).into());
     }
-    let devices = dir
-        .list_mfa_devices(Some(req.user.as_str()))
-        .await
-        .map_err(iam)?;
+    let devices = reads.devices.map_err(iam)?;
     if devices.len() >= MAX_DEVICES_PER_USER {
         return Err(Refusal::TooManyDevices(req.user.to_string(), devices.len()).into());
     }
     let credential_id = match &req.label {
         Some(label) => label.clone(),
-        None => labels::user_label(req.user.as_str(), alias.as_deref(), &who.account)?,
+        None => labels::user_label(req.user.as_str(), alias.as_deref(), &account)?,
     };
     let existing = tokio::task::block_in_place(|| card.list()).map_err(|error| Cause::Card {
         step: Step::Preflight,
@@ -390,7 +472,7 @@ pub async fn preflight<D: Directory, C: Card>(
     tags.push((TAG_TOKEN_KIND.to_owned(), card.kind()));
     tags.extend(req.tags.iter().cloned());
     Ok(Plan {
-        account: who.account,
+        account,
         partition,
         user: req.user.to_string(),
         devices_before: devices.len(),

@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use crate::iam::{Directory, IamError};
+use crate::iam::Directory;
 use crate::mfa::enroll::{self, Cause, Enrolled, Plan, Progress, Request};
 use crate::mfa::journal::enroll::{Entry, Journal, JournalError};
 use crate::mfa::{Cancel, Clock};
@@ -62,8 +62,6 @@ pub struct Done {
 /// Why an enrollment stopped.
 #[derive(Debug)]
 pub enum Stop {
-    /// Who the caller is could not be read.
-    Iam(IamError),
     /// The journal could not be used; nothing was changed.
     Journal(JournalError),
     /// A run that was interrupted had completed, but the token lacks what computes the codes.
@@ -114,9 +112,13 @@ impl<'a, D: Directory, C: Card> Session<'a, D, C> {
 
     /// Enrolls `req` (only plans it with `dry_run`): takes the user's lock, settles what dead
     /// runs left for the user or on this token, and runs the transaction with its record.
+    ///
+    /// `reads` are preflight's IAM reads ([`enroll::Reads::fetch`]), asked while the token was
+    /// being found: the account in them names the lock.
     pub async fn enroll(
         self,
         req: &Request,
+        reads: Result<enroll::Reads, Cause>,
         dry_run: bool,
         watch: &dyn Watch,
     ) -> Result<Outcome, Stop> {
@@ -128,7 +130,8 @@ impl<'a, D: Directory, C: Card> Session<'a, D, C> {
             clock,
             cancel,
         } = self;
-        let account = dir.caller_identity().await.map_err(Stop::Iam)?.account;
+        let mut reads = reads.map_err(Stop::Preflight)?;
+        let account = reads.account().to_owned();
         let user = req.user.as_str();
         let journal = journal.map_err(Stop::Journal)?;
         let mut entry = journal.lock(&account, user).map_err(Stop::Journal)?;
@@ -151,9 +154,11 @@ impl<'a, D: Directory, C: Card> Session<'a, D, C> {
                 None => Ok(Outcome::Recovered(device)),
             };
         }
-        let plan = enroll::preflight(dir, card, &token_tag, req)
-            .await
-            .map_err(Stop::Preflight)?;
+        if !settled.is_empty() {
+            // Settling may have taken out a device of the user's.
+            reads.refresh(dir, &req.user).await;
+        }
+        let plan = enroll::plan(card, &token_tag, req, reads).map_err(Stop::Preflight)?;
         if dry_run {
             return Ok(Outcome::Planned(Box::new(plan)));
         }
