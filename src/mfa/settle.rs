@@ -16,6 +16,7 @@ use crate::transport::TransportError;
 use super::journal::recover::{recover, Recovery};
 
 mod session;
+mod words;
 
 pub use session::{Done, Outcome, Session, Stop, Stopped, Watch};
 
