@@ -7,12 +7,12 @@
 use ykmfa::iam::Directory;
 use ykmfa::mfa::journal::enroll::{Entry, Journal, JournalError, Record};
 use ykmfa::mfa::settle::{self as engine, Settled};
-use ykmfa::mfa::Line;
+use ykmfa::mfa::{Line, Note};
 
 use ykmfa::oath::Password;
 use ykmfa::token::Token;
 
-use super::report::Exit;
+use super::report::{self, Exit};
 use super::{Failure, Output};
 
 pub(super) use engine::serials;
@@ -41,6 +41,15 @@ pub(super) async fn lock_and_settle<D: Directory>(
         .map_err(settle_failure)?;
     say(out, locked.lines(user));
     Ok(locked.parts())
+}
+
+/// What an operation says on the way.
+pub(super) fn note(out: &Output, note: Note<'_>) {
+    match note {
+        Note::TagsDenied => out.warn(report::TAGS_DENIED),
+        Note::Skipped(cards) => report::skipped(out, cards),
+        Note::Line(line) => say(out, [line]),
+    }
 }
 
 /// What one settled record says.

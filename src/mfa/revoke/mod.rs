@@ -26,11 +26,14 @@ use crate::mfa::{remedy, Cancel, Leftover};
 use crate::token::{Card, Serial};
 
 mod preflight;
+mod show;
+mod workflow;
 
 pub use preflight::{
     check_device, device_on_token, root_credential, root_plan, PreflightError, RootAccess, Target,
     Tokens, UserRequest, UserSurvey,
 };
+pub use workflow::{revoke_root, revoke_user, Hooks, RootRequest, Stopped};
 
 /// Whose device is revoked.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
