@@ -4,13 +4,9 @@
 //! Commands that change things [`tell`] what was settled; those that only look [`report`] it,
 //! changing nothing.
 
-use ykmfa::iam::Directory;
-use ykmfa::mfa::journal::enroll::{Entry, Journal, JournalError, Record};
+use ykmfa::mfa::journal::enroll::{JournalError, Record};
 use ykmfa::mfa::settle::{self as engine, Settled};
 use ykmfa::mfa::{Line, Note};
-
-use ykmfa::oath::Password;
-use ykmfa::token::Token;
 
 use super::report::{self, Exit};
 use super::{Failure, Output};
@@ -25,22 +21,6 @@ pub(super) fn say(out: &Output, lines: impl IntoIterator<Item = Line>) {
             Line::Warn(text) => out.warn(text),
         }
     }
-}
-
-/// For `resync` and `revoke`: the user's lock, and whether anything was removed.
-pub(super) async fn lock_and_settle<D: Directory>(
-    out: &Output,
-    dir: &D,
-    account: &str,
-    user: &str,
-    tokens: &[Token],
-    password: impl Fn() -> Option<Password>,
-) -> Result<(Option<(Journal, Entry)>, bool), Failure> {
-    let locked = engine::lock_and_settle(dir, account, user, tokens, password)
-        .await
-        .map_err(settle_failure)?;
-    say(out, locked.lines(user));
-    Ok(locked.parts())
 }
 
 /// What an operation says on the way.

@@ -22,6 +22,14 @@ use crate::mfa::Clock;
 use crate::oath::{self, Code, Credential, TimeStep};
 use crate::token::{Card, Token};
 
+mod show;
+mod workflow;
+
+pub use show::clock_line;
+pub use workflow::{
+    console_codes, resync_user, ConsoleCodes, Done, Hooks, Look, Stopped, UserRequest,
+};
+
 /// TOTP period AWS uses.
 const PERIOD: u32 = 30;
 
