@@ -143,26 +143,26 @@ fn request(args: &RevokeArgs) -> Result<Request, Failure> {
 pub async fn run(out: &Output, global: &Global, args: &RevokeArgs) -> Result<(), Failure> {
     let request = request(args)?;
     let cancel = Cancel::default();
+    // For a user's device, every stop signal from here on, before the settling of dead runs
+    // changes anything; for root's, from the first change on (Words::changing).
+    let now = matches!(request, Request::User(_)) && !args.dry_run;
+    let watcher = now.then(|| watch(&cancel)).transpose()?;
     let mut words = Words {
         out,
         global,
         args,
         cancel: cancel.clone(),
-        watcher: None,
+        watcher,
     };
+    let dir = Sdk::connect(global.aws_options()).await;
+    let dir = dir.map_err(|e| iam_failure(&e, global))?;
     let (result, account) = match &request {
         Request::User(req) => {
-            // Every stop signal from here on, before the settling of dead runs changes anything.
-            if !args.dry_run {
-                words.watcher = Some(watch(&cancel)?);
-            }
-            let dir = connect(global).await?;
             let dry_run = args.dry_run;
             let done = revocation::revoke_user(&dir, req, dry_run, &cancel, &mut words).await;
             (done, None)
         }
         Request::Root(req) => {
-            let dir = connect(global).await?;
             let done = revocation::revoke_root(&dir, req, &cancel, &mut words).await;
             (done, Some(req.account.as_str()))
         }
@@ -172,11 +172,6 @@ pub async fn run(out: &Output, global: &Global, args: &RevokeArgs) -> Result<(),
         Some(revoked) => finish(out, &revoked),
         None => Ok(()),
     }
-}
-
-async fn connect(global: &Global) -> Result<Sdk, Failure> {
-    let dir = Sdk::connect(global.aws_options()).await;
-    dir.map_err(|e| iam_failure(&e, global))
 }
 
 /// The hooks of a revocation: its events and notes printed, the password and the yes asked for,

@@ -5,7 +5,6 @@ use ykmfa::mfa::remedy::aws_delete_device;
 use ykmfa::mfa::revoke::{
     self as revocation, Cause, Plan, PreflightError, Principal, Refusal, Stopped,
 };
-use ykmfa::mfa::Leftover;
 
 use crate::cli::report::{self, iam_failure, profile_flag, Exit};
 use crate::cli::{settle, Failure, Global};
@@ -138,49 +137,20 @@ const STALE_ONE: &str = "delete the stale one first (ykman --device SERIAL oath 
 
 /// A revocation that stopped: the cause, then what remains with the command that finishes each.
 fn revoke_failure(f: revocation::Failure, plan: &Plan, global: &Global) -> Failure {
+    let state = f.state();
     let mut failure = match f.cause {
         Cause::Interrupted => Failure::new(Exit::Interrupted, "interrupted", &[]),
         other => cause_failure(other, global),
     };
-    if f.leftovers.is_empty() {
-        if f.done.is_empty() {
-            failure.what.push_str("\nNothing was changed.");
-        }
-        return failure;
-    }
-    failure.code = Exit::Incomplete;
-    failure.fix.clear();
-    if !f.done.is_empty() {
-        let done: Vec<String> = f.done.iter().map(ToString::to_string).collect();
-        failure
-            .what
-            .push_str(&format!("\nDone: {}.", done.join(", ")));
-    }
-    failure.what.push_str("\nThese remain:");
-    for l in &f.leftovers {
-        failure.what.push_str(&match l {
-            Leftover::Device {
-                serial,
-                assigned_to: Some(_),
-                reason,
-            } => {
-                format!("\n  - virtual MFA device {serial}, still assigned ({reason})")
-            }
-            Leftover::Device { serial, reason, .. } => {
-                format!("\n  - virtual MFA device {serial}, deactivated, not deleted ({reason})")
-            }
-            Leftover::Credential {
-                name,
-                token,
-                reason,
-                ..
-            } => {
-                format!("\n  - credential '{name}' on {token} ({reason})")
-            }
-        });
-        failure
-            .fix
-            .push(plan.finishing_command(l, &profile_flag(global)));
+    failure.what.push_str(&state);
+    if !f.leftovers.is_empty() {
+        let p = profile_flag(global);
+        failure.code = Exit::Incomplete;
+        failure.fix = f
+            .leftovers
+            .iter()
+            .map(|l| plan.finishing_command(l, &p))
+            .collect();
     }
     failure
 }

@@ -4,10 +4,12 @@
 
 use std::fmt;
 
-use crate::mfa::labels;
+use crate::mfa::{labels, Leftover};
 use crate::token::Serial;
 
-use super::{CredentialOutcome, CredentialPlan, Event, Plan, Principal, Remaining, Revoked};
+use super::{
+    CredentialOutcome, CredentialPlan, Event, Failure, Plan, Principal, Remaining, Revoked,
+};
 
 impl fmt::Display for Event<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -178,6 +180,40 @@ impl Revoked {
                 self.account
             ),
         })
+    }
+}
+
+impl Failure {
+    /// What was done and what remains, each on a line of its own, to follow the cause:
+    /// "Nothing was changed." when that is so, else "Done: …." and "These remain:" with each
+    /// leftover (none: nothing more to say).
+    pub fn state(&self) -> String {
+        if self.leftovers.is_empty() && self.done.is_empty() {
+            return "\nNothing was changed.".to_owned();
+        } else if self.leftovers.is_empty() {
+            return String::new();
+        }
+        let mut text = String::new();
+        if !self.done.is_empty() {
+            let done: Vec<String> = self.done.iter().map(ToString::to_string).collect();
+            text.push_str(&format!("\nDone: {}.", done.join(", ")));
+        }
+        text.push_str("\nThese remain:");
+        for left in &self.leftovers {
+            let line = match left {
+                Leftover::Device {
+                    serial,
+                    assigned_to: Some(_),
+                    reason,
+                } => format!("virtual MFA device {serial}, still assigned ({reason})"),
+                Leftover::Device { serial, reason, .. } => {
+                    format!("virtual MFA device {serial}, deactivated, not deleted ({reason})")
+                }
+                credential => credential.describe(),
+            };
+            text.push_str(&format!("\n  - {line}"));
+        }
+        text
     }
 }
 

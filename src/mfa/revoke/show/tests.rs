@@ -1,4 +1,5 @@
-use crate::mfa::revoke::{CredentialPlan, Plan, Principal};
+use crate::mfa::revoke::{Cause, CredentialPlan, Failure, Plan, Principal, Step};
+use crate::mfa::Leftover;
 use crate::token::Serial;
 
 fn fits(text: &str) {
@@ -87,4 +88,30 @@ fn user_plans_fit_80_columns_with_the_longest_names() {
         assert!(text.starts_with("Plan for IAM user alice (account 123456789012):"));
         fits(&text);
     }
+}
+
+#[test]
+fn a_stopped_revocation_says_what_was_done_and_what_remains() {
+    let failure = |done: Vec<Step>, leftovers: Vec<Leftover>| Failure {
+        cause: Cause::Interrupted,
+        done,
+        leftovers,
+    };
+    assert_eq!(failure(vec![], vec![]).state(), "\nNothing was changed.");
+    assert_eq!(failure(vec![Step::Deactivate], vec![]).state(), "");
+    let device = |assigned_to: Option<&str>| Leftover::Device {
+        serial: "arn:aws:iam::123456789012:mfa/alice-yk1".into(),
+        assigned_to: assigned_to.map(str::to_owned),
+        reason: "interrupted".into(),
+    };
+    assert_eq!(
+        failure(vec![], vec![device(Some("alice"))]).state(),
+        "\nThese remain:\n  - virtual MFA device arn:aws:iam::123456789012:mfa/alice-yk1, \
+         still assigned (interrupted)"
+    );
+    assert_eq!(
+        failure(vec![Step::Deactivate], vec![device(None)]).state(),
+        "\nDone: deactivating the device.\nThese remain:\n  - virtual MFA device \
+         arn:aws:iam::123456789012:mfa/alice-yk1, deactivated, not deleted (interrupted)"
+    );
 }
