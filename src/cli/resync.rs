@@ -110,10 +110,8 @@ pub async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(),
         .await
         .map_err(|e| iam_failure(&e, global))?;
     let done = resync::resync_user(&dir, &req, &SystemClock, &words).await;
-    finish(
-        out,
-        done.map_err(|e| stopped_failure(e, user.as_str(), global))?,
-    );
+    let done = done.map_err(|e| stopped_failure(e, user.as_str(), global))?;
+    finish(out, done);
     Ok(())
 }
 

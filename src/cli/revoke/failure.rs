@@ -16,7 +16,8 @@ pub(super) fn stopped_failure(
     global: &Global,
 ) -> Failure {
     match e {
-        Stopped::Preflight(e) => preflight_failure(e, global),
+        Stopped::Preflight(PreflightError::Cause(c)) => cause_failure(c, global),
+        Stopped::Preflight(PreflightError::Tokens(e)) => report::tokens_failure(e),
         Stopped::Settle(e) => settle::settle_failure(e),
         Stopped::RootSession(e) => root_session_failure(e, account.unwrap_or_default(), global),
         Stopped::Transport(e) => e.into(),
@@ -26,13 +27,6 @@ pub(super) fn stopped_failure(
         }
         Stopped::Hook(f) => f,
         Stopped::Revoke(f, plan) => revoke_failure(*f, &plan, global),
-    }
-}
-
-fn preflight_failure(e: PreflightError<Failure>, global: &Global) -> Failure {
-    match e {
-        PreflightError::Cause(c) => cause_failure(c, global),
-        PreflightError::Tokens(e) => report::tokens_failure(e),
     }
 }
 
