@@ -12,7 +12,9 @@
 //! the device and its credential (pairing, then [`choose`]), and [`resync`]. Everything before
 //! [`resync`] is read-only; [`resync`] is one IAM write with nothing to undo. Refusals
 //! ([`Refusal`]) are decided before anything changes. `--root` takes [`root_credential`] and
-//! [`console_pair`] instead: codes for the console, and no IAM call.
+//! [`console_pair`] instead: codes for the console, and no IAM call. [`resync_user`] and
+//! [`console_codes`] run these in order (with the settling of dead runs), asking the caller
+//! through [`Hooks`].
 
 use crate::iam::{Directory, IamError};
 use crate::mfa::pairing::{

@@ -15,8 +15,10 @@
 //! password. Which credential belongs to the device is [`crate::mfa::pairing`]'s answer; this
 //! module only turns it into what will happen.
 //!
-//! This module never prints: it reports through [`Progress`]. No seed is involved: revocation
-//! only deletes.
+//! [`revoke_user`] and [`revoke_root`] run all of it in order, asking the caller through
+//! [`Hooks`]. This module never prints: it reports through [`Progress`] and [`crate::mfa::Note`],
+//! and a plan, an event and an outcome say themselves in words (`show.rs`). No seed is
+//! involved: revocation only deletes.
 
 use std::time::Duration;
 
