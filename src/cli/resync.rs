@@ -1,20 +1,20 @@
 //! `ykmfa resync`: an IAM user's MFA device whose codes AWS no longer accepts, resynchronized
 //! with two codes from the token; first, this machine's clock against AWS's. `--root` prints a
-//! pair for the console's resync dialog instead.
+//! pair for the console's resync dialog instead. The work, in its order, is
+//! [`ykmfa::mfa::resync`]'s; here are the arguments, the prompts and the words of its failures.
 
-mod clock;
 mod root;
 
 use std::time::Duration;
 
 use serde_json::json;
 
-use ykmfa::iam::names;
-use ykmfa::iam::{skew_json, Directory, Sdk, Skew};
-use ykmfa::mfa::pairing::{ArnError, DeviceArn, TokenRef};
-use ykmfa::mfa::resync::{self, Refusal, ResyncError, Resynced};
-use ykmfa::mfa::SystemClock;
-use ykmfa::token::{Gathering, Present, Serial, Token};
+use ykmfa::iam::{names, skew_json, Sdk, Skew};
+use ykmfa::mfa::pairing::{ArnError, DeviceArn};
+use ykmfa::mfa::resync::{self, Done, Hooks, Look, Refusal, ResyncError, Stopped};
+use ykmfa::mfa::{Note, SystemClock};
+use ykmfa::token::{Serial, Token};
+use zeroize::Zeroizing;
 
 use super::report::{self, iam_failure, profile_flag, Exit};
 use super::{prompt, settle, Failure, Global, Output};
@@ -75,8 +75,9 @@ foreign device is). --root needs no AWS permission (the clock check uses STS whe
 
 /// Runs `ykmfa resync`.
 pub async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(), Failure> {
+    let words = Words { out, global, args };
     if args.root {
-        return root::run(out, global, args).await;
+        return root::run(&words).await;
     }
     // A stop signal lets the one IAM change (ResyncMFADevice) finish and be reported, rather
     // than killing the process while it is in flight.
@@ -87,7 +88,6 @@ pub async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(),
     )?;
     let user = names::UserName::parse(args.user.as_deref().unwrap_or_default())
         .map_err(|e| usage(e.to_string()))?;
-    let user = user.as_str();
     let device = args
         .device
         .as_deref()
@@ -99,107 +99,112 @@ pub async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(),
             "--label names the credential of the device given with --device",
         ));
     }
+    let req = resync::UserRequest {
+        user: user.to_string(),
+        device,
+        label: args.label.clone(),
+        look: words.look(),
+    };
 
     let dir = Sdk::connect(global.aws_options())
         .await
         .map_err(|e| iam_failure(&e, global))?;
-    // The clock first: when it is the cause, nothing else needs looking at.
-    let skew = clock::compare(out, dir.server_clock().await);
-
-    let fail = |e| resync_failure(e, user, global);
-    let read = || resync::read_user(&dir, user, device.as_ref());
-    let mut view = read().await.map_err(fail)?;
-    if view.tags_denied {
-        out.warn(report::TAGS_DENIED);
-    }
-    let mut present = look(out, args, None)?;
-
-    // The user's lock, held to the end; then what dead runs left for the user or these tokens.
-    let (account, tokens) = (&view.account, &present.tokens);
-    let password = || present.password();
-    let (_lock, changed) =
-        settle::lock_and_settle(out, &dir, account, user, tokens, password).await?;
-    if changed {
-        view = read().await.map_err(fail)?;
-        present = look(out, args, Some(present))?;
-    }
-
-    let label = args.label.as_deref();
-    let chosen = resync::choose_on(&view, &present.tokens, device.as_ref(), label)
-        .map_err(|r| refusal_failure(r, user, global))?;
-    let (credential, token) = (&chosen.location.credential, &chosen.location.token);
-    out.info(format!(
-        "Resynchronizing {} with '{credential}' on {token}...",
-        chosen.device
-    ));
-    if let Some(skew) = skew {
-        clock::confirm_large_skew(&skew, global)?;
-    }
-
-    let mut card = open(&present, token)?;
-    let said = |event| match event {
-        resync::Event::TouchNow => out.info("Touch your token now."),
-        resync::Event::WaitingForFreshSteps(secs) => out.info(format!(
-            "AWS refused these codes; they may be used up (an enrollment or a sign-in a moment \
-             ago). Trying fresh ones in {secs} s..."
-        )),
-    };
-    let result = resync::resync(&dir, &mut card, user, &chosen, &SystemClock, &said)
-        .await
-        .map_err(fail)?;
-    finish(out, &view.account, &result, skew);
+    let done = resync::resync_user(&dir, &req, &SystemClock, &words).await;
+    let done = done.map_err(|e| stopped_failure(e, user.as_str(), global))?;
+    finish(out, done);
     Ok(())
 }
 
-fn finish(out: &Output, account: &str, done: &Resynced, skew: Option<Skew>) {
+fn finish(out: &Output, done: Done) {
     if out.json {
-        let mut doc = serde_json::to_value(done).unwrap_or_default();
+        let mut doc = serde_json::to_value(&done.resynced).unwrap_or_default();
         doc["schema"] = json!("ykmfa.resync/1");
-        doc["account"] = json!(account);
-        doc["clock"] = skew_json(skew);
+        doc["account"] = json!(done.account);
+        doc["clock"] = skew_json(done.skew);
         return out.json(&doc);
     }
-    out.result(&done.device);
-    out.info(format!(
-        "Resynchronized: AWS is in step again with the codes of '{}' on {}. The codes just used can't sign in again: the next sign-in needs a fresh one.",
-        done.credential, done.token
-    ));
+    out.result(&done.resynced.device);
+    out.info(done.resynced.summary());
 }
 
-// ---- tokens ----
-
-/// The tokens present (only `--serial`'s), waiting for one to be inserted when there is none;
-/// then the locked ones unlocked, with the password `kept` from an earlier look, or asked for.
-pub(super) fn look(
-    out: &Output,
-    args: &ResyncArgs,
-    kept: Option<Present>,
-) -> Result<Present, Failure> {
-    let wait =
-        Duration::from_secs(
-            args.wait
-                .unwrap_or(if ykmfa::terminal::has_tty() { 30 } else { 0 }),
-        );
-    let told = &mut |g: Gathering| match g {
-        Gathering::Skipped(unusable) => report::skipped(out, unusable),
-        Gathering::Waiting(w) => out.info(format!(
-            "Please insert your token (waiting up to {} s)...",
-            w.as_secs()
-        )),
-    };
-    let tty = args.oath_password || ykmfa::terminal::has_tty();
-    let ask = &mut |t: &Token| prompt::oath_password(tty, &t.describe());
-    tokio::task::block_in_place(|| Present::gather(args.serial, wait, kept, told, ask))
-        .map_err(report::tokens_failure)
+/// The hooks of a resync: its notes printed, the password and the yes asked for.
+struct Words<'a> {
+    out: &'a Output,
+    global: &'a Global,
+    args: &'a ResyncArgs,
 }
 
-/// The token that holds the credential, ready for CALCULATE.
-pub(super) fn open(present: &Present, token: &TokenRef) -> Result<ykmfa::token::PcscCard, Failure> {
-    let gone = || report::no_longer_connected(token, "reconnect it and run the command again");
-    present.open(&token.reader)?.ok_or_else(gone)
+impl Words<'_> {
+    /// The tokens to look at: `--serial`'s, waiting `--wait` (30 s on a terminal) for one.
+    fn look(&self) -> Look {
+        let tty = ykmfa::terminal::has_tty();
+        let wait = self.args.wait.unwrap_or(if tty { 30 } else { 0 });
+        let wait = Duration::from_secs(wait);
+        Look {
+            serial: self.args.serial,
+            wait,
+        }
+    }
+}
+
+impl Hooks for Words<'_> {
+    type Error = Failure;
+
+    fn note(&self, note: Note<'_>) {
+        settle::note(self.out, note);
+    }
+
+    fn password(&self, token: &Token) -> Result<Option<Zeroizing<String>>, Failure> {
+        let tty = self.args.oath_password || ykmfa::terminal::has_tty();
+        prompt::oath_password(tty, &token.describe())
+    }
+
+    /// A resync with a clock far off would write the wrong time into AWS's record of the
+    /// device: only a yes (or `--yes`) lets it go on.
+    fn clock_off(&self, skew: &Skew) -> Result<(), Failure> {
+        if self.global.yes {
+            return Ok(());
+        }
+        let refused = || {
+            Failure::new(
+                Exit::Failed,
+                format!(
+                    "this machine's clock is {skew}; a resync now would make AWS expect codes from that wrong time. Nothing was changed"
+                ),
+                &[
+                    "fix the clock (sudo timedatectl set-ntp true), then try a sign-in: the codes may well work again without a resync",
+                    "or resync against this clock anyway: add --yes",
+                ],
+            )
+        };
+        if !ykmfa::terminal::has_tty() {
+            return Err(refused());
+        }
+        match prompt::confirm("Resynchronize against this machine's clock anyway? [y/N] ") {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(refused()),
+            Err(e) => Err(prompt::failure(e, "the answer", "pass --yes instead")),
+        }
+    }
 }
 
 // ---- failures ----
+
+/// Why the resync (of `user`'s device) ended, in words.
+fn stopped_failure(e: Stopped<Failure>, user: &str, global: &Global) -> Failure {
+    match e {
+        Stopped::Resync(e) => resync_failure(e, user, global),
+        Stopped::Root(r) => root::refusal(r),
+        Stopped::Tokens(e) => report::tokens_failure(e),
+        Stopped::Settle(e) => settle::settle_failure(e),
+        Stopped::Transport(e) => e.into(),
+        Stopped::Card(e) => e.into(),
+        Stopped::Gone(token) => {
+            report::no_longer_connected(&token, "reconnect it and run the command again")
+        }
+        Stopped::Hook(f) => f,
+    }
+}
 
 fn usage(what: impl Into<String>) -> Failure {
     report::usage("resync", what)

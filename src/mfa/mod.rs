@@ -16,6 +16,7 @@ pub mod enroll;
 pub(crate) mod fakes;
 pub mod journal;
 pub mod labels;
+mod note;
 pub mod pairing;
 pub mod remedy;
 pub mod resync;
@@ -26,4 +27,5 @@ pub mod status;
 
 pub use cancel::{Cancel, Signals};
 pub use clock::{Clock, SystemClock};
+pub use note::{Line, Note};
 pub use remedy::Leftover;

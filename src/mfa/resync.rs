@@ -12,7 +12,9 @@
 //! the device and its credential (pairing, then [`choose`]), and [`resync`]. Everything before
 //! [`resync`] is read-only; [`resync`] is one IAM write with nothing to undo. Refusals
 //! ([`Refusal`]) are decided before anything changes. `--root` takes [`root_credential`] and
-//! [`console_pair`] instead: codes for the console, and no IAM call.
+//! [`console_pair`] instead: codes for the console, and no IAM call. [`resync_user`] and
+//! [`console_codes`] run these in order (with the settling of dead runs), asking the caller
+//! through [`Hooks`].
 
 use crate::iam::{Directory, IamError};
 use crate::mfa::pairing::{
@@ -21,6 +23,14 @@ use crate::mfa::pairing::{
 use crate::mfa::Clock;
 use crate::oath::{self, Code, Credential, TimeStep};
 use crate::token::{Card, Token};
+
+mod show;
+mod workflow;
+
+pub use show::clock_line;
+pub use workflow::{
+    console_codes, resync_user, ConsoleCodes, Done, Hooks, Look, Stopped, UserRequest,
+};
 
 /// TOTP period AWS uses.
 const PERIOD: u32 = 30;

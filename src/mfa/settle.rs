@@ -2,9 +2,9 @@
 //! changes a user's MFA does its own work: `enroll`, `bulk apply`, `resync` and `revoke` all go
 //! through here, with the user's lock held for their whole run.
 //!
-//! Each record is handed to [`super::recover`]; a record whose leftovers may still matter stays
-//! (set aside when the user is enrolled again) until a later run settles it. Nothing here
-//! prints: the caller tells the person what [`Settled`] says.
+//! Each record is handed to [`super::journal::recover`]; a record whose leftovers may still
+//! matter stays (set aside when the user is enrolled again) until a later run settles it.
+//! Nothing here prints: the caller tells the person what [`Settled`] says, in its `lines()`.
 
 use crate::iam::Directory;
 use crate::mfa::journal::enroll::{Entry, Journal, JournalError, Record};
@@ -16,6 +16,7 @@ use crate::transport::TransportError;
 use super::journal::recover::{recover, Recovery};
 
 mod session;
+mod words;
 
 pub use session::{Done, Outcome, Session, Stop, Stopped, Watch};
 

@@ -7,43 +7,34 @@ use std::time::Duration;
 use serde_json::json;
 
 use ykmfa::iam::skew_json;
-use ykmfa::mfa::pairing::TokenRef;
 use ykmfa::mfa::resync::{self, RootRefusal};
 use ykmfa::mfa::{Cancel, Clock, SystemClock};
 
-use super::{clock, look, open, ResyncArgs};
+use super::{stopped_failure, Words};
 use crate::cli::interrupt::Interrupt;
 use crate::cli::report::{self, validity, Exit};
-use crate::cli::{Failure, Global, Output};
+use crate::cli::{Failure, Output};
 
 /// Runs `ykmfa resync --root`.
-pub(super) async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(), Failure> {
-    let present = look(out, args, None)?;
-    let (token, credential) =
-        resync::root_credential(&present.tokens, args.label.as_deref()).map_err(root_refusal)?;
-    // The clock is compared when some AWS credentials answer within a few seconds, and
-    // otherwise the person is told to check it.
-    let limit = Duration::from_secs(8);
-    let skew = clock::compare(out, resync::clock_within(global.aws_options(), limit).await);
-    let mut card = open(&present, &TokenRef::from(token))?;
-    let touch = &mut || out.info("Touch your token now.");
-    let pair = resync::console_pair(&mut card, &credential.raw_id, SystemClock.now(), touch)?;
+pub(super) async fn run(words: &Words<'_>) -> Result<(), Failure> {
+    let (out, global, args) = (words.out, words.global, words.args);
+    let (options, label) = (global.aws_options(), args.label.as_deref());
+    let codes = resync::console_codes(options, words.look(), label, &SystemClock, words).await;
+    let codes = codes.map_err(|e| stopped_failure(e, "root", global))?;
+    let pair = &codes.pair;
     if out.json {
         out.json(&json!({
             "schema": "ykmfa.resync-root/1",
-            "credential": credential.id.to_string(),
-            "token": TokenRef::from(token),
+            "credential": codes.credential,
+            "token": codes.token,
             "codes": pair.codes,
             "steps": pair.steps,
             "valid_until": pair.valid_until,
-            "clock": skew_json(skew),
+            "clock": skew_json(codes.skew),
         }));
         return Ok(());
     }
-    out.info(format!(
-        "In the console (signed in as root: Security credentials, your MFA device, Resync), type these codes of '{}', in this order (MFA code 1, MFA code 2):",
-        credential.id
-    ));
+    out.info(codes.instructions());
     out.result(&pair.codes[0]);
     out.result(&pair.codes[1]);
     countdown(out, pair.valid_until).await;
@@ -83,7 +74,8 @@ async fn countdown(out: &Output, valid_until: u64) {
     }
 }
 
-fn root_refusal(r: RootRefusal) -> Failure {
+/// No single root credential, in words.
+pub(super) fn refusal(r: RootRefusal) -> Failure {
     let what = r.to_string();
     let (code, fix) = match r {
         RootRefusal::NotFound { aws, .. } if aws.is_empty() => (

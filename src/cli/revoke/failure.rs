@@ -1,20 +1,36 @@
 //! The words of a revocation that was refused or stopped.
 
+use ykmfa::iam::RootSessionError;
 use ykmfa::mfa::remedy::aws_delete_device;
-use ykmfa::mfa::revoke::{self as revocation, Cause, Plan, PreflightError, Principal, Refusal};
-use ykmfa::mfa::Leftover;
+use ykmfa::mfa::revoke::{
+    self as revocation, Cause, Plan, PreflightError, Principal, Refusal, Stopped,
+};
 
 use crate::cli::report::{self, iam_failure, profile_flag, Exit};
-use crate::cli::{Failure, Global};
+use crate::cli::{settle, Failure, Global};
 
-pub(super) fn preflight_failure(e: PreflightError<Failure>, global: &Global) -> Failure {
+/// Why the revocation (of root's device in `account`, with `--root-of`) ended, in words.
+pub(super) fn stopped_failure(
+    e: Stopped<Failure>,
+    account: Option<&str>,
+    global: &Global,
+) -> Failure {
     match e {
-        PreflightError::Cause(c) => cause_failure(c, global),
-        PreflightError::Tokens(e) => report::tokens_failure(e),
+        Stopped::Preflight(PreflightError::Cause(c)) => cause_failure(c, global),
+        Stopped::Preflight(PreflightError::Tokens(e)) => report::tokens_failure(e),
+        Stopped::Settle(e) => settle::settle_failure(e),
+        Stopped::RootSession(e) => root_session_failure(e, account.unwrap_or_default(), global),
+        Stopped::Transport(e) => e.into(),
+        Stopped::Gone(token) => {
+            let fix = "reconnect it, or pass --keep-credential to leave the credential";
+            report::no_longer_connected(&token, fix)
+        }
+        Stopped::Hook(f) => f,
+        Stopped::Revoke(f, plan) => revoke_failure(*f, &plan, global),
     }
 }
 
-pub(super) fn cause_failure(cause: Cause, global: &Global) -> Failure {
+fn cause_failure(cause: Cause, global: &Global) -> Failure {
     match cause {
         Cause::Refused(r) => refusal_failure(r, global),
         Cause::Iam { error, .. } => iam_failure(&error, global),
@@ -25,7 +41,7 @@ pub(super) fn cause_failure(cause: Cause, global: &Global) -> Failure {
     }
 }
 
-pub(super) fn refusal_failure(r: Refusal, global: &Global) -> Failure {
+fn refusal_failure(r: Refusal, global: &Global) -> Failure {
     let p = profile_flag(global);
     let devices =
         |u: &str| format!("the user's devices: aws iam list-mfa-devices{p} --user-name {u}");
@@ -114,50 +130,60 @@ const USERS_DEVICE: &str = "a user's device is revoked with: ykmfa revoke --user
 const STALE_ONE: &str = "delete the stale one first (ykman --device SERIAL oath accounts delete NAME), or disconnect its token";
 
 /// A revocation that stopped: the cause, then what remains with the command that finishes each.
-pub(super) fn revoke_failure(f: revocation::Failure, plan: &Plan, global: &Global) -> Failure {
+fn revoke_failure(f: revocation::Failure, plan: &Plan, global: &Global) -> Failure {
+    let state = f.state();
     let mut failure = match f.cause {
         Cause::Interrupted => Failure::new(Exit::Interrupted, "interrupted", &[]),
         other => cause_failure(other, global),
     };
-    if f.leftovers.is_empty() {
-        if f.done.is_empty() {
-            failure.what.push_str("\nNothing was changed.");
-        }
-        return failure;
-    }
-    failure.code = Exit::Incomplete;
-    failure.fix.clear();
-    if !f.done.is_empty() {
-        let done: Vec<String> = f.done.iter().map(ToString::to_string).collect();
-        failure
-            .what
-            .push_str(&format!("\nDone: {}.", done.join(", ")));
-    }
-    failure.what.push_str("\nThese remain:");
-    for l in &f.leftovers {
-        failure.what.push_str(&match l {
-            Leftover::Device {
-                serial,
-                assigned_to: Some(_),
-                reason,
-            } => {
-                format!("\n  - virtual MFA device {serial}, still assigned ({reason})")
-            }
-            Leftover::Device { serial, reason, .. } => {
-                format!("\n  - virtual MFA device {serial}, deactivated, not deleted ({reason})")
-            }
-            Leftover::Credential {
-                name,
-                token,
-                reason,
-                ..
-            } => {
-                format!("\n  - credential '{name}' on {token} ({reason})")
-            }
-        });
-        failure
-            .fix
-            .push(plan.finishing_command(l, &profile_flag(global)));
+    failure.what.push_str(&state);
+    if !f.leftovers.is_empty() {
+        let p = profile_flag(global);
+        failure.code = Exit::Incomplete;
+        failure.fix = f
+            .leftovers
+            .iter()
+            .map(|l| plan.finishing_command(l, &p))
+            .collect();
     }
     failure
 }
+
+/// A root session that could not be opened (`--root-of ACCOUNT`), with the way to allow it.
+fn root_session_failure(e: RootSessionError, account: &str, global: &Global) -> Failure {
+    use RootSessionError as E;
+    let member = format!(
+        "check that {account} is a member: aws organizations describe-account --account-id {account}"
+    );
+    let (code, fix): (Exit, &[&str]) = match &e {
+        E::InvalidAccount(_) | E::OwnAccount(_) => (Exit::Usage, &[MEMBER_ID]),
+        E::TargetRefused { .. } => (Exit::Iam, &[MEMBER_ID]),
+        E::RootCaller => (
+            Exit::Usage,
+            &["use an IAM user or role of the management account (--profile NAME)"],
+        ),
+        E::NotManagementAccount { .. } => (Exit::Aws, &[MANAGEMENT, DELEGATE]),
+        E::NoOrganization { .. } => (Exit::Aws, &[NO_ORGANIZATION]),
+        E::NotAllFeatures => (Exit::Aws, &[ALL_FEATURES]),
+        E::TrustedAccessNotEnabled | E::NotEnabled { .. } => (Exit::Aws, &ENABLE),
+        // Centralized root access is on: enabling it again is no advice.
+        E::NotMemberOrDenied { .. } => (Exit::Aws, &[&member, ASSUME_ROOT]),
+        E::Denied { .. } => (Exit::Aws, &[&member, ASSUME_ROOT, ENABLE[0], ENABLE[1]]),
+        E::RegionDisabled { .. } => (Exit::Aws, &[REGION]),
+        E::Iam(e) => return iam_failure(e, global),
+    };
+    Failure::new(code, e.to_string(), fix)
+}
+
+const MEMBER_ID: &str = "--root-of takes the id of a member account of your organization: aws organizations list-accounts";
+const MANAGEMENT: &str = "use credentials of the management account (--profile NAME)";
+const DELEGATE: &str = "or register this account as delegated administrator, in the management account: aws organizations register-delegated-administrator --service-principal iam.amazonaws.com --account-id THIS_ACCOUNT";
+const NO_ORGANIZATION: &str = "--root-of works from an AWS Organizations management account; sign in to the member account's root user (password reset) instead";
+const ALL_FEATURES: &str =
+    "enable all features: aws organizations enable-all-features (every member account must accept)";
+const ENABLE: [&str; 2] = [
+    "in the management account: aws organizations enable-aws-service-access --service-principal iam.amazonaws.com",
+    "then: aws iam enable-organizations-root-credentials-management && aws iam enable-organizations-root-sessions",
+];
+const ASSUME_ROOT: &str = "allow sts:AssumeRoot with the task policy IAMDeleteRootUserCredentials (identity policy, and no SCP denying it)";
+const REGION: &str = "use a region where STS is active: --region us-east-1 (AssumeRoot needs a regional STS endpoint)";

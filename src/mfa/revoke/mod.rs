@@ -15,8 +15,10 @@
 //! password. Which credential belongs to the device is [`crate::mfa::pairing`]'s answer; this
 //! module only turns it into what will happen.
 //!
-//! This module never prints: it reports through [`Progress`]. No seed is involved: revocation
-//! only deletes.
+//! [`revoke_user`] and [`revoke_root`] run all of it in order, asking the caller through
+//! [`Hooks`]. This module never prints: it reports through [`Progress`] and [`crate::mfa::Note`],
+//! and a plan, an event and an outcome say themselves in words (`show.rs`). No seed is
+//! involved: revocation only deletes.
 
 use std::time::Duration;
 
@@ -26,11 +28,14 @@ use crate::mfa::{remedy, Cancel, Leftover};
 use crate::token::{Card, Serial};
 
 mod preflight;
+mod show;
+mod workflow;
 
 pub use preflight::{
     check_device, device_on_token, root_credential, root_plan, PreflightError, RootAccess, Target,
     Tokens, UserRequest, UserSurvey,
 };
+pub use workflow::{revoke_root, revoke_user, Hooks, RootRequest, Stopped};
 
 /// Whose device is revoked.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -1,4 +1,6 @@
-use super::*;
+use crate::mfa::revoke::{Cause, CredentialPlan, Failure, Plan, Principal, Step};
+use crate::mfa::Leftover;
+use crate::token::Serial;
 
 fn fits(text: &str) {
     for line in text.lines() {
@@ -16,7 +18,7 @@ fn the_root_plan_names_the_member_account_the_device_and_the_steps() {
         devices_before: 1,
         credential: CredentialPlan::NotLookedFor,
     };
-    let text = plan_text(&plan, Some("999999999999"));
+    let text = plan.text(Some("999999999999"));
     assert_eq!(
         text,
         "Plan for the root user of member account 111111111111:\n\
@@ -32,7 +34,7 @@ fn the_root_plan_names_the_member_account_the_device_and_the_steps() {
         devices_before: 0,
         ..plan
     };
-    let text = plan_text(&finish, Some("999999999999"));
+    let text = finish.text(Some("999999999999"));
     assert!(
         text.contains("delete it (it is assigned to nobody already)"),
         "{text}"
@@ -44,9 +46,9 @@ fn the_root_plan_names_the_member_account_the_device_and_the_steps() {
 fn user_plans_fit_80_columns_with_the_longest_names() {
     let name = format!("Amazon Web Services:{}", "u".repeat(44));
     assert_eq!(name.len(), 64);
-    let token = ykmfa::mfa::pairing::TokenRef {
+    let token = crate::mfa::pairing::TokenRef {
         serial: Some(Serial(4_294_967_295)),
-        kind: ykmfa::token::Kind::YubiKey,
+        kind: crate::token::Kind::YubiKey,
         reader: "r".into(),
     };
     for credential in [
@@ -82,8 +84,34 @@ fn user_plans_fit_80_columns_with_the_longest_names() {
             devices_before: 2,
             credential,
         };
-        let text = plan_text(&plan, None);
+        let text = plan.text(None);
         assert!(text.starts_with("Plan for IAM user alice (account 123456789012):"));
         fits(&text);
     }
+}
+
+#[test]
+fn a_stopped_revocation_says_what_was_done_and_what_remains() {
+    let failure = |done: Vec<Step>, leftovers: Vec<Leftover>| Failure {
+        cause: Cause::Interrupted,
+        done,
+        leftovers,
+    };
+    assert_eq!(failure(vec![], vec![]).state(), "\nNothing was changed.");
+    assert_eq!(failure(vec![Step::Deactivate], vec![]).state(), "");
+    let device = |assigned_to: Option<&str>| Leftover::Device {
+        serial: "arn:aws:iam::123456789012:mfa/alice-yk1".into(),
+        assigned_to: assigned_to.map(str::to_owned),
+        reason: "interrupted".into(),
+    };
+    assert_eq!(
+        failure(vec![], vec![device(Some("alice"))]).state(),
+        "\nThese remain:\n  - virtual MFA device arn:aws:iam::123456789012:mfa/alice-yk1, \
+         still assigned (interrupted)"
+    );
+    assert_eq!(
+        failure(vec![Step::Deactivate], vec![device(None)]).state(),
+        "\nDone: deactivating the device.\nThese remain:\n  - virtual MFA device \
+         arn:aws:iam::123456789012:mfa/alice-yk1, deactivated, not deleted (interrupted)"
+    );
 }
