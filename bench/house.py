@@ -26,10 +26,10 @@ FLOORS = [
     ["mfa", "doctor"],
     ["cli"],
 ]
-# The goal is CLI_GOAL; CLI_CEILING is a ratchet at what the cli is today, so it can only shrink
-# (lower it whenever the cli does).
+# The goal is CLI_GOAL; CLI_CEILING is a ratchet that can only come down (lower it whenever the cli
+# shrinks for good).
 CLI_GOAL = 3000
-CLI_CEILING = 4200
+CLI_CEILING = 3000
 FILE_LIMIT = 450
 BANNED = {"helper", "helpers", "util", "utils", "manager", "common"}
 

@@ -1,8 +1,10 @@
 //! Text laid out for an 80-column terminal: word wrap, shortening, plurals, columns, a progress
-//! bar. Pure arithmetic on strings: it holds no words of its own and never prints, so every
-//! command lays its words out the same way.
+//! bar. Arithmetic on strings, holding no words of its own, so every command lays its words out
+//! the same way; the one thing here that prints is [`Bar`], the bar redrawn under a run's lines.
 
+use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Mutex;
 
 /// `text` in the colour of ANSI SGR `code` (`31;1`: bold red) when `on`.
 pub fn paint(on: bool, code: &str, text: &str) -> String {
@@ -138,6 +140,42 @@ pub fn bar(done: usize, total: usize, width: usize) -> String {
         .unwrap_or(width)
         .min(width);
     format!("[{}{}]", "#".repeat(filled), "-".repeat(width - filled))
+}
+
+/// Lines on stderr and, on a terminal (`shown`), a progress bar of `total` rows redrawn below
+/// them: `[#########---------------------] 3/10 rows, 1 failed`. Shared by the workers of a run.
+pub struct Bar(bool, Progress, Mutex<()>);
+
+impl Bar {
+    /// A bar at zero.
+    pub fn new(shown: bool, total: usize) -> Self {
+        Bar(shown, Progress::new(total), Mutex::new(()))
+    }
+
+    /// One more row done, `failed` or not; shown with the next line.
+    pub fn tick(&self, failed: bool) {
+        self.1.tick(failed);
+    }
+
+    /// A line above the bar.
+    pub fn say(&self, text: &str) {
+        let (_guard, mut err) = (self.2.lock(), std::io::stderr().lock());
+        let _ = writeln!(err, "{}{text}", if self.0 { "\r\x1b[2K" } else { "" });
+        if self.0 {
+            let (bar, failed) = self.1.draw(30);
+            let failed = (failed > 0).then(|| format!(", {failed} failed"));
+            let _ = write!(err, "{bar} rows{}", failed.unwrap_or_default());
+        }
+        let _ = err.flush();
+    }
+
+    /// Takes the bar away, before the report.
+    pub fn clear(&self) {
+        if self.0 {
+            let _guard = self.2.lock();
+            let _ = write!(std::io::stderr(), "\r\x1b[2K");
+        }
+    }
 }
 
 /// Rows of a run done and failed, counted by its workers at once.

@@ -141,3 +141,43 @@ pub fn confirm(question: &str) -> std::io::Result<bool> {
         "y" | "yes"
     ))
 }
+
+/// Whether stderr is a terminal that can move its cursor (not TERM=dumb): where a line can be
+/// rewritten in place.
+pub fn can_rewrite() -> bool {
+    available() && std::env::var("TERM").map_or(true, |t| t != "dumb")
+}
+
+/// A line on stderr rewritten in place each second (`line(now)`, with `now` from `clock`) until
+/// `valid_until` (then `expired`) or until `stop` ends ([`can_rewrite`] terminals only). For codes
+/// a person types elsewhere: how long they stay good.
+pub async fn countdown(
+    valid_until: u64,
+    clock: impl Fn() -> u64,
+    line: impl Fn(u64) -> String,
+    expired: &str,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    use std::io::Write;
+    let mut err = std::io::stderr();
+    let _ = writeln!(err, "{}", line(clock()));
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = &mut stop => {
+                let _ = writeln!(err);
+                return;
+            }
+        }
+        let now = clock();
+        let done = now >= valid_until;
+        let text = if done { expired.to_owned() } else { line(now) };
+        // Up a line, clear it, write the new one.
+        let _ = writeln!(err, "\x1b[1A\r\x1b[2K{text}");
+        if done {
+            return;
+        }
+    }
+}

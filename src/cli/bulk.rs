@@ -16,11 +16,11 @@ use ykmfa::mfa::journal::bulk::JournalError;
 use ykmfa::mfa::Cancel;
 use ykmfa::oath::Password;
 
-use super::output::Bar;
 use super::report::Exit;
 use super::{prompt, Failure, Global, Output};
 use screen::Screen;
 use ykmfa::layout::plural;
+use ykmfa::layout::Bar;
 
 const MANIFEST_HELP: &str = "\
 Manifest (TOML: one [[enroll]] table per row; CSV: a header line, then one line per row):
@@ -181,9 +181,7 @@ async fn plan(out: &Output, global: &Global, args: &PlanArgs) -> Result<(), Fail
     if out.json {
         out.json(&json!({"schema": "ykmfa.bulk-plan/1", "rows": planned}));
     } else {
-        text::plan_table(&planned)
-            .iter()
-            .for_each(|l| out.result(l));
+        out.result(text::plan_table(&planned).join("\n"));
         text::plan_notes(&planned, &args.file)
             .iter()
             .for_each(|l| out.info(l));
@@ -230,9 +228,7 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
     if out.json {
         out.json(&applied.json());
     } else {
-        text::outcome_table(&applied.outcomes)
-            .iter()
-            .for_each(|l| out.result(l));
+        out.result(text::outcome_table(&applied.outcomes).join("\n"));
     }
     match applied.closing() {
         Ok(line) => out.info(line),

@@ -123,7 +123,9 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
     });
     let mut card = args.token().open(out)?;
     let token_tag = enroll::token_tag(card.token());
-    let read = reading.await.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    let read = reading
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
     let (dir, reads) = read.map_err(|e: IamError| iam_failure(&e, global))?;
     let journal = Journal::default_location();
     let session = Session::new(&dir, &mut card, token_tag, journal, &SystemClock, &cancel);

@@ -1,10 +1,9 @@
 //! The only place ykmfa talks to a person: stderr messages, colour, and JSON on stdout.
 
 use std::io::Write;
-use std::sync::Mutex;
 
 use ykmfa::layout::paint;
-use ykmfa::{layout::Progress, terminal};
+use ykmfa::terminal;
 
 use super::{Failure, Global};
 
@@ -63,50 +62,6 @@ impl Output {
         let _ = writeln!(err, "{error} {}", failure.what);
         for line in &failure.fix {
             let _ = writeln!(err, "  {} {line}", paint(self.color, "36", "fix:"));
-        }
-    }
-}
-
-/// A command pasted into a shell as it is, on as many lines as it needs.
-// Unused since status and audit render in the library; kept for the commands being reworked
-// beside this change (their advice may print commands). Delete it if none does after the merge.
-#[allow(dead_code)]
-pub fn shell_lines(command: &str, indent: &str, width: usize) -> Vec<String> {
-    ykmfa::layout::shell_lines(ykmfa::mfa::remedy::shell_words(command), indent, width)
-}
-
-/// Lines on stderr and, on a terminal (`shown`), a progress bar of `total` rows redrawn below
-/// them: `[#########---------------------] 3/10 rows, 1 failed`. Shared by the workers of a run.
-pub struct Bar(bool, Progress, Mutex<()>);
-
-impl Bar {
-    /// A bar at zero.
-    pub fn new(shown: bool, total: usize) -> Self {
-        Bar(shown, Progress::new(total), Mutex::new(()))
-    }
-
-    /// One more row done, `failed` or not; shown with the next line.
-    pub fn tick(&self, failed: bool) {
-        self.1.tick(failed);
-    }
-
-    /// A line above the bar.
-    pub fn say(&self, text: &str) {
-        let (_guard, mut err) = (self.2.lock(), std::io::stderr().lock());
-        let _ = writeln!(err, "{}{text}", if self.0 { "\r\x1b[2K" } else { "" });
-        if self.0 {
-            let (bar, failed) = self.1.draw(30);
-            let failed = (failed > 0).then(|| format!(", {failed} failed"));
-            let _ = write!(err, "{bar} rows{}", failed.unwrap_or_default());
-        }
-        let _ = err.flush();
-    }
-
-    /// Takes the bar away, before the report.
-    pub fn clear(&self) {
-        if self.0 {
-            let _guard = self.2.lock();
-            let _ = write!(std::io::stderr(), "\r\x1b[2K");
         }
     }
 }

@@ -27,6 +27,27 @@ pub fn failure(e: std::io::Error, what: &str, instead: &str) -> super::Failure {
     }
 }
 
+/// A yes before a change: `--yes` (`yes`), or a person's "y" on the terminal. Without a
+/// terminal, `no_terminal`; a "n", `declined`.
+pub fn agree(
+    yes: bool,
+    question: &str,
+    no_terminal: impl FnOnce() -> super::Failure,
+    declined: impl FnOnce() -> super::Failure,
+) -> Result<(), super::Failure> {
+    if yes {
+        return Ok(());
+    }
+    if !ykmfa::terminal::has_tty() {
+        return Err(no_terminal());
+    }
+    match confirm(question) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(declined()),
+        Err(e) => Err(failure(e, "the answer", "pass --yes instead")),
+    }
+}
+
 /// The token's OATH password: `YKMFA_OATH_PASSWORD` when set (automation), else asked without
 /// echo when `ask` (the caller's rule: `--oath-password`, or a person and a protected token),
 /// else none. Never from the command line, where other users could read it.

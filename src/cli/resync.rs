@@ -5,8 +5,6 @@
 
 mod root;
 
-use std::time::Duration;
-
 use serde_json::json;
 
 use ykmfa::iam::{names, skew_json, Sdk, Skew};
@@ -17,7 +15,7 @@ use ykmfa::token::{Serial, Token};
 use zeroize::Zeroizing;
 
 use super::report::{self, iam_failure, profile_flag, Exit};
-use super::{prompt, settle, Failure, Global, Output};
+use super::{prompt, settle, token_args, Failure, Global, Output};
 
 /// Arguments of `ykmfa resync`.
 #[derive(clap::Args, Debug)]
@@ -137,13 +135,8 @@ struct Words<'a> {
 impl Words<'_> {
     /// The tokens to look at: `--serial`'s, waiting `--wait` (30 s on a terminal) for one.
     fn look(&self) -> Look {
-        let tty = ykmfa::terminal::has_tty();
-        let wait = self.args.wait.unwrap_or(if tty { 30 } else { 0 });
-        let wait = Duration::from_secs(wait);
-        Look {
-            serial: self.args.serial,
-            wait,
-        }
+        let (serial, wait) = (self.args.serial, token_args::wait(self.args.wait));
+        Look { serial, wait }
     }
 }
 
@@ -162,9 +155,6 @@ impl Hooks for Words<'_> {
     /// A resync with a clock far off would write the wrong time into AWS's record of the
     /// device: only a yes (or `--yes`) lets it go on.
     fn clock_off(&self, skew: &Skew) -> Result<(), Failure> {
-        if self.global.yes {
-            return Ok(());
-        }
         let refused = || {
             Failure::new(
                 Exit::Failed,
@@ -177,14 +167,8 @@ impl Hooks for Words<'_> {
                 ],
             )
         };
-        if !ykmfa::terminal::has_tty() {
-            return Err(refused());
-        }
-        match prompt::confirm("Resynchronize against this machine's clock anyway? [y/N] ") {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(refused()),
-            Err(e) => Err(prompt::failure(e, "the answer", "pass --yes instead")),
-        }
+        let question = "Resynchronize against this machine's clock anyway? [y/N] ";
+        prompt::agree(self.global.yes, question, refused, refused)
     }
 }
 

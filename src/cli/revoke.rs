@@ -217,25 +217,17 @@ impl Hooks for Words<'_> {
             }
             return Ok(false);
         }
-        if self.global.yes {
-            return Ok(true);
-        }
-        if !ykmfa::terminal::has_tty() {
-            return Err(Failure::new(
+        let no_terminal = || {
+            let what = "revoke changes IAM and the token, and there is no terminal to confirm on; nothing was changed";
+            Failure::new(
                 Exit::Usage,
-                "revoke changes IAM and the token, and there is no terminal to confirm on; nothing was changed",
+                what,
                 &["pass --yes to confirm the plan above (or --dry-run to only see it)"],
-            ));
-        }
-        match prompt::confirm("Revoke it? [y/N] ") {
-            Ok(true) => Ok(true),
-            Ok(false) => Err(Failure::new(
-                Exit::Failed,
-                "not confirmed; nothing was changed",
-                &[],
-            )),
-            Err(e) => Err(prompt::failure(e, "the answer", "pass --yes instead")),
-        }
+            )
+        };
+        let declined = || Failure::new(Exit::Failed, "not confirmed; nothing was changed", &[]);
+        prompt::agree(self.global.yes, "Revoke it? [y/N] ", no_terminal, declined)?;
+        Ok(true)
     }
 
     fn changing(&mut self) -> Result<(), Failure> {

@@ -97,25 +97,22 @@ fn me(who: &CallerIdentity) -> Result<String, Failure> {
     if let Some(me) = who.user_name() {
         return Ok(me.to_owned());
     }
-    Err(if who.is_root() {
-        Failure::new(
-            Exit::Usage,
-            "you are signed in as the root user: say which IAM user to show",
+    let (what, fix): (String, &[&str]) = if who.is_root() {
+        let what = "you are signed in as the root user: say which IAM user to show";
+        (
+            what.into(),
             &[
                 "ykmfa status --user NAME",
                 "the root user's own MFA is in 'ykmfa audit'",
             ],
         )
     } else {
-        Failure::new(
-            Exit::Usage,
-            format!(
-                "you are signed in as {}, not as an IAM user: say which user to show",
-                who.arn
-            ),
-            &["ykmfa status --user NAME"],
-        )
-    })
+        let arn = &who.arn;
+        let what =
+            format!("you are signed in as {arn}, not as an IAM user: say which user to show");
+        (what, &["ykmfa status --user NAME"])
+    };
+    Err(Failure::new(Exit::Usage, what, fix))
 }
 
 /// The tokens present, the locked ones unlocked when a password is at hand. No PC/SC service

@@ -1,4 +1,4 @@
-//! The token block `enroll` and `enroll --root` share: which token (`--serial`), how long to
+//! The token block `enroll`, `enroll --root` and `resync` share: which token (`--serial`), how long to
 //! wait for it to be inserted (`--wait`), and whether to ask for its OATH password
 //! (`--oath-password`). Each command declares the flags in its own words; this is what they do.
 
@@ -26,11 +26,7 @@ impl TokenArgs {
     /// when it needs one, and opens it.
     pub fn open(&self, out: &Output) -> Result<PcscCard, Failure> {
         let ctx = Context::establish()?;
-        let wait = Duration::from_secs(self.wait.unwrap_or(if ykmfa::terminal::has_tty() {
-            30
-        } else {
-            0
-        }));
+        let wait = wait(self.wait);
         let secs = wait.as_secs();
         let waiting = format!("Please insert your token (waiting up to {secs} s)...");
         let chosen = token::find(&ctx, self.serial, wait, || out.info(&waiting))?;
@@ -40,4 +36,10 @@ impl TokenArgs {
             prompt::oath_password(ask, &chosen.describe())?.map(|p| Password::new(p.to_string()));
         Ok(PcscCard::new(ctx, chosen, password))
     }
+}
+
+/// How long to wait for a token to be inserted: `--wait`, else 30 s when a person is there.
+pub fn wait(given: Option<u64>) -> Duration {
+    let tty = ykmfa::terminal::has_tty();
+    Duration::from_secs(given.unwrap_or(if tty { 30 } else { 0 }))
 }

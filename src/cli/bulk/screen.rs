@@ -2,7 +2,7 @@
 
 use ykmfa::mfa::bulk::{self, Note};
 
-use crate::cli::output::Bar;
+use ykmfa::layout::Bar;
 
 /// The watcher of a run: a line per row as it ends, the questions for insertion, and on a
 /// terminal a progress bar redrawn on the last line of stderr.

@@ -1,9 +1,6 @@
 //! `ykmfa resync --root`: two consecutive codes of the root user's credential, for the console's
 //! resync dialog (AWS manages the root user's MFA only there). Changes nothing.
 
-use std::io::Write;
-use std::time::Duration;
-
 use serde_json::json;
 
 use ykmfa::iam::skew_json;
@@ -41,37 +38,16 @@ pub(super) async fn run(words: &Words<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// On a terminal, the time left to type the codes, updated each second until they expire (or
-/// Ctrl-C). Elsewhere, once.
+/// The time left to type the codes, counted down on a terminal until they expire (or Ctrl-C).
 async fn countdown(out: &Output, valid_until: u64) {
     let left = |now| validity(valid_until, now);
-    if !ykmfa::terminal::available() || std::env::var("TERM").is_ok_and(|t| t == "dumb") {
+    let watch = || Interrupt::watch(&Cancel::default(), "the countdown stops.", "").ok();
+    let Some(interrupt) = ykmfa::terminal::can_rewrite().then(watch).flatten() else {
         return out.info(left(SystemClock.now()));
-    }
-    let mut err = std::io::stderr();
-    let _ = writeln!(err, "{}", left(SystemClock.now()));
-    let watch = Interrupt::watch(&Cancel::default(), "the countdown stops.", "");
-    let Ok(interrupt) = watch else { return };
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            () = interrupt.notified() => {
-                let _ = writeln!(err);
-                return;
-            }
-        }
-        let now = SystemClock.now();
-        let expired = now >= valid_until;
-        let line = match expired {
-            true => "These codes have expired: if the console has not taken them, run ykmfa resync --root again.".to_owned(),
-            false => left(now),
-        };
-        let _ = writeln!(err, "\x1b[1A\r\x1b[2K{line}");
-        if expired {
-            return;
-        }
-    }
+    };
+    let expired = "These codes have expired: if the console has not taken them, run ykmfa resync --root again.";
+    let now = || SystemClock.now();
+    ykmfa::terminal::countdown(valid_until, now, left, expired, interrupt.notified()).await;
 }
 
 /// No single root credential, in words.

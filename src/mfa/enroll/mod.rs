@@ -373,7 +373,11 @@ impl Reads {
                 let partition = found.partition().unwrap_or("aws").to_owned();
                 match found.account() {
                     Some(account) => (true, account.to_owned(), partition),
-                    None => (true, dir.caller_identity().await.map_err(iam)?.account, partition),
+                    None => (
+                        true,
+                        dir.caller_identity().await.map_err(iam)?.account,
+                        partition,
+                    ),
                 }
             }
             Err(IamError::NoSuchEntity { .. }) => {
