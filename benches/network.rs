@@ -27,9 +27,9 @@ const RTTS_MS: [f64; 2] = [0.0, 80.0];
 const FLOORS: &[(&str, u32, &str)] = &[
     ("enroll", 4, "connect; the read-only preflight at once; CreateVirtualMFADevice; EnableMFADevice"),
     ("status", 3, "connect; the user's devices; their tags (they need the devices' serials)"),
-    ("resync", 4, "connect; the user's devices; their tags; ResyncMFADevice"),
+    ("resync", 4, "connect (to IAM, and to STS for the clock, at once); the user's devices; their tags; ResyncMFADevice"),
     ("revoke", 5, "connect; the user's devices; their tags; DeactivateMFADevice; DeleteVirtualMFADevice"),
-    ("doctor", 3, "connect; who the caller is (and the clock) at once; the permission check, which needs the caller's ARN"),
+    ("doctor", 4, "connect to STS; who the caller is (and the clock); connect to IAM; the permission check, which needs the caller's ARN"),
     ("bulk apply", 4, "as one enroll: the rows run side by side"),
 ];
 
