@@ -268,7 +268,23 @@ fn start_pcscd() -> Vec<String> {
     }
 }
 
-const RESTART_PCSCD: &str = "restart it: sudo systemctl restart pcscd.socket pcscd.service";
+/// The PC/SC service, as this system names it (pcsc-lite's daemon on Linux; the system's own
+/// smart card service on macOS and Windows).
+pub const SERVICE: &str = if cfg!(target_os = "macos") {
+    "the smart card service (com.apple.ctkpcscd)"
+} else if cfg!(windows) {
+    "the Smart Card service (SCardSvr)"
+} else {
+    "pcscd"
+};
+
+const RESTART_PCSCD: &str = if cfg!(target_os = "macos") {
+    "reconnect the token; if it persists, restart the Mac"
+} else if cfg!(windows) {
+    "restart it: net stop SCardSvr && net start SCardSvr (as administrator)"
+} else {
+    "restart it: sudo systemctl restart pcscd.socket pcscd.service"
+};
 
 /// pcscd: running and answering.
 pub fn pcscd(f: &LocalFacts) -> Check {
@@ -279,19 +295,19 @@ pub fn pcscd(f: &LocalFacts) -> Check {
         .map(|s| format!(" ({})", s.path))
         .unwrap_or_default();
     match &f.service {
-        Service::Up => Check::new(id, "pcscd", Status::Ok, format!("pcscd answers{at}")),
+        Service::Up => Check::new(id, "pcscd", Status::Ok, format!("{SERVICE} answers{at}")),
         Service::NoAnswer(after) => Check::new(
             id,
             "pcscd",
             Status::Fail,
-            format!("pcscd did not answer within {} s{at}", after.as_secs()),
+            format!("{SERVICE} did not answer within {} s{at}", after.as_secs()),
         )
         .fix([RESTART_PCSCD]),
         Service::Down(TransportError::PermissionDenied) => Check::new(
             id,
             "pcscd",
             Status::Ok,
-            format!("pcscd is running{at}, but refuses this user (see polkit)"),
+            format!("{SERVICE} is running{at}, but refuses this user (see polkit)"),
         ),
         Service::Down(TransportError::NoService) => match (f.socket_present(), f.is_root) {
             (Some(false), _) => Check::new(
@@ -308,7 +324,7 @@ pub fn pcscd(f: &LocalFacts) -> Check {
                 id,
                 "pcscd",
                 Status::Fail,
-                "the PC/SC service is not running",
+                format!("the PC/SC service ({SERVICE}) is not running"),
             )
             .fix(start_pcscd()),
             (Some(true), true) => Check::new(
@@ -540,6 +556,14 @@ fn polkit_fixes(setup: &PolkitSetup) -> Vec<String> {
 /// polkit: whether pcscd lets this user use readers and cards.
 pub fn polkit(f: &LocalFacts) -> Check {
     let id = "polkit";
+    if !cfg!(target_os = "linux") {
+        return Check::new(
+            id,
+            "polkit",
+            Status::Skip,
+            "polkit decides who may use smart cards on Linux only",
+        );
+    }
     let fixes = polkit_fixes(&f.polkit);
     let refused_cards = f.readers_in(|s| matches!(s, ReaderState::Refused));
     match &f.service {
