@@ -10,7 +10,9 @@
 //! resync and status within 1.5x their floor; bulk apply of 10 rows no more round trips than one
 //! enroll.
 //!
-//! Run as root after bench/setup: `cargo bench --bench network`.
+//! Run as root after bench/setup: `cargo bench --bench network`; `YKMFA_BIN=PATH` measures
+//! another binary (e.g. `YKMFA_BIN=target/release/ykmfa cargo bench --profile dev --bench network`
+//! after `bench/package`, which builds the release binary a user gets).
 
 // A failed expectation ends the benchmark with its reason, as in the tests.
 #![allow(clippy::expect_used)]

@@ -200,8 +200,12 @@ pub fn state_dir() -> PathBuf {
 /// The `ykmfa` binary cargo built for the test (or benchmark) running now: next to the `deps`
 /// directory that holds the test binary (`target/<profile>/deps/NAME-HASH`), where cargo puts
 /// the package's binaries before it runs integration tests and benchmarks. (This crate is a
-/// dependency, so cargo's `CARGO_BIN_EXE_ykmfa` is not set when it compiles.)
+/// dependency, so cargo's `CARGO_BIN_EXE_ykmfa` is not set when it compiles.) `YKMFA_BIN`
+/// names another (a benchmark of the release binary `bench/package` built, for one).
 pub fn ykmfa_bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("YKMFA_BIN") {
+        return PathBuf::from(path);
+    }
     let exe = std::env::current_exe().expect("the path of the running test binary");
     let path = exe
         .parent()
