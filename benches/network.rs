@@ -62,11 +62,24 @@ impl Measure {
 }
 
 fn main() {
+    let serial = FIRST_SERIAL.to_string();
     let rounds: usize = std::env::var("YKMFA_BENCH_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10);
-    let bench = Bench::start(Spec {
+    // One admin's token for the commands one by one (each user enrolled, shown, resynced and
+    // revoked before the next: the token holds one credential, as an admin's does), ten for bulk.
+    let single = Bench::start(Spec {
+        yubikeys: vec![YubiKeySpec {
+            serial: FIRST_SERIAL,
+            capacity: Some(64),
+            version: "5.7.1",
+            ..YubiKeySpec::default()
+        }],
+        nitrokey: false,
+        iam: true,
+    });
+    let bulk_bench = Bench::start(Spec {
         yubikeys: (0..TOKENS)
             .map(|i| YubiKeySpec {
                 serial: FIRST_SERIAL + i as u32,
@@ -78,41 +91,10 @@ fn main() {
         nitrokey: false,
         iam: true,
     });
-    let serial = FIRST_SERIAL.to_string();
     let mut results: Vec<(f64, Vec<(&str, Measure)>)> = Vec::new();
     let mut next_user = 0;
     for rtt in RTTS_MS {
-        let front = Front::start(&bench, rtt);
-        let env = front.env(&bench);
-        let run = |label: &str, args: &[&str], m: &mut Measure| {
-            front.reset();
-            let mut cmd = bench.ykmfa(args);
-            cmd.envs(env.iter().map(|(k, v)| (k, v)));
-            let started = Instant::now();
-            let out = cmd.output().expect("run ykmfa");
-            m.walls.push(started.elapsed().as_secs_f64());
-            bench.record_output(format!("{label} stdout"), out.stdout.clone());
-            bench.record_output(format!("{label} stderr"), out.stderr.clone());
-            assert!(
-                out.status.success(),
-                "ykmfa {args:?} failed at {rtt} ms:\n{}",
-                support::text(&out.stderr)
-            );
-            let (iam, sts) = front.traffic();
-            m.iam.requests += iam.requests;
-            m.iam.connections += iam.connections;
-            m.sts.requests += sts.requests;
-            m.sts.connections += sts.connections;
-        };
-        let users: Vec<String> = (0..rounds)
-            .map(|_| {
-                next_user += 1;
-                let user = format!("net{next_user}");
-                bench.aws(&["iam", "create-user", "--user-name", &user]);
-                user
-            })
-            .collect();
-        let (mut enroll, mut status, mut resync, mut revoke, mut doctor, mut bulk) = (
+        let (mut enroll, mut status, mut resync, mut revoked, mut doctor, mut bulk) = (
             Measure::new(),
             Measure::new(),
             Measure::new(),
@@ -120,44 +102,87 @@ fn main() {
             Measure::new(),
             Measure::new(),
         );
-        for u in &users {
-            let args = ["enroll", "--user", u, "--serial", &serial];
-            run("enroll", &args, &mut enroll);
-        }
-        for u in &users {
-            run("status", &["status", "--user", u], &mut status);
-        }
-        for u in &users {
-            let args = ["resync", "--user", u, "--serial", &serial, "--yes"];
-            run("resync", &args, &mut resync);
-        }
-        for u in &users {
-            let args = [
-                "revoke",
-                "--user",
-                u,
-                "--serial",
-                &serial,
-                "--allow-last",
-                "--yes",
-            ];
-            run("revoke", &args, &mut revoke);
-        }
-        for _ in 0..rounds {
-            run("doctor", &["doctor"], &mut doctor);
-        }
-        for wave in 0..rounds {
-            let mut csv = String::from("user,serial\n");
-            for t in 0..TOKENS {
+        for (bench, is_bulk) in [(&single, false), (&bulk_bench, true)] {
+            let front = Front::start(bench, rtt);
+            let env = front.env(bench);
+            let run = |label: &str, args: &[&str], m: &mut Measure| {
+                front.reset();
+                let mut cmd = bench.ykmfa(args);
+                cmd.envs(env.iter().map(|(k, v)| (k, v)));
+                let started = Instant::now();
+                let out = cmd.output().expect("run ykmfa");
+                m.walls.push(started.elapsed().as_secs_f64());
+                bench.record_output(format!("{label} stdout"), out.stdout.clone());
+                bench.record_output(format!("{label} stderr"), out.stderr.clone());
+                assert!(
+                    out.status.success(),
+                    "ykmfa {args:?} failed at {rtt} ms:\n{}",
+                    support::text(&out.stderr)
+                );
+                let (iam, sts) = front.traffic();
+                m.iam.requests += iam.requests;
+                m.iam.connections += iam.connections;
+                m.sts.requests += sts.requests;
+                m.sts.connections += sts.connections;
+            };
+            let mut new_user = || {
                 next_user += 1;
                 let user = format!("net{next_user}");
                 bench.aws(&["iam", "create-user", "--user-name", &user]);
-                csv.push_str(&format!("{user},{}\n", FIRST_SERIAL + t as u32));
+                user
+            };
+            if !is_bulk {
+                let revoke = |u: &str, m: &mut Measure| {
+                    let args = [
+                        "revoke",
+                        "--user",
+                        u,
+                        "--serial",
+                        &serial,
+                        "--allow-last",
+                        "--yes",
+                    ];
+                    run("revoke", &args, m);
+                };
+                for _ in 0..rounds {
+                    let u = &new_user();
+                    run("enroll", &["enroll", "--user", u], &mut enroll);
+                    run("status", &["status", "--user", u], &mut status);
+                    revoke(u, &mut revoked);
+                    run("doctor", &["doctor"], &mut doctor);
+                }
+                // Resync without its wait: AWS takes no code twice, so a device enrolled in this
+                // time step resyncs only with the next step's codes. The devices are enrolled
+                // first, then resynced once a new step has begun.
+                let users: Vec<String> = (0..rounds).map(|_| new_user()).collect();
+                let mut untimed = Measure::new();
+                for u in &users {
+                    run("enroll", &["enroll", "--user", u], &mut untimed);
+                }
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .expect("clock")
+                    .as_secs_f64();
+                std::thread::sleep(std::time::Duration::from_secs_f64(31.0 - now % 30.0));
+                for u in &users {
+                    run("resync", &["resync", "--user", u, "--yes"], &mut resync);
+                }
+                for u in &users {
+                    revoke(u, &mut untimed);
+                }
+                continue;
             }
-            let manifest = bench.dir.join("home").join(format!("net-{rtt}-{wave}.csv"));
-            std::fs::write(&manifest, csv).expect("manifest");
-            let path = manifest.display().to_string();
-            run("bulk apply", &["bulk", "apply", &path], &mut bulk);
+            for wave in 0..rounds {
+                let mut csv = String::from("user,serial\n");
+                for t in 0..TOKENS {
+                    let user = new_user();
+                    csv.push_str(&format!("{user},{}\n", FIRST_SERIAL + t as u32));
+                }
+                let manifest = bench.dir.join("home").join(format!("net-{rtt}-{wave}.csv"));
+                std::fs::write(&manifest, csv).expect("manifest");
+                let path = manifest.display().to_string();
+                run("bulk apply", &["bulk", "apply", &path], &mut bulk);
+            }
         }
         results.push((
             rtt,
@@ -165,7 +190,7 @@ fn main() {
                 ("enroll", enroll),
                 ("status", status),
                 ("resync", resync),
-                ("revoke", revoke),
+                ("revoke", revoked),
                 ("doctor", doctor),
                 ("bulk apply", bulk),
             ],
@@ -209,6 +234,6 @@ fn main() {
         println!("  {name:<11} {floor}  {why}");
     }
     println!("(requests and connections: IAM + STS per run; bulk apply: per manifest of {TOKENS} rows on {TOKENS} tokens)");
-    let seeds = bench.assert_no_seed_leaked();
+    let seeds = single.assert_no_seed_leaked() + bulk_bench.assert_no_seed_leaked();
     println!("seed scan: {seeds} seeds searched for in every output: none found");
 }
