@@ -169,6 +169,19 @@ impl Bar {
         let _ = err.flush();
     }
 
+    /// The number of rows, once known (a bar made before counting them starts at 0).
+    pub fn set_total(&self, total: usize) {
+        self.1.total.store(total, SeqCst);
+    }
+
+    /// One more row done: on a terminal, `text` above the bar; elsewhere nothing is shown.
+    pub fn progress(&self, failed: bool, text: &str) {
+        self.tick(failed);
+        if self.0 {
+            self.say(text);
+        }
+    }
+
     /// Takes the bar away, before the report.
     pub fn clear(&self) {
         if self.0 {
@@ -181,7 +194,7 @@ impl Bar {
 /// Rows of a run done and failed, counted by its workers at once.
 #[derive(Debug, Default)]
 pub struct Progress {
-    total: usize,
+    total: AtomicUsize,
     done: AtomicUsize,
     failed: AtomicUsize,
 }
@@ -190,7 +203,7 @@ impl Progress {
     /// Nothing done of `total`.
     pub fn new(total: usize) -> Self {
         Progress {
-            total,
+            total: AtomicUsize::new(total),
             ..Progress::default()
         }
     }
@@ -204,7 +217,8 @@ impl Progress {
     /// `[###-------] 3/10`, `width` cells wide, and how many rows failed.
     pub fn draw(&self, width: usize) -> (String, usize) {
         let done = self.done.load(SeqCst);
-        let drawn = format!("{} {done}/{}", bar(done, self.total, width), self.total);
+        let total = self.total.load(SeqCst);
+        let drawn = format!("{} {done}/{total}", bar(done, total, width));
         (drawn, self.failed.load(SeqCst))
     }
 }

@@ -13,6 +13,7 @@
 //! still checks. Password expiry is not part of it: CIS dropped it after v1.2.0, following NIST
 //! SP 800-63B, which advises against forced periodic changes.
 
+pub mod org;
 pub mod report;
 
 use std::collections::BTreeMap;
@@ -110,6 +111,12 @@ pub enum Check {
     SingleMfaDevice,
     /// A virtual MFA device assigned to nobody.
     OrphanDevice,
+    /// The root user has signing certificates (organization audit, through AssumeRoot).
+    RootSigningCertificates,
+    /// The root user of an account could not be read (organization audit).
+    RootNotAudited,
+    /// The IAM users of an account could not be read through the role (organization audit).
+    UsersNotAudited,
 }
 
 impl Check {
@@ -124,6 +131,9 @@ impl Check {
             Check::ConsoleWithoutMfa => "console-without-mfa",
             Check::SingleMfaDevice => "single-mfa-device",
             Check::OrphanDevice => "orphan-device",
+            Check::RootSigningCertificates => "root-signing-certificates",
+            Check::RootNotAudited => "root-not-audited",
+            Check::UsersNotAudited => "users-not-audited",
         }
     }
 }
@@ -146,6 +156,8 @@ pub enum SubjectKind {
     User,
     /// A virtual MFA device (subject: its ARN).
     Device,
+    /// A whole account (subject: its id; organization audit).
+    Account,
 }
 
 /// One thing wrong, with what to do about it.
