@@ -1791,7 +1791,8 @@ def r_organization_generate(app: BenchApp, request: Any, payload: dict[str, Any]
       device tagged as held on a token by ykmfa, no MFA with a console password, credentials
       deleted centrally, a plain virtual device), and through three user mixes (a console user
       without MFA; a user without console or MFA and one with a single device; neither);
-    - the last three members are special: `role-denied` (AssumeRole into it is refused),
+    - the last three members are special, each with a root without MFA: `role-denied` (AssumeRole
+      into it is refused: root is still read through AssumeRoot),
       `timeout` (AssumeRole and AssumeRoot into it answer after `timeout_ms`, default 60000),
       `suspended` (ListAccounts says SUSPENDED);
     - the management account: root on a hardware token, the admin user only.
@@ -1819,11 +1820,15 @@ def r_organization_generate(app: BenchApp, request: Any, payload: dict[str, Any]
         accounts_meta: dict[str, dict[str, Any]] = {}
         result = _generate_account(management, "hardware", 2)
         out.append({"id": management, "management": True, "special": None, **result})
+        accounts_meta[management] = {"name": "management"}
         for i, account in enumerate(members):
             case = next((c for c, a in special.items() if a == account), None)
-            result = _generate_account(account, ROOT_CASES[i % len(ROOT_CASES)], i)
+            # The special accounts' roots have no MFA: only the reachable one needs a person.
+            root_case = "no-mfa" if case else ROOT_CASES[i % len(ROOT_CASES)]
+            result = _generate_account(account, root_case, i)
+            accounts_meta[account] = {"name": case or f"member-{i + 1:04d}"}
             if case == "suspended":
-                accounts_meta[account] = {"status": "SUSPENDED"}
+                accounts_meta[account]["status"] = "SUSPENDED"
             out.append({"id": account, "management": False, "special": case, **result})
         STATE.organization = {
             "id": "o-benchorg01",
