@@ -54,21 +54,21 @@ pub async fn run(out: &Output, global: &Global, args: &AuditArgs) -> Result<(), 
     let facts = gathered.map_err(iam)?;
     let findings = audit::analyze(&facts);
     if global.verbose > 0 {
-        out.info(audit::report::calls_line(
-            &dir.calls(),
-            started,
-            args.concurrency,
-        ));
+        let line = audit::report::calls_line(&dir.calls(), started, args.concurrency);
+        out.info(line);
     }
     if facts.orphans.iter().any(|o| o.tags.is_none()) {
         out.warn("the orphans' tags could not be read (iam:ListMFADeviceTags was denied): which token ykmfa wrote them to is unknown");
     }
     let failing = audit::report::failing(&findings, args.fail_on);
-    if out.json {
-        let report = audit::report::json(&facts, &findings, args.fail_on, failing);
-        out.json(&report);
-    } else {
-        out.result(audit::report::text(&facts, &findings));
+    match out.json {
+        true => out.json(&audit::report::json(
+            &facts,
+            &findings,
+            args.fail_on,
+            failing,
+        )),
+        false => out.result(audit::report::text(&facts, &findings)),
     }
     verdict(args.fail_on, failing)
 }
