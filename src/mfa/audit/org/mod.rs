@@ -363,18 +363,35 @@ pub async fn audit(
         caller.root_features_off(),
     );
     let (who, accounts, management) = (who?, accounts?, management?);
-    let root_access = match &features {
-        Ok(off) if !off.contains(&RootFeature::Sessions) => RootAccess::Enabled,
+    let off = match &features {
+        Ok(off) if !off.contains(&RootFeature::Sessions) => None,
         Ok(off) => {
             let off: Vec<&str> = off.iter().map(|f| f.name()).collect();
+            Some(format!("{} off", off.join(" and ")))
+        }
+        // IAM's answers for an organization where root sessions can't be opened (IAM API
+        // reference, ListOrganizationsFeatures).
+        Err(IamError::Other { code, .. }) => match code.trim_end_matches("Exception") {
+            "ServiceAccessNotEnabled" => Some("IAM has no trusted access to Organizations".into()),
+            "OrganizationNotInAllFeaturesMode" => Some("the organization lacks all features".into()),
+            "AccountNotManagementOrDelegatedAdministrator" | "OrganizationNotFound" => Some(
+                "these credentials are neither the management account's nor the delegated administrator's"
+                    .into(),
+            ),
+            _ => None,
+        },
+        Err(_) => None,
+    };
+    let root_access = match (&features, off) {
+        (_, Some(off)) => {
             let why = format!(
-                "centralized root access is not enabled ({} off): root is read through the role (GetAccountSummary), which can't see a root password, signing certificates or hardware and FIDO devices apart, nor credentials deleted",
-                off.join(" and ")
+                "centralized root access is not enabled ({off}): root is read through the role (GetAccountSummary), which can't tell hardware from FIDO devices nor see a root password, signing certificates or credentials deleted"
             );
             on_event(Event::RootFallback { why: &why });
             RootAccess::NotEnabled
         }
-        Err(e) => {
+        (Ok(_), None) => RootAccess::Enabled,
+        (Err(e), None) => {
             tracing::debug!("ListOrganizationsFeatures: {e}");
             RootAccess::Unknown
         }
