@@ -80,8 +80,9 @@ pub async fn assume_role(base: &Options, role_arn: &str, session: &str) -> Resul
     Assumer::new(base).await?.assume(role_arn, session).await
 }
 
-/// Assumes roles, many of them, with one loaded configuration and one STS client: the sessions
-/// share its connections (an organization-wide audit assumes a role in every account).
+/// Assumes roles, many of them, with one loaded configuration, one STS client and one HTTP
+/// client: the sessions share its connections (an organization-wide audit assumes a role in
+/// every account).
 pub struct Assumer {
     config: aws_config::SdkConfig,
     sts: aws_sdk_sts::Client,
@@ -91,7 +92,12 @@ pub struct Assumer {
 impl Assumer {
     /// Loads the credentials `base` describes (its profile, or the standard chain).
     pub async fn new(base: &Options) -> Result<Assumer, IamError> {
+        use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+            .build_https();
         let config = super::sdk::load_config(base).await;
+        let config = config.to_builder().http_client(http).build();
         // AssumeRole's answer carries credentials: its endpoint is vetted like every other.
         super::sdk::check_endpoints(&config, base.endpoint_url.as_deref())?;
         let (retry, timeouts) = super::sdk::patience(base);
@@ -113,6 +119,16 @@ impl Assumer {
             config,
             base: base.clone(),
         })
+    }
+
+    /// Clients acting with the credentials themselves (sharing the connections).
+    pub fn caller(&self) -> Result<Sdk, IamError> {
+        Sdk::from_config(&self.config, self.base.clone())
+    }
+
+    /// An Organizations client with the credentials themselves (sharing the connections).
+    pub fn organizations(&self) -> Result<super::Organizations, IamError> {
+        super::Organizations::from_config(&self.config, &self.base)
     }
 
     /// Clients that act as `role_arn`; `session` names the session in CloudTrail.

@@ -7,6 +7,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
+use aws_config::SdkConfig;
 use aws_sdk_iam::config::Region;
 
 use super::{check_service_endpoints, load_config, patience, Options, DEFAULT_REGION};
@@ -46,9 +47,14 @@ pub struct Organizations {
 impl Organizations {
     /// A client with the credentials, region, endpoint and patience `options` give.
     pub async fn connect(options: &Options) -> Result<Organizations, IamError> {
-        let config = load_config(options).await;
+        Organizations::from_config(&load_config(options).await, options)
+    }
+
+    /// A client from an already loaded configuration, with `options`' region, endpoint and
+    /// patience.
+    pub fn from_config(config: &SdkConfig, options: &Options) -> Result<Organizations, IamError> {
         let explicit = options.endpoint_url.as_deref();
-        check_service_endpoints(&config, explicit, &["ORGANIZATIONS"])?;
+        check_service_endpoints(config, explicit, &["ORGANIZATIONS"])?;
         let (retry, timeouts) = patience(options);
         let region = options
             .region
@@ -56,7 +62,7 @@ impl Organizations {
             .map(Region::new)
             .or_else(|| config.region().cloned())
             .unwrap_or_else(|| Region::new(DEFAULT_REGION));
-        let mut builder = aws_sdk_organizations::config::Builder::from(&config)
+        let mut builder = aws_sdk_organizations::config::Builder::from(config)
             .region(region)
             .retry_config(retry)
             .timeout_config(timeouts);

@@ -564,9 +564,32 @@ fn orphan(o: &Orphan) -> Finding {
 /// Any failure is returned as is, except a denied ListMFADeviceTags (orphans then have unknown
 /// tags) and a device or user that disappears while the audit runs (left out).
 pub async fn gather<D: Directory>(dir: &D, concurrency: usize) -> Result<Facts, IamError> {
+    gather_in(dir, None, true, concurrency).await
+}
+
+/// [`gather`] in `account` when it is known (no GetCallerIdentity), and without
+/// GetAccountSummary unless `summary` (root is read otherwise: its two facts stay `None`).
+pub async fn gather_in<D: Directory>(
+    dir: &D,
+    account: Option<&str>,
+    summary: bool,
+    concurrency: usize,
+) -> Result<Facts, IamError> {
+    let who = async {
+        match account {
+            Some(account) => Ok(account.to_owned()),
+            None => dir.caller_identity().await.map(|w| w.account),
+        }
+    };
+    let summary = async {
+        match summary {
+            true => dir.get_account_summary().await,
+            false => Ok(Default::default()),
+        }
+    };
     let (who, summary, policy, users, virtuals) = tokio::join!(
-        dir.caller_identity(),
-        dir.get_account_summary(),
+        who,
+        summary,
         dir.get_account_password_policy(),
         dir.list_users(),
         dir.list_virtual_mfa_devices(AssignmentStatus::Any),
@@ -615,7 +638,7 @@ pub async fn gather<D: Directory>(dir: &D, concurrency: usize) -> Result<Facts, 
     .await?;
 
     Ok(Facts {
-        account: who.account,
+        account: who,
         root_mfa_enabled: flag("AccountMFAEnabled"),
         root_access_keys_present: flag("AccountAccessKeysPresent"),
         root_virtual_device: virtuals

@@ -31,8 +31,8 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use super::{Check, Facts, Finding, Orphan, RootMfa, Severity, SubjectKind};
 use crate::iam::assume::Assumer;
 use crate::iam::{
-    CallerIdentity, Directory, IamError, MfaKind, Options, OrgAccount, Organizations,
-    RootCredentials, RootFeature, RootSessionError, Sdk, AUDIT_ROOT_CREDENTIALS_TASK,
+    CallerIdentity, Directory, IamError, MfaKind, Options, OrgAccount, RootCredentials,
+    RootFeature, RootSessionError, Sdk, AUDIT_ROOT_CREDENTIALS_TASK,
 };
 
 /// The JSON document's schema id.
@@ -337,6 +337,8 @@ struct Run<'a> {
     partition: &'a str,
     management: &'a str,
     root_sessions: bool,
+    /// Root sessions are known to work: GetAccountSummary is not needed as a fallback.
+    root_known: bool,
     assumed: AtomicU32,
     rooted: AtomicU32,
     role_calls: std::sync::Mutex<BTreeMap<&'static str, u32>>,
@@ -350,11 +352,8 @@ pub async fn audit(
     request: &Request,
     on_event: &(dyn Fn(Event<'_>) + Sync),
 ) -> Result<OrgAudit, IamError> {
-    let (caller, orgs, assumer) = tokio::try_join!(
-        Sdk::connect(options.clone()),
-        Organizations::connect(options),
-        Assumer::new(options)
-    )?;
+    let assumer = Assumer::new(options).await?;
+    let (caller, orgs) = (assumer.caller()?, assumer.organizations()?);
     let (caller, orgs, assumer) = (&caller, &orgs, &assumer);
     let (who, accounts, management, features) = tokio::join!(
         caller.caller_identity(),
@@ -407,6 +406,7 @@ pub async fn audit(
         partition: &partition,
         management: &management,
         root_sessions: root_access != RootAccess::NotEnabled,
+        root_known: root_access == RootAccess::Enabled,
         assumed: AtomicU32::new(0),
         rooted: AtomicU32::new(0),
         role_calls: Default::default(),
@@ -469,13 +469,17 @@ impl Run<'_> {
             return audit;
         }
         let own = account.id == self.who.account;
-        let (users, root) = tokio::join!(self.users(&account.id, own), async {
-            // AssumeRoot can't target the caller's own account (nor the management account).
-            if own || management || !self.root_sessions {
-                return None;
+        // AssumeRoot can't target the caller's own account (nor the management account).
+        let central = !own && !management && self.root_sessions;
+        let (users, root) = tokio::join!(
+            self.users(&account.id, own, !(central && self.root_known)),
+            async {
+                match central {
+                    true => Some(self.root(&account.id).await),
+                    false => None,
+                }
             }
-            Some(self.root(&account.id).await)
-        });
+        );
         let (facts, tags) = match users {
             Ok((facts, tags)) => (Some(facts), tags),
             Err(e) => {
@@ -526,6 +530,7 @@ impl Run<'_> {
         &self,
         account: &str,
         own: bool,
+        summary: bool,
     ) -> Result<(Facts, Option<(String, Vec<(String, String)>)>), IamError> {
         let assumed;
         let dir = if own {
@@ -539,7 +544,7 @@ impl Run<'_> {
             assumed = self.assumer.assume(&arn, SESSION).await?;
             &assumed
         };
-        let facts = super::gather(dir, USER_CONCURRENCY).await;
+        let facts = super::gather_in(dir, Some(account), summary, USER_CONCURRENCY).await;
         let tags = match facts
             .as_ref()
             .ok()
