@@ -65,13 +65,14 @@ pub fn text(audit: &OrgAudit) -> String {
         }
         RootAccess::NotEnabled => "root through GetAccountSummary (centralized root access off)",
     };
-    let mut text = format!(
-        "Organization of management account {}: {} account{}, {audited} audited; {root_way}, users through the role {}.\n\n",
+    let header = format!(
+        "Organization of management account {}: {} account{}, {audited} audited; {root_way}, users through the role {}.",
         audit.management,
         audit.accounts.len(),
         plural(audit.accounts.len()),
         audit.role
     );
+    let mut text = wrap(&header, WIDTH).join("\n") + "\n\n";
     let columns = [
         Column::left(12),
         Column::left(16),
