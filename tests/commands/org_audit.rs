@@ -283,6 +283,10 @@ fn without_centralized_root_access_root_is_read_through_the_role() {
         .matches("centralized root access is not enabled")
         .count();
     assert_eq!(said, 1, "said once: {}", run.human());
+    assert!(
+        !run.stderr.contains("[#"),
+        "no progress bar when stderr is not a terminal"
+    );
     // One line per account under the header.
     for id in org.accounts.keys() {
         let lines = text.lines().filter(|l| l.starts_with(id.as_str())).count();
