@@ -144,12 +144,17 @@ pub fn bar(done: usize, total: usize, width: usize) -> String {
 
 /// Lines on stderr and, on a terminal (`shown`), a progress bar of `total` rows redrawn below
 /// them: `[#########---------------------] 3/10 rows, 1 failed`. Shared by the workers of a run.
-pub struct Bar(bool, Progress, Mutex<()>);
+pub struct Bar(bool, Progress, Mutex<()>, &'static str);
 
 impl Bar {
     /// A bar at zero.
     pub fn new(shown: bool, total: usize) -> Self {
-        Bar(shown, Progress::new(total), Mutex::new(()))
+        Bar::counting(shown, total, "rows")
+    }
+
+    /// A bar at zero that counts `noun` (`accounts`) rather than rows.
+    pub fn counting(shown: bool, total: usize, noun: &'static str) -> Self {
+        Bar(shown, Progress::new(total), Mutex::new(()), noun)
     }
 
     /// One more row done, `failed` or not; shown with the next line.
@@ -164,7 +169,7 @@ impl Bar {
         if self.0 {
             let (bar, failed) = self.1.draw(30);
             let failed = (failed > 0).then(|| format!(", {failed} failed"));
-            let _ = write!(err, "{bar} rows{}", failed.unwrap_or_default());
+            let _ = write!(err, "{bar} {}{}", self.3, failed.unwrap_or_default());
         }
         let _ = err.flush();
     }

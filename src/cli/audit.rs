@@ -80,7 +80,7 @@ async fn organization(out: &Output, global: &Global, args: &AuditArgs) -> Result
         role: args.role.clone(),
         concurrency: usize::from(args.concurrency),
     };
-    let bar = Bar::new(!out.json && std::io::stderr().is_terminal(), 0);
+    let bar = Bar::counting(!out.json && std::io::stderr().is_terminal(), 0, "accounts");
     let on_event = |event: org::Event<'_>| match event {
         org::Event::Listed { active } => bar.set_total(active),
         org::Event::RootFallback { why } => out.warn(why),
