@@ -135,3 +135,109 @@ fn the_manifest_draft_is_toml_bulk_reads() {
     assert!(enroll[1].get("account").is_none());
     assert!(enroll[0].get("serial").is_none());
 }
+
+fn account(id: &str, status: &str, root: RootPosture, facts: Option<Facts>) -> AccountAudit {
+    let mut findings = Vec::new();
+    root_findings(&root, id, &mut findings);
+    if let Some(f) = &facts {
+        findings.extend(crate::mfa::audit::analyze(f).into_iter().filter(|f| {
+            !matches!(
+                f.check,
+                Check::RootMfaDisabled | Check::RootMfaVirtual | Check::RootAccessKeys
+            )
+        }));
+    }
+    AccountAudit {
+        account: OrgAccount {
+            id: id.into(),
+            name: format!("name-{id}"),
+            email: format!("root+{id}@example.com"),
+            status: status.into(),
+        },
+        management: false,
+        root,
+        facts,
+        findings,
+    }
+}
+
+fn sample() -> OrgAudit {
+    let console = Facts {
+        account: "222222222222".into(),
+        users: vec![crate::mfa::audit::UserFacts {
+            name: "dev".into(),
+            devices: vec![],
+            console: Some(true),
+        }],
+        ..Facts::default()
+    };
+    let none = RootPosture::from_root_session(&creds(&[], true), None);
+    let deleted = RootPosture::from_root_session(&creds(&[], false), None);
+    OrgAudit {
+        caller_account: "111111111111".into(),
+        partition: "aws".into(),
+        management: "111111111111".into(),
+        role: DEFAULT_ROLE.into(),
+        root_access: RootAccess::Enabled,
+        accounts: vec![
+            account("222222222222", "ACTIVE", none, Some(console)),
+            account("333333333333", "ACTIVE", deleted, Some(Facts::default())),
+            account("444444444444", "SUSPENDED", RootPosture::unknown(), None),
+        ],
+        calls: BTreeMap::new(),
+    }
+}
+
+#[test]
+fn the_reports_of_an_organization() {
+    let audit = sample();
+    let text = report::text(&audit);
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("222")).collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert!(
+        lines[0].contains("no-mfa") && lines[0].contains("1/1/1/0"),
+        "{}",
+        lines[0]
+    );
+    assert!(text.contains("suspended: not audited"));
+    let doc = report::json(&audit, Some(Severity::High), 2, true);
+    assert_eq!(doc["schema"], SCHEMA);
+    assert_eq!(doc["accounts"][1]["root"]["state"], "credentials-deleted");
+    assert!(doc["accounts"][2]["root"].is_null());
+    assert_eq!(doc["queue"][0]["account"], "222222222222");
+    assert_eq!(doc["manifest_rows"][0]["user"], "dev");
+    assert_eq!(
+        doc["manifest_rows"][0]["account"],
+        "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole"
+    );
+    assert_eq!(report::failing(&audit, Some(Severity::High)), 2);
+    let csv = String::from_utf8(report::csv(&audit).expect("CSV")).expect("UTF-8");
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[0], report::CSV_COLUMNS.join(","));
+    assert!(rows[2].starts_with("333333333333,name-333333333333,ACTIVE,false,credentials-deleted,assume-root,,false,false,0,"));
+    let queue = report::queue_text(&audit);
+    assert!(
+        queue.contains("ykmfa enroll --root --account 222222222222"),
+        "{queue}"
+    );
+    assert!(queue.contains("[[enroll]]"));
+}
+
+#[test]
+fn a_root_without_a_password_gets_the_central_path_first() {
+    let mut audit = sample();
+    audit.accounts[0].root.state = RootState::Virtual;
+    audit.accounts[0].root.password = Some(false);
+    audit.accounts[0].root.devices = vec![RootDevice {
+        serial: VIRTUAL.into(),
+        kind: MfaKind::Virtual,
+        token: None,
+    }];
+    let work = queue::work(&audit);
+    assert_eq!(work.len(), 1);
+    let steps = &work[0].steps;
+    let first = steps[0].command.as_deref().expect("a command");
+    assert!(first.contains("IAMCreateRootUserPassword"), "{first}");
+    assert!(steps.last().expect("steps").what.contains(VIRTUAL));
+}
