@@ -328,3 +328,43 @@ fn organization_flags_need_organization() {
         assert_eq!(run.code, Some(2), "{flag:?}: {}", run.human());
     }
 }
+
+#[test]
+fn from_the_delegated_administrator() {
+    let org = organization();
+    let delegated = org
+        .accounts
+        .values()
+        .find(|a| a["root"]["case"] == "fido" && a["management"] == false)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    org.bench.iam_call(
+        "POST",
+        "/_bench/organization",
+        json!({"delegated_admin": delegated}),
+    );
+    let key = org.bench.access_key_of(&delegated);
+    let run = org.bench.run_with(
+        &["audit", "--organization", "--json", "--aws-timeout", "3"],
+        &[("AWS_ACCESS_KEY_ID", key.as_str())],
+    );
+    let doc: Value = serde_json::from_str(run.ok()).expect("JSON");
+    assert_eq!(doc["caller_account"], delegated.as_str());
+    assert_eq!(doc["root_access"], "enabled");
+    for a in doc["accounts"].as_array().unwrap() {
+        let id = a["id"].as_str().unwrap();
+        let made = &org.accounts[id];
+        if a["audited"] == false {
+            continue;
+        }
+        // Its own account and the management account: AssumeRoot can't target them.
+        let expected = if id == delegated || made["management"] == true {
+            "hardware-or-fido"
+        } else {
+            org.expected_root(made)
+        };
+        assert_eq!(a["root"]["state"], expected, "{id}: {a}");
+    }
+}

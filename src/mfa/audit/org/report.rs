@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 
 use super::queue::{self, ManifestRow, WorkItem};
 use super::{AccountAudit, OrgAudit, RootAccess, RootState, SCHEMA};
-use crate::layout::{line, plural, shell_lines, shorten, wrap, Column};
+use crate::layout::{clip, line, plural, shell_lines, wrap, Column};
 use crate::mfa::audit::{count_users, counts, Check, Finding, Severity};
 
 /// The table fits a 100-column terminal.
@@ -116,7 +116,7 @@ pub fn text(audit: &OrgAudit) -> String {
         // The note is the last column: it may run past the width.
         let cells = [
             a.account.id.clone(),
-            shorten(&a.account.name, 16),
+            clip(&a.account.name, 16),
             root.to_owned(),
             total,
             without,
