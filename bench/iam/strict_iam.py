@@ -2380,6 +2380,11 @@ class BenchApp:
         code = fault.code or "ServiceFailure"
         status = fault.status or _DEFAULT_STATUS.get(code) or _model_status(code) or 400
         message = fault.message or _default_message(code, service, action, account)
+        if service == "organizations":  # a JSON-protocol service: its error shape
+            body = json.dumps({"__type": code, "message": message}).encode()
+            headers = [("Content-Type", "application/x-amz-json-1.1"),
+                       ("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", code)]
+            return status, headers, body
         body = _error_body(service, code, message, status, request_id)
         headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
         return status, headers, body

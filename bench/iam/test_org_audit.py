@@ -201,3 +201,14 @@ def test_generate_200_accounts_is_quick(bench: Bench) -> None:
     for bad in ({"accounts": 3}, {"accounts": "many"}):
         status, _ = bench.request("POST", "/_bench/organization/generate", bad)
         assert status == 400
+
+
+def test_faults_on_organizations_answer_in_its_json_shape(bench: Bench) -> None:
+    org = generate(bench, 10)
+    bench.post("/_bench/faults", {"action": "ListAccounts", "code": "TooManyRequestsException",
+                                  "status": 400})
+    orgs = client(bench, "organizations", account=org["accounts"][0]["id"])
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        orgs.list_accounts()
+    assert error_of(exc) == ("TooManyRequestsException", 400)
+    assert len(orgs.list_accounts()["Accounts"]) == 10

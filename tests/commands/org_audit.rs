@@ -368,3 +368,27 @@ fn from_the_delegated_administrator() {
         assert_eq!(a["root"]["state"], expected, "{id}: {a}");
     }
 }
+
+#[test]
+fn throttling_is_retried() {
+    let org = organization();
+    for action in ["ListUsers", "AssumeRoot", "ListAccounts"] {
+        org.bench
+            .iam_fault(json!({"action": action, "code": "Throttling", "count": 3}));
+    }
+    let run = org.audit(&["--json"]);
+    let doc: Value = serde_json::from_str(run.ok()).expect("JSON");
+    let (denied, slow) = (org.special("role-denied"), org.special("timeout"));
+    for a in doc["accounts"].as_array().unwrap() {
+        let id = a["id"].as_str().unwrap();
+        if a["audited"] == false || id == denied || id == slow {
+            continue;
+        }
+        let not_read = checks(a).iter().any(|(c, _)| c.ends_with("-not-audited"));
+        assert!(!not_read, "throttled calls are retried: {id}: {a}");
+    }
+    let faults = org.bench.iam_call("GET", "/_bench/faults", json!({}));
+    for f in faults["faults"].as_array().unwrap() {
+        assert_eq!(f["fired"], 3, "{f}");
+    }
+}
