@@ -144,12 +144,17 @@ pub fn bar(done: usize, total: usize, width: usize) -> String {
 
 /// Lines on stderr and, on a terminal (`shown`), a progress bar of `total` rows redrawn below
 /// them: `[#########---------------------] 3/10 rows, 1 failed`. Shared by the workers of a run.
-pub struct Bar(bool, Progress, Mutex<()>);
+pub struct Bar(bool, Progress, Mutex<()>, &'static str);
 
 impl Bar {
     /// A bar at zero.
     pub fn new(shown: bool, total: usize) -> Self {
-        Bar(shown, Progress::new(total), Mutex::new(()))
+        Bar::counting(shown, total, "rows")
+    }
+
+    /// A bar at zero that counts `noun` (`accounts`) rather than rows.
+    pub fn counting(shown: bool, total: usize, noun: &'static str) -> Self {
+        Bar(shown, Progress::new(total), Mutex::new(()), noun)
     }
 
     /// One more row done, `failed` or not; shown with the next line.
@@ -164,9 +169,22 @@ impl Bar {
         if self.0 {
             let (bar, failed) = self.1.draw(30);
             let failed = (failed > 0).then(|| format!(", {failed} failed"));
-            let _ = write!(err, "{bar} rows{}", failed.unwrap_or_default());
+            let _ = write!(err, "{bar} {}{}", self.3, failed.unwrap_or_default());
         }
         let _ = err.flush();
+    }
+
+    /// The number of rows, once known (a bar made before counting them starts at 0).
+    pub fn set_total(&self, total: usize) {
+        self.1.total.store(total, SeqCst);
+    }
+
+    /// One more row done: on a terminal, `text` above the bar; elsewhere nothing is shown.
+    pub fn progress(&self, failed: bool, text: &str) {
+        self.tick(failed);
+        if self.0 {
+            self.say(text);
+        }
     }
 
     /// Takes the bar away, before the report.
@@ -181,7 +199,7 @@ impl Bar {
 /// Rows of a run done and failed, counted by its workers at once.
 #[derive(Debug, Default)]
 pub struct Progress {
-    total: usize,
+    total: AtomicUsize,
     done: AtomicUsize,
     failed: AtomicUsize,
 }
@@ -190,7 +208,7 @@ impl Progress {
     /// Nothing done of `total`.
     pub fn new(total: usize) -> Self {
         Progress {
-            total,
+            total: AtomicUsize::new(total),
             ..Progress::default()
         }
     }
@@ -204,7 +222,8 @@ impl Progress {
     /// `[###-------] 3/10`, `width` cells wide, and how many rows failed.
     pub fn draw(&self, width: usize) -> (String, usize) {
         let done = self.done.load(SeqCst);
-        let drawn = format!("{} {done}/{}", bar(done, self.total, width), self.total);
+        let total = self.total.load(SeqCst);
+        let drawn = format!("{} {done}/{total}", bar(done, total, width));
         (drawn, self.failed.load(SeqCst))
     }
 }

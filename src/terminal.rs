@@ -181,3 +181,14 @@ pub async fn countdown(
         }
     }
 }
+
+/// Writes `bytes` to stdout and flushes; a closed pipe (`| head`) is not an error worth a
+/// message, so it counts as written.
+pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e),
+        _ => Ok(()),
+    }
+}

@@ -780,6 +780,8 @@ def install_patches() -> None:
     original_list_mfa_devices = IamResponse.list_mfa_devices
     original_list_access_keys = IamResponse.list_access_keys
     original_delete_access_key = IamResponse.delete_access_key
+    original_get_login_profile = IamResponse.get_login_profile
+    original_list_signing_certificates = IamResponse.list_signing_certificates
 
     def create_virtual_mfa_device(self: Any) -> Any:
         name = _require(self._get_param("VirtualMFADeviceName"), "virtualMFADeviceName")
@@ -1012,6 +1014,10 @@ def install_patches() -> None:
                     for v in visible_devices(self.backend, self.current_account, self.partition)
                     if v["root"]
                 ]
+                devices += [
+                    {"UserName": "", "SerialNumber": d["serial"], "EnableDate": d["enable_date"]}
+                    for d in STATE.root.get(self.current_account, {}).get("hardware_devices", [])
+                ]
             return ActionResult({"MFADevices": devices, "IsTruncated": False})
         result = original_list_mfa_devices(self)
         with STATE.lock:
@@ -1054,6 +1060,36 @@ def install_patches() -> None:
                 ]
             return ActionResult({"AccessKeyMetadata": keys, "IsTruncated": False})
         return original_list_access_keys(self)
+
+    def get_login_profile(self: Any) -> Any:
+        if not self._get_param("UserName") and _caller_is_root(self):
+            # Root's console password (bench state: /_bench/root "password"), as a root session
+            # reads it; none after its credentials were deleted centrally.
+            with STATE.lock:
+                entry = STATE.root.get(self.current_account, {})
+                if not entry.get("password", True):
+                    raise _svc_error(
+                        "NoSuchEntity", "Login Profile for the root user cannot be found."
+                    )
+                created = entry.get("password_created", "2020-01-01T00:00:00Z")
+            return ActionResult(
+                {"LoginProfile": {"UserName": "", "CreateDate": created,
+                                  "PasswordResetRequired": False}}
+            )
+        return original_get_login_profile(self)
+
+    def list_signing_certificates(self: Any) -> Any:
+        if not self._get_param("UserName") and _caller_is_root(self):
+            with STATE.lock:
+                count = STATE.root.get(self.current_account, {}).get("signing_certificates", 0)
+            certificates = [
+                {"UserName": "", "CertificateId": f"ROOTCERT{i:032d}",
+                 "CertificateBody": "-----BEGIN CERTIFICATE-----bench-----END CERTIFICATE-----",
+                 "Status": "Active", "UploadDate": "2020-01-01T00:00:00Z"}
+                for i in range(count)
+            ]
+            return ActionResult({"Certificates": certificates, "IsTruncated": False})
+        return original_list_signing_certificates(self)
 
     def delete_access_key(self: Any) -> Any:
         key = self._get_param("AccessKeyId")
@@ -1128,6 +1164,8 @@ def install_patches() -> None:
         "list_mfa_devices": list_mfa_devices,
         "list_access_keys": list_access_keys,
         "delete_access_key": delete_access_key,
+        "get_login_profile": get_login_profile,
+        "list_signing_certificates": list_signing_certificates,
         "get_account_summary": get_account_summary,
         "delete_user": delete_user,
         "list_organizations_features": _list_organizations_features,
@@ -1169,13 +1207,44 @@ def root_posture(account: str) -> dict[str, Any]:
         keys = sorted(k for k, a in STATE.root_keys.items() if a == account)
         mfa = raw.get("mfa_enabled")
         present = raw.get("access_keys_present")
+        hardware = [d["serial"] for d in raw.get("hardware_devices", [])]
         return {
             "account": account,
-            "mfa_enabled": bool(devices) if mfa is None else bool(mfa),
+            "mfa_enabled": bool(devices or hardware) if mfa is None else bool(mfa),
             "access_keys_present": bool(keys) if present is None else bool(present),
-            "mfa_devices": [d.serial_number for d in devices],
+            "mfa_devices": [d.serial_number for d in devices] + hardware,
             "access_key_ids": keys,
+            "password": raw.get("password", True),
+            "signing_certificates": raw.get("signing_certificates", 0),
+            "credentials_deleted": raw.get("credentials_deleted", False),
         }
+
+
+def _root_hardware_device(account: str, kind: str, name: str) -> dict[str, Any]:
+    """A root MFA device that is not virtual: a hardware TOTP token (a vendor serial, no ARN) or
+    a FIDO security key (an ARN under u2f/root/, as IAM lists FIDO keys)."""
+    from moto.core.utils import utcnow
+
+    if kind == "fido":
+        serial = f"arn:aws:iam::{account}:u2f/root/{name}-" + "".join(
+            B32_ALPHABET[b % 32] for b in hashlib.sha1(f"{account}{name}".encode()).digest()[:26]
+        )
+    elif kind == "hardware":
+        serial = "GAHT" + str(int(hashlib.sha1(f"{account}{name}".encode()).hexdigest(), 16))[:8]
+    else:
+        raise BenchError(400, "a root hardware device's kind is 'hardware' or 'fido'")
+    return {"serial": serial, "kind": kind, "enable_date": utcnow()}
+
+
+def _delete_root_credentials(account: str) -> None:
+    """What IAMDeleteRootUserCredentials leaves: no password, keys, certificates or MFA."""
+    entry = STATE.root.setdefault(account, {})
+    for device in _root_devices(account):
+        _unassign_root(device)
+    for key in [k for k, a in STATE.root_keys.items() if a == account]:
+        del STATE.root_keys[key]
+    entry.update(password=False, signing_certificates=0, hardware_devices=[],
+                 credentials_deleted=True, mfa_enabled=None, access_keys_present=None)
 
 
 def _assign_root(device: Any, account: str) -> None:
@@ -1510,6 +1579,276 @@ def root_session_refusal(
 
 
 # --------------------------------------------------------------------------------------------
+# AWS Organizations (ListAccounts, DescribeOrganization) and AssumeRole into member accounts.
+# --------------------------------------------------------------------------------------------
+
+ORGANIZATIONS_PAGE_MAX = 20
+ACCOUNT_STATES = ("ACTIVE", "SUSPENDED", "PENDING_CLOSURE")
+
+
+class OrganizationsError(Exception):
+    """An Organizations (JSON protocol) error answer: {"__type": code, "message": ...}."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def _json_form(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _org_accounts(org: dict[str, Any]) -> list[str]:
+    """The management account, then the members, in id order."""
+    return [org["management"]] + sorted(m for m in org["members"] if m != org["management"])
+
+
+def _account_entry(org: dict[str, Any], account: str) -> dict[str, Any]:
+    meta = org.get("accounts", {}).get(account, {})
+    name = meta.get("name") or ("management" if account == org["management"] else f"member-{account}")
+    state = meta.get("status", "ACTIVE")
+    joined = meta.get("joined", 1577836800.0)
+    return {
+        "Id": account,
+        "Arn": f"arn:aws:organizations::{org['management']}:account/{org['id']}/{account}",
+        "Email": meta.get("email") or f"aws+{account}@example.com",
+        "Name": name,
+        "Status": state,
+        "State": state,
+        "JoinedMethod": "INVITED" if account == org["management"] else "CREATED",
+        "JoinedTimestamp": joined,
+    }
+
+
+def _organizations_caller(account: str, management_or_delegated: bool = True) -> dict[str, Any]:
+    org = STATE.organization
+    role = _org_role(account)
+    if org is None or role is None:
+        raise OrganizationsError(
+            "AWSOrganizationsNotInUseException",
+            "Your account is not a member of an organization.",
+        )
+    if management_or_delegated and role not in ("management", "delegated"):
+        raise OrganizationsError(
+            "AccessDeniedException",
+            "You don't have permissions to access this resource.",
+        )
+    return org
+
+
+def organizations_api(action: str, form: dict[str, Any], account: str) -> bytes:
+    """The Organizations calls an organization-wide audit makes, from the bench's organization.
+
+    ListAccounts: the management account and every member (ACTIVE, SUSPENDED or PENDING_CLOSURE,
+    in `Status` and its successor `State`), MaxResults 1-20 (default 20) with an opaque NextToken.
+    Only the management account and the delegated administrator may call it (AccessDenied
+    otherwise, AWSOrganizationsNotInUse outside the organization). DescribeOrganization: any
+    account of the organization.
+    """
+    with STATE.lock:
+        if action == "DescribeOrganization":
+            org = _organizations_caller(account, management_or_delegated=False)
+            management = org["management"]
+            return json.dumps({"Organization": {
+                "Id": org["id"],
+                "Arn": f"arn:aws:organizations::{management}:organization/{org['id']}",
+                "FeatureSet": "ALL" if org["all_features"] else "CONSOLIDATED_BILLING",
+                "MasterAccountArn": f"arn:aws:organizations::{management}:account/{org['id']}/{management}",
+                "MasterAccountId": management,
+                "MasterAccountEmail": f"aws+{management}@example.com",
+            }}).encode()
+        if action == "ListAccounts":
+            org = _organizations_caller(account)
+            max_results = form.get("MaxResults", ORGANIZATIONS_PAGE_MAX)
+            if not isinstance(max_results, int) or not 1 <= max_results <= ORGANIZATIONS_PAGE_MAX:
+                raise OrganizationsError(
+                    "InvalidInputException",
+                    f"MaxResults must be between 1 and {ORGANIZATIONS_PAGE_MAX}.",
+                )
+            token = form.get("NextToken")
+            start = 0
+            if token is not None:
+                try:
+                    start = int(base64.b64decode(str(token)).decode().removeprefix("bench-accounts:"))
+                except (ValueError, binascii.Error):
+                    raise OrganizationsError(
+                        "InvalidInputException", "The NextToken is not valid."
+                    ) from None
+            ids = _org_accounts(org)
+            page = ids[start:start + max_results]
+            out: dict[str, Any] = {"Accounts": [_account_entry(org, a) for a in page]}
+            if start + max_results < len(ids):
+                out["NextToken"] = base64.b64encode(
+                    f"bench-accounts:{start + max_results}".encode()
+                ).decode()
+            return json.dumps(out).encode()
+    raise OrganizationsError(
+        "UnsupportedAPIEndpointException", f"The bench does not serve organizations:{action}."
+    )
+
+
+def _slow_target(account: str) -> None:
+    """Bench-only fault: an account whose sessions never come (AssumeRole and AssumeRoot into it
+    answer after `timeouts[account]` ms, long after a client gave up)."""
+    with STATE.lock:
+        org = STATE.organization
+        delay = (org or {}).get("timeouts", {}).get(account, 0)
+    if delay:
+        time.sleep(delay / 1000.0)
+
+
+def assume_role_check(form: dict[str, str], access_key: str | None, account: str) -> None:
+    """sts:AssumeRole into an account of the bench's organization: the target's `role_denied`
+    refuses it (AccessDenied, as a role whose trust policy does not name the caller), `timeouts`
+    delays it, and with `role_name` set only that role exists in the members. Other calls go
+    to moto unchanged."""
+    arn = form.get("RoleArn", "")
+    fields = arn.split(":")
+    if len(fields) < 6:
+        return
+    target = fields[4]
+    _slow_target(target)
+    with STATE.lock:
+        org = STATE.organization
+        if org is None or _org_role(target) is None:
+            return
+        name = fields[5].rsplit("/", 1)[-1]
+        expected = org.get("role_name")
+        if target in org.get("role_denied", []) or (expected and name != expected
+                                                       and target != org["management"]):
+            caller = _caller_arn(access_key, account)
+            raise ApiError(
+                "AccessDenied",
+                f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: {arn}",
+                403,
+            )
+
+
+# The root and user cases a generated organization cycles through (see r_organization_generate).
+ROOT_CASES = ("fido", "hardware", "virtual-on-token", "no-mfa", "deleted", "virtual")
+SPECIAL_CASES = ("role-denied", "timeout", "suspended")
+BASELINE_POLICY = dict(
+    allow_change_password=True, hard_expiry=None, max_password_age=None,
+    minimum_password_length=14, password_reuse_prevention=24, require_lowercase_characters=True,
+    require_numbers=True, require_symbols=True, require_uppercase_characters=True,
+)
+
+
+def _bench_virtual_device(backend: Any, name: str, tags: list[dict[str, str]] | None = None) -> Any:
+    device = backend.create_virtual_mfa_device(name, "/")
+    ext(device)["tags"] = list(tags or [])
+    STATE.issued_seeds.append(device.base32_string_seed)
+    return device
+
+
+def _generate_account(account: str, root_case: str, user_case: int) -> dict[str, Any]:
+    """One member's IAM state, made directly in moto's backend (no API call is logged)."""
+    backend = _iam_backend(account)
+    STATE.root.pop(account, None)
+    entry = STATE.root.setdefault(account, {})
+    root: dict[str, Any] = {"case": root_case}
+    if root_case in ("fido", "hardware"):
+        entry["hardware_devices"] = [_root_hardware_device(account, root_case, "root-key")]
+    elif root_case in ("virtual", "virtual-on-token"):
+        tags = []
+        if root_case == "virtual-on-token":
+            tags = [{"Key": "ykmfa:token-serial", "Value": str(10000000 + int(account) % 9000000)},
+                    {"Key": "ykmfa:token-kind", "Value": "YubiKey"},
+                    {"Key": "ykmfa:credential", "Value": f"AWS:root@{account}"}]
+        device = _bench_virtual_device(backend, "root-mfa", tags)
+        _assign_root(device, account)
+    if root_case == "deleted":
+        _delete_root_credentials(account)
+    backend.update_account_password_policy(**BASELINE_POLICY)
+    users = []
+    # Every account: an admin with two devices and a console password (no finding).
+    specs = [("ops-admin", True, 2)]
+    if user_case % 3 == 0:
+        specs.append(("dev-console", True, 0))  # console-without-mfa (high)
+    elif user_case % 3 == 1:
+        specs += [("ci-bot", False, 0), ("solo", True, 1)]  # no finding; single-mfa-device (low)
+    for name, console, devices in specs:
+        backend.create_user("us-east-1", name)
+        if console:
+            backend.create_login_profile(name, "Bench-pass-1234!")
+        for i in range(devices):
+            device = _bench_virtual_device(backend, f"{name}-{i}")
+            backend.enable_mfa_device(name, device.serial_number, "000000", "000001")
+        users.append({"name": name, "console": console, "devices": devices})
+    return {"root": root, "users": users}
+
+
+def r_organization_generate(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    """An organization of `accounts` accounts (the management account and accounts-1 members,
+    at least 10) with centralized root access on, every case of an organization-wide audit, and
+    the role `role` (default OrganizationAccountAccessRole) in every member:
+
+    - members cycle through ROOT_CASES for their root user (FIDO key, hardware TOTP, a virtual
+      device tagged as held on a token by ykmfa, no MFA with a console password, credentials
+      deleted centrally, a plain virtual device), and through three user mixes (a console user
+      without MFA; a user without console or MFA and one with a single device; neither);
+    - the last three members are special, each with a root without MFA: `role-denied` (AssumeRole
+      into it is refused: root is still read through AssumeRoot),
+      `timeout` (AssumeRole and AssumeRoot into it answer after `timeout_ms`, default 60000),
+      `suspended` (ListAccounts says SUSPENDED);
+    - the management account: root on a hardware token, the admin user only.
+
+    Wipes every account's state first. Answers the organization and, per account, its case.
+    """
+    count = payload.get("accounts", 10)
+    if not isinstance(count, int) or isinstance(count, bool) or not 10 <= count <= 5000:
+        raise BenchError(400, "accounts must be a number from 10 to 5000")
+    role = payload.get("role", "OrganizationAccountAccessRole")
+    timeout_ms = payload.get("timeout_ms", 60000)
+    if not isinstance(role, str) or not isinstance(timeout_ms, int):
+        raise BenchError(400, "role is a role name, timeout_ms a number of milliseconds")
+    from moto.moto_api._internal.models import moto_api_backend
+
+    with STATE.lock:
+        moto_api_backend.reset()
+        STATE.reset(keep_config=True)
+    base = int(payload.get("first_account", 100000000000))
+    management = f"{base:012d}"
+    members = [f"{base + i:012d}" for i in range(1, count)]
+    special = dict(zip(SPECIAL_CASES, members[-3:]))
+    out = []
+    with STATE.lock:
+        accounts_meta: dict[str, dict[str, Any]] = {}
+        result = _generate_account(management, "hardware", 2)
+        out.append({"id": management, "management": True, "special": None, **result})
+        accounts_meta[management] = {"name": "management"}
+        for i, account in enumerate(members):
+            case = next((c for c, a in special.items() if a == account), None)
+            # The special accounts' roots have no MFA: only the reachable one needs a person.
+            root_case = "no-mfa" if case else ROOT_CASES[i % len(ROOT_CASES)]
+            result = _generate_account(account, root_case, i)
+            accounts_meta[account] = {"name": case or f"member-{i + 1:04d}"}
+            if case == "suspended":
+                accounts_meta[account]["status"] = "SUSPENDED"
+            out.append({"id": account, "management": False, "special": case, **result})
+        STATE.organization = {
+            "id": "o-benchorg01",
+            "management": management,
+            "members": members,
+            "delegated_admin": None,
+            "all_features": True,
+            "trusted_access": True,
+            "features": {f: True for f in ROOT_FEATURES},
+            "accounts": accounts_meta,
+            "role_name": role,
+            "role_denied": [special["role-denied"]],
+            "timeouts": {special["timeout"]: timeout_ms},
+        }
+        view = _organization_view()
+    return 200, {**view, "accounts": out,
+                 "management_access_key_id": access_key_for_account(management)}
+
+
+# --------------------------------------------------------------------------------------------
 # WSGI middleware: bench endpoints, account selection, faults, call log.
 # --------------------------------------------------------------------------------------------
 
@@ -1709,7 +2048,12 @@ class BenchApp:
         service, action, access_key = _identify(environ, body)
         in_session = access_key is not None and access_key in STATE.root_sessions
         # Only AssumeRoot and root sessions need parameters here; they are not kept or logged.
-        form = _form(environ, body) if in_session or action == "AssumeRoot" else {}
+        if service == "organizations":
+            form = _json_form(body)
+        elif in_session or action in ("AssumeRoot", "AssumeRole"):
+            form = _form(environ, body)
+        else:
+            form = {}
         del body  # parameters (codes, names) are not kept
         account = _select_account(environ, access_key)
         fault = STATE.take_fault(action, service, account)
@@ -2009,8 +2353,21 @@ class BenchApp:
                 if refusal is not None:
                     raise refusal
             if (service, action) == ("sts", "AssumeRoot"):
+                _slow_target(form.get("TargetPrincipal", "").split(":")[-1][:12])
                 body = assume_root(form, access_key, account)
                 return 200, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], body
+            if (service, action) == ("sts", "AssumeRole"):
+                assume_role_check(form, access_key, account)
+            if service == "organizations":
+                body = organizations_api(action, form, account)
+                headers = [("Content-Type", "application/x-amz-json-1.1"),
+                           ("x-amzn-RequestId", request_id)]
+                return 200, headers, body
+        except OrganizationsError as err:
+            body = json.dumps({"__type": err.code, "message": err.message}).encode()
+            headers = [("Content-Type", "application/x-amz-json-1.1"),
+                       ("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", err.code)]
+            return err.status, headers, body
         except ApiError as err:
             body = _error_body(service, err.code, err.message, err.status, request_id)
             return err.status, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], body
@@ -2023,6 +2380,11 @@ class BenchApp:
         code = fault.code or "ServiceFailure"
         status = fault.status or _DEFAULT_STATUS.get(code) or _model_status(code) or 400
         message = fault.message or _default_message(code, service, action, account)
+        if service == "organizations":  # a JSON-protocol service: its error shape
+            body = json.dumps({"__type": code, "message": message}).encode()
+            headers = [("Content-Type", "application/x-amz-json-1.1"),
+                       ("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", code)]
+            return status, headers, body
         body = _error_body(service, code, message, status, request_id)
         headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
         return status, headers, body
@@ -2417,6 +2779,23 @@ def r_root_set(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[in
             STATE.root_keys[key] = account
         for key in _list_arg(payload, "remove_access_key_id"):
             STATE.root_keys.pop(key, None)
+        for kind in ("hardware", "fido"):
+            for name in _list_arg(payload, f"add_{kind}_device"):
+                entry.setdefault("hardware_devices", []).append(
+                    _root_hardware_device(account, kind, name)
+                )
+        for flag in ("password",):
+            value = _flag(payload, flag)
+            if value is not None:
+                entry[flag] = value
+                entry["credentials_deleted"] = False
+        if "signing_certificates" in payload:
+            count = payload["signing_certificates"]
+            if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+                raise BenchError(400, "signing_certificates must be a count (0 or more)")
+            entry["signing_certificates"] = count
+        if _flag(payload, "delete_credentials"):
+            _delete_root_credentials(account)
         for flag in ("mfa_enabled", "access_keys_present"):
             if flag in payload:
                 value = payload[flag]
@@ -2459,6 +2838,11 @@ def _organization_view() -> dict[str, Any]:
             "all_features": org["all_features"],
             "trusted_access": org["trusted_access"],
             "enabled_features": _enabled_features(org),
+            "suspended": sorted(a for a, m in org.get("accounts", {}).items()
+                                if m.get("status") == "SUSPENDED"),
+            "role_name": org.get("role_name"),
+            "role_denied": list(org.get("role_denied", [])),
+            "timeouts": dict(org.get("timeouts", {})),
         }
     }
 
@@ -2481,6 +2865,7 @@ def r_organization_set(app: BenchApp, request: Any, payload: dict[str, Any]) -> 
     known = {
         "id", "management", "members", "delegated_admin", "all_features", "trusted_access",
         "root_access", "root_credentials_management", "root_sessions",
+        "suspended", "role_name", "role_denied", "timeouts",
     }
     unknown = sorted(set(payload) - known)
     if unknown:
@@ -2537,6 +2922,29 @@ def r_organization_set(app: BenchApp, request: Any, payload: dict[str, Any]) -> 
             value = _flag(payload, name)
             if value is not None:
                 org["features"][feature] = value
+        if "suspended" in payload:
+            suspended = payload["suspended"]
+            if not isinstance(suspended, list):
+                raise BenchError(400, "suspended must be a list of account ids")
+            accounts = org.setdefault("accounts", {})
+            for meta in accounts.values():
+                meta.pop("status", None)
+            for a in suspended:
+                accounts.setdefault(account_id(a, "each suspended account"), {})["status"] = "SUSPENDED"
+        if "role_name" in payload:
+            org["role_name"] = payload["role_name"]
+        if "role_denied" in payload:
+            denied = payload["role_denied"]
+            if not isinstance(denied, list):
+                raise BenchError(400, "role_denied must be a list of account ids")
+            org["role_denied"] = [account_id(a, "each role_denied account") for a in denied]
+        if "timeouts" in payload:
+            timeouts = payload["timeouts"]
+            if not isinstance(timeouts, dict) or not all(
+                isinstance(v, int) and v >= 0 for v in timeouts.values()
+            ):
+                raise BenchError(400, "timeouts maps account ids to milliseconds")
+            org["timeouts"] = {account_id(a, "each timeouts account"): v for a, v in timeouts.items()}
         if org["management"] in org["members"]:
             raise BenchError(400, "the management account is not one of the members")
         delegated = org.get("delegated_admin")
@@ -2582,6 +2990,7 @@ _ROUTES: dict[tuple[str, str], Callable[[BenchApp, Any, dict[str, Any]], tuple[i
     ("POST", "/_bench/organization"): r_organization_set,
     ("DELETE", "/_bench/organization"): r_organization_delete,
     ("GET", "/_bench/root-sessions"): r_root_sessions,
+    ("POST", "/_bench/organization/generate"): r_organization_generate,
 }
 
 

@@ -305,6 +305,7 @@ def test_the_organization_endpoint(bench: Bench) -> None:
         "id": "o-benchorg01", "management": MANAGEMENT, "members": [MEMBER, DELEGATED],
         "delegated_admin": None, "all_features": True, "trusted_access": True,
         "enabled_features": ["RootCredentialsManagement", "RootSessions"],
+        "suspended": [], "role_name": None, "role_denied": [], "timeouts": {},
     }
     for body in ({"members": "222222222222"}, {"members": ["2222"]}, {"management": MEMBER},
                  {"delegated_admin": OUTSIDER}, {"root_access": "yes"}, {"id": "org-1"},

@@ -8,10 +8,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
-
 use ykmfa::mfa::bulk::manifest::ReadError;
-use ykmfa::mfa::bulk::{self, plan::Verdict, text, OpenError, Settings};
+use ykmfa::mfa::bulk::{self, text, OpenError, Settings};
 use ykmfa::mfa::journal::bulk::JournalError;
 use ykmfa::mfa::Cancel;
 use ykmfa::oath::Password;
@@ -174,12 +172,9 @@ async fn plan(out: &Output, global: &Global, args: &PlanArgs) -> Result<(), Fail
     let settings = settings(global, args.iam_concurrency, 0, args.oath_password)?;
     let journal = args.journal.as_deref();
     let planned = bulk::plan_rows(&rows, &args.file, journal, &settings).await;
-    let problems = planned
-        .iter()
-        .filter(|p| p.verdict == Verdict::Problem)
-        .count();
+    let problems = text::problems(&planned);
     if out.json {
-        out.json(&json!({"schema": "ykmfa.bulk-plan/1", "rows": planned}));
+        out.json(&text::plan_json(&planned));
     } else {
         out.result(text::plan_table(&planned).join("\n"));
         text::plan_notes(&planned, &args.file)

@@ -2,7 +2,6 @@
 //! generated from the same argument definitions as `--help`, so they can't drift from the CLI.
 //! Both only write text; neither touches a token or AWS.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::CommandFactory;
@@ -71,15 +70,8 @@ pub fn man(out: &Output, args: &ManArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Writes a generated document; a closed pipe (`| head`) is not an error worth a message.
+/// Writes a generated document ([`ykmfa::terminal::write_stdout`]).
 fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::new(
-            Exit::Failed,
-            format!("cannot write to stdout: {e}"),
-            &[],
-        )),
-        _ => Ok(()),
-    }
+    let cannot = |e| Failure::new(Exit::Failed, format!("cannot write to stdout: {e}"), &[]);
+    ykmfa::terminal::write_stdout(bytes).map_err(cannot)
 }

@@ -79,22 +79,12 @@ pub async fn run(out: &Output, global: &Global, args: &DoctorArgs) -> Result<(),
     } else {
         out.result(doctor::text(&checks, out.stdout_color));
     }
-    let Some(code) = exit else {
-        if !out.json {
-            out.info(match doctor::tally(&checks).warn {
-                0 => "Everything ykmfa needs is in place.".to_owned(),
-                1 => "Nothing failed; 1 warning above.".to_owned(),
-                n => format!("Nothing failed; {n} warnings above."),
-            });
-        }
-        return Ok(());
-    };
-    let failed = doctor::failed(&checks);
-    let what = match failed.len() {
-        1 => format!("1 check failed: {}", failed[0]),
-        n => format!("{n} checks failed: {}", failed.join(", ")),
-    };
-    Err(Failure::new(code, what, &[]))
+    if exit.is_none() && !out.json {
+        out.info(doctor::closing(&checks));
+    }
+    exit.map_or(Ok(()), |code| {
+        Err(Failure::new(code, doctor::closing(&checks), &[]))
+    })
 }
 
 /// The exit code the first failure has in every other command.

@@ -2,12 +2,9 @@
 //! with two codes from the token; first, this machine's clock against AWS's. `--root` prints a
 //! pair for the console's resync dialog instead. The work, in its order, is
 //! [`ykmfa::mfa::resync`]'s; here are the arguments, the prompts and the words of its failures.
-
 mod root;
 
-use serde_json::json;
-
-use ykmfa::iam::{names, skew_json, Sdk, Skew};
+use ykmfa::iam::{names, Sdk, Skew};
 use ykmfa::mfa::pairing::{ArnError, DeviceArn};
 use ykmfa::mfa::resync::{self, Done, Hooks, Look, Refusal, ResyncError, Stopped};
 use ykmfa::mfa::{Note, SystemClock};
@@ -115,11 +112,7 @@ pub async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(),
 
 fn finish(out: &Output, done: Done) {
     if out.json {
-        let mut doc = serde_json::to_value(&done.resynced).unwrap_or_default();
-        doc["schema"] = json!("ykmfa.resync/1");
-        doc["account"] = json!(done.account);
-        doc["clock"] = skew_json(done.skew);
-        return out.json(&doc);
+        return out.json(&done.json());
     }
     out.result(&done.resynced.device);
     out.info(done.resynced.summary());

@@ -165,6 +165,18 @@ pub fn failed(checks: &[Check]) -> Vec<&str> {
     failed.map(|c| c.name.as_str()).collect()
 }
 
+/// The report's last line: nothing failed (with the warnings counted), or which checks failed.
+pub fn closing(checks: &[Check]) -> String {
+    let failed = failed(checks);
+    match (failed.len(), tally(checks).warn) {
+        (0, 0) => "Everything ykmfa needs is in place.".to_owned(),
+        (0, 1) => "Nothing failed; 1 warning above.".to_owned(),
+        (0, n) => format!("Nothing failed; {n} warnings above."),
+        (1, _) => format!("1 check failed: {}", failed[0]),
+        (n, _) => format!("{n} checks failed: {}", failed.join(", ")),
+    }
+}
+
 /// The `ykmfa.doctor/1` document (README, "ykmfa doctor"): the checks, their tally, and the
 /// exit code the command ends with. Field names and order are the schema.
 pub fn json(checks: &[Check], exit_code: u8) -> serde_json::Value {

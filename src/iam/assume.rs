@@ -77,61 +77,96 @@ pub async fn with_profile(base: &Options, profile: &str) -> Result<Sdk, IamError
 /// Assumes `role_arn` with the credentials `base` describes (its profile, or the standard chain)
 /// and returns clients that act as that role. `session` names the session in CloudTrail.
 pub async fn assume_role(base: &Options, role_arn: &str, session: &str) -> Result<Sdk, IamError> {
-    if role_account(role_arn).is_none() {
-        return Err(IamError::InvalidInput(format!(
-            "{role_arn:?} is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)"
-        )));
+    Assumer::new(base).await?.assume(role_arn, session).await
+}
+
+/// Assumes roles, many of them, with one loaded configuration, one STS client and one HTTP
+/// client: the sessions share its connections (an organization-wide audit assumes a role in
+/// every account).
+pub struct Assumer {
+    config: aws_config::SdkConfig,
+    sts: aws_sdk_sts::Client,
+    base: Options,
+}
+
+impl Assumer {
+    /// Loads the credentials `base` describes (its profile, or the standard chain).
+    pub async fn new(base: &Options) -> Result<Assumer, IamError> {
+        use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+            .build_https();
+        let config = super::sdk::load_config(base).await;
+        let config = config.to_builder().http_client(http).build();
+        // AssumeRole's answer carries credentials: its endpoint is vetted like every other.
+        super::sdk::check_endpoints(&config, base.endpoint_url.as_deref())?;
+        let (retry, timeouts) = super::sdk::patience(base);
+        let mut sts = aws_sdk_sts::config::Builder::from(&config)
+            .region(
+                base.region
+                    .clone()
+                    .map(Region::new)
+                    .or_else(|| config.region().cloned())
+                    .unwrap_or_else(|| Region::new("us-east-1")),
+            )
+            .retry_config(retry)
+            .timeout_config(timeouts);
+        if let Some(url) = &base.endpoint_url {
+            sts = sts.endpoint_url(url);
+        }
+        Ok(Assumer {
+            sts: aws_sdk_sts::Client::from_conf(sts.build()),
+            config,
+            base: base.clone(),
+        })
     }
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(profile) = &base.profile {
-        loader = loader.profile_name(profile);
+
+    /// Clients acting with the credentials themselves (sharing the connections).
+    pub fn caller(&self) -> Result<Sdk, IamError> {
+        Sdk::from_config(&self.config, self.base.clone())
     }
-    if let Some(region) = &base.region {
-        loader = loader.region(Region::new(region.clone()));
+
+    /// An Organizations client with the credentials themselves (sharing the connections).
+    pub fn organizations(&self) -> Result<super::Organizations, IamError> {
+        super::Organizations::from_config(&self.config, &self.base)
     }
-    if let Some(url) = &base.endpoint_url {
-        loader = loader.endpoint_url(url);
+
+    /// Clients that act as `role_arn`; `session` names the session in CloudTrail.
+    pub async fn assume(&self, role_arn: &str, session: &str) -> Result<Sdk, IamError> {
+        if role_account(role_arn).is_none() {
+            return Err(IamError::InvalidInput(format!(
+                "{role_arn:?} is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)"
+            )));
+        }
+        let out = self
+            .sts
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name(session)
+            .duration_seconds(SESSION_SECONDS)
+            .send()
+            .await
+            .map_err(|e| from_sdk(ASSUME_ROLE, e))?;
+        let Some(c) = out.credentials else {
+            return Err(IamError::Malformed(format!(
+                "{ASSUME_ROLE}: the answer for {role_arn} has no credentials"
+            )));
+        };
+        let expiry = std::time::SystemTime::try_from(c.expiration).ok();
+        let credentials = Credentials::new(
+            c.access_key_id,
+            c.secret_access_key,
+            Some(c.session_token),
+            expiry,
+            "ykmfa-assume-role",
+        );
+        let assumed = self
+            .config
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .build();
+        Sdk::from_config(&assumed, self.base.clone())
     }
-    let config = loader.load().await;
-    // AssumeRole's answer carries credentials: its endpoint is vetted like every other.
-    super::sdk::check_endpoints(&config, base.endpoint_url.as_deref())?;
-    let mut sts = aws_sdk_sts::config::Builder::from(&config).region(
-        base.region
-            .clone()
-            .map(Region::new)
-            .or_else(|| config.region().cloned())
-            .unwrap_or_else(|| Region::new("us-east-1")),
-    );
-    if let Some(url) = &base.endpoint_url {
-        sts = sts.endpoint_url(url);
-    }
-    let sts = aws_sdk_sts::Client::from_conf(sts.build());
-    let out = sts
-        .assume_role()
-        .role_arn(role_arn)
-        .role_session_name(session)
-        .duration_seconds(SESSION_SECONDS)
-        .send()
-        .await
-        .map_err(|e| from_sdk(ASSUME_ROLE, e))?;
-    let Some(c) = out.credentials else {
-        return Err(IamError::Malformed(format!(
-            "{ASSUME_ROLE}: the answer for {role_arn} has no credentials"
-        )));
-    };
-    let expiry = std::time::SystemTime::try_from(c.expiration).ok();
-    let credentials = Credentials::new(
-        c.access_key_id,
-        c.secret_access_key,
-        Some(c.session_token),
-        expiry,
-        "ykmfa-assume-role",
-    );
-    let assumed = config
-        .to_builder()
-        .credentials_provider(SharedCredentialsProvider::new(credentials))
-        .build();
-    Sdk::from_config(&assumed, base.clone())
 }
 
 #[cfg(test)]

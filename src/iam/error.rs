@@ -182,6 +182,11 @@ impl IamError {
     /// needs.
     pub fn policy_docs_url(&self) -> Option<&'static str> {
         match self {
+            // An organization-wide audit's own calls: the pages on Organizations' and root
+            // sessions' permissions.
+            IamError::AccessDenied { action, .. } if action.starts_with("organizations:") => {
+                Some(ORGANIZATIONS_POLICY_DOCS_URL)
+            }
             IamError::AccessDenied { .. } | IamError::TaggingDenied { .. } => {
                 Some(MFA_POLICY_DOCS_URL)
             }
@@ -201,6 +206,11 @@ impl IamError {
 }
 
 const TAG_MFA_DEVICE: &str = "iam:TagMFADevice";
+
+/// AWS's page on who may call AWS Organizations' read actions (ListAccounts: the management
+/// account, or a delegated administrator).
+pub const ORGANIZATIONS_POLICY_DOCS_URL: &str =
+    "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_permissions_overview.html";
 
 /// Maps an SDK error of `action` to an [`IamError`].
 ///

@@ -31,9 +31,11 @@ pub use clock::{
 };
 pub use error::{IamError, MFA_POLICY_DOCS_URL};
 pub use names::{DeviceName, NameError, UserName};
+pub use sdk::organizations::{OrgAccount, Organizations};
+pub use sdk::root_audit::{MfaKind, RootCredentials};
 pub use sdk::root_session::{
-    is_account_id, RootFeature, RootSession, RootSessionError, DELETE_ROOT_CREDENTIALS_TASK,
-    ROOT_SESSION_SECONDS,
+    is_account_id, RootFeature, RootSession, RootSessionError, AUDIT_ROOT_CREDENTIALS_TASK,
+    DELETE_ROOT_CREDENTIALS_TASK, ROOT_SESSION_SECONDS,
 };
 pub use sdk::{Options, Sdk};
 

@@ -20,6 +20,7 @@ mod fuzz_text;
 mod golden;
 mod hostile_iam;
 mod iam;
+mod org_audit;
 mod resync;
 mod revoke;
 mod seed_hygiene;

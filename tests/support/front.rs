@@ -70,12 +70,14 @@ impl Front {
         }
     }
 
-    /// `bench.env()` with IAM and STS behind this front.
+    /// `bench.env()` with IAM and STS behind this front (Organizations beside IAM).
     pub fn env(&self, bench: &Bench) -> Vec<(String, String)> {
         let mut env = bench.env();
         for (key, value) in &mut env {
             match key.as_str() {
-                "AWS_ENDPOINT_URL_IAM" => *value = format!("http://127.0.0.1:{}", self.iam),
+                "AWS_ENDPOINT_URL_IAM" | "AWS_ENDPOINT_URL_ORGANIZATIONS" => {
+                    *value = format!("http://127.0.0.1:{}", self.iam)
+                }
                 "AWS_ENDPOINT_URL_STS" => *value = format!("http://127.0.0.1:{}", self.sts),
                 _ => {}
             }

@@ -726,6 +726,7 @@ impl Bench {
             env.extend([
                 ("AWS_ENDPOINT_URL_IAM".into(), iam.url.clone()),
                 ("AWS_ENDPOINT_URL_STS".into(), iam.url.clone()),
+                ("AWS_ENDPOINT_URL_ORGANIZATIONS".into(), iam.url.clone()),
                 ("AWS_ACCESS_KEY_ID".into(), "AKIAIOSFODNN7EXAMPLE".into()),
                 ("AWS_SECRET_ACCESS_KEY".into(), "bench-secret".into()),
                 ("AWS_REGION".into(), "us-east-1".into()),

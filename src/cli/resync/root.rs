@@ -1,9 +1,6 @@
 //! `ykmfa resync --root`: two consecutive codes of the root user's credential, for the console's
 //! resync dialog (AWS manages the root user's MFA only there). Changes nothing.
 
-use serde_json::json;
-
-use ykmfa::iam::skew_json;
 use ykmfa::mfa::resync::{self, RootRefusal};
 use ykmfa::mfa::{Cancel, Clock, SystemClock};
 
@@ -20,21 +17,13 @@ pub(super) async fn run(words: &Words<'_>) -> Result<(), Failure> {
     let codes = codes.map_err(|e| stopped_failure(e, "root", global))?;
     let pair = &codes.pair;
     if out.json {
-        out.json(&json!({
-            "schema": "ykmfa.resync-root/1",
-            "credential": codes.credential,
-            "token": codes.token,
-            "codes": pair.codes,
-            "steps": pair.steps,
-            "valid_until": pair.valid_until,
-            "clock": skew_json(codes.skew),
-        }));
-        return Ok(());
+        out.json(&codes.json());
+    } else {
+        out.info(codes.instructions());
+        out.result(&pair.codes[0]);
+        out.result(&pair.codes[1]);
+        countdown(out, pair.valid_until).await;
     }
-    out.info(codes.instructions());
-    out.result(&pair.codes[0]);
-    out.result(&pair.codes[1]);
-    countdown(out, pair.valid_until).await;
     Ok(())
 }
 

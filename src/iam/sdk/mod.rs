@@ -138,10 +138,13 @@ enum Action {
     GetAccountPasswordPolicy,
     GetRole,
     SimulatePrincipalPolicy,
+    ListAccessKeys,
+    ListSigningCertificates,
+    ListOrganizationsFeatures,
 }
 
 impl Action {
-    const ALL: [Action; 18] = [
+    const ALL: [Action; 21] = [
         Action::GetCallerIdentity,
         Action::ListAccountAliases,
         Action::GetUser,
@@ -160,6 +163,9 @@ impl Action {
         Action::GetAccountPasswordPolicy,
         Action::GetRole,
         Action::SimulatePrincipalPolicy,
+        Action::ListAccessKeys,
+        Action::ListSigningCertificates,
+        Action::ListOrganizationsFeatures,
     ];
 
     fn name(self) -> &'static str {
@@ -182,6 +188,9 @@ impl Action {
             Action::GetAccountPasswordPolicy => "iam:GetAccountPasswordPolicy",
             Action::GetRole => "iam:GetRole",
             Action::SimulatePrincipalPolicy => "iam:SimulatePrincipalPolicy",
+            Action::ListAccessKeys => "iam:ListAccessKeys",
+            Action::ListSigningCertificates => "iam:ListSigningCertificates",
+            Action::ListOrganizationsFeatures => "iam:ListOrganizationsFeatures",
         }
     }
 
@@ -256,17 +265,7 @@ impl Sdk {
         if let Some(url) = &options.endpoint_url {
             check_endpoint(url, "endpoint URL")?;
         }
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(profile) = &options.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(region) = &options.region {
-            loader = loader.region(Region::new(region.clone()));
-        }
-        if let Some(url) = &options.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        let config = loader.load().await;
+        let config = load_config(&options).await;
         Sdk::from_config(&config, options)
     }
 
@@ -280,15 +279,7 @@ impl Sdk {
             .map(Region::new)
             .or_else(|| config.region().cloned())
             .unwrap_or_else(|| Region::new(DEFAULT_REGION));
-        let retry = RetryConfig::standard()
-            .with_max_attempts(options.max_attempts.max(1))
-            .with_initial_backoff(options.retry_base_delay);
-        let timeouts = TimeoutConfig::builder()
-            .operation_timeout(options.operation_timeout)
-            .operation_attempt_timeout(options.attempt_timeout)
-            .connect_timeout(options.attempt_timeout.min(Duration::from_secs(5)))
-            .build();
-
+        let (retry, timeouts) = patience(&options);
         let mut iam = aws_sdk_iam::config::Builder::from(config)
             .region(region.clone())
             .retry_config(retry.clone())
@@ -579,6 +570,35 @@ fn is_loopback_authority(rest: &str) -> bool {
     host_is_loopback && port_ok
 }
 
+/// The standard AWS configuration (credential chain, profile, region, endpoint variables) with
+/// `options`' profile, region and endpoint on top.
+pub(super) async fn load_config(options: &Options) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &options.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &options.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+/// The retry and timeout settings every client gets from `options`.
+pub(super) fn patience(options: &Options) -> (RetryConfig, TimeoutConfig) {
+    let retry = RetryConfig::standard()
+        .with_max_attempts(options.max_attempts.max(1))
+        .with_initial_backoff(options.retry_base_delay);
+    let timeouts = TimeoutConfig::builder()
+        .operation_timeout(options.operation_timeout)
+        .operation_attempt_timeout(options.attempt_timeout)
+        .connect_timeout(options.attempt_timeout.min(Duration::from_secs(5)))
+        .build();
+    (retry, timeouts)
+}
+
 /// The endpoint a client for `service` (`"IAM"`, `"STS"`) built from `config` goes to when
 /// [`Options::endpoint_url`] does not override it, found as the SDK's own
 /// `From<&SdkConfig>` finds it: an endpoint set on the loader wins; else
@@ -606,10 +626,19 @@ fn configured_endpoint(config: &SdkConfig, service: &str) -> Option<String> {
 /// Checks every endpoint the IAM and STS clients built from `config` with `explicit`
 /// ([`Options::endpoint_url`]) would use, before anything is sent.
 pub(super) fn check_endpoints(config: &SdkConfig, explicit: Option<&str>) -> Result<(), IamError> {
+    check_service_endpoints(config, explicit, &["IAM", "STS"])
+}
+
+/// [`check_endpoints`] for the clients of `services` (`"IAM"`, `"ORGANIZATIONS"`, …).
+pub(super) fn check_service_endpoints(
+    config: &SdkConfig,
+    explicit: Option<&str>,
+    services: &[&str],
+) -> Result<(), IamError> {
     if let Some(url) = explicit {
         return check_endpoint(url, "endpoint URL");
     }
-    for service in ["IAM", "STS"] {
+    for service in services {
         if let Some(url) = configured_endpoint(config, service) {
             check_endpoint(
                 &url,
@@ -1318,6 +1347,8 @@ fn next_marker(
     }
 }
 
+pub(super) mod organizations;
+pub(super) mod root_audit;
 pub(super) mod root_session;
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 //! still checks. Password expiry is not part of it: CIS dropped it after v1.2.0, following NIST
 //! SP 800-63B, which advises against forced periodic changes.
 
+pub mod org;
 pub mod report;
 
 use std::collections::BTreeMap;
@@ -110,6 +111,12 @@ pub enum Check {
     SingleMfaDevice,
     /// A virtual MFA device assigned to nobody.
     OrphanDevice,
+    /// The root user has signing certificates (organization audit, through AssumeRoot).
+    RootSigningCertificates,
+    /// The root user of an account could not be read (organization audit).
+    RootNotAudited,
+    /// The IAM users of an account could not be read through the role (organization audit).
+    UsersNotAudited,
 }
 
 impl Check {
@@ -124,6 +131,9 @@ impl Check {
             Check::ConsoleWithoutMfa => "console-without-mfa",
             Check::SingleMfaDevice => "single-mfa-device",
             Check::OrphanDevice => "orphan-device",
+            Check::RootSigningCertificates => "root-signing-certificates",
+            Check::RootNotAudited => "root-not-audited",
+            Check::UsersNotAudited => "users-not-audited",
         }
     }
 }
@@ -146,6 +156,8 @@ pub enum SubjectKind {
     User,
     /// A virtual MFA device (subject: its ARN).
     Device,
+    /// A whole account (subject: its id; organization audit).
+    Account,
 }
 
 /// One thing wrong, with what to do about it.
@@ -552,9 +564,32 @@ fn orphan(o: &Orphan) -> Finding {
 /// Any failure is returned as is, except a denied ListMFADeviceTags (orphans then have unknown
 /// tags) and a device or user that disappears while the audit runs (left out).
 pub async fn gather<D: Directory>(dir: &D, concurrency: usize) -> Result<Facts, IamError> {
+    gather_in(dir, None, true, concurrency).await
+}
+
+/// [`gather`] in `account` when it is known (no GetCallerIdentity), and without
+/// GetAccountSummary unless `summary` (root is read otherwise: its two facts stay `None`).
+pub async fn gather_in<D: Directory>(
+    dir: &D,
+    account: Option<&str>,
+    summary: bool,
+    concurrency: usize,
+) -> Result<Facts, IamError> {
+    let who = async {
+        match account {
+            Some(account) => Ok(account.to_owned()),
+            None => dir.caller_identity().await.map(|w| w.account),
+        }
+    };
+    let summary = async {
+        match summary {
+            true => dir.get_account_summary().await,
+            false => Ok(Default::default()),
+        }
+    };
     let (who, summary, policy, users, virtuals) = tokio::join!(
-        dir.caller_identity(),
-        dir.get_account_summary(),
+        who,
+        summary,
         dir.get_account_password_policy(),
         dir.list_users(),
         dir.list_virtual_mfa_devices(AssignmentStatus::Any),
@@ -603,7 +638,7 @@ pub async fn gather<D: Directory>(dir: &D, concurrency: usize) -> Result<Facts, 
     .await?;
 
     Ok(Facts {
-        account: who.account,
+        account: who,
         root_mfa_enabled: flag("AccountMFAEnabled"),
         root_access_keys_present: flag("AccountAccessKeysPresent"),
         root_virtual_device: virtuals

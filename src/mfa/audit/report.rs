@@ -83,6 +83,14 @@ pub fn failing(findings: &[Finding], fail_on: Option<Severity>) -> usize {
     fail_on.map_or(0, |level| super::at_or_above(findings, level))
 }
 
+/// `-v`'s line: the calls made, by action, and the time taken.
+pub fn calls_line(calls: &[(&str, u32)], started: std::time::Instant, concurrency: u16) -> String {
+    let total: u32 = calls.iter().map(|(_, n)| n).sum();
+    let each: Vec<String> = calls.iter().map(|(a, n)| format!("{a} {n}")).collect();
+    let (secs, each) = (started.elapsed().as_secs_f64(), each.join(", "));
+    format!("{total} IAM/STS calls in {secs:.2} s ({each}; at most {concurrency} per-user calls at once)")
+}
+
 /// The report fits an 80-column terminal.
 pub const WIDTH: usize = 80;
 
@@ -175,7 +183,7 @@ fn subject(facts: &Facts, f: &Finding) -> String {
             rest.unwrap_or(f.subject.as_str()).to_owned()
         }
         SubjectKind::PasswordPolicy => "password policy".to_owned(),
-        SubjectKind::Root | SubjectKind::User => f.subject.clone(),
+        SubjectKind::Root | SubjectKind::User | SubjectKind::Account => f.subject.clone(),
     }
 }
 

@@ -229,3 +229,14 @@ impl super::Opened {
         (changed, resumed)
     }
 }
+
+/// The rows of a plan that would fail.
+pub fn problems(planned: &[PlannedRow]) -> usize {
+    let problem = |p: &&PlannedRow| p.verdict == Verdict::Problem;
+    planned.iter().filter(problem).count()
+}
+
+/// The `ykmfa.bulk-plan/1` document.
+pub fn plan_json(planned: &[PlannedRow]) -> serde_json::Value {
+    serde_json::json!({"schema": "ykmfa.bulk-plan/1", "rows": planned})
+}

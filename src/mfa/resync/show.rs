@@ -65,6 +65,19 @@ impl ConsoleCodes {
             self.credential
         )
     }
+
+    /// The `ykmfa.resync-root/1` document.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "schema": "ykmfa.resync-root/1",
+            "credential": self.credential,
+            "token": self.token,
+            "codes": self.pair.codes,
+            "steps": self.pair.steps,
+            "valid_until": self.pair.valid_until,
+            "clock": crate::iam::skew_json(self.skew),
+        })
+    }
 }
 
 #[cfg(test)]

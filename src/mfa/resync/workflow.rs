@@ -67,6 +67,17 @@ pub struct Done {
     pub skew: Option<Skew>,
 }
 
+impl Done {
+    /// The `ykmfa.resync/1` document: the device resynchronized, its account and the clock.
+    pub fn json(&self) -> serde_json::Value {
+        let mut doc = serde_json::to_value(&self.resynced).unwrap_or_default();
+        doc["schema"] = serde_json::json!("ykmfa.resync/1");
+        doc["account"] = serde_json::json!(self.account);
+        doc["clock"] = crate::iam::skew_json(self.skew);
+        doc
+    }
+}
+
 /// Why a resync (or `--root`) ended before its outcome.
 #[derive(Debug)]
 pub enum Stopped<E> {

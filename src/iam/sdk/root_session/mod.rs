@@ -31,6 +31,11 @@ use crate::iam::{CallerIdentity, IamError};
 /// relative to `arn:<partition>:iam::aws:policy/`.
 pub const DELETE_ROOT_CREDENTIALS_TASK: &str = "root-task/IAMDeleteRootUserCredentials";
 
+/// The AWS-managed task policy that scopes a root session to reading root's credentials (MFA
+/// devices, login profile, access keys, signing certificates), relative to
+/// `arn:<partition>:iam::aws:policy/`.
+pub const AUDIT_ROOT_CREDENTIALS_TASK: &str = "root-task/IAMAuditRootUserCredentials";
+
 /// How long a root session lasts: the most AWS allows.
 pub const ROOT_SESSION_SECONDS: i32 = 900;
 
@@ -191,6 +196,19 @@ impl Sdk {
         caller: &CallerIdentity,
         account: &str,
     ) -> Result<RootSession, RootSessionError> {
+        self.open_root_session_for(caller, account, DELETE_ROOT_CREDENTIALS_TASK)
+            .await
+    }
+
+    /// Opens a root session on member account `account` scoped by `task` (a task policy name
+    /// relative to `arn:<partition>:iam::aws:policy/`, e.g. [`AUDIT_ROOT_CREDENTIALS_TASK`]);
+    /// otherwise as [`Sdk::open_root_session`].
+    pub async fn open_root_session_for(
+        &self,
+        caller: &CallerIdentity,
+        account: &str,
+        task: &str,
+    ) -> Result<RootSession, RootSessionError> {
         if !is_account_id(account) {
             return Err(RootSessionError::InvalidAccount(account.to_owned()));
         }
@@ -202,9 +220,7 @@ impl Sdk {
         }
         let partition = caller.partition().unwrap_or("aws");
         let task = PolicyDescriptorType::builder()
-            .arn(format!(
-                "arn:{partition}:iam::aws:policy/{DELETE_ROOT_CREDENTIALS_TASK}"
-            ))
+            .arn(format!("arn:{partition}:iam::aws:policy/{task}"))
             .build();
         let answer = self
             .sts
