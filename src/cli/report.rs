@@ -10,7 +10,7 @@ use ykmfa::transport::TransportError;
 
 use super::{Global, Output};
 
-/// Stable exit codes, as `--help` and the README document them: 1 anything else, 2 usage (also
+/// Stable exit codes, as `--help` and docs/scripts.md document them: 1 anything else, 2 usage (also
 /// clap's own), 3 no token or no single one to choose, 4 the PC/SC service missing or refusing,
 /// 5 the token refused, 6 no usable AWS credentials or an action denied, 7 IAM refused, 8 something
 /// could not be undone (listed, with how to remove it), 9 `audit --fail-on` findings, 130

@@ -177,7 +177,7 @@ pub fn closing(checks: &[Check]) -> String {
     }
 }
 
-/// The `ykmfa.doctor/1` document (README, "ykmfa doctor"): the checks, their tally, and the
+/// The `ykmfa.doctor/1` document (docs/scripts.md): the checks, their tally, and the
 /// exit code the command ends with. Field names and order are the schema.
 pub fn json(checks: &[Check], exit_code: u8) -> serde_json::Value {
     serde_json::json!({

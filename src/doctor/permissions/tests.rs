@@ -27,7 +27,7 @@ fn summary_names_required_then_optional() {
     );
 }
 
-/// The README's table row for a command, as it must read.
+/// The row of docs/permissions.md's table for a command, as it must read.
 fn readme_row(command: Command) -> String {
     let list = |required: bool| {
         let actions: Vec<String> = command
@@ -52,7 +52,7 @@ fn the_readme_table_is_this_table() {
         let row = readme_row(command);
         assert!(
             readme.lines().any(|l| l == row),
-            "README.md lacks, or differs from, the row\n{row}"
+            "docs/permissions.md lacks, or differs from, the row\n{row}"
         );
     }
 }

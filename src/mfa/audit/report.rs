@@ -1,5 +1,5 @@
 //! The audit as a person reads it (a posture header, the findings table, the numbered fixes) and
-//! as the `ykmfa.audit/1` document (README, "ykmfa audit") for scripts and CI. Field names and
+//! as the `ykmfa.audit/1` document (docs/scripts.md) for scripts and CI. Field names and
 //! order are the schema: they don't change.
 
 use serde_json::{json, Map, Value};
