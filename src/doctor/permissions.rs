@@ -1,5 +1,6 @@
 //! The IAM permissions each ykmfa command needs: one table, read by `doctor` (which asks IAM's
-//! policy simulator about them), by the policy examples in SECURITY.md and docs/permissions.md and by each command's `--help`.
+//! policy simulator about them), by the policy examples in SECURITY.md and docs/permissions.md,
+//! and by each command's `--help`.
 //!
 //! `required` actions are ones the command cannot do without: denied, the command stops with
 //! exit code 6 before changing anything. Optional ones make it do less (no tags, no account
