@@ -15,6 +15,7 @@ pub mod enroll;
 #[cfg(test)]
 pub(crate) mod fakes;
 pub mod journal;
+pub mod kind;
 pub mod labels;
 mod note;
 pub mod pairing;

@@ -24,6 +24,7 @@ use std::task::Poll;
 
 use crate::iam::names::{TAG_CREDENTIAL, TAG_TOKEN_KIND, TAG_TOKEN_SERIAL};
 use crate::iam::{AssignmentStatus, Directory, IamError, MfaDevice, PasswordPolicy};
+use crate::mfa::kind::DeviceKind;
 use crate::mfa::remedy;
 
 /// The password baseline in one line, for reports.
@@ -191,6 +192,8 @@ pub struct UserFacts {
     /// Whether the user has a console password; `None` when not asked (the user has MFA, so
     /// the answer changes no finding and costs a call per user).
     pub console: Option<bool>,
+    /// The kind of each device, in the order of `devices`.
+    pub kinds: Vec<DeviceKind>,
 }
 
 /// A virtual MFA device assigned to nobody.
@@ -238,6 +241,8 @@ pub struct Facts {
     /// The root user's virtual MFA device, if ListVirtualMFADevices shows one. Root MFA that is
     /// on but not listed there is a hardware TOTP token or a FIDO security key.
     pub root_virtual_device: Option<String>,
+    /// The kind of that device (from its tags): whether ykmfa wrote its secret to a token.
+    pub root_virtual_kind: Option<DeviceKind>,
     /// The password policy; `None` when the account has none.
     pub password_policy: Option<PasswordPolicy>,
     /// Every IAM user.
@@ -369,10 +374,10 @@ fn root(facts: &Facts, out: &mut Vec<Finding>) {
         RootMfa::Virtual => out.push(finding(
             Check::RootMfaVirtual,
             Severity::Low,
-            "the root user's MFA is a virtual device, not hardware",
-            "CIS asks for hardware MFA on root: if this device's secret lives only on a token (ykmfa enroll --root), note that as your exception; otherwise add a hardware key",
+            &root_virtual_summary(facts.root_virtual_kind),
+            "register a FIDO security key or a hardware TOTP token for root in the console and remove the virtual device; if you keep a token-held one as backup and CLI factor, note root's failure of this control as your exception",
             None,
-            "CIS v3.0.0 1.6",
+            "CIS v3.0.0 1.6; AWS Config root-account-hardware-mfa-enabled",
         )),
         RootMfa::Hardware | RootMfa::Unknown => {}
     }
@@ -386,6 +391,18 @@ fn root(facts: &Facts, out: &mut Vec<Finding>) {
             "CIS v3.0.0 1.4",
         ));
     }
+}
+
+/// Root's virtual-device verdict, after AWS Config's `root-account-hardware-mfa-enabled`: any
+/// virtual device on root fails it, whether its secret sits on a token or on a phone.
+fn root_virtual_summary(kind: Option<DeviceKind>) -> String {
+    let why = match kind {
+        Some(DeviceKind::VirtualOnToken) => {
+            "it is a virtual device, even though ykmfa wrote its secret to a token: AWS sees a virtual device, and any virtual device fails the control"
+        }
+        _ => "it is a virtual device (of unknown origin: a phone app?), and any virtual device fails the control",
+    };
+    format!("the root user does not meet the hardware-MFA control: {why}")
 }
 
 /// The `aws` command that brings `policy` (or no policy) up to the baseline and keeps every
@@ -558,8 +575,8 @@ fn orphan(o: &Orphan) -> Finding {
 
 /// Reads the facts from IAM: GetCallerIdentity, GetAccountSummary, GetAccountPasswordPolicy,
 /// ListUsers and ListVirtualMFADevices once each (at the same time), then per user
-/// ListMFADevices and, only for users without MFA, GetLoginProfile; then ListMFADeviceTags per
-/// orphan. At most `concurrency` per-user or per-device calls are in flight at once.
+/// ListMFADevices and, only for users without MFA, GetLoginProfile, and ListMFADeviceTags per
+/// virtual device (its kind); then ListMFADeviceTags per orphan and for root's virtual device. At most `concurrency` per-user or per-device calls are in flight at once.
 ///
 /// Any failure is returned as is, except a denied ListMFADeviceTags (orphans then have unknown
 /// tags) and a device or user that disappears while the audit runs (left out).
@@ -609,10 +626,15 @@ pub async fn gather_in<D: Directory>(
             } else {
                 None
             };
+            let mut kinds = Vec::with_capacity(devices.len());
+            for d in &devices {
+                kinds.push(kind_of(dir, &d.serial).await?);
+            }
             Ok(Some(UserFacts {
                 name: u.name.clone(),
                 devices,
                 console,
+                kinds,
             }))
         }),
         concurrency,
@@ -637,18 +659,38 @@ pub async fn gather_in<D: Directory>(
     )
     .await?;
 
+    let root_virtual_device = virtuals
+        .iter()
+        .find(|d| d.is_root())
+        .map(|d| d.serial.clone());
+    let root_virtual_kind = match &root_virtual_device {
+        Some(serial) => Some(kind_of(dir, serial).await?),
+        None => None,
+    };
     Ok(Facts {
         account: who,
         root_mfa_enabled: flag("AccountMFAEnabled"),
         root_access_keys_present: flag("AccountAccessKeysPresent"),
-        root_virtual_device: virtuals
-            .iter()
-            .find(|d| d.is_root())
-            .map(|d| d.serial.clone()),
+        root_virtual_device,
+        root_virtual_kind,
         password_policy: policy,
         users: user_facts.into_iter().flatten().collect(),
         orphans: orphans.into_iter().flatten().collect(),
     })
+}
+
+/// A device's kind; a virtual device's tags are read for it (ListMFADeviceTags). Tags that
+/// can't be read (denied, or the device just went) leave it `virtual` of unknown origin.
+async fn kind_of<D: Directory>(dir: &D, serial: &str) -> Result<DeviceKind, IamError> {
+    let kind = DeviceKind::of(serial, None);
+    if kind != DeviceKind::Virtual {
+        return Ok(kind);
+    }
+    match dir.list_mfa_device_tags(serial).await {
+        Ok(tags) => Ok(DeviceKind::of(serial, Some(&tags))),
+        Err(IamError::AccessDenied { .. } | IamError::NoSuchEntity { .. }) => Ok(kind),
+        Err(e) => Err(e),
+    }
 }
 
 /// Runs the futures with at most `limit` in flight, in one task, and returns their outputs in

@@ -32,6 +32,17 @@ pub fn json(
             })
         })
         .collect();
+    let mut devices: Vec<Value> = facts
+        .root_virtual_device
+        .iter()
+        .zip(facts.root_virtual_kind)
+        .map(|(serial, kind)| json!({"user": null, "root": true, "serial": serial, "kind": kind}))
+        .collect();
+    for u in &facts.users {
+        devices.extend(u.devices.iter().zip(&u.kinds).map(
+            |(d, kind)| json!({"user": u.name, "root": false, "serial": d.serial, "kind": kind}),
+        ));
+    }
     let counts: Map<String, Value> = counts(findings)
         .into_iter()
         .map(|(s, n)| (s.as_str().to_owned(), json!(n)))
@@ -44,6 +55,8 @@ pub fn json(
             "mfa": facts.root_mfa(),
             "mfa_device": facts.root_virtual_device,
             "access_keys_present": facts.root_access_keys_present,
+            "mfa_device_kind": facts.root_virtual_kind,
+            "hardware_mfa": root_hardware_mfa(facts),
         },
         "password_policy": facts.password_policy.as_ref().map(policy),
         "users": count_users(facts),
@@ -52,7 +65,18 @@ pub fn json(
         "counts": counts,
         "fail_on": fail_on,
         "failing": failing,
+        "devices": devices,
     })
+}
+
+/// Whether root meets AWS Config's `root-account-hardware-mfa-enabled`: MFA on, and no virtual
+/// device (a token-held one included); `None` when GetAccountSummary did not say.
+fn root_hardware_mfa(facts: &Facts) -> Option<bool> {
+    match facts.root_mfa() {
+        super::RootMfa::Hardware => Some(true),
+        super::RootMfa::None | super::RootMfa::Virtual => Some(false),
+        super::RootMfa::Unknown => None,
+    }
 }
 
 /// A fix as the report lists it: what to do, and the command that does it.

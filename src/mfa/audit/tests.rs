@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use super::*;
-use crate::mfa::fakes::{denied, no_such_entity, Action, FakeClock, FakeDirectory, T0};
+use crate::mfa::fakes::{arn, denied, no_such_entity, Action, FakeClock, FakeDirectory, T0};
 
 fn device(user: &str, name: &str) -> MfaDevice {
     MfaDevice {
@@ -22,6 +22,7 @@ fn user(name: &str, devices: usize, console: Option<bool>) -> UserFacts {
             .map(|i| device(name, &format!("{name}-{i}")))
             .collect(),
         console,
+        kinds: vec![DeviceKind::Virtual; devices],
     }
 }
 
@@ -46,6 +47,7 @@ fn good_account() -> Facts {
         root_mfa_enabled: Some(true),
         root_access_keys_present: Some(false),
         root_virtual_device: None,
+        root_virtual_kind: None,
         password_policy: Some(strong_policy()),
         users: vec![user("alice", 2, None), user("robot", 0, Some(false))],
         orphans: vec![],
@@ -73,6 +75,7 @@ fn a_neglected_account_has_every_finding_most_severe_first() {
         root_mfa_enabled: Some(false),
         root_access_keys_present: Some(true),
         root_virtual_device: None,
+        root_virtual_kind: None,
         password_policy: Some(PasswordPolicy {
             minimum_password_length: Some(8),
             require_numbers: true,
@@ -173,6 +176,44 @@ fn root_posture() {
         summary(&analyze(&facts)),
         [(Severity::Low, "root-mfa-virtual", "root")]
     );
+    // AWS Config's root-account-hardware-mfa-enabled: any virtual device fails, a token-held
+    // one included; the finding says so and why, apart from "root has no MFA".
+    for (kind, why) in [
+        (None, "unknown origin"),
+        (Some(DeviceKind::Virtual), "unknown origin"),
+        (
+            Some(DeviceKind::VirtualOnToken),
+            "ykmfa wrote its secret to a token",
+        ),
+    ] {
+        facts.root_virtual_kind = kind;
+        let findings = analyze(&facts);
+        assert_eq!(findings.len(), 1);
+        let f = &findings[0];
+        assert_eq!(f.check, Check::RootMfaVirtual);
+        assert!(
+            f.summary.starts_with(
+                "the root user does not meet the hardware-MFA control: it is a virtual device"
+            ),
+            "{}",
+            f.summary
+        );
+        assert!(f.summary.contains(why), "{}", f.summary);
+        assert!(
+            f.summary.contains("any virtual device fails"),
+            "{}",
+            f.summary
+        );
+        assert_eq!(
+            f.reference,
+            Some("CIS v3.0.0 1.6; AWS Config root-account-hardware-mfa-enabled")
+        );
+        assert!(
+            f.fix.contains("FIDO security key or a hardware TOTP token"),
+            "{}",
+            f.fix
+        );
+    }
     // IAM says nothing: no finding is made up either way.
     facts.root_virtual_device = None;
     facts.root_mfa_enabled = None;
@@ -427,6 +468,7 @@ async fn gather_asks_for_login_profiles_only_where_they_matter() {
         facts.root_virtual_device.as_deref(),
         Some("arn:aws:iam::123456789012:mfa/root-key")
     );
+    assert_eq!(facts.root_virtual_kind, Some(DeviceKind::Virtual));
     assert_eq!(facts.root_access_keys_present, Some(false));
     assert_eq!(facts.password_policy, None);
     // The user deleted while the audit ran is left out; the others keep their order.
@@ -435,6 +477,7 @@ async fn gather_asks_for_login_profiles_only_where_they_matter() {
     assert_eq!(facts.users[29].name, "user29");
     for (i, u) in facts.users.iter().enumerate() {
         assert_eq!(u.devices.len(), i % 3, "{}", u.name);
+        assert_eq!(u.kinds, vec![DeviceKind::Virtual; i % 3], "{}", u.name);
         let expected = (i % 3 == 0).then_some(i % 2 == 0);
         assert_eq!(u.console, expected, "{}", u.name);
     }
@@ -458,6 +501,58 @@ async fn gather_asks_for_login_profiles_only_where_they_matter() {
             tags: Some(vec![(TAG_TOKEN_SERIAL.into(), "12345678".into())]),
         }]
     );
+}
+
+#[tokio::test]
+async fn gather_tells_every_device_kind() {
+    let dir = account(&[("alice".into(), 1, true)], &[]);
+    dir.add_device(
+        "alice-yk12345678",
+        &[(TAG_TOKEN_SERIAL, "12345678")],
+        Some("alice"),
+    );
+    let root = arn("root-key");
+    let tags = [(TAG_TOKEN_SERIAL.to_owned(), "7".to_owned())];
+    dir.tag_mfa_device(&root, &tags).await.unwrap();
+    let facts = gather(&dir, 8).await.unwrap();
+    assert_eq!(facts.root_virtual_kind, Some(DeviceKind::VirtualOnToken));
+    let alice = &facts.users[0];
+    let kinds: Vec<(&str, DeviceKind)> = alice
+        .devices
+        .iter()
+        .map(|d| d.serial.rsplit('/').next().unwrap())
+        .zip(alice.kinds.iter().copied())
+        .collect();
+    assert_eq!(kinds.len(), 2);
+    assert!(
+        kinds.contains(&("alice-0", DeviceKind::Virtual)),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("alice-yk12345678", DeviceKind::VirtualOnToken)),
+        "{kinds:?}"
+    );
+    // The root verdict names the token-held device plainly.
+    let root = analyze(&facts)
+        .into_iter()
+        .find(|f| f.check == Check::RootMfaVirtual)
+        .unwrap();
+    assert!(root.summary.contains("to a token"), "{}", root.summary);
+    // In the document: one entry per device, root's first; root's verdict is false.
+    let doc = report::json(&facts, &analyze(&facts), None, 0);
+    assert_eq!(doc["root"]["mfa_device_kind"], "virtual-on-token");
+    assert_eq!(doc["root"]["hardware_mfa"], false);
+    let devices = doc["devices"].as_array().unwrap();
+    assert_eq!(devices.len(), 3);
+    assert_eq!(devices[0]["root"], true);
+    assert_eq!(devices[0]["kind"], "virtual-on-token");
+    assert!(devices[1..].iter().all(|d| d["user"] == "alice"));
+
+    // Tags denied: the devices are still listed, as virtual of unknown origin.
+    dir.fail_always(Action::ListTags, denied(Action::ListTags));
+    let facts = gather(&dir, 8).await.unwrap();
+    assert_eq!(facts.root_virtual_kind, Some(DeviceKind::Virtual));
+    assert_eq!(facts.users[0].kinds, [DeviceKind::Virtual; 2]);
 }
 
 #[tokio::test]

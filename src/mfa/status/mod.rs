@@ -11,6 +11,7 @@
 use std::time::SystemTime;
 
 use crate::iam::{Directory, IamError};
+use crate::mfa::kind::DeviceKind;
 use crate::mfa::labels::{self, Owner};
 use crate::mfa::pairing::{self, Device, Pairing, Place, TokenRef};
 use crate::mfa::remedy;
@@ -101,6 +102,9 @@ pub struct DeviceRow {
     pub place: Option<Place>,
     /// What to do, when something is wrong.
     pub fix: Option<String>,
+    /// The finer kind: hardware TOTP, FIDO, or a virtual device on a token ykmfa enrolled (its
+    /// tags) or of unknown origin. Last, so `ykmfa.status/1` keeps its field order.
+    pub device_kind: DeviceKind,
 }
 
 /// The verdict on one AWS credential on a token.
@@ -327,6 +331,7 @@ pub fn build(facts: &Facts) -> Status {
                     .as_ref()
                     .and_then(|p| device_fix(&facts.user, &d.device.serial, p)),
                 place,
+                device_kind: DeviceKind::of(&d.device.serial, Some(&d.tags)),
             }
         })
         .collect();

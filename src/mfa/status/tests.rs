@@ -284,6 +284,7 @@ fn an_untagged_device_pairs_by_label_and_the_json_is_stable() {
                 "matched_by": "label",
             },
             "fix": null,
+            "device_kind": "virtual",
         })
     );
     assert_eq!(

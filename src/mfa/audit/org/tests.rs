@@ -168,6 +168,7 @@ fn sample() -> OrgAudit {
             name: "dev".into(),
             devices: vec![],
             console: Some(true),
+            kinds: vec![],
         }],
         ..Facts::default()
     };

@@ -25,6 +25,9 @@ fn the_document_keeps_its_schema() {
     assert_eq!(doc["orphans"][0]["tags"], Value::Null);
     assert_eq!(doc["counts"]["critical"], 0);
     assert_eq!(doc["fail_on"], "info");
+    assert_eq!(doc["root"]["hardware_mfa"], true);
+    assert_eq!(doc["root"]["mfa_device_kind"], Value::Null);
+    assert_eq!(doc["devices"], serde_json::json!([]));
     let keys: Vec<&str> = doc
         .as_object()
         .expect("object")
@@ -44,7 +47,8 @@ fn the_document_keeps_its_schema() {
             "findings",
             "counts",
             "fail_on",
-            "failing"
+            "failing",
+            "devices"
         ]
     );
 }
