@@ -51,7 +51,7 @@ for u in spec["users"]:
 for o in spec.get("orphans", []):
     out["orphans"].append(create(o["name"], o.get("tags", {}).items())[0])
 if spec.get("root_device"):
-    out["root"] = create(spec["root_device"])[0]
+    out["root"] = create(spec["root_device"], spec.get("root_tags", {}).items())[0]
 if spec.get("policy") is not None:
     iam.update_account_password_policy(**spec["policy"])
 json.dump(out, sys.stdout)
@@ -124,6 +124,7 @@ fn bench() -> (Bench, Value, Value) {
                 {"name": "ben", "console": false, "devices": 1},
             ],
             "root_device": "root-account-mfa-device",
+            "root_tags": {"ykmfa:token-serial": "87654321", "ykmfa:token-kind": "YubiKey"},
             "policy": {"MinimumPasswordLength": 16, "RequireNumbers": true,
                        "RequireSymbols": true, "RequireUppercaseCharacters": true,
                        "RequireLowercaseCharacters": true, "PasswordReusePrevention": 24,
@@ -197,7 +198,23 @@ fn audits_a_seeded_account_and_a_clean_one() {
     );
     assert_eq!(
         r["root"],
-        json!({"mfa": "none", "mfa_device": null, "access_keys_present": true})
+        json!({"mfa": "none", "mfa_device": null, "access_keys_present": true,
+               "mfa_device_kind": null, "hardware_mfa": false})
+    );
+    // Every user device has a kind: the seeded ones are untagged, so of unknown origin.
+    let kinds: Vec<(&str, &str)> = r["devices"]
+        .as_array()
+        .expect("devices")
+        .iter()
+        .map(|d| (d["user"].as_str().unwrap(), d["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("solo", "virtual"),
+            ("pair", "virtual"),
+            ("pair", "virtual")
+        ]
     );
     assert_eq!(
         r["password_policy"],
@@ -340,6 +357,25 @@ fn audits_a_seeded_account_and_a_clean_one() {
         format!("arn:aws:iam::{B}:mfa/root-account-mfa-device")
     );
     assert_eq!(r["root"]["access_keys_present"], false);
+    // The token-held root device: virtual to AWS, so root fails the hardware-MFA control
+    // (AWS Config root-account-hardware-mfa-enabled), and the finding says why.
+    assert_eq!(r["root"]["mfa_device_kind"], "virtual-on-token");
+    assert_eq!(r["root"]["hardware_mfa"], false);
+    assert_eq!(r["devices"][0]["root"], true);
+    assert_eq!(r["devices"][0]["kind"], "virtual-on-token");
+    let root = &r["findings"][0];
+    assert_eq!(root["check"], "root-mfa-virtual");
+    let said = root["summary"].as_str().unwrap();
+    assert!(
+        said.starts_with("the root user does not meet the hardware-MFA control")
+            && said.contains("ykmfa wrote its secret to a token")
+            && said.contains("any virtual device fails the control"),
+        "{said}"
+    );
+    assert_eq!(
+        root["reference"],
+        "CIS v3.0.0 1.6; AWS Config root-account-hardware-mfa-enabled"
+    );
     assert_eq!(
         findings(&r),
         vec![
@@ -410,11 +446,11 @@ fn calls_are_few_and_counted() {
             .count()
     };
     // One ListMFADevices per user; a login profile only for the two users without MFA; tags
-    // only for the one orphan.
+    // for the one orphan and the three user devices (their kind).
     assert_eq!(count("ListUsers"), 1);
     assert_eq!(count("ListMFADevices"), 4);
     assert_eq!(count("GetLoginProfile"), 2);
-    assert_eq!(count("ListMFADeviceTags"), 1);
+    assert_eq!(count("ListMFADeviceTags"), 4);
     assert_eq!(count("ListVirtualMFADevices"), 1);
     assert_eq!(count("GetAccountSummary"), 1);
     assert_eq!(count("GetAccountPasswordPolicy"), 1);
@@ -425,7 +461,7 @@ fn calls_are_few_and_counted() {
         .find(|l| l.contains("IAM/STS calls in"))
         .map(str::to_owned)
         .unwrap_or_else(|| panic!("no call count under -v:\n{}", run.human()));
-    assert!(line.starts_with("12 IAM/STS calls in "), "{line}");
+    assert!(line.starts_with("15 IAM/STS calls in "), "{line}");
     assert!(line.contains("at most 2 per-user calls at once"), "{line}");
 }
 
