@@ -127,6 +127,8 @@ fn devices_and_tokens_both_ways() {
         assert_eq!(d["serial"], arn(&format!("alice-yk{serial}")));
         assert_eq!(d["type"], "virtual");
         assert_eq!(d["tagged"], true);
+        // ykmfa's tags name the token: a virtual device held on a token.
+        assert_eq!(d["device_kind"], "virtual-on-token");
         assert!(
             d["enable_date"].as_str().unwrap().ends_with('Z'),
             "{}",
