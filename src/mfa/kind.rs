@@ -8,7 +8,6 @@
 use std::fmt;
 
 use crate::iam::names::TAG_TOKEN_SERIAL;
-use crate::mfa::status::DeviceType;
 
 /// The kind of an MFA device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -28,18 +27,20 @@ pub enum DeviceKind {
 impl DeviceKind {
     /// The kind of the device `serial` with `tags` (`None` or empty: no tags known).
     pub fn of(serial: &str, tags: Option<&[(String, String)]>) -> Self {
-        match DeviceType::of(serial) {
-            DeviceType::Hardware => DeviceKind::HardwareTotp,
-            DeviceType::U2f => DeviceKind::Fido,
-            DeviceType::Virtual => {
-                let on_token = tags
-                    .unwrap_or_default()
-                    .iter()
-                    .any(|(k, v)| k == TAG_TOKEN_SERIAL && !v.trim().is_empty());
-                match on_token {
-                    true => DeviceKind::VirtualOnToken,
-                    false => DeviceKind::Virtual,
-                }
+        // arn:PARTITION:iam::ACCOUNT:RESOURCE; hardware TOTP serials are no ARN at all.
+        let resource = serial.splitn(6, ':').nth(5).unwrap_or_default();
+        if !serial.starts_with("arn:") {
+            DeviceKind::HardwareTotp
+        } else if resource.starts_with("u2f/") {
+            DeviceKind::Fido
+        } else {
+            let on_token = tags
+                .unwrap_or_default()
+                .iter()
+                .any(|(k, v)| k == TAG_TOKEN_SERIAL && !v.trim().is_empty());
+            match on_token {
+                true => DeviceKind::VirtualOnToken,
+                false => DeviceKind::Virtual,
             }
         }
     }

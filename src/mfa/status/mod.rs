@@ -35,13 +35,10 @@ pub enum DeviceType {
 impl DeviceType {
     /// Tells the type from the serial.
     pub fn of(serial: &str) -> Self {
-        let resource = serial.splitn(6, ':').nth(5).unwrap_or_default();
-        if !serial.starts_with("arn:") {
-            DeviceType::Hardware
-        } else if resource.starts_with("u2f/") {
-            DeviceType::U2f
-        } else {
-            DeviceType::Virtual
+        match DeviceKind::of(serial, None) {
+            DeviceKind::HardwareTotp => DeviceType::Hardware,
+            DeviceKind::Fido => DeviceType::U2f,
+            DeviceKind::VirtualOnToken | DeviceKind::Virtual => DeviceType::Virtual,
         }
     }
 
