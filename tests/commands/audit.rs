@@ -368,7 +368,7 @@ fn audits_a_seeded_account_and_a_clean_one() {
     let said = root["summary"].as_str().unwrap();
     assert!(
         said.starts_with("the root user does not meet the hardware-MFA control")
-            && said.contains("ykmfa wrote its secret to a token")
+            && said.contains("ykmfa wrote the secret to a token")
             && said.contains("any virtual device fails the control"),
         "{said}"
     );
@@ -387,7 +387,12 @@ fn audits_a_seeded_account_and_a_clean_one() {
     assert_eq!(r["fail_on"], "high");
     assert_eq!(r["failing"], 0);
     let run = audit(&bench, B_KEY, &[]);
-    assert!(run.ok().contains("meets the baseline"), "{}", run.stdout);
+    let text = run.ok();
+    assert!(text.contains("meets the baseline"), "{}", run.stdout);
+    assert!(
+        text.contains("virtual MFA on a token (not hardware to AWS), no access keys"),
+        "{text}"
+    );
 
     bench.assert_no_seed_leaked();
 }

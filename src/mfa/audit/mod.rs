@@ -398,9 +398,9 @@ fn root(facts: &Facts, out: &mut Vec<Finding>) {
 fn root_virtual_summary(kind: Option<DeviceKind>) -> String {
     let why = match kind {
         Some(DeviceKind::VirtualOnToken) => {
-            "it is a virtual device, even though ykmfa wrote its secret to a token: AWS sees a virtual device, and any virtual device fails the control"
+"its MFA is a virtual device; ykmfa wrote the secret to a token, but to AWS it is still virtual, and any virtual device fails the control"
         }
-        _ => "it is a virtual device (of unknown origin: a phone app?), and any virtual device fails the control",
+        _ => "its MFA is a virtual device (of unknown origin: a phone app?), and any virtual device fails the control",
     };
     format!("the root user does not meet the hardware-MFA control: {why}")
 }

@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 use super::{count_users, counts, Facts, Finding, Severity, SubjectKind, BASELINE};
 use crate::iam::PasswordPolicy;
 use crate::layout::{line, plural, row, shell_lines, shorten, widest, wrap, Column};
+use crate::mfa::kind::DeviceKind;
 
 /// The document, for `findings` of `facts`; `fail_on` is the level asked for and `failing` the
 /// number of findings at or above it.
@@ -123,7 +124,10 @@ pub fn text(facts: &Facts, findings: &[Finding]) -> String {
     let mut text = format!("Account {}\n", facts.account);
     let root = match facts.root_mfa() {
         super::RootMfa::None => "no MFA",
-        super::RootMfa::Virtual => "MFA on a virtual device",
+        super::RootMfa::Virtual => match facts.root_virtual_kind {
+            Some(DeviceKind::VirtualOnToken) => "virtual MFA on a token (not hardware to AWS)",
+            _ => "virtual MFA (not hardware)",
+        },
         super::RootMfa::Hardware => "MFA on hardware (not a virtual device)",
         super::RootMfa::Unknown => "MFA unknown",
     };

@@ -183,7 +183,7 @@ fn root_posture() {
         (Some(DeviceKind::Virtual), "unknown origin"),
         (
             Some(DeviceKind::VirtualOnToken),
-            "ykmfa wrote its secret to a token",
+            "ykmfa wrote the secret to a token",
         ),
     ] {
         facts.root_virtual_kind = kind;
@@ -193,7 +193,7 @@ fn root_posture() {
         assert_eq!(f.check, Check::RootMfaVirtual);
         assert!(
             f.summary.starts_with(
-                "the root user does not meet the hardware-MFA control: it is a virtual device"
+                "the root user does not meet the hardware-MFA control: its MFA is a virtual device"
             ),
             "{}",
             f.summary

@@ -87,3 +87,31 @@ fn a_report_without_findings_says_so_within_80_columns() {
     );
     assert!(text.lines().all(|l| l.chars().count() <= WIDTH), "{text}");
 }
+
+#[test]
+fn the_header_says_a_virtual_root_device_is_not_hardware_mfa() {
+    let mut facts = Facts {
+        account: "123456789012".into(),
+        root_mfa_enabled: Some(true),
+        root_access_keys_present: Some(false),
+        root_virtual_device: Some("arn:aws:iam::123456789012:mfa/root-account-mfa-device".into()),
+        ..Facts::default()
+    };
+    for (kind, said) in [
+        (
+            Some(DeviceKind::VirtualOnToken),
+            "virtual MFA on a token (not hardware to AWS), no access keys\n",
+        ),
+        (
+            Some(DeviceKind::Virtual),
+            "virtual MFA (not hardware), no access keys\n",
+        ),
+        (None, "virtual MFA (not hardware), no access keys\n"),
+    ] {
+        facts.root_virtual_kind = kind;
+        let findings = analyze(&facts);
+        let text = text(&facts, &findings);
+        assert!(text.contains(said), "{text}");
+        assert!(text.lines().all(|l| l.chars().count() <= WIDTH), "{text}");
+    }
+}
