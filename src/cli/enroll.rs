@@ -2,7 +2,6 @@
 
 use serde_json::json;
 
-use ykmfa::iam::{IamError, Sdk};
 use ykmfa::mfa::enroll::{self, Cause, Event, Plan, Progress, Refusal, Request, RequestError};
 use ykmfa::mfa::journal::enroll::Journal;
 use ykmfa::mfa::settle::{Outcome, Session, Settled, Stop, Watch};
@@ -115,18 +114,13 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
     )?;
     // IAM is asked while the token is found: the round trips overlap the token's work. A token
     // problem is still the one said first.
-    let (options, user) = (global.aws_options(), req.user.clone());
-    let reading = tokio::spawn(async move {
-        let dir = Sdk::connect(options).await?;
-        let reads = enroll::Reads::fetch(&dir, &user).await;
-        Ok((dir, reads))
-    });
+    let reading = enroll::prefetch(global.aws_options(), req.user.clone());
     let mut card = args.token().open(out)?;
     let token_tag = enroll::token_tag(card.token());
     let read = reading
         .await
         .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-    let (dir, reads) = read.map_err(|e: IamError| iam_failure(&e, global))?;
+    let (dir, reads) = read.map_err(|e| iam_failure(&e, global))?;
     let journal = Journal::default_location();
     let session = Session::new(&dir, &mut card, token_tag, journal, &SystemClock, &cancel);
     let result = session.enroll(&req, reads, args.dry_run, &Words(out)).await;

@@ -67,13 +67,8 @@ pub async fn run(out: &Output, global: &Global, args: &StatusArgs) -> Result<(),
     let (tokens, unavailable) = look_at_tokens(out, args, survey)?;
     // What dead runs left for this user or these tokens: reported, never settled here.
     let unfinished = settle::report(out, mine.account(), &user, &settle::serials(&tokens));
-    let account = mine.account().to_owned();
-    let facts = status::gather(&dir, mine, tokens)
-        .await
-        .map_err(|e| match e {
-            IamError::NoSuchEntity { .. } => no_user(&account),
-            other => fail(other),
-        })?;
+    // Other users' absence is part of the report (gather says so per user), not a failure.
+    let facts = status::gather(&dir, mine, tokens).await.map_err(fail)?;
     if facts.tags_denied {
         out.warn(
             "iam:ListMFADeviceTags was denied: devices are matched to credentials by name only",

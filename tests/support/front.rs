@@ -4,9 +4,8 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command};
-use std::time::{Duration, Instant};
 
-use crate::{spawn, venv_bin, workspace, Bench};
+use crate::{port_file_of, spawn, venv_bin, workspace, Bench};
 
 /// A running front. Stopped (by its pid) when dropped.
 pub struct Front {
@@ -44,19 +43,7 @@ impl Front {
             .arg("--port-file")
             .arg(&port_file);
         let child = spawn(&mut cmd, &log);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let ports = loop {
-            if let Ok(text) = std::fs::read_to_string(&port_file) {
-                break text;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the latency front did not listen in 30 s; its log ({}) says:\n{}",
-                log.display(),
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        };
+        let ports = port_file_of(&port_file, 30, "the latency front", &log);
         let ports: Vec<u16> = ports
             .split_whitespace()
             .map(|p| p.parse().expect("a port"))

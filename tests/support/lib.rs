@@ -297,6 +297,24 @@ fn spawn(cmd: &mut Command, log: &Path) -> Child {
         .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"))
 }
 
+/// The ports a server started by the bench writes to `path` once it listens (atomically); fails
+/// after `secs` saying `what` did not listen, with its log.
+fn port_file_of(path: &Path, secs: u64, what: &str, log: &Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not listen in {secs} s; its log ({}) says:\n{}",
+            log.display(),
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// `setpriv --pdeathsig KILL -- PROGRAM`: the child dies with the thread that started it.
 fn guarded(program: &Path) -> Command {
     let mut c = Command::new("setpriv");
@@ -474,17 +492,8 @@ impl Bench {
         ];
         let pid = iam_zygote().start(&args, &log);
         self.forked.lock().expect("forked").push(pid);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !port_file.exists() {
-            assert!(
-                Instant::now() < deadline,
-                "the bench can't start: the IAM endpoint (pid {pid}) did not listen in 60 s; its log ({}) says:\n{}",
-                log.display(),
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let port = std::fs::read_to_string(&port_file).expect("port file");
+        let what = format!("the bench can't start: the IAM endpoint (pid {pid})");
+        let port = port_file_of(&port_file, 60, &what, &log);
         let url = format!("http://127.0.0.1:{}", port.trim());
         self.iam = Some(Iam { url });
     }

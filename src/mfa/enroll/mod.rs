@@ -409,6 +409,23 @@ impl Reads {
     }
 }
 
+/// What [`prefetch`] gives: the connection and its reads, or why it could not connect.
+pub type Prefetched = Result<(crate::iam::Sdk, Result<Reads, Cause>), IamError>;
+
+/// Connects to IAM and starts [`Reads::fetch`] on the runtime at once, so that the round trips
+/// overlap whatever the caller does meanwhile (finding and opening the token). Await the handle
+/// for the connection and the reads.
+pub fn prefetch(
+    options: crate::iam::Options,
+    user: UserName,
+) -> tokio::task::JoinHandle<Prefetched> {
+    tokio::spawn(async move {
+        let dir = crate::iam::Sdk::connect(options).await?;
+        let reads = Reads::fetch(&dir, &user).await;
+        Ok((dir, reads))
+    })
+}
+
 /// Read-only checks: that the user exists and has room for a device, and that the token can take
 /// the credential ([`Reads`], then [`plan`]). Changes nothing.
 pub async fn preflight<D: Directory, C: Card>(
