@@ -397,6 +397,57 @@ def device_key(device: Any) -> bytes:
 
 
 # --------------------------------------------------------------------------------------------
+# Hardware TOTP tokens (Thales/Gemalto). AWS holds each token's seed by its serial: there is no
+# CreateVirtualMFADevice, EnableMFADevice names the token's serial (not an ARN) with two codes read
+# off its display. The bench keeps a table per account, on moto's IAM backend, so that a moto
+# reset wipes tokens, assignments and used codes with the rest of the account.
+# --------------------------------------------------------------------------------------------
+
+# Fixed seeds, so tests (and manual runs) can compute a token's codes without asking the bench.
+DEFAULT_HARDWARE_TOKENS = {
+    "GAKT00000001": "3TLELTDIVNUNMRMA2FXNR2CVPOYMVUJR",
+    "GAKT00000002": "TGPWRQD7WBN3AZRV47OKGZINKTYDF4CQ",
+    "GAKT00000003": "IPBIS4GJAMTKZBNMSAQED6Q5NNZBHCQ7",
+    "GAKT00000004": "6GIH2IFFDITYAA6LD2ORULVXUKDXWDCY",
+    "GAHT00000005": "YRZ7U6JDNLFKE6POBAETJERJSL57GDJK",
+}
+# A vendor serial: never an ARN (that is what tells IAM it is not a virtual device).
+HARDWARE_SERIAL_RE = re.compile(r"[\w+=,.@-]{1,256}", re.ASCII)
+
+
+class HardwareToken:
+    """A hardware TOTP token as IAM holds it. It has the attributes the code checks and ext() use
+    on a moto virtual device (serial_number, base32_string_seed, user, enable_date), so
+    check_pair / check_single / commit_codes treat both alike: same windows, drift, used codes."""
+
+    def __init__(self, serial: str, seed: str) -> None:
+        self.serial_number = serial
+        self.base32_string_seed = seed
+        self.user: Any = None
+        self.enable_date: Any = None
+
+
+def is_hardware_serial(serial: Any) -> bool:
+    return isinstance(serial, str) and not serial.startswith("arn:")
+
+
+def hardware_tokens(backend: Any) -> dict[str, HardwareToken]:
+    """The account's hardware tokens (serial -> token), seeded with the defaults on first use."""
+    table = getattr(backend, "_strict_hardware_tokens", None)
+    if table is None:
+        table = {s: HardwareToken(s, seed) for s, seed in DEFAULT_HARDWARE_TOKENS.items()}
+        backend._strict_hardware_tokens = table
+    return table
+
+
+def mfa_device(backend: Any, serial: Any) -> Any:
+    """The virtual device or hardware token a serial names in this account, or None."""
+    if is_hardware_serial(serial):
+        return hardware_tokens(backend).get(serial)
+    return backend.virtual_mfa_devices.get(serial)
+
+
+# --------------------------------------------------------------------------------------------
 # Reads that lag writes (config read_lag_s) and late writes landing (fault kind "late").
 # --------------------------------------------------------------------------------------------
 
@@ -839,8 +890,21 @@ def install_patches() -> None:
         with STATE.lock:
             backend = self.backend
             user = backend.get_user(user_name)  # NoSuchEntity
-            device = _virtual_device(backend, serial, write=True)
-            if device_assigned(device) or serial in user.mfa_devices:
+            hardware = is_hardware_serial(serial)
+            if hardware:
+                # AWS knows a token's seed by its serial; a serial it never sold is unknown.
+                device = hardware_tokens(backend).get(serial)
+                if device is None:
+                    raise _svc_error(
+                        "NoSuchEntity", f"MFA device with serial number {serial} does not exist."
+                    )
+            else:
+                device = _virtual_device(backend, serial, write=True)
+            if (
+                device_assigned(device)
+                or serial in user.mfa_devices
+                or (hardware and _root_holds_hardware(self.current_account, serial))
+            ):
                 raise _svc_error("EntityAlreadyExists", "MFA Device is already in use.")
             limit = STATE.config.max_devices_per_user
             if len(user.mfa_devices) >= limit:
@@ -860,6 +924,10 @@ def install_patches() -> None:
                 )
             commit_codes(device, result, pair=True)
             backend.enable_mfa_device(user_name, serial, code1, code2)
+            if hardware:
+                # moto records the user's side (ListMFADevices); the token's side is ours.
+                device.user = user
+                device.enable_date = user.mfa_devices[serial].enable_date
         return EmptyResult()
 
     def resync_mfa_device(self: Any) -> Any:
@@ -870,7 +938,7 @@ def install_patches() -> None:
         with STATE.lock:
             backend = self.backend
             user = backend.get_user(user_name)
-            device = backend.virtual_mfa_devices.get(serial)
+            device = mfa_device(backend, serial)
             if device is None or serial not in user.mfa_devices or hidden_by_lag(backend, serial):
                 raise _svc_error(
                     "NoSuchEntity",
@@ -889,7 +957,7 @@ def install_patches() -> None:
         serial = _require(self._get_param("SerialNumber"), "serialNumber")
         with STATE.lock:
             backend = self.backend
-            device = backend.virtual_mfa_devices.get(serial)
+            device = mfa_device(backend, serial)
             if hidden_by_lag(backend, serial):
                 raise _svc_error(
                     "NoSuchEntity", f"MFA device with serial number {serial} does not exist."
@@ -913,6 +981,11 @@ def install_patches() -> None:
                     f"MFA device with serial number {serial} is not assigned to user {user_name}.",
                 )
             backend.deactivate_mfa_device(user_name, serial)
+            if isinstance(device, HardwareToken):
+                # The token stays known to the account, free to enable again (for anyone), with
+                # its drift and used codes.
+                device.user = None
+                device.enable_date = None
         return EmptyResult()
 
     def delete_virtual_mfa_device(self: Any) -> Any:
@@ -1218,6 +1291,13 @@ def root_posture(account: str) -> dict[str, Any]:
             "signing_certificates": raw.get("signing_certificates", 0),
             "credentials_deleted": raw.get("credentials_deleted", False),
         }
+
+
+def _root_holds_hardware(account: str, serial: str) -> bool:
+    """Is this vendor serial one of root's hardware devices (bench root posture)?"""
+    with STATE.lock:
+        held = STATE.root.get(account, {}).get("hardware_devices", [])
+        return any(d["serial"] == serial for d in held)
 
 
 def _root_hardware_device(account: str, kind: str, name: str) -> dict[str, Any]:
@@ -2485,9 +2565,16 @@ def _account_arg(request: Any, payload: dict[str, Any]) -> str:
     return account
 
 
-def _device_from_serial(serial: Any) -> Any:
+def _device_from_serial(serial: Any, account: str | None = None) -> Any:
+    """The virtual device an ARN names or, when `account` is given, also the hardware token a
+    vendor serial names in that account."""
     if not isinstance(serial, str):
         raise BenchError(400, "serial (the device ARN) is required")
+    if account is not None and is_hardware_serial(serial):
+        token = hardware_tokens(_iam_backend(account)).get(serial)
+        if token is None:
+            raise BenchError(404, f"no hardware MFA token {serial} in account {account}")
+        return token
     match = SERIAL_ARN_RE.fullmatch(serial)
     if not match:
         raise BenchError(400, "serial must be a virtual MFA device ARN")
@@ -2708,7 +2795,7 @@ def r_calls_reset(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple
 def r_check_code(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
     dry_run = bool(payload.get("dry_run", False))
     with STATE.lock:
-        device = _device_from_serial(payload.get("serial"))
+        device = _device_from_serial(payload.get("serial"), _account_arg(request, payload))
         if "code" in payload:
             result = check_single(device, _code_arg(payload, "code"))
             pair = False
@@ -2724,7 +2811,7 @@ def r_check_code(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[
 
 def r_device(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
     with STATE.lock:
-        device = _device_from_serial(request.args.get("serial"))
+        device = _device_from_serial(request.args.get("serial"), _account_arg(request, payload))
         state = ext(device)
         user = None
         if device.user is not None:
@@ -2739,6 +2826,48 @@ def r_device(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int,
             "last_used_step": state["last_step"],
             "tag_count": len(state["tags"]),
         }
+
+
+def _hardware_token_view(token: HardwareToken) -> dict[str, Any]:
+    return {
+        "serial": token.serial_number,
+        "seed": token.base32_string_seed,
+        "assigned_to": token.user.name if token.user is not None else None,
+    }
+
+
+def r_hardware_tokens_get(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    """Bench only: the account's hardware tokens with their seeds, as AWS holds them (a test
+    reads the seed here the way a person reads the token's display)."""
+    account = _account_arg(request, payload)
+    with STATE.lock:
+        tokens = hardware_tokens(_iam_backend(account)).values()
+        return 200, {"tokens": [_hardware_token_view(t) for t in tokens]}
+
+
+def r_hardware_tokens_add(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
+    """Bench only: a token bought for this account (AWS learns its seed from the vendor)."""
+    account = _account_arg(request, payload)
+    serial, seed = payload.get("serial"), payload.get("seed")
+    # The pattern has no ':', so an ARN never passes.
+    if not isinstance(serial, str) or not HARDWARE_SERIAL_RE.fullmatch(serial):
+        raise BenchError(400, "serial must be a vendor serial such as GAKT12345678 (not an ARN)")
+    if not isinstance(seed, str):
+        raise BenchError(400, "seed (Base32) is required")
+    try:
+        key = decode_seed(seed)
+    except (binascii.Error, ValueError):
+        raise BenchError(400, "seed must be Base32") from None
+    if not key:
+        raise BenchError(400, "seed must not be empty")
+    with STATE.lock:
+        table = hardware_tokens(_iam_backend(account))
+        if serial in table:
+            raise BenchError(409, f"hardware MFA token {serial} already exists in account {account}")
+        # Kept as given, less spaces and padding, as the vendor's seed file writes it.
+        token = HardwareToken(serial, seed.strip().replace(" ", "").upper().rstrip("="))
+        table[serial] = token
+        return 200, _hardware_token_view(token)
 
 
 def r_issued_seeds(app: BenchApp, request: Any, payload: dict[str, Any]) -> tuple[int, Any]:
@@ -2983,6 +3112,8 @@ _ROUTES: dict[tuple[str, str], Callable[[BenchApp, Any, dict[str, Any]], tuple[i
     ("POST", "/_bench/check-code"): r_check_code,
     ("GET", "/_bench/device"): r_device,
     ("GET", "/_bench/issued-seeds"): r_issued_seeds,
+    ("GET", "/_bench/hardware-tokens"): r_hardware_tokens_get,
+    ("POST", "/_bench/hardware-tokens"): r_hardware_tokens_add,
     ("GET", "/_bench/root"): r_root_get,
     ("POST", "/_bench/root"): r_root_set,
     ("GET", "/_bench/access-key"): r_access_key,
