@@ -10,6 +10,8 @@ behaviour patched to be as strict as AWS:
 * DeleteVirtualMFADevice of an assigned device is a DeleteConflict; names are validated; tags given
   at create time are kept; TagMFADevice / UntagMFADevice / ListMFADeviceTags exist;
   ListVirtualMFADevices never returns seeds, honours AssignmentStatus and Marker/MaxItems.
+* Hardware TOTP tokens (vendor serials, not ARNs) whose seeds the account already holds, as AWS
+  holds Thales tokens': EnableMFADevice with such a serial checks codes as for a virtual device.
 * GetAccountSummary reports the bench's root posture (AccountMFAEnabled, AccountAccessKeysPresent).
 * sts:AssumeRoot (absent from stock moto) opens a root session on a member account of the bench's
   organization, limited to its task policy; IAM's ListOrganizationsFeatures and the
