@@ -23,6 +23,29 @@ pub fn available() -> bool {
             .is_ok()
 }
 
+/// One typed line per question. When stdin is a terminal each question is shown on stderr
+/// before its line is read; otherwise stdin's next lines are the answers (a script pipes them)
+/// and nothing is shown. The end of input before the last answer is `UnexpectedEof`.
+pub fn answers(questions: &[&str]) -> std::io::Result<Vec<Zeroizing<String>>> {
+    use std::io::BufRead;
+    let asking = std::io::stdin().is_terminal();
+    let mut input = std::io::stdin().lock();
+    let mut out = Vec::with_capacity(questions.len());
+    for question in questions {
+        if asking {
+            let mut err = std::io::stderr();
+            write!(err, "{question}")?;
+            err.flush()?;
+        }
+        let mut line = Zeroizing::new(String::new());
+        if input.read_line(&mut line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        out.push(line);
+    }
+    Ok(out)
+}
+
 /// Whether stderr and stdout get colour: as `forced`, else on a terminal without `NO_COLOR`.
 pub fn colour(forced: Option<bool>) -> (bool, bool) {
     let wanted = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

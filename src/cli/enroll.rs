@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use ykmfa::mfa::enroll::{self, Cause, Event, Plan, Progress, Refusal, Request, RequestError};
+use ykmfa::mfa::hardware::Purpose;
 use ykmfa::mfa::journal::enroll::Journal;
 use ykmfa::mfa::settle::{Outcome, Session, Settled, Stop, Watch};
 use ykmfa::mfa::{remedy, Cancel, SystemClock};
@@ -23,6 +24,10 @@ pub struct EnrollArgs {
         conflicts_with = "root"
     )]
     pub user: Option<String>,
+    /// A hardware TOTP token (Thales; serial such as GAKT12345678) instead: no seed, no YubiKey;
+    /// two consecutive codes from its display are typed (or piped as two lines on stdin).
+    #[arg(long, value_name = "SERIAL", conflicts_with_all = ["root", "serial", "touch", "label", "device_name", "tags"])]
+    pub hardware_serial: Option<ykmfa::mfa::hardware::HardwareSerial>,
     /// The token to use, by serial (required when more than one is connected).
     #[arg(long, value_name = "SERIAL")]
     pub serial: Option<Serial>,
@@ -102,6 +107,10 @@ pub async fn run(out: &Output, global: &Global, args: &EnrollArgs) -> Result<(),
     if args.root.root {
         let (label, token) = (args.label.as_deref(), args.token());
         return super::root::run(out, &args.root, &token, label, args.touch, global.yes).await;
+    }
+    if let Some(serial) = &args.hardware_serial {
+        let (user, purpose) = (args.user.as_deref().unwrap_or_default(), Purpose::Enroll);
+        return super::hardware::run((out, global), (user, serial), purpose, args.dry_run).await;
     }
     let req = request(args)?;
     // Every stop signal, from here on: a question being answered ends cleanly, and once the

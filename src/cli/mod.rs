@@ -7,6 +7,7 @@ mod bulk;
 mod completions;
 mod doctor;
 mod enroll;
+mod hardware;
 mod interrupt;
 mod output;
 mod prompt;

@@ -5,6 +5,7 @@
 mod root;
 
 use ykmfa::iam::{names, Sdk, Skew};
+use ykmfa::mfa::hardware::Purpose;
 use ykmfa::mfa::pairing::{ArnError, DeviceArn};
 use ykmfa::mfa::resync::{self, Done, Hooks, Look, Refusal, ResyncError, Stopped};
 use ykmfa::mfa::{Note, SystemClock};
@@ -26,6 +27,9 @@ pub struct ResyncArgs {
         conflicts_with = "root"
     )]
     pub user: Option<String>,
+    /// A hardware TOTP token (Thales, such as GAKT12345678): its codes are typed or piped.
+    #[arg(long, value_name = "SERIAL", conflicts_with_all = ["root", "serial", "device", "label"])]
+    pub hardware_serial: Option<ykmfa::mfa::hardware::HardwareSerial>,
     /// Only look at the token with this serial (and, with --root, take the credential from it).
     #[arg(long, value_name = "SERIAL")]
     pub serial: Option<Serial>,
@@ -73,6 +77,10 @@ pub async fn run(out: &Output, global: &Global, args: &ResyncArgs) -> Result<(),
     let words = Words { out, global, args };
     if args.root {
         return root::run(&words).await;
+    }
+    if let Some(serial) = &args.hardware_serial {
+        let (user, purpose) = (args.user.as_deref().unwrap_or_default(), Purpose::Resync);
+        return super::hardware::run((out, global), (user, serial), purpose, false).await;
     }
     // A stop signal lets the one IAM change (ResyncMFADevice) finish and be reported, rather
     // than killing the process while it is in flight.

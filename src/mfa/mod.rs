@@ -14,6 +14,7 @@ mod clock;
 pub mod enroll;
 #[cfg(test)]
 pub(crate) mod fakes;
+pub mod hardware;
 pub mod journal;
 pub mod kind;
 pub mod labels;

@@ -836,25 +836,35 @@ async fn wait_until(
 }
 
 async fn confirm<D: Directory>(dir: &D, user: &str, serial: &str) -> Result<(), Cause> {
-    // IAM is eventually consistent: a device enabled a moment ago may not be listed yet.
+    match lists(dir, user, serial).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Cause::NotConfirmed(user.to_owned())),
+        Err(error) => Err(Cause::Iam {
+            step: Step::Confirm,
+            error,
+        }),
+    }
+}
+
+/// Whether IAM lists `serial` among `user`'s devices, asked a few times over about six seconds:
+/// IAM is eventually consistent, and a device enabled a moment ago may not be listed yet.
+pub(crate) async fn lists<D: Directory>(
+    dir: &D,
+    user: &str,
+    serial: &str,
+) -> Result<bool, IamError> {
     let mut delay = Duration::from_millis(200);
     for attempt in 0..5 {
-        let devices = dir
-            .list_mfa_devices(Some(user))
-            .await
-            .map_err(|error| Cause::Iam {
-                step: Step::Confirm,
-                error,
-            })?;
+        let devices = dir.list_mfa_devices(Some(user)).await?;
         if devices.iter().any(|d| d.serial == serial) {
-            return Ok(());
+            return Ok(true);
         }
         if attempt < 4 {
             tokio::time::sleep(delay).await;
             delay *= 2;
         }
     }
-    Err(Cause::NotConfirmed(user.to_owned()))
+    Ok(false)
 }
 
 /// Takes out what the transaction did, in the order that never locks anyone out: the device
