@@ -8,7 +8,6 @@ mod failure;
 use serde_json::json;
 
 use ykmfa::iam::{names, Sdk};
-use ykmfa::mfa::pairing::DeviceArn;
 use ykmfa::mfa::revoke::{
     self as revocation, Event, Hooks, Plan, Remaining, Revoked, RootRequest, Target, UserRequest,
 };
@@ -28,7 +27,8 @@ pub struct RevokeArgs {
     /// The IAM user whose device is revoked.
     #[arg(long, value_name = "NAME", required_unless_present = "root_of")]
     pub user: Option<String>,
-    /// The device, by ARN (as 'aws iam list-mfa-devices --user-name NAME' shows it).
+    /// The device, by ARN or hardware token serial (as 'aws iam list-mfa-devices --user-name
+    /// NAME' shows it); a hardware token is only deactivated.
     #[arg(long, value_name = "ARN")]
     pub device: Option<String>,
     /// Or: the user's device whose credential lives on the token with this serial.
@@ -96,11 +96,14 @@ fn usage(what: impl Into<String>) -> Failure {
 }
 
 fn request(args: &RevokeArgs) -> Result<Request, Failure> {
-    let device = args.device.as_deref().map(|d| DeviceArn::parse(d.trim()));
-    let device = device
-        .transpose()
-        .map_err(|e| report::bad_arn(e.to_string()))?;
+    let device = args.device.as_deref().map(Target::device).transpose();
+    let device = device.map_err(|e| report::bad_arn(e.to_string()))?;
     if let Some(account) = &args.root_of {
+        let device = match device {
+            Some(Target::Device(arn)) => Some(arn),
+            Some(_) => return Err(usage("with --root-of, --device is a virtual device's ARN")),
+            None => None,
+        };
         let account = account.trim();
         if !ykmfa::iam::is_account_id(account) {
             let what = format!("--root-of '{account}' is not an AWS account id (12 digits)");
@@ -122,7 +125,7 @@ fn request(args: &RevokeArgs) -> Result<Request, Failure> {
         .map_err(|e| usage(e.to_string()))?;
     let target =
         match (device, args.serial) {
-            (Some(arn), _) => Target::Device(arn),
+            (Some(target), _) => target,
             (None, Some(serial)) => Target::Token(serial),
             (None, None) => return Err(usage(
                 "say which device: --device ARN, or --serial SERIAL for the device on that token",

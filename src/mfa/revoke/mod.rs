@@ -106,6 +106,9 @@ pub enum CredentialPlan {
     /// Not looked for: the root user has other MFA devices (root credentials carry no record
     /// of their device, so the revoked one's can't be told apart), or tokens could not be read.
     NotLookedFor,
+    /// A hardware TOTP token: AWS holds its seed, no token of ykmfa's holds a credential, and
+    /// there is no virtual device to delete: the revocation only deactivates it.
+    Hardware,
 }
 
 impl CredentialPlan {
@@ -518,6 +521,8 @@ pub enum CredentialOutcome {
     },
     /// Not looked for.
     NotLookedFor,
+    /// A hardware TOTP token: nothing on any token, and the device stays, unassigned.
+    Hardware,
 }
 
 /// What a person may want to hear about while a revocation runs.
@@ -681,6 +686,20 @@ async fn run<D: Directory, C: Card>(
         }
     }
 
+    if plan.credential == CredentialPlan::Hardware {
+        // Nothing to delete: the token's seed is AWS's, and the token may be enabled again.
+        return Ok(Revoked {
+            account: plan.account.clone(),
+            principal: plan.principal.clone(),
+            device: plan.device.clone(),
+            deactivated,
+            deleted: false,
+            credential: CredentialOutcome::Hardware,
+            devices_left: plan
+                .devices_before
+                .saturating_sub(usize::from(plan.assigned)),
+        });
+    }
     progress.event(Event::Deleting(serial));
     match delete_device(dir, serial, plan.assigned).await {
         Ok(()) => done.push(Step::Delete),
@@ -769,6 +788,7 @@ async fn run<D: Directory, C: Card>(
             token: token.clone(),
         },
         CredentialPlan::NotLookedFor => CredentialOutcome::NotLookedFor,
+        CredentialPlan::Hardware => CredentialOutcome::Hardware,
     };
     Ok(Revoked {
         account: plan.account.clone(),

@@ -7,9 +7,10 @@
 use std::time::{Duration, SystemTime};
 
 use crate::iam::{CallerIdentity, Directory, MfaDevice, RootSession, RootSessionError, Sdk};
+use crate::mfa::hardware::HardwareSerial;
 use crate::mfa::labels::root_labels;
 use crate::mfa::pairing::{
-    self, DeviceArn, Explicit, Pairing, Place, TokenRef, UserDevices, Whose,
+    self, ArnError, DeviceArn, Explicit, Pairing, Place, TokenRef, UserDevices, Whose,
 };
 use crate::oath;
 use crate::token::present::{Ask, Present, PresentError};
@@ -25,6 +26,19 @@ pub enum Target {
     Device(DeviceArn),
     /// `--serial SERIAL`: the one device whose credential is on that token.
     Token(Serial),
+    /// `--device SERIAL` of a hardware TOTP token: deactivated only.
+    Hardware(HardwareSerial),
+}
+
+impl Target {
+    /// `--device`'s value: a virtual device's ARN, or a hardware token's serial.
+    pub fn device(text: &str) -> Result<Target, ArnError> {
+        let text = text.trim();
+        match HardwareSerial::parse(text) {
+            Ok(serial) => Ok(Target::Hardware(serial)),
+            Err(_) => DeviceArn::parse(text).map(Target::Device),
+        }
+    }
 }
 
 /// A user's device to revoke, as asked.
@@ -107,6 +121,13 @@ impl Tokens {
     }
 
     fn look_for(req: &UserRequest) -> Result<Tokens, Cause> {
+        if matches!(req.target, Target::Hardware(_)) {
+            // Nothing of a hardware token is on a token of ykmfa's.
+            return Ok(Tokens {
+                present: Present::nothing(),
+                unreachable: None,
+            });
+        }
         let required = matches!(req.target, Target::Token(_));
         Tokens::look(required, req.keep_credential).map_err(|e| Cause::Card {
             step: Step::Preflight,
@@ -128,8 +149,13 @@ impl UserSurvey {
     /// is), then looks at the tokens.
     pub async fn read<D: Directory>(dir: &D, req: &UserRequest) -> Result<Self, Cause> {
         let view = read_view(dir, &req.user).await?;
-        if let Target::Device(arn) = &req.target {
-            check_device(&view, dir, arn).await?;
+        match &req.target {
+            Target::Device(arn) => check_device(&view, dir, arn).await?,
+            Target::Hardware(s) if !view.devices.iter().any(|d| d.device.serial == s.as_str()) => {
+                let (device, user) = (s.to_string(), view.user.clone());
+                return Err(Refusal::NotUsersDevice { device, user }.into());
+            }
+            Target::Hardware(_) | Target::Token(_) => {}
         }
         let tokens = tokio::task::block_in_place(|| Tokens::look_for(req))?;
         Ok(UserSurvey { view, tokens })
@@ -153,17 +179,21 @@ impl UserSurvey {
         req: &UserRequest,
         ask: Ask<'_, E>,
     ) -> Result<Plan, PreflightError<E>> {
+        if let Target::Hardware(serial) = &req.target {
+            return self.hardware_plan(serial, req.allow_last);
+        }
         let present = &mut self.tokens.present;
         let explicit = match &req.target {
             Target::Device(arn) => Some(Explicit {
                 device: arn.to_string(),
                 credential: req.label.clone(),
             }),
-            Target::Token(_) => None,
+            Target::Token(_) | Target::Hardware(_) => None,
         };
         let mut paired = self.view.pair(&present.tokens, explicit.as_ref());
         let device = match &req.target {
             Target::Device(arn) => arn.to_string(),
+            Target::Hardware(serial) => serial.to_string(),
             Target::Token(serial) => {
                 let Some(token) = present.by_serial(*serial) else {
                     return Err(PresentError::Select(SelectError::NoMatchingSerial {
@@ -210,6 +240,29 @@ impl UserSurvey {
             credential,
         };
         plan.check_last(req.allow_last)?;
+        Ok(plan)
+    }
+}
+
+impl UserSurvey {
+    /// A hardware token's plan: deactivate it, nothing else (its seed is AWS's, no token of
+    /// ykmfa's holds it).
+    fn hardware_plan<E>(
+        &self,
+        serial: &HardwareSerial,
+        allow_last: bool,
+    ) -> Result<Plan, PreflightError<E>> {
+        let plan = Plan {
+            account: self.view.account.clone(),
+            principal: Principal::User {
+                name: self.view.user.clone(),
+            },
+            device: serial.to_string(),
+            assigned: true,
+            devices_before: self.view.devices.len(),
+            credential: CredentialPlan::Hardware,
+        };
+        plan.check_last(allow_last)?;
         Ok(plan)
     }
 }

@@ -39,7 +39,9 @@ impl Plan {
             ));
         }
         lines.push(format!("  device    {}", self.device));
-        lines.push(if self.assigned {
+        lines.push(if self.credential == CredentialPlan::Hardware {
+            "  IAM       deactivate it (a hardware token: nothing to delete)".to_owned()
+        } else if self.assigned {
             "  IAM       deactivate it, then delete it".to_owned()
         } else {
             "  IAM       delete it (it is assigned to nobody already)".to_owned()
@@ -103,6 +105,9 @@ impl CredentialPlan {
                 quoted(name),
             ),
             CredentialPlan::NotLookedFor => ("not touched".to_owned(), None),
+            CredentialPlan::Hardware => {
+                ("none (AWS holds a hardware token's seed)".to_owned(), None)
+            }
         }
     }
 }
@@ -127,6 +132,10 @@ impl Revoked {
         } else {
             "no longer assigned"
         };
+        if self.credential == CredentialOutcome::Hardware {
+            let device = &self.device;
+            return format!("Revoked: hardware token {device} is {state}; it can be enabled again for anyone (ykmfa enroll --user NAME --hardware-serial {device}).");
+        }
         format!(
             "Revoked: {} is {state} and deleted in IAM.{credential}",
             self.device
