@@ -154,16 +154,69 @@ fn every_case_reported_and_the_queue_is_exactly_who_needs_a_person() {
             "no-mfa" | "credentials-deleted" => assert!(kinds.is_empty()),
             _ => {}
         }
+        let device_kinds: Vec<&str> = a["root"]["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["device_kind"].as_str().unwrap())
+            .collect();
+        match state {
+            "fido" => assert_eq!(device_kinds, ["fido"]),
+            "hardware" => assert_eq!(device_kinds, ["hardware-totp"]),
+            "virtual" => assert_eq!(device_kinds, ["virtual"]),
+            "virtual-on-token" => assert_eq!(device_kinds, ["virtual-on-token"]),
+            _ => {}
+        }
         if state == "virtual-on-token" {
             let token = a["root"]["devices"][0]["token"].as_str().unwrap();
             assert!(token.starts_with("YubiKey "), "{token}");
+        }
+        // AWS Config's root-account-hardware-mfa-enabled, as the single-account audit applies
+        // it: any virtual device fails (a token-held one too, low), no MFA fails (critical).
+        let hardware_mfa = match state {
+            "fido" | "hardware" | "hardware-or-fido" => json!(true),
+            "virtual" | "virtual-on-token" | "no-mfa" => json!(false),
+            _ => Value::Null,
+        };
+        assert_eq!(a["root"]["hardware_mfa"], hardware_mfa, "account {id}: {a}");
+        let severity_of = |check: &str| {
+            a["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["check"] == check && f["subject"] == "root")
+                .map(|f| f["severity"].as_str().unwrap().to_owned())
+        };
+        let virtual_root = matches!(state, "virtual" | "virtual-on-token");
+        assert_eq!(
+            severity_of("root-mfa-virtual").as_deref(),
+            virtual_root.then_some("low"),
+            "{id}: {found:?}"
+        );
+        if virtual_root {
+            let f = a["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["check"] == "root-mfa-virtual")
+                .unwrap();
+            let summary = f["summary"].as_str().unwrap();
+            assert!(
+                summary.starts_with("the root user does not meet the hardware-MFA control"),
+                "{summary}"
+            );
+            assert!(summary.contains("any virtual device fails"), "{summary}");
         }
         if state == "credentials-deleted" {
             assert_eq!(a["root"]["password"], false);
             assert!(!has("root-mfa-disabled", "root"), "deleted is compliant");
         }
         if state == "no-mfa" {
-            assert!(has("root-mfa-disabled", "root"), "{id}: {found:?}");
+            assert_eq!(
+                severity_of("root-mfa-disabled").as_deref(),
+                Some("critical"),
+                "{id}: {found:?}"
+            );
         }
         // Users: through the role, except where the role is refused or the account is slow.
         let reachable = id != denied && id != slow;
@@ -191,12 +244,12 @@ fn every_case_reported_and_the_queue_is_exactly_who_needs_a_person() {
         } else {
             assert!(a["users"].is_null());
         }
-        if matches!(state, "no-mfa" | "virtual") {
+        if matches!(state, "no-mfa" | "virtual" | "virtual-on-token") {
             needs_person.push(id.to_owned());
         }
     }
-    // The queue: exactly the reachable roots without MFA or on a plain virtual device; the
-    // slow account is named as not read, the suspended one nowhere.
+    // The queue: exactly the roots that fail the rule (no MFA, or a virtual device, token-held
+    // or not); the slow account is named as not read, the suspended one nowhere.
     let queued: Vec<&str> = doc["queue"]
         .as_array()
         .unwrap()
@@ -210,17 +263,23 @@ fn every_case_reported_and_the_queue_is_exactly_who_needs_a_person() {
     );
     assert_eq!(doc["not_audited"], json!([slow]));
     for q in doc["queue"].as_array().unwrap() {
-        let commands: Vec<&str> = q["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|s| s["command"].as_str())
-            .collect();
+        let steps = q["steps"].as_array().unwrap();
+        let commands: Vec<&str> = steps.iter().filter_map(|s| s["command"].as_str()).collect();
         let enroll = format!(
             "ykmfa enroll --root --account {}",
             q["account"].as_str().unwrap()
         );
-        assert!(commands.contains(&enroll.as_str()), "{q}");
+        if q["state"] == "no-mfa" {
+            assert_eq!(q["check"], "root-mfa-disabled", "{q}");
+            assert!(commands.contains(&enroll.as_str()), "{q}");
+        } else {
+            // A virtual device: hardware, then remove it or accept the finding; another
+            // virtual device would not pass, so no enroll.
+            assert_eq!(q["check"], "root-mfa-virtual", "{q}");
+            assert!(!commands.contains(&enroll.as_str()), "{q}");
+            let last = steps.last().unwrap()["what"].as_str().unwrap();
+            assert!(last.contains("accept the root-mfa-virtual finding"), "{q}");
+        }
     }
     // Nothing but reads and sessions.
     let calls = org.bench.iam_call("GET", "/_bench/calls", json!({}));

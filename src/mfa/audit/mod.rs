@@ -15,6 +15,7 @@
 
 pub mod org;
 pub mod report;
+pub mod root;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -268,11 +269,16 @@ pub enum RootMfa {
 impl Facts {
     /// How root's MFA is held.
     pub fn root_mfa(&self) -> RootMfa {
-        match (self.root_mfa_enabled, &self.root_virtual_device) {
-            (_, Some(_)) => RootMfa::Virtual,
-            (Some(true), None) => RootMfa::Hardware,
-            (Some(false), None) => RootMfa::None,
-            (None, None) => RootMfa::Unknown,
+        self.root_devices().mfa()
+    }
+
+    /// Root's devices as GetAccountSummary and ListVirtualMFADevices show them: MFA on or off,
+    /// and the kind of root's virtual device, if it has one (tags unread: of unknown origin).
+    pub fn root_devices(&self) -> root::RootDevices {
+        let kind = self.root_virtual_kind.unwrap_or(DeviceKind::Virtual);
+        root::RootDevices {
+            enabled: self.root_mfa_enabled,
+            kinds: self.root_virtual_device.iter().map(|_| kind).collect(),
         }
     }
 }
@@ -352,57 +358,19 @@ pub fn counts(findings: &[Finding]) -> BTreeMap<Severity, usize> {
 }
 
 fn root(facts: &Facts, out: &mut Vec<Finding>) {
-    let finding = |check, severity, summary: &str, fix: &str, command, reference| Finding {
-        check,
-        severity,
-        subject_kind: SubjectKind::Root,
-        subject: "root".into(),
-        summary: summary.into(),
-        fix: fix.into(),
-        command,
-        reference: Some(reference),
-    };
-    match facts.root_mfa() {
-        RootMfa::None => out.push(finding(
-            Check::RootMfaDisabled,
-            Severity::Critical,
-            "the root user has no MFA device",
-            "sign in to the console as root, open Security credentials and assign an MFA device; ykmfa writes its secret to a token",
-            Some(format!("ykmfa enroll --root --account {}", facts.account)),
-            "CIS v3.0.0 1.5",
-        )),
-        RootMfa::Virtual => out.push(finding(
-            Check::RootMfaVirtual,
-            Severity::Low,
-            &root_virtual_summary(facts.root_virtual_kind),
-            "register a FIDO security key or a hardware TOTP token for root in the console and remove the virtual device; if you keep a token-held one as backup and CLI factor, note root's failure of this control as your exception",
-            None,
-            "CIS v3.0.0 1.6; AWS Config root-account-hardware-mfa-enabled",
-        )),
-        RootMfa::Hardware | RootMfa::Unknown => {}
-    }
+    out.extend(root::finding(&facts.root_devices(), &facts.account));
     if facts.root_access_keys_present == Some(true) {
-        out.push(finding(
-            Check::RootAccessKeys,
-            Severity::Critical,
-            "the root user has access keys",
-            "sign in as root and delete them (Security credentials > Access keys); use IAM roles for automation",
-            None,
-            "CIS v3.0.0 1.4",
-        ));
+        out.push(Finding {
+            check: Check::RootAccessKeys,
+            severity: Severity::Critical,
+            subject_kind: SubjectKind::Root,
+            subject: "root".into(),
+            summary: "the root user has access keys".into(),
+            fix: "sign in as root and delete them (Security credentials > Access keys); use IAM roles for automation".into(),
+            command: None,
+            reference: Some("CIS v3.0.0 1.4"),
+        });
     }
-}
-
-/// Root's virtual-device verdict, after AWS Config's `root-account-hardware-mfa-enabled`: any
-/// virtual device on root fails it, whether its secret sits on a token or on a phone.
-fn root_virtual_summary(kind: Option<DeviceKind>) -> String {
-    let why = match kind {
-        Some(DeviceKind::VirtualOnToken) => {
-"its MFA is a virtual device; ykmfa wrote the secret to a token, but to AWS it is still virtual, and any virtual device fails the control"
-        }
-        _ => "its MFA is a virtual device (of unknown origin: a phone app?), and any virtual device fails the control",
-    };
-    format!("the root user does not meet the hardware-MFA control: {why}")
 }
 
 /// The `aws` command that brings `policy` (or no policy) up to the baseline and keeps every

@@ -57,7 +57,8 @@ pub fn json(
             "mfa_device": facts.root_virtual_device,
             "access_keys_present": facts.root_access_keys_present,
             "mfa_device_kind": facts.root_virtual_kind,
-            "hardware_mfa": root_hardware_mfa(facts),
+            // AWS Config's root-account-hardware-mfa-enabled, as the findings judge it.
+            "hardware_mfa": facts.root_devices().hardware_mfa(),
         },
         "password_policy": facts.password_policy.as_ref().map(policy),
         "users": count_users(facts),
@@ -68,16 +69,6 @@ pub fn json(
         "failing": failing,
         "devices": devices,
     })
-}
-
-/// Whether root meets AWS Config's `root-account-hardware-mfa-enabled`: MFA on, and no virtual
-/// device (a token-held one included); `None` when GetAccountSummary did not say.
-fn root_hardware_mfa(facts: &Facts) -> Option<bool> {
-    match facts.root_mfa() {
-        super::RootMfa::Hardware => Some(true),
-        super::RootMfa::None | super::RootMfa::Virtual => Some(false),
-        super::RootMfa::Unknown => None,
-    }
 }
 
 /// A fix as the report lists it: what to do, and the command that does it.

@@ -15,6 +15,11 @@
 //!   [`super::gather`] and [`super::analyze`], and the tags of root's virtual device, which tell
 //!   whether ykmfa wrote its secret to a token.
 //!
+//! Root's verdict is the single-account audit's ([`super::root::finding`], after AWS Config's
+//! `root-account-hardware-mfa-enabled`): no MFA, or any virtual device, even a token-held one
+//! beside a FIDO key, fails; only deleted credentials, which GetAccountSummary can't see, are
+//! compliant by absence.
+//!
 //! At most `concurrency` accounts are in flight at once; throttling is retried by the SDK. A
 //! refusal or a timeout reaching one account is a finding of that account
 //! ([`Check::RootNotAudited`], [`Check::UsersNotAudited`]), never the end of the run; only
@@ -28,12 +33,14 @@ pub mod report;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
+use super::root::RootDevices;
 use super::{Check, Facts, Finding, Orphan, RootMfa, Severity, SubjectKind};
 use crate::iam::assume::Assumer;
 use crate::iam::{
     CallerIdentity, Directory, IamError, MfaKind, Options, OrgAccount, RootCredentials,
     RootFeature, RootSessionError, Sdk, AUDIT_ROOT_CREDENTIALS_TASK,
 };
+use crate::mfa::kind::DeviceKind;
 
 /// The JSON document's schema id.
 pub const SCHEMA: &str = "ykmfa.audit-org/1";
@@ -90,9 +97,10 @@ pub enum RootAccess {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RootState {
-    /// A FIDO security key (or passkey) among root's devices.
+    /// A FIDO security key (or passkey) among root's devices (a virtual device beside it still
+    /// fails the rule: [`RootPosture::hardware_mfa`]).
     Fido,
-    /// A hardware TOTP token among root's devices, and no FIDO key.
+    /// A hardware TOTP token among root's devices, and no FIDO key (likewise).
     Hardware,
     /// MFA on and no virtual device: hardware TOTP or FIDO (GetAccountSummary can't tell which).
     HardwareOrFido,
@@ -143,6 +151,9 @@ pub struct RootDevice {
     pub serial: String,
     /// How it holds its secret.
     pub kind: MfaKind,
+    /// The finer kind, as `ykmfa.audit/1` names it: a virtual device's tags tell whether ykmfa
+    /// wrote its secret to a token.
+    pub device_kind: DeviceKind,
     /// The token ykmfa wrote it to, from the device's tags (`YubiKey 12345678`).
     pub token: Option<String>,
 }
@@ -150,8 +161,12 @@ pub struct RootDevice {
 /// The root user of one account.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RootPosture {
-    /// In one word.
+    /// In one word: the strongest device root has (a virtual one beside it is in `devices`).
     pub state: RootState,
+    /// Whether root meets AWS Config's `root-account-hardware-mfa-enabled` (MFA on and no
+    /// virtual device), as the findings judge it; `None` when not known, or when root's
+    /// credentials are deleted (nothing left to protect).
+    pub hardware_mfa: Option<bool>,
     /// Where it was read.
     pub source: RootSource,
     /// Root's MFA devices (from GetAccountSummary: only the virtual one, if any).
@@ -162,17 +177,22 @@ pub struct RootPosture {
     pub access_keys: Option<bool>,
     /// Root's signing certificates (`None`: not known).
     pub signing_certificates: Option<usize>,
+    /// Root's devices as the verdict reads them (the same rule as the single-account audit).
+    #[serde(skip)]
+    pub mfa: RootDevices,
 }
 
 impl RootPosture {
     fn unknown() -> RootPosture {
         RootPosture {
             state: RootState::Unknown,
+            hardware_mfa: None,
             source: RootSource::None,
             devices: Vec::new(),
             password: None,
             access_keys: None,
             signing_certificates: None,
+            mfa: RootDevices::default(),
         }
     }
 
@@ -188,17 +208,21 @@ impl RootPosture {
             .map(|serial| RootDevice {
                 serial: serial.clone(),
                 kind: MfaKind::of(serial),
+                device_kind: DeviceKind::of(serial, tags_of(serial, tags)),
                 token: token_of(serial, tags),
             })
             .collect();
         let state = state_of(&devices, creds.none());
+        let mfa = RootDevices::all(devices.iter().map(|d| d.device_kind).collect());
         RootPosture {
             state,
+            hardware_mfa: verdict(state, &mfa),
             source: RootSource::AssumeRoot,
             devices,
             password: Some(creds.password),
             access_keys: Some(creds.access_keys > 0),
             signing_certificates: Some(creds.signing_certificates),
+            mfa,
         }
     }
 
@@ -210,6 +234,7 @@ impl RootPosture {
             .map(|serial| RootDevice {
                 serial: serial.clone(),
                 kind: MfaKind::Virtual,
+                device_kind: facts.root_virtual_kind.unwrap_or(DeviceKind::Virtual),
                 token: token_of(serial, tags),
             })
             .collect();
@@ -219,26 +244,42 @@ impl RootPosture {
             RootMfa::None => RootState::NoMfa,
             RootMfa::Unknown => RootState::Unknown,
         };
+        // The same facts, so the same verdict as the single-account audit.
+        let mfa = facts.root_devices();
         RootPosture {
             state,
+            hardware_mfa: verdict(state, &mfa),
             source: RootSource::AccountSummary,
             devices,
             password: None,
             access_keys: facts.root_access_keys_present,
             signing_certificates: None,
+            mfa,
         }
     }
 
-    /// Whether a person must go to the console as root: no MFA (and a password, or none known
-    /// to be missing), or only virtual devices none of which is known to be on a token (CIS
-    /// asks for hardware on root).
+    /// Whether a person must act on root: whenever root fails the hardware-MFA rule (no MFA,
+    /// or any virtual device, beside a FIDO key included), someone must add a device, remove
+    /// the virtual one, or accept the finding. Deleted credentials are compliant by absence.
     pub fn needs_person(&self) -> bool {
-        match self.state {
-            RootState::NoMfa => self.password != Some(false),
-            RootState::Virtual => true,
-            _ => false,
-        }
+        self.state != RootState::CredentialsDeleted && self.hardware_mfa == Some(false)
     }
+}
+
+/// The hardware-MFA verdict, except where root has no credential left to protect.
+fn verdict(state: RootState, mfa: &RootDevices) -> Option<bool> {
+    match state {
+        RootState::CredentialsDeleted => None,
+        _ => mfa.hardware_mfa(),
+    }
+}
+
+/// The tags the role read for `serial`, if they are that device's.
+fn tags_of<'a>(
+    serial: &str,
+    tags: Option<&'a (String, Vec<(String, String)>)>,
+) -> Option<&'a [(String, String)]> {
+    tags.filter(|(s, _)| s == serial).map(|(_, t)| t.as_slice())
 }
 
 fn token_of(serial: &str, tags: Option<&(String, Vec<(String, String)>)>) -> Option<String> {
@@ -621,39 +662,10 @@ pub fn root_findings(root: &RootPosture, account: &str, out: &mut Vec<Finding>) 
         command,
         reference,
     };
-    let virtual_fix = "CIS asks for hardware MFA on root: add a FIDO key or a hardware token, or write a virtual device's secret to a token with ykmfa enroll --root, then remove this device";
-    match root.state {
-        RootState::NoMfa if root.password != Some(false) => out.push(finding(
-            Check::RootMfaDisabled,
-            Severity::Critical,
-            "the root user has no MFA device".into(),
-            "sign in to the console as root, open Security credentials and assign an MFA device; ykmfa writes its secret to a token",
-            Some(format!("ykmfa enroll --root --account {account}")),
-            Some("CIS v3.0.0 1.5"),
-        )),
-        RootState::Virtual => out.push(finding(
-            Check::RootMfaVirtual,
-            Severity::Low,
-            "the root user's MFA is a virtual device, not hardware".into(),
-            virtual_fix,
-            Some(format!("ykmfa enroll --root --account {account}")),
-            Some("CIS v3.0.0 1.6"),
-        )),
-        RootState::VirtualOnToken => {
-            let token = root.devices.iter().find_map(|d| d.token.clone());
-            out.push(finding(
-                Check::RootMfaVirtual,
-                Severity::Info,
-                format!(
-                    "the root user's MFA is a virtual device whose secret ykmfa wrote to {}",
-                    token.unwrap_or_else(|| "a token".into())
-                ),
-                "note it as your exception to CIS 1.6 (the secret lives only on the token), or add a FIDO key",
-                None,
-                Some("CIS v3.0.0 1.6"),
-            ))
-        }
-        _ => {}
+    // The rule and its words are the single-account audit's; only deleted credentials (which
+    // GetAccountSummary can't see) are compliant by absence rather than "no MFA".
+    if root.state != RootState::CredentialsDeleted {
+        out.extend(super::root::finding(&root.mfa, account));
     }
     if root.access_keys == Some(true) {
         out.push(finding(

@@ -1,18 +1,21 @@
 //! What people must do next, from an organization audit: the work queue and the bulk manifest
 //! draft.
 //!
-//! - The queue holds every account whose root needs a person at the console
-//!   ([`RootPosture::needs_person`]): no MFA, or only a virtual device that is not known to be
-//!   on a token. For each, in order: how to get a root password when root has none (the central
-//!   path: AssumeRoot with `IAMCreateRootUserPassword`, then password recovery), the console
-//!   sign-in, and `ykmfa enroll --root --account ID`.
+//! - The queue holds every account whose root fails the hardware-MFA rule the findings apply
+//!   ([`RootPosture::needs_person`]): no MFA, or any virtual device (token-held, or beside a FIDO
+//!   key, included). For each, in order: how to get a root password when root has none (the
+//!   central path: AssumeRoot with `IAMCreateRootUserPassword`, then password recovery), the
+//!   console sign-in, then what the finding asks: a device (`ykmfa enroll --root --account ID`
+//!   when a virtual one will do for now), or removing the virtual device, or accepting the
+//!   finding as an exception.
 //! - The manifest draft has a row for every IAM user who signs in to the console without MFA
 //!   (the `console-without-mfa` finding), reached through the audit's role, with no token
 //!   serial: the operator adds one, or leaves it out to be asked for the token at apply time.
 //!   `ykmfa bulk plan` reads it as it is.
 
 use super::{AccountAudit, OrgAudit, RootPosture, RootState};
-use crate::mfa::audit::Check;
+use crate::mfa::audit::root::{self, RootDevices};
+use crate::mfa::audit::{Check, RootMfa};
 
 /// One account whose root needs a person.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -25,6 +28,8 @@ pub struct WorkItem {
     pub email: String,
     /// Root's state now.
     pub state: RootState,
+    /// The finding that puts root in the queue: `root-mfa-disabled` or `root-mfa-virtual`.
+    pub check: Check,
     /// What to do, in order.
     pub steps: Vec<Step>,
 }
@@ -78,34 +83,80 @@ fn item(audit: &OrgAudit, a: &AccountAudit) -> WorkItem {
             )),
         });
     }
+    let virtuals: Vec<&str> = root
+        .devices
+        .iter()
+        .filter(|d| d.device_kind.is_virtual())
+        .map(|d| d.serial.as_str())
+        .collect();
+    let no_mfa = root.mfa.mfa() == RootMfa::None;
+    let page = if no_mfa {
+        "Security credentials > Assign MFA device"
+    } else {
+        "Security credentials"
+    };
     steps.push(Step {
         what: format!(
-            "sign in to the AWS console as the root user of {id} ({}) with {email}, and open Security credentials > Assign MFA device",
+            "sign in to the AWS console as the root user of {id} ({}) with {email}, and open {page}",
             a.account.name
         ),
         command: None,
     });
-    steps.push(Step {
-        what: "choose Authenticator app and let ykmfa write the secret to a token (or register a FIDO key or hardware token there instead)".into(),
-        command: Some(format!("ykmfa enroll --root --account {id}")),
+    steps.extend(match no_mfa {
+        true => vec![assign(id)],
+        false => remove(&root.mfa, &virtuals),
     });
-    if root.state == RootState::Virtual {
-        let old: Vec<&str> = root.devices.iter().map(|d| d.serial.as_str()).collect();
-        steps.push(Step {
-            what: format!(
-                "then remove the old virtual device{} {} in Security credentials",
-                crate::layout::plural(old.len()),
-                old.join(", ")
-            ),
-            command: None,
-        });
-    }
+    let check = match no_mfa {
+        true => Check::RootMfaDisabled,
+        false => Check::RootMfaVirtual,
+    };
     WorkItem {
         account: id.clone(),
         name: a.account.name.clone(),
         email: a.account.email.clone(),
         state: root.state,
+        check,
         steps,
+    }
+}
+
+/// Root has no MFA: a FIDO key or hardware token meets the rule; a virtual device on a token
+/// ends "no MFA" at once but stays a finding.
+fn assign(account: &str) -> Step {
+    Step {
+        what: "register a FIDO security key or a hardware TOTP token (what the hardware-MFA control asks of root); or choose Authenticator app and let ykmfa write the secret to a token, which ends \"no MFA\" but is still a virtual device to AWS (root-mfa-virtual)".into(),
+        command: Some(format!("ykmfa enroll --root --account {account}")),
+    }
+}
+
+/// Root has a virtual device: add hardware if root has none, then remove the virtual device,
+/// or accept the finding (a token-held device kept as backup and CLI factor).
+fn remove(mfa: &RootDevices, virtuals: &[&str]) -> Vec<Step> {
+    let devices = format!(
+        "the virtual device{} {}",
+        crate::layout::plural(virtuals.len()),
+        virtuals.join(", ")
+    );
+    let accept = "or accept the root-mfa-virtual finding as your exception (e.g. a token-held device kept as backup and CLI factor)";
+    match mfa.hardware_beside() {
+        Some(kind) => vec![Step {
+            what: format!(
+                "root already has a {}: remove {devices} there, {accept}",
+                root::noun(kind)
+            ),
+            command: None,
+        }],
+        None => vec![
+            Step {
+                what: "register a FIDO security key or a hardware TOTP token (Assign MFA device)"
+                    .into(),
+                command: None,
+            },
+            Step {
+                what: format!("then remove {devices}, {accept}"),
+                command: None,
+            },
+        ],
     }
 }
 
