@@ -18,6 +18,7 @@ mod enroll;
 mod enroll_root;
 mod fuzz_text;
 mod golden;
+mod hardware_totp;
 mod hostile_iam;
 mod iam;
 mod org_audit;

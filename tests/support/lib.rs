@@ -864,6 +864,15 @@ impl Bench {
         seeds::assert_absent(&seeds, &showing);
     }
 
+    /// Scans every recorded output (not those showing codes by design) and every file below the
+    /// bench's HOME for a pair of the codes `seeds` gave during the run: seeds the test knows,
+    /// such as a hardware token's, whose codes a person types in and nothing may log.
+    pub fn assert_no_code_pair_of(&self, seeds: &[&str]) {
+        let seeds: Vec<String> = seeds.iter().map(|s| (*s).to_owned()).collect();
+        let (hay, _) = self.haystacks();
+        seeds::assert_no_code_pair(&seeds, &self.code_steps(), &hay);
+    }
+
     /// Runs `ykmfa ARGS` on a pseudo-terminal (util-linux `script`) with this bench's
     /// environment plus `env`, typing `answer`; returns the exit code and the screen, which is
     /// recorded for the seed scan. The answer is typed ahead (the terminal keeps it until ykmfa
