@@ -21,6 +21,8 @@ use super::report::{self, validity, Exit};
 use super::token_args::TokenArgs;
 use super::{prompt, Failure, Output};
 
+/// AWS Config's root-account-hardware-mfa-enabled fails any virtual device, a token-held one too.
+const ROOT_PRIMARY: &str = "For root, AWS counts this as virtual MFA, not hardware MFA: make a FIDO security key or a hardware TOTP token root's primary (register it in the console, Assign MFA device) and keep this token as the backup and the CLI's factor.";
 const QUESTION: &str =
     "Did the console accept the codes? y keeps the credential; n removes it from the token [y/n] ";
 
@@ -301,7 +303,7 @@ pub async fn run(
 
 fn next_sign_in(id: &CredentialId) -> String {
     format!(
-        "The codes just used can't sign in again: the next sign-in needs a fresh one ({}).",
+        "The codes just used can't sign in again: the next sign-in needs a fresh one ({}).\n{ROOT_PRIMARY}",
         remedy::ykman_code(&id.to_string())
     )
 }
