@@ -422,3 +422,23 @@ fn a_drifted_token_is_resynced_then_revoked_by_deactivation_only() {
     );
     bench.assert_no_code_pair_of(&[&seed]);
 }
+
+#[test]
+fn on_a_terminal_the_person_is_asked_for_each_code() {
+    let bench = bench();
+    let seed = seed_of(&bench, TOKEN);
+    let args = ["enroll", "--user", "alice", "--hardware-serial", TOKEN];
+    // The screen echoes what the person types, as any terminal does: that screen is not a log,
+    // so it is not scanned for codes here (the other tests scan every output for them).
+    let (code, screen) = bench.on_terminal(&args, &pair(&seed, 0).replace('\n', "\r"), &[]);
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(
+        screen.contains("Press the token's button and type the code it shows"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Wait until the display changes"),
+        "{screen}"
+    );
+    assert_eq!(devices_of(&bench, "alice"), [TOKEN]);
+}
