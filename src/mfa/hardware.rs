@@ -156,7 +156,7 @@ pub enum HardwareError {
         count: usize,
     },
     /// IAM did not accept the codes (wrong, stale, not consecutive, or the token drifted).
-    #[error("AWS did not accept the two codes")]
+    #[error("AWS did not accept the two codes; nothing was changed")]
     CodesRefused(Purpose),
     /// Enroll: AWS knows no hardware token of this serial.
     #[error("AWS knows no hardware MFA token with serial {0}")]
