@@ -8,16 +8,13 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use serde_json::json;
-
 use ykmfa::mfa::enroll::root::{self, Confirmation, SecretError, Source, SourceError, Written};
 use ykmfa::mfa::enroll::{Cause, Refusal};
 use ykmfa::mfa::{labels, remedy, Cancel, Clock, SystemClock};
-use ykmfa::oath::CredentialId;
 use ykmfa::token::{Card, Serial};
 
 use super::interrupt::Interrupt;
-use super::report::{self, validity, Exit};
+use super::report::{self, Exit};
 use super::token_args::TokenArgs;
 use super::{prompt, Failure, Output};
 
@@ -185,15 +182,10 @@ impl root::Console for Codes<'_> {
     fn show(&self, written: &Written) {
         let [first, second] = &written.codes;
         if self.out.json {
-            self.out.json(&json!({
-                "schema": "ykmfa.enroll-root/1",
-                "credential": written.credential,
-                "codes": [first.value, second.value],
-                "valid_until": written.valid_until,
-            }));
+            self.out.json(&written.json());
         } else {
             let out = self.out;
-            out.info("Type these into the console, in this order (MFA code 1, MFA code 2):");
+            out.info(written.instructions());
             out.result(&first.value);
             out.result(&second.value);
         }
@@ -202,7 +194,8 @@ impl root::Console for Codes<'_> {
     async fn verdict(&self, written: &Written) -> Option<Confirmation> {
         let valid_until = written.valid_until;
         if let Some(stays) = &self.stays {
-            self.out.info(validity(valid_until, SystemClock.now()));
+            self.out
+                .info(root::validity(valid_until, SystemClock.now()));
             self.out.info(stays);
             return Some(Confirmation::Keep);
         }
@@ -210,17 +203,8 @@ impl root::Console for Codes<'_> {
             let mut err = std::io::stderr();
             let _ = write!(err, "{text}").and_then(|()| err.flush());
         };
-        let countdown = |now| validity(valid_until, now);
         let interrupted = self.interrupt.notified();
-        root::ask_on_tty(
-            QUESTION,
-            valid_until,
-            countdown,
-            interrupted,
-            &SystemClock,
-            say,
-        )
-        .await
+        root::ask_on_tty(QUESTION, valid_until, interrupted, &SystemClock, say).await
     }
 }
 
@@ -267,13 +251,8 @@ pub async fn run(
     )?;
     let (id, token) = (ready.id.clone(), card.describe());
     out.info(ready.writing(&token, touch));
-    let stays = (yes || !ykmfa::terminal::available()).then(|| {
-        let delete = remedy::ykman_delete(&id.to_string(), token_serial);
-        let next = next_sign_in(&id);
-        format!("'{id}' stays on {token}. If the console did not accept the codes, remove it: {delete}\n{next}")
-    });
+    let stays = (yes || !ykmfa::terminal::available()).then(|| ready.stays(&token, token_serial));
     let asks = stays.is_none();
-    let (id, token) = (&id, token.as_str());
     let codes = Codes {
         out,
         interrupt: &interrupt,
@@ -283,27 +262,15 @@ pub async fn run(
         .enroll(&mut card, touch, SystemClock.now(), &codes)
         .await
     {
-        Ok(_) if asks => out.info(format!(
-            "Done: the root user's MFA is on {token} as '{id}'. {}",
-            next_sign_in(id)
-        )),
+        Ok(written) if asks => out.info(written.done(&token)),
         Ok(_) => {}
         Err(e @ root::Error::Undone { left: None, .. }) => {
-            out.info(format!(
-                "Removed '{id}' from {token}: nothing is left of this attempt."
-            ));
+            out.info(root::removed(&id, &token));
             return Err(failed(e, token_serial, source.is_qr()));
         }
         Err(e) => return Err(failed(e, token_serial, source.is_qr())),
     }
     Ok(())
-}
-
-fn next_sign_in(id: &CredentialId) -> String {
-    format!(
-        "The codes just used can't sign in again: the next sign-in needs a fresh one ({}).",
-        remedy::ykman_code(&id.to_string())
-    )
 }
 
 /// A stop signal came (`interrupted`), or the console refused the codes.
