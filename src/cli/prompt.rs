@@ -48,17 +48,12 @@ pub fn agree(
     }
 }
 
-/// The token's OATH password: `YKMFA_OATH_PASSWORD` when set (automation), else asked without
-/// echo when `ask` (the caller's rule: `--oath-password`, or a person and a protected token),
-/// else none. Never from the command line, where other users could read it.
+/// The token's OATH password ([`ykmfa::token::password::given`]), asked without echo when
+/// `ask` (the caller's rule: `--oath-password`, or a person and a protected token).
 pub fn oath_password(ask: bool, token: &str) -> Result<Option<Zeroizing<String>>, super::Failure> {
-    if let Some(p) = ykmfa::token::password::from_env() {
-        return Ok(Some(p));
-    }
-    if !ask {
-        return Ok(None);
-    }
-    secret(&format!("OATH password for {token}: "))
-        .map(Some)
-        .map_err(|e| failure(e, "the password", "set YKMFA_OATH_PASSWORD instead"))
+    let instead = "set YKMFA_OATH_PASSWORD instead";
+    let asked = || secret(&format!("OATH password for {token}: "));
+    ykmfa::token::password::given(ask, || {
+        asked().map_err(|e| failure(e, "the password", instead))
+    })
 }
