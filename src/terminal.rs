@@ -165,6 +165,42 @@ pub fn confirm(question: &str) -> std::io::Result<bool> {
     ))
 }
 
+/// A person's answer to a change ykmfa is about to make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consent {
+    /// Given beforehand (`--yes`), or a yes on the terminal.
+    Given,
+    /// A no (or no answer at all).
+    Refused,
+    /// Nobody to ask: no person at a terminal ([`has_tty`]).
+    NoTerminal,
+}
+
+/// Consent to a change: `given` beforehand (`--yes`), else `question` asked with [`confirm`]
+/// when a person is at a terminal. A script, a pipe or CI is never asked.
+pub fn consent(given: bool, question: &str) -> std::io::Result<Consent> {
+    consent_of(given, has_tty, || confirm(question))
+}
+
+/// [`consent`], with whether a person is there (`tty`) and the question (`ask`) as callbacks.
+fn consent_of(
+    given: bool,
+    tty: impl FnOnce() -> bool,
+    ask: impl FnOnce() -> std::io::Result<bool>,
+) -> std::io::Result<Consent> {
+    if given {
+        return Ok(Consent::Given);
+    }
+    if !tty() {
+        return Ok(Consent::NoTerminal);
+    }
+    Ok(if ask()? {
+        Consent::Given
+    } else {
+        Consent::Refused
+    })
+}
+
 /// Whether stderr is a terminal that can move its cursor (not TERM=dumb): where a line can be
 /// rewritten in place.
 pub fn can_rewrite() -> bool {
@@ -215,3 +251,6 @@ pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests;

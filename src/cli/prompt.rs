@@ -5,6 +5,7 @@ use std::io::Write;
 
 use zeroize::Zeroizing;
 
+use ykmfa::terminal::Consent;
 pub use ykmfa::terminal::{confirm, secret};
 
 /// Called on a stop signal: if a secret is being typed, the terminal gets its echo back and the
@@ -35,15 +36,10 @@ pub fn agree(
     no_terminal: impl FnOnce() -> super::Failure,
     declined: impl FnOnce() -> super::Failure,
 ) -> Result<(), super::Failure> {
-    if yes {
-        return Ok(());
-    }
-    if !ykmfa::terminal::has_tty() {
-        return Err(no_terminal());
-    }
-    match confirm(question) {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(declined()),
+    match ykmfa::terminal::consent(yes, question) {
+        Ok(Consent::Given) => Ok(()),
+        Ok(Consent::Refused) => Err(declined()),
+        Ok(Consent::NoTerminal) => Err(no_terminal()),
         Err(e) => Err(failure(e, "the answer", "pass --yes instead")),
     }
 }

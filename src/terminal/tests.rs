@@ -1,0 +1,26 @@
+// Test code: a failed expectation is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+
+#[test]
+fn consent_is_asked_only_of_a_person_and_only_without_yes() {
+    let unasked = || -> std::io::Result<bool> { panic!("asked") };
+    let no_tty = || false;
+    assert_eq!(consent_of(true, no_tty, unasked).unwrap(), Consent::Given);
+    assert_eq!(
+        consent_of(false, no_tty, unasked).unwrap(),
+        Consent::NoTerminal
+    );
+    assert_eq!(
+        consent_of(false, || true, || Ok(true)).unwrap(),
+        Consent::Given
+    );
+    assert_eq!(
+        consent_of(false, || true, || Ok(false)).unwrap(),
+        Consent::Refused
+    );
+    let closed = || Err(std::io::ErrorKind::Interrupted.into());
+    let e = consent_of(false, || true, closed).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::Interrupted);
+}
