@@ -8,7 +8,8 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use ykmfa::mfa::enroll::root::{self, Confirmation, SecretError, Source, SourceError, Written};
+use ykmfa::mfa::enroll::root::{self, Confirmation, SecretError, Source, SourceError};
+use ykmfa::mfa::enroll::root::{Unreadable, Written};
 use ykmfa::mfa::enroll::{Cause, Refusal};
 use ykmfa::mfa::{labels, remedy, Cancel, Clock, SystemClock};
 use ykmfa::token::{Card, Serial};
@@ -60,30 +61,28 @@ pub struct RootArgs {
 /// terminal fails at once.
 fn source(args: &RootArgs) -> Result<Source, Failure> {
     let source = Source::of(args.qr.as_deref(), args.secret_stdin);
-    if source.reads_stdin() && std::io::stdin().is_terminal() {
-        return Err(if source.is_qr() {
-            usage(
-                "--qr - reads PNG bytes from a pipe, and stdin is a terminal",
-                &["wl-paste -t image/png | ykmfa enroll --root --qr -   (Wayland clipboard)",
-                  "xclip -selection clipboard -t image/png -o | ykmfa enroll --root --qr -   (X11 clipboard)"],
-            )
-        } else {
-            usage(
-                "--secret-stdin reads a pipe, and stdin is a terminal: it would show the secret as you type",
-                &["leave out --secret-stdin to be asked without echo, or pipe the secret in"],
-            )
-        });
-    }
-    if source == Source::Prompt && !ykmfa::terminal::available() {
-        return Err(usage(
+    let stdin_is_terminal = std::io::stdin().is_terminal();
+    let Some(why) = source.unreadable(stdin_is_terminal, ykmfa::terminal::available) else {
+        return Ok(source);
+    };
+    Err(match why {
+        Unreadable::TerminalStdin if source.is_qr() => usage(
+            "--qr - reads PNG bytes from a pipe, and stdin is a terminal",
+            &["wl-paste -t image/png | ykmfa enroll --root --qr -   (Wayland clipboard)",
+              "xclip -selection clipboard -t image/png -o | ykmfa enroll --root --qr -   (X11 clipboard)"],
+        ),
+        Unreadable::TerminalStdin => usage(
+            "--secret-stdin reads a pipe, and stdin is a terminal: it would show the secret as you type",
+            &["leave out --secret-stdin to be asked without echo, or pipe the secret in"],
+        ),
+        Unreadable::NoTerminal => usage(
             "there is no terminal to ask for the secret on",
             &[
                 "pipe it in: ... | ykmfa enroll --root --secret-stdin",
                 "or read the QR code: ykmfa enroll --root --qr FILE.png",
             ],
-        ));
-    }
-    Ok(source)
+        ),
+    })
 }
 
 fn usage(what: impl Into<String>, fix: &[&str]) -> Failure {
@@ -229,8 +228,7 @@ pub async fn run(
     });
     let account = account.transpose()?;
     let explicit = label.map(labels::parse).transpose();
-    let explicit =
-        explicit.map_err(|e| usage(format!("--label: {e}"), &["see 'ykmfa enroll --help'"]))?;
+    let explicit = explicit.map_err(|e| report::usage("enroll", format!("--label: {e}")))?;
     let source = source(args)?;
 
     let mut card = token.open(out)?;
