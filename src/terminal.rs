@@ -165,6 +165,18 @@ pub fn confirm(question: &str) -> std::io::Result<bool> {
     ))
 }
 
+/// Writes `text` on stderr as it is, with no newline added (a question that waits on its line,
+/// or a line redrawn in place), and flushes. A failed write is ignored: after a hang-up the
+/// terminal is gone, and what runs meanwhile (a rollback) must go on.
+pub fn say(text: &str) {
+    say_to(&mut std::io::stderr(), text);
+}
+
+/// [`say`], to `to`.
+fn say_to(to: &mut impl Write, text: &str) {
+    let _ = write!(to, "{text}").and_then(|()| to.flush());
+}
+
 /// A person's answer to a change ykmfa is about to make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Consent {

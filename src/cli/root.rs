@@ -5,7 +5,7 @@
 //! The secret is never echoed: it is asked for with echo off, or read from a pipe (never from a
 //! terminal, which would echo it), or decoded in memory from a PNG of the QR code.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use ykmfa::mfa::enroll::root::{self, Confirmation, SecretError, Source, SourceError};
@@ -198,10 +198,7 @@ impl root::Console for Codes<'_> {
             self.out.info(stays);
             return Some(Confirmation::Keep);
         }
-        let say = |text: &str| {
-            let mut err = std::io::stderr();
-            let _ = write!(err, "{text}").and_then(|()| err.flush());
-        };
+        let say = ykmfa::terminal::say;
         let interrupted = self.interrupt.notified();
         root::ask_on_tty(QUESTION, valid_until, interrupted, &SystemClock, say).await
     }

@@ -24,3 +24,14 @@ fn consent_is_asked_only_of_a_person_and_only_without_yes() {
     let e = consent_of(false, || true, closed).unwrap_err();
     assert_eq!(e.kind(), std::io::ErrorKind::Interrupted);
 }
+
+#[test]
+fn said_text_is_written_as_it_is_and_a_failed_write_is_ignored() {
+    let mut to = Vec::new();
+    say_to(&mut to, "Keep it? [y/n] ");
+    say_to(&mut to, "\x1b7\x1b[1A\r\x1b[2Kleft\x1b8");
+    assert_eq!(to, b"Keep it? [y/n] \x1b7\x1b[1A\r\x1b[2Kleft\x1b8");
+    let mut full = [0u8; 4];
+    say_to(&mut &mut full[..], "more than four bytes");
+    assert_eq!(&full, b"more");
+}
