@@ -33,14 +33,11 @@ pub async fn run(out: &Output, global: &Global, args: &StatusArgs) -> Result<(),
     };
     let fail = |e| iam_failure(&e, global);
     // The tokens are surveyed while IAM is asked.
-    let survey = tokio::task::spawn_blocking(Present::look);
+    let survey = Present::look_meanwhile();
     let dir = Sdk::connect(global.aws_options()).await.map_err(fail)?;
     let mine = status::mine(&dir, asked.as_ref()).await;
     let mine = mine.map_err(|e| failure(e, global))?;
-    let survey = survey
-        .await
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-    let (tokens, unavailable) = look_at_tokens(out, args, survey)?;
+    let (tokens, unavailable) = look_at_tokens(out, args, survey.await)?;
     // What dead runs left for this user or these tokens: reported, never settled here.
     let unfinished = settle::report(out, mine.account(), mine.user(), &settle::serials(&tokens));
     // Other users' absence is part of the report (gather says so per user), not a failure.
