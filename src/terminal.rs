@@ -4,6 +4,7 @@
 //! for data. The questions' words are the binary's.
 
 use std::io::{IsTerminal, Read, Write};
+use std::time::Duration;
 
 use zeroize::Zeroizing;
 
@@ -175,6 +176,18 @@ pub fn say(text: &str) {
 /// [`say`], to `to`.
 fn say_to(to: &mut impl Write, text: &str) {
     let _ = write!(to, "{text}").and_then(|()| to.flush());
+}
+
+/// How long to wait for a person to do something (insert a token): `given`, else `default`
+/// seconds when a person is at a terminal ([`has_tty`]), else not at all: a script or CI inserts
+/// nothing, and gets its error at once.
+pub fn wait_for_person(given: Option<u64>, default: u64) -> Duration {
+    wait_of(given, has_tty, default)
+}
+
+/// [`wait_for_person`], with whether a person is there (`tty`) as a callback.
+fn wait_of(given: Option<u64>, tty: impl FnOnce() -> bool, default: u64) -> Duration {
+    Duration::from_secs(given.unwrap_or_else(|| if tty() { default } else { 0 }))
 }
 
 /// A person's answer to a change ykmfa is about to make.

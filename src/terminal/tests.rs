@@ -35,3 +35,11 @@ fn said_text_is_written_as_it_is_and_a_failed_write_is_ignored() {
     say_to(&mut &mut full[..], "more than four bytes");
     assert_eq!(&full, b"more");
 }
+
+#[test]
+fn a_person_is_waited_for_and_a_script_is_not() {
+    let unasked = || panic!("--wait was given");
+    assert_eq!(wait_of(Some(5), unasked, 30), Duration::from_secs(5));
+    assert_eq!(wait_of(None, || true, 30), Duration::from_secs(30));
+    assert_eq!(wait_of(None, || false, 300), Duration::ZERO);
+}
