@@ -3,7 +3,6 @@
 
 mod screen;
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -202,10 +201,7 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
     resumed.iter().for_each(|l| out.info(l));
     let mut settings = settings(global, args.iam_concurrency, args.oath_password)?;
     settings.wait = ykmfa::terminal::wait_for_person(args.wait, 300);
-    let bar = Bar::new(
-        !out.json && std::io::stderr().is_terminal(),
-        opened.rows.len(),
-    );
+    let bar = Bar::new(!out.json, opened.rows.len());
     let screen = Arc::new(Screen(bar));
     let cancel = Cancel::default();
     let interrupt = super::interrupt::Interrupt::watch(
