@@ -83,10 +83,7 @@ impl From<TransportError> for Failure {
         let (code, fix): (Exit, &[&str]) = match e {
             // A socket that exists but refuses a non-root user is most often polkit saying no;
             // a pcscd that crashed leaves its socket behind too, so both are named.
-            T::NoService
-                if ykmfa::transport::pcsc::service_socket_present() == Some(true)
-                    && !rustix::process::getuid().is_root() =>
-            {
+            T::NoService if ykmfa::transport::pcsc::service_refused() => {
                 return Failure::new(Exit::Pcsc, "the PC/SC service did not accept the connection", &[
                     "polkit may refuse smart cards to this user: allow your group with the rule in ykmfa's udev/ folder, or run from a local desktop session",
                     "or pcscd stopped and left its socket behind: sudo systemctl restart pcscd.socket",
