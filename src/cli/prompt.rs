@@ -1,8 +1,6 @@
 //! Asking a person for something: the words of the questions and of their failures. The
 //! terminal reading (no echo, restored on a signal) is [`ykmfa::terminal`]'s.
 
-use std::io::Write;
-
 use zeroize::Zeroizing;
 
 use ykmfa::terminal::Consent;
@@ -12,7 +10,7 @@ pub use ykmfa::terminal::{confirm, secret};
 /// command ends (exit 130; nothing has changed while a question is open). Otherwise nothing.
 pub fn abandon_secret() {
     if ykmfa::terminal::abandon_secret() {
-        let _ = writeln!(std::io::stderr(), "error: interrupted; nothing was changed");
+        ykmfa::terminal::say("error: interrupted; nothing was changed\n");
         std::process::exit(super::report::Exit::Interrupted as i32);
     }
 }
