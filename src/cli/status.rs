@@ -1,8 +1,9 @@
 //! `ykmfa status`: a user's MFA devices joined with the tokens present.
 //!
-//! The join is [`ykmfa::mfa::status`], the tokens [`ykmfa::token::present`]'s survey (a missing
-//! PC/SC service or no token is no error here: the IAM side is still worth showing), the text
-//! and JSON [`ykmfa::mfa::status::report`]; this module says whom it shows.
+//! The join is [`ykmfa::mfa::status`] (whom it shows too: [`ykmfa::mfa::status::mine`]), the
+//! tokens [`ykmfa::token::present`]'s survey (a missing PC/SC service or no token is no error
+//! here: the IAM side is still worth showing), the text and JSON [`ykmfa::mfa::status::report`];
+//! this module words what stops it and what it warns of.
 
 use ykmfa::iam::{Sdk, UserName};
 use ykmfa::mfa::status;
