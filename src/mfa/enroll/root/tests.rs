@@ -417,6 +417,10 @@ fn the_codes_and_the_outcome_as_a_person_reads_them() {
 
     let seed = Seed::from_base32(SEED).expect("seed");
     let w = write(&mut card, &label(), seed, false, 1_700_000_015).expect("written");
+    assert_eq!(
+        w.instructions(),
+        "Type these into the console, in this order (MFA code 1, MFA code 2):"
+    );
     assert!(w.done("YubiKey 5").starts_with(&format!(
         "Done: the root user's MFA is on YubiKey 5 as '{name}'. The codes just used"
     )));
