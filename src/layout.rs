@@ -2,7 +2,7 @@
 //! bar. Arithmetic on strings, holding no words of its own, so every command lays its words out
 //! the same way; the one thing here that prints is [`Bar`], the bar redrawn under a run's lines.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Mutex;
 
@@ -142,18 +142,20 @@ pub fn bar(done: usize, total: usize, width: usize) -> String {
     format!("[{}{}]", "#".repeat(filled), "-".repeat(width - filled))
 }
 
-/// Lines on stderr and, on a terminal (`shown`), a progress bar of `total` rows redrawn below
-/// them: `[#########---------------------] 3/10 rows, 1 failed`. Shared by the workers of a run.
+/// Lines on stderr and, when stderr is a terminal and a bar is wanted (never under `--json`), a
+/// progress bar of `total` rows redrawn below them:
+/// `[#########---------------------] 3/10 rows, 1 failed`. Shared by the workers of a run.
 pub struct Bar(bool, Progress, Mutex<()>, &'static str);
 
 impl Bar {
-    /// A bar at zero.
-    pub fn new(shown: bool, total: usize) -> Self {
-        Bar::counting(shown, total, "rows")
+    /// A bar at zero, drawn when `wanted` and stderr is a terminal.
+    pub fn new(wanted: bool, total: usize) -> Self {
+        Bar::counting(wanted, total, "rows")
     }
 
     /// A bar at zero that counts `noun` (`accounts`) rather than rows.
-    pub fn counting(shown: bool, total: usize, noun: &'static str) -> Self {
+    pub fn counting(wanted: bool, total: usize, noun: &'static str) -> Self {
+        let shown = wanted && std::io::stderr().is_terminal();
         Bar(shown, Progress::new(total), Mutex::new(()), noun)
     }
 

@@ -4,6 +4,7 @@
 //! for data. The questions' words are the binary's.
 
 use std::io::{IsTerminal, Read, Write};
+use std::time::Duration;
 
 use zeroize::Zeroizing;
 
@@ -165,6 +166,66 @@ pub fn confirm(question: &str) -> std::io::Result<bool> {
     ))
 }
 
+/// Writes `text` on stderr as it is, with no newline added (a question that waits on its line,
+/// or a line redrawn in place), and flushes. A failed write is ignored: after a hang-up the
+/// terminal is gone, and what runs meanwhile (a rollback) must go on.
+pub fn say(text: &str) {
+    say_to(&mut std::io::stderr(), text);
+}
+
+/// [`say`], to `to`.
+fn say_to(to: &mut impl Write, text: &str) {
+    let _ = write!(to, "{text}").and_then(|()| to.flush());
+}
+
+/// How long to wait for a person to do something (insert a token): `given`, else `default`
+/// seconds when a person is at a terminal ([`has_tty`]), else not at all: a script or CI inserts
+/// nothing, and gets its error at once.
+pub fn wait_for_person(given: Option<u64>, default: u64) -> Duration {
+    wait_of(given, has_tty, default)
+}
+
+/// [`wait_for_person`], with whether a person is there (`tty`) as a callback.
+fn wait_of(given: Option<u64>, tty: impl FnOnce() -> bool, default: u64) -> Duration {
+    Duration::from_secs(given.unwrap_or_else(|| if tty() { default } else { 0 }))
+}
+
+/// A person's answer to a change ykmfa is about to make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consent {
+    /// Given beforehand (`--yes`), or a yes on the terminal.
+    Given,
+    /// A no (or no answer at all).
+    Refused,
+    /// Nobody to ask: no person at a terminal ([`has_tty`]).
+    NoTerminal,
+}
+
+/// Consent to a change: `given` beforehand (`--yes`), else `question` asked with [`confirm`]
+/// when a person is at a terminal. A script, a pipe or CI is never asked.
+pub fn consent(given: bool, question: &str) -> std::io::Result<Consent> {
+    consent_of(given, has_tty, || confirm(question))
+}
+
+/// [`consent`], with whether a person is there (`tty`) and the question (`ask`) as callbacks.
+fn consent_of(
+    given: bool,
+    tty: impl FnOnce() -> bool,
+    ask: impl FnOnce() -> std::io::Result<bool>,
+) -> std::io::Result<Consent> {
+    if given {
+        return Ok(Consent::Given);
+    }
+    if !tty() {
+        return Ok(Consent::NoTerminal);
+    }
+    Ok(if ask()? {
+        Consent::Given
+    } else {
+        Consent::Refused
+    })
+}
+
 /// Whether stderr is a terminal that can move its cursor (not TERM=dumb): where a line can be
 /// rewritten in place.
 pub fn can_rewrite() -> bool {
@@ -215,3 +276,6 @@ pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests;

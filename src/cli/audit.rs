@@ -4,7 +4,6 @@
 //! The analysis is [`ykmfa::mfa::audit`] (and [`org`]); its text, JSON and CSV are their
 //! `report` modules; this module reads IAM and decides the exit code.
 
-use std::io::IsTerminal;
 use std::time::Instant;
 
 use ykmfa::iam::Sdk;
@@ -80,7 +79,7 @@ async fn organization(out: &Output, global: &Global, args: &AuditArgs) -> Result
         role: args.role.clone(),
         concurrency: usize::from(args.concurrency),
     };
-    let bar = Bar::counting(!out.json && std::io::stderr().is_terminal(), 0, "accounts");
+    let bar = Bar::counting(!out.json, 0, "accounts");
     let on_event = |event: org::Event<'_>| match event {
         org::Event::Listed { active } => bar.set_total(active),
         org::Event::RootFallback { why } => out.warn(why),

@@ -3,7 +3,6 @@
 
 mod screen;
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -127,14 +126,15 @@ pub async fn run(out: &Output, global: &Global, args: &BulkArgs) -> Result<(), F
     }
 }
 
-/// The settings of a run: `wait` for each token to be inserted, `ask` for their OATH password.
-fn settings(global: &Global, iam: usize, wait: u64, ask: bool) -> Result<Settings, Failure> {
+/// The settings of a run: `ask` for the tokens' OATH password; no wait for a token to be
+/// inserted (a plan never waits; apply sets its own).
+fn settings(global: &Global, iam: usize, ask: bool) -> Result<Settings, Failure> {
     let password = prompt::oath_password(ask, "the tokens")?;
     Ok(Settings {
         aws: global.aws_options(),
         iam_concurrency: iam,
-        wait: Duration::from_secs(wait),
-        password: password.map(|p| Password::new(p.to_string())),
+        wait: Duration::ZERO,
+        password: password.map(Password::from),
     })
 }
 
@@ -169,7 +169,7 @@ fn open_failure(e: OpenError) -> Failure {
 
 async fn plan(out: &Output, global: &Global, args: &PlanArgs) -> Result<(), Failure> {
     let (rows, _) = bulk::manifest::read(&args.file).map_err(|e| open_failure(e.into()))?;
-    let settings = settings(global, args.iam_concurrency, 0, args.oath_password)?;
+    let settings = settings(global, args.iam_concurrency, args.oath_password)?;
     let journal = args.journal.as_deref();
     let planned = bulk::plan_rows(&rows, &args.file, journal, &settings).await;
     let problems = text::problems(&planned);
@@ -199,14 +199,9 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
     let (changed, resumed) = opened.notes();
     changed.iter().for_each(|w| out.warn(w));
     resumed.iter().for_each(|l| out.info(l));
-    let wait = args
-        .wait
-        .unwrap_or(if ykmfa::terminal::has_tty() { 300 } else { 0 });
-    let settings = settings(global, args.iam_concurrency, wait, args.oath_password)?;
-    let bar = Bar::new(
-        !out.json && std::io::stderr().is_terminal(),
-        opened.rows.len(),
-    );
+    let mut settings = settings(global, args.iam_concurrency, args.oath_password)?;
+    settings.wait = ykmfa::terminal::wait_for_person(args.wait, 300);
+    let bar = Bar::new(!out.json, opened.rows.len());
     let screen = Arc::new(Screen(bar));
     let cancel = Cancel::default();
     let interrupt = super::interrupt::Interrupt::watch(

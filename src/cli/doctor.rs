@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use clap::ValueEnum;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 
 use ykmfa::doctor::permissions::Command;
 use ykmfa::doctor::probe::Limits;
@@ -14,19 +14,11 @@ use ykmfa::doctor::{self, Area, Check};
 use super::report::Exit;
 use super::{Failure, Global, Output};
 
-/// The commands whose IAM permissions `--for` can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum CommandName {
-    /// ykmfa enroll.
-    Enroll,
-    /// ykmfa resync.
-    Resync,
-    /// ykmfa revoke.
-    Revoke,
-    /// ykmfa status.
-    Status,
-    /// ykmfa audit.
-    Audit,
+/// `--for`'s values: the commands the permission table ([`Command::ALL`]) names.
+fn command_names() -> impl TypedValueParser<Value = Command> {
+    let value = |c: Command| PossibleValue::new(c.name()).help(format!("ykmfa {}", c.name()));
+    let names = PossibleValuesParser::new(Command::ALL.map(value));
+    names.try_map(|name| Command::from_name(&name).ok_or("not a command doctor checks"))
 }
 
 /// Arguments of `ykmfa doctor`.
@@ -50,10 +42,10 @@ pub struct DoctorArgs {
     #[arg(
         long = "for",
         value_name = "COMMAND",
-        value_enum,
+        value_parser = command_names(),
         value_delimiter = ','
     )]
-    pub commands: Vec<CommandName>,
+    pub commands: Vec<Command>,
     /// Check this machine only (pcscd, readers, tokens); no AWS call.
     #[arg(long)]
     pub no_aws: bool,
@@ -68,8 +60,7 @@ pub async fn run(out: &Output, global: &Global, args: &DoctorArgs) -> Result<(),
         aws_step: Duration::from_secs(args.timeout),
         ..Limits::default()
     };
-    let name = |c: &CommandName| Command::from_name(c.to_possible_value()?.get_name());
-    let commands = Command::chosen(args.commands.iter().filter_map(name).collect());
+    let commands = Command::chosen(args.commands.clone());
     let checks = doctor::run(global.aws_options(), args.no_aws, limits, commands).await;
     let checks = checks
         .map_err(|e| Failure::new(Exit::Failed, format!("the PC/SC checks stopped: {e}"), &[]))?;

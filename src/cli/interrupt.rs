@@ -8,8 +8,6 @@
 //! Messages go through writes whose errors are ignored: after a hang-up the terminal is gone, and
 //! a failed write must never stop a rollback.
 
-use std::io::Write;
-
 use ykmfa::mfa::{Cancel, Signals};
 
 use super::{report::Exit, Failure};
@@ -24,10 +22,10 @@ impl Interrupt {
         let (first, quit) = (first.to_owned(), quit.to_owned());
         let said = move |name| {
             super::prompt::abandon_secret();
-            let _ = writeln!(std::io::stderr(), "\nInterrupted ({name}): {first}");
+            ykmfa::terminal::say(&format!("\nInterrupted ({name}): {first}\n"));
         };
         let quit = move || {
-            let _ = writeln!(std::io::stderr(), "{quit}");
+            ykmfa::terminal::say(&format!("{quit}\n"));
             std::process::exit(Exit::Interrupted as i32);
         };
         let cannot =

@@ -1,17 +1,16 @@
 //! Asking a person for something: the words of the questions and of their failures. The
 //! terminal reading (no echo, restored on a signal) is [`ykmfa::terminal`]'s.
 
-use std::io::Write;
-
 use zeroize::Zeroizing;
 
+use ykmfa::terminal::Consent;
 pub use ykmfa::terminal::{confirm, secret};
 
 /// Called on a stop signal: if a secret is being typed, the terminal gets its echo back and the
 /// command ends (exit 130; nothing has changed while a question is open). Otherwise nothing.
 pub fn abandon_secret() {
     if ykmfa::terminal::abandon_secret() {
-        let _ = writeln!(std::io::stderr(), "error: interrupted; nothing was changed");
+        ykmfa::terminal::say("error: interrupted; nothing was changed\n");
         std::process::exit(super::report::Exit::Interrupted as i32);
     }
 }
@@ -35,30 +34,20 @@ pub fn agree(
     no_terminal: impl FnOnce() -> super::Failure,
     declined: impl FnOnce() -> super::Failure,
 ) -> Result<(), super::Failure> {
-    if yes {
-        return Ok(());
-    }
-    if !ykmfa::terminal::has_tty() {
-        return Err(no_terminal());
-    }
-    match confirm(question) {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(declined()),
+    match ykmfa::terminal::consent(yes, question) {
+        Ok(Consent::Given) => Ok(()),
+        Ok(Consent::Refused) => Err(declined()),
+        Ok(Consent::NoTerminal) => Err(no_terminal()),
         Err(e) => Err(failure(e, "the answer", "pass --yes instead")),
     }
 }
 
-/// The token's OATH password: `YKMFA_OATH_PASSWORD` when set (automation), else asked without
-/// echo when `ask` (the caller's rule: `--oath-password`, or a person and a protected token),
-/// else none. Never from the command line, where other users could read it.
+/// The token's OATH password ([`ykmfa::token::password::given`]), asked without echo when
+/// `ask` (the caller's rule: `--oath-password`, or a person and a protected token).
 pub fn oath_password(ask: bool, token: &str) -> Result<Option<Zeroizing<String>>, super::Failure> {
-    if let Some(p) = ykmfa::token::password::from_env() {
-        return Ok(Some(p));
-    }
-    if !ask {
-        return Ok(None);
-    }
-    secret(&format!("OATH password for {token}: "))
-        .map(Some)
-        .map_err(|e| failure(e, "the password", "set YKMFA_OATH_PASSWORD instead"))
+    let instead = "set YKMFA_OATH_PASSWORD instead";
+    let asked = || secret(&format!("OATH password for {token}: "));
+    ykmfa::token::password::given(ask, || {
+        asked().map_err(|e| failure(e, "the password", instead))
+    })
 }

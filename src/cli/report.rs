@@ -62,18 +62,6 @@ pub const INSERT_TOKEN: &str =
 /// ListMFADeviceTags was denied: devices are found by their credential's default name.
 pub const TAGS_DENIED: &str = "ykmfa's tags on the devices can't be read (iam:ListMFADeviceTags); finding the credential by its default name";
 
-/// How long two codes for the console stay good: "Enter them within 47 s (until 12:34:56 UTC).",
-/// or that they have expired.
-pub fn validity(valid_until: u64, now: u64) -> String {
-    let left = valid_until.saturating_sub(now);
-    if left == 0 {
-        return "The codes have expired: if the console has not accepted them yet, answer n and run ykmfa again.".to_owned();
-    }
-    let stamp = ykmfa::timestamp::format(valid_until);
-    let clock = stamp.get(11..19).unwrap_or_default();
-    format!("Enter them within {left} s (until {clock} UTC).")
-}
-
 /// Advice for starting the PC/SC service differs per OS.
 fn start_pcscd() -> &'static [&'static str] {
     if cfg!(target_os = "linux") {
@@ -95,10 +83,7 @@ impl From<TransportError> for Failure {
         let (code, fix): (Exit, &[&str]) = match e {
             // A socket that exists but refuses a non-root user is most often polkit saying no;
             // a pcscd that crashed leaves its socket behind too, so both are named.
-            T::NoService
-                if ykmfa::transport::pcsc::service_socket_present() == Some(true)
-                    && !rustix::process::getuid().is_root() =>
-            {
+            T::NoService if ykmfa::transport::pcsc::service_refused() => {
                 return Failure::new(Exit::Pcsc, "the PC/SC service did not accept the connection", &[
                     "polkit may refuse smart cards to this user: allow your group with the rule in ykmfa's udev/ folder, or run from a local desktop session",
                     "or pcscd stopped and left its socket behind: sudo systemctl restart pcscd.socket",
@@ -214,6 +199,3 @@ pub fn skipped(out: &Output, unusable: &[Unusable]) {
         out.warn(format!("skipped the card in '{}': {}", u.reader, u.reason));
     }
 }
-
-#[cfg(test)]
-mod tests;

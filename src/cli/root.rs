@@ -5,24 +5,20 @@
 //! The secret is never echoed: it is asked for with echo off, or read from a pipe (never from a
 //! terminal, which would echo it), or decoded in memory from a PNG of the QR code.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use serde_json::json;
-
-use ykmfa::mfa::enroll::root::{self, Confirmation, SecretError, Source, SourceError, Written};
+use ykmfa::mfa::enroll::root::{self, Confirmation, SecretError, Source, SourceError};
+use ykmfa::mfa::enroll::root::{Unreadable, Written};
 use ykmfa::mfa::enroll::{Cause, Refusal};
 use ykmfa::mfa::{labels, remedy, Cancel, Clock, SystemClock};
-use ykmfa::oath::CredentialId;
 use ykmfa::token::{Card, Serial};
 
 use super::interrupt::Interrupt;
-use super::report::{self, validity, Exit};
+use super::report::{self, Exit};
 use super::token_args::TokenArgs;
 use super::{prompt, Failure, Output};
 
-/// AWS Config's root-account-hardware-mfa-enabled fails any virtual device, a token-held one too.
-const ROOT_PRIMARY: &str = "For root, AWS counts this as virtual MFA, not hardware MFA: make a FIDO security key or a hardware TOTP token root's primary (register it in the console, Assign MFA device) and keep this token as the backup and the CLI's factor.";
 const QUESTION: &str =
     "Did the console accept the codes? y keeps the credential; n removes it from the token [y/n] ";
 
@@ -65,30 +61,28 @@ pub struct RootArgs {
 /// terminal fails at once.
 fn source(args: &RootArgs) -> Result<Source, Failure> {
     let source = Source::of(args.qr.as_deref(), args.secret_stdin);
-    if source.reads_stdin() && std::io::stdin().is_terminal() {
-        return Err(if source.is_qr() {
-            usage(
-                "--qr - reads PNG bytes from a pipe, and stdin is a terminal",
-                &["wl-paste -t image/png | ykmfa enroll --root --qr -   (Wayland clipboard)",
-                  "xclip -selection clipboard -t image/png -o | ykmfa enroll --root --qr -   (X11 clipboard)"],
-            )
-        } else {
-            usage(
-                "--secret-stdin reads a pipe, and stdin is a terminal: it would show the secret as you type",
-                &["leave out --secret-stdin to be asked without echo, or pipe the secret in"],
-            )
-        });
-    }
-    if source == Source::Prompt && !ykmfa::terminal::available() {
-        return Err(usage(
+    let stdin_is_terminal = std::io::stdin().is_terminal();
+    let Some(why) = source.unreadable(stdin_is_terminal, ykmfa::terminal::available) else {
+        return Ok(source);
+    };
+    Err(match why {
+        Unreadable::TerminalStdin if source.is_qr() => usage(
+            "--qr - reads PNG bytes from a pipe, and stdin is a terminal",
+            &["wl-paste -t image/png | ykmfa enroll --root --qr -   (Wayland clipboard)",
+              "xclip -selection clipboard -t image/png -o | ykmfa enroll --root --qr -   (X11 clipboard)"],
+        ),
+        Unreadable::TerminalStdin => usage(
+            "--secret-stdin reads a pipe, and stdin is a terminal: it would show the secret as you type",
+            &["leave out --secret-stdin to be asked without echo, or pipe the secret in"],
+        ),
+        Unreadable::NoTerminal => usage(
             "there is no terminal to ask for the secret on",
             &[
                 "pipe it in: ... | ykmfa enroll --root --secret-stdin",
                 "or read the QR code: ykmfa enroll --root --qr FILE.png",
             ],
-        ));
-    }
-    Ok(source)
+        ),
+    })
 }
 
 fn usage(what: impl Into<String>, fix: &[&str]) -> Failure {
@@ -187,15 +181,10 @@ impl root::Console for Codes<'_> {
     fn show(&self, written: &Written) {
         let [first, second] = &written.codes;
         if self.out.json {
-            self.out.json(&json!({
-                "schema": "ykmfa.enroll-root/1",
-                "credential": written.credential,
-                "codes": [first.value, second.value],
-                "valid_until": written.valid_until,
-            }));
+            self.out.json(&written.json());
         } else {
             let out = self.out;
-            out.info("Type these into the console, in this order (MFA code 1, MFA code 2):");
+            out.info(written.instructions());
             out.result(&first.value);
             out.result(&second.value);
         }
@@ -204,25 +193,14 @@ impl root::Console for Codes<'_> {
     async fn verdict(&self, written: &Written) -> Option<Confirmation> {
         let valid_until = written.valid_until;
         if let Some(stays) = &self.stays {
-            self.out.info(validity(valid_until, SystemClock.now()));
+            self.out
+                .info(root::validity(valid_until, SystemClock.now()));
             self.out.info(stays);
             return Some(Confirmation::Keep);
         }
-        let say = |text: &str| {
-            let mut err = std::io::stderr();
-            let _ = write!(err, "{text}").and_then(|()| err.flush());
-        };
-        let countdown = |now| validity(valid_until, now);
+        let say = ykmfa::terminal::say;
         let interrupted = self.interrupt.notified();
-        root::ask_on_tty(
-            QUESTION,
-            valid_until,
-            countdown,
-            interrupted,
-            &SystemClock,
-            say,
-        )
-        .await
+        root::ask_on_tty(QUESTION, valid_until, interrupted, &SystemClock, say).await
     }
 }
 
@@ -247,8 +225,7 @@ pub async fn run(
     });
     let account = account.transpose()?;
     let explicit = label.map(labels::parse).transpose();
-    let explicit =
-        explicit.map_err(|e| usage(format!("--label: {e}"), &["see 'ykmfa enroll --help'"]))?;
+    let explicit = explicit.map_err(|e| report::usage("enroll", format!("--label: {e}")))?;
     let source = source(args)?;
 
     let mut card = token.open(out)?;
@@ -269,13 +246,8 @@ pub async fn run(
     )?;
     let (id, token) = (ready.id.clone(), card.describe());
     out.info(ready.writing(&token, touch));
-    let stays = (yes || !ykmfa::terminal::available()).then(|| {
-        let delete = remedy::ykman_delete(&id.to_string(), token_serial);
-        let next = next_sign_in(&id);
-        format!("'{id}' stays on {token}. If the console did not accept the codes, remove it: {delete}\n{next}")
-    });
+    let stays = (yes || !ykmfa::terminal::available()).then(|| ready.stays(&token, token_serial));
     let asks = stays.is_none();
-    let (id, token) = (&id, token.as_str());
     let codes = Codes {
         out,
         interrupt: &interrupt,
@@ -285,27 +257,15 @@ pub async fn run(
         .enroll(&mut card, touch, SystemClock.now(), &codes)
         .await
     {
-        Ok(_) if asks => out.info(format!(
-            "Done: the root user's MFA is on {token} as '{id}'. {}",
-            next_sign_in(id)
-        )),
+        Ok(written) if asks => out.info(written.done(&token)),
         Ok(_) => {}
         Err(e @ root::Error::Undone { left: None, .. }) => {
-            out.info(format!(
-                "Removed '{id}' from {token}: nothing is left of this attempt."
-            ));
+            out.info(root::removed(&id, &token));
             return Err(failed(e, token_serial, source.is_qr()));
         }
         Err(e) => return Err(failed(e, token_serial, source.is_qr())),
     }
     Ok(())
-}
-
-fn next_sign_in(id: &CredentialId) -> String {
-    format!(
-        "The codes just used can't sign in again: the next sign-in needs a fresh one ({}).\n{ROOT_PRIMARY}",
-        remedy::ykman_code(&id.to_string())
-    )
 }
 
 /// A stop signal came (`interrupted`), or the console refused the codes.

@@ -1,10 +1,11 @@
 //! `ykmfa status`: a user's MFA devices joined with the tokens present.
 //!
-//! The join is [`ykmfa::mfa::status`], the tokens [`ykmfa::token::present`]'s survey (a missing
-//! PC/SC service or no token is no error here: the IAM side is still worth showing), the text
-//! and JSON [`ykmfa::mfa::status::report`]; this module says whom it shows.
+//! The join is [`ykmfa::mfa::status`] (whom it shows too: [`ykmfa::mfa::status::mine`]), the
+//! tokens [`ykmfa::token::present`]'s survey (a missing PC/SC service or no token is no error
+//! here: the IAM side is still worth showing), the text and JSON [`ykmfa::mfa::status::report`];
+//! this module words what stops it and what it warns of.
 
-use ykmfa::iam::{CallerIdentity, Directory, IamError, Sdk, UserName};
+use ykmfa::iam::{Sdk, UserName};
 use ykmfa::mfa::status;
 use ykmfa::oath;
 use ykmfa::token::{Present, Token};
@@ -33,40 +34,13 @@ pub async fn run(out: &Output, global: &Global, args: &StatusArgs) -> Result<(),
     };
     let fail = |e| iam_failure(&e, global);
     // The tokens are surveyed while IAM is asked.
-    let survey = tokio::task::spawn_blocking(Present::look);
+    let survey = Present::look_meanwhile();
     let dir = Sdk::connect(global.aws_options()).await.map_err(fail)?;
-    // With --user, the user's ARN names the account: STS is not asked.
-    let (account, user) = match asked {
-        Some(u) => (None, u.to_string()),
-        None => {
-            let who = dir.caller_identity().await.map_err(fail)?;
-            (Some(who.account.clone()), me(&who)?)
-        }
-    };
-    let no_user = |account: &str| {
-        Failure::new(
-            Exit::Iam,
-            format!("there is no IAM user '{user}' in account {account}"),
-            &["check the name (IAM user names are case-sensitive): aws iam list-users"],
-        )
-    };
-    let mine = match status::Mine::read(&dir, account.as_deref(), &user).await {
-        Ok(mine) => mine,
-        Err(IamError::NoSuchEntity { .. }) => {
-            let account = match account {
-                Some(account) => account,
-                None => dir.caller_identity().await.map_err(fail)?.account,
-            };
-            return Err(no_user(&account));
-        }
-        Err(e) => return Err(fail(e)),
-    };
-    let survey = survey
-        .await
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-    let (tokens, unavailable) = look_at_tokens(out, args, survey)?;
+    let mine = status::mine(&dir, asked.as_ref()).await;
+    let mine = mine.map_err(|e| failure(e, global))?;
+    let (tokens, unavailable) = look_at_tokens(out, args, survey.await)?;
     // What dead runs left for this user or these tokens: reported, never settled here.
-    let unfinished = settle::report(out, mine.account(), &user, &settle::serials(&tokens));
+    let unfinished = settle::report(out, mine.account(), mine.user(), &settle::serials(&tokens));
     // Other users' absence is part of the report (gather says so per user), not a failure.
     let facts = status::gather(&dir, mine, tokens).await.map_err(fail)?;
     if facts.tags_denied {
@@ -87,27 +61,27 @@ pub async fn run(out: &Output, global: &Global, args: &StatusArgs) -> Result<(),
     Ok(())
 }
 
-/// The caller's own IAM user name, for `status` without `--user`.
-fn me(who: &CallerIdentity) -> Result<String, Failure> {
-    if let Some(me) = who.user_name() {
-        return Ok(me.to_owned());
+/// Why there is no user to show, in words.
+fn failure(e: status::Error, global: &Global) -> Failure {
+    let show = "ykmfa status --user NAME";
+    match e {
+        status::Error::Root => Failure::new(
+            Exit::Usage,
+            "you are signed in as the root user: say which IAM user to show",
+            &[show, "the root user's own MFA is in 'ykmfa audit'"],
+        ),
+        status::Error::NotAUser { arn } => Failure::new(
+            Exit::Usage,
+            format!("you are signed in as {arn}, not as an IAM user: say which user to show"),
+            &[show],
+        ),
+        status::Error::NoSuchUser { user, account } => Failure::new(
+            Exit::Iam,
+            format!("there is no IAM user '{user}' in account {account}"),
+            &["check the name (IAM user names are case-sensitive): aws iam list-users"],
+        ),
+        status::Error::Iam(e) => iam_failure(&e, global),
     }
-    let (what, fix): (String, &[&str]) = if who.is_root() {
-        let what = "you are signed in as the root user: say which IAM user to show";
-        (
-            what.into(),
-            &[
-                "ykmfa status --user NAME",
-                "the root user's own MFA is in 'ykmfa audit'",
-            ],
-        )
-    } else {
-        let arn = &who.arn;
-        let what =
-            format!("you are signed in as {arn}, not as an IAM user: say which user to show");
-        (what, &["ykmfa status --user NAME"])
-    };
-    Err(Failure::new(Exit::Usage, what, fix))
 }
 
 /// The tokens present, the locked ones unlocked when a password is at hand. No PC/SC service

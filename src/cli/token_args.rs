@@ -27,19 +27,16 @@ impl TokenArgs {
     pub fn open(&self, out: &Output) -> Result<PcscCard, Failure> {
         let ctx = Context::establish()?;
         let wait = wait(self.wait);
-        let secs = wait.as_secs();
-        let waiting = format!("Please insert your token (waiting up to {secs} s)...");
+        let waiting = token::insert_prompt(wait);
         let chosen = token::find(&ctx, self.serial, wait, || out.info(&waiting))?;
         // Asked when told to, or when a person is there and the token has a password.
         let ask = self.oath_password || (chosen.password && ykmfa::terminal::has_tty());
-        let password =
-            prompt::oath_password(ask, &chosen.describe())?.map(|p| Password::new(p.to_string()));
+        let password = prompt::oath_password(ask, &chosen.describe())?.map(Password::from);
         Ok(PcscCard::new(ctx, chosen, password))
     }
 }
 
 /// How long to wait for a token to be inserted: `--wait`, else 30 s when a person is there.
 pub fn wait(given: Option<u64>) -> Duration {
-    let tty = ykmfa::terminal::has_tty();
-    Duration::from_secs(given.unwrap_or(if tty { 30 } else { 0 }))
+    ykmfa::terminal::wait_for_person(given, 30)
 }

@@ -80,3 +80,10 @@ fn a_table_row_wraps_within_its_columns() {
     );
     assert_eq!(widest(["ab", "abcd"], 3), 3);
 }
+
+#[test]
+fn a_bar_is_drawn_only_when_wanted_and_on_a_terminal() {
+    assert!(!Bar::new(false, 3).0);
+    assert_eq!(Bar::new(true, 3).0, std::io::stderr().is_terminal());
+    assert!(!Bar::counting(false, 0, "accounts").0);
+}

@@ -29,6 +29,13 @@ impl Password {
     }
 }
 
+/// The password as it was read (a prompt, `YKMFA_OATH_PASSWORD`), without a copy.
+impl From<Zeroizing<String>> for Password {
+    fn from(text: Zeroizing<String>) -> Self {
+        Password(text)
+    }
+}
+
 /// The 16-byte access key derived from a password.
 pub type AccessKey = Zeroizing<[u8; 16]>;
 

@@ -406,6 +406,12 @@ pub fn choose(tokens: Vec<Token>, serial: Option<Serial>) -> Result<Token, Selec
     }
 }
 
+/// What a person reads when [`find`] starts to wait `wait` for a token to be inserted.
+pub fn insert_prompt(wait: Duration) -> String {
+    let secs = wait.as_secs();
+    format!("Please insert your token (waiting up to {secs} s)...")
+}
+
 /// Finds the token to use, waiting up to `wait` for one to be inserted when none is present
 /// (or none with the wanted serial). `on_wait` is called once, when waiting starts, so the
 /// caller can ask the user to insert a token.

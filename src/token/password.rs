@@ -27,6 +27,29 @@ pub fn from_env() -> Option<Zeroizing<String>> {
         .map(|p| Zeroizing::new(String::clone(p)))
 }
 
+/// The token's OATH password: `YKMFA_OATH_PASSWORD` when it was set (automation), else what
+/// `ask` gets when `asking` (the caller's rule: a person asked, without echo), else none. Never
+/// from the command line, where other users could read it.
+pub fn given<E>(
+    asking: bool,
+    ask: impl FnOnce() -> Result<Zeroizing<String>, E>,
+) -> Result<Option<Zeroizing<String>>, E> {
+    first_given(from_env(), asking, ask)
+}
+
+/// [`given`], with the variable's value as `env`.
+fn first_given<E>(
+    env: Option<Zeroizing<String>>,
+    asking: bool,
+    ask: impl FnOnce() -> Result<Zeroizing<String>, E>,
+) -> Result<Option<Zeroizing<String>>, E> {
+    match env {
+        Some(p) => Ok(Some(p)),
+        None if asking => ask().map(Some),
+        None => Ok(None),
+    }
+}
+
 /// Reads an environment variable and removes it at once. A value that is not UTF-8 is removed
 /// too, wiped, and counts as unset (as `std::env::var` treated it before).
 fn take_variable(name: &str) -> Option<Zeroizing<String>> {

@@ -16,6 +16,7 @@
 //! Nothing here prints or prompts. Calls block on PC/SC: async callers run them in
 //! `block_in_place`.
 
+use std::future::Future;
 use std::time::Duration;
 
 use zeroize::Zeroizing;
@@ -83,6 +84,12 @@ impl Present {
             unusable: inventory.unusable,
             password: None,
         })
+    }
+
+    /// [`Present::look`] on a blocking thread of its own, started now: the look is PC/SC round
+    /// trips, and IAM can be asked meanwhile. Await the future for the look.
+    pub fn look_meanwhile() -> impl Future<Output = Result<Self, TransportError>> {
+        meanwhile(Present::look)
     }
 
     /// Keeps only `serial`'s token, when given. When no token is left, waits up to `wait` for
@@ -217,3 +224,19 @@ impl Present {
         )))
     }
 }
+
+/// Runs the blocking `work` on a thread of its own from now on; the future gives its result. A
+/// panic in `work` is the awaiting task's, as if the work had run there.
+fn meanwhile<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> impl Future<Output = T> {
+    let running = tokio::task::spawn_blocking(work);
+    async move {
+        running
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+}
+
+#[cfg(test)]
+mod tests;

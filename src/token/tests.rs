@@ -84,3 +84,9 @@ fn a_garbled_management_answer_means_unknown_not_failure() {
     let info = read_management(&mut card).expect("ok").expect("present");
     assert_eq!(info.serial, None);
 }
+
+#[test]
+fn the_wait_for_a_token_is_said_in_seconds() {
+    let said = insert_prompt(Duration::from_secs(30));
+    assert_eq!(said, "Please insert your token (waiting up to 30 s)...");
+}

@@ -179,6 +179,22 @@ fn map_error(e: pcsc::Error, reader: &str) -> TransportError {
     }
 }
 
+/// Whether a PC/SC service that could not be reached refused this user rather than being
+/// missing: its socket exists, and the user is not root. Most often polkit said no; a pcscd that
+/// crashed leaves its socket behind too.
+pub fn service_refused() -> bool {
+    refused(
+        service_socket_present(),
+        rustix::process::getuid().is_root(),
+    )
+}
+
+/// [`service_refused`], from whether the socket exists (`None`: unknown) and whether the user
+/// is root.
+fn refused(socket_present: Option<bool>, root: bool) -> bool {
+    socket_present == Some(true) && !root
+}
+
 /// Whether the PC/SC service socket exists (so a failure to connect to it means refusal, not
 /// absence). Linux only; elsewhere the answer is unknown.
 pub fn service_socket_present() -> Option<bool> {
@@ -189,3 +205,6 @@ pub fn service_socket_present() -> Option<bool> {
         std::env::var_os("PCSCLITE_CSOCK_NAME").unwrap_or_else(|| "/run/pcscd/pcscd.comm".into());
     Some(std::path::Path::new(&path).exists())
 }
+
+#[cfg(test)]
+mod tests;

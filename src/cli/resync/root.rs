@@ -1,12 +1,13 @@
 //! `ykmfa resync --root`: two consecutive codes of the root user's credential, for the console's
 //! resync dialog (AWS manages the root user's MFA only there). Changes nothing.
 
+use ykmfa::mfa::enroll::root::validity;
 use ykmfa::mfa::resync::{self, RootRefusal};
 use ykmfa::mfa::{Cancel, Clock, SystemClock};
 
 use super::{stopped_failure, Words};
 use crate::cli::interrupt::Interrupt;
-use crate::cli::report::{self, validity, Exit};
+use crate::cli::report::{self, Exit};
 use crate::cli::{Failure, Output};
 
 /// Runs `ykmfa resync --root`.

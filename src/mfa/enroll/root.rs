@@ -20,8 +20,8 @@ use crate::oath::{self, Algorithm, Code, CredentialData, CredentialId, TimeStep}
 use crate::seed::{Seed, SeedError};
 use crate::token::{Card, WriteError};
 
-pub use assist::{ask_on_tty, prepare, Console, Error, Ready};
-pub use source::{Source, SourceError, MAX_SECRET_TEXT};
+pub use assist::{ask_on_tty, prepare, removed, validity, Console, Error, Ready};
+pub use source::{Source, SourceError, Unreadable, MAX_SECRET_TEXT};
 
 /// AWS virtual MFA: TOTP, HMAC-SHA1, 6 digits, 30 s (the only kind the console issues).
 const PERIOD: u32 = 30;

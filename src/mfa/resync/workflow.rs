@@ -13,7 +13,7 @@ use crate::iam::{Directory, Options, Skew, SkewLevel};
 use crate::mfa::pairing::{DeviceArn, TokenRef};
 use crate::mfa::{settle, Clock, Note};
 use crate::oath;
-use crate::token::{Gathering, PcscCard, Present, PresentError, Serial, Token};
+use crate::token::{insert_prompt, Gathering, PcscCard, Present, PresentError, Serial, Token};
 use crate::transport::TransportError;
 
 use super::{
@@ -213,10 +213,7 @@ fn gather<H: Hooks>(
 ) -> Result<Present, Stopped<H::Error>> {
     let told = &mut |g: Gathering| match g {
         Gathering::Skipped(unusable) => hooks.note(Note::Skipped(unusable)),
-        Gathering::Waiting(w) => hooks.note(Note::info(format!(
-            "Please insert your token (waiting up to {} s)...",
-            w.as_secs()
-        ))),
+        Gathering::Waiting(w) => hooks.note(Note::info(insert_prompt(w))),
     };
     let ask = &mut |t: &Token| hooks.password(t);
     let (serial, wait) = (look.serial, look.wait);

@@ -5,12 +5,12 @@
 //! The join itself is [`crate::mfa::pairing`]; this module decides whose devices to read so that
 //! every AWS credential on the tokens can be judged (the user's, and those of other users of
 //! the same account that the tokens' default credential names point to), and turns the pairing
-//! into rows with a verdict and a fix. [`Mine::read`] and [`gather`] do the IAM reads; [`build`]
-//! is pure.
+//! into rows with a verdict and a fix. [`mine`] (whom to show: the user named, else the caller)
+//! and [`gather`] do the IAM reads; [`build`] is pure.
 
 use std::time::SystemTime;
 
-use crate::iam::{Directory, IamError};
+use crate::iam::{CallerIdentity, Directory, IamError, UserName};
 use crate::mfa::kind::DeviceKind;
 use crate::mfa::labels::{self, Owner};
 use crate::mfa::pairing::{self, Device, Pairing, Place, TokenRef};
@@ -180,6 +180,66 @@ fn in_account(owner: &Owner, account: &str, alias: Option<&str>) -> bool {
     owner.account == account || Some(owner.account.as_str()) == alias
 }
 
+/// Why `status` has no user to show.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No user was named, and the caller is the root user, who is no IAM user.
+    #[error("the caller is the root user, not an IAM user")]
+    Root,
+    /// No user was named, and the caller is not an IAM user (a role session, a federated user).
+    #[error("the caller is {arn}, not an IAM user")]
+    NotAUser {
+        /// The caller's ARN.
+        arn: String,
+    },
+    /// The user does not exist in the account.
+    #[error("there is no IAM user '{user}' in account {account}")]
+    NoSuchUser {
+        /// The user looked for.
+        user: String,
+        /// The account looked in.
+        account: String,
+    },
+    /// IAM or STS failed.
+    #[error(transparent)]
+    Iam(#[from] IamError),
+}
+
+/// The user `status` shows, and that user's side of the facts: `asked`, else the caller when
+/// the caller is an IAM user. With `asked`, the user's ARN names the account: STS is asked only
+/// to name the account a missing user is missing from.
+pub async fn mine<D: Directory>(dir: &D, asked: Option<&UserName>) -> Result<Mine, Error> {
+    let (account, user) = match asked {
+        Some(u) => (None, u.to_string()),
+        None => {
+            let who = dir.caller_identity().await?;
+            (Some(who.account.clone()), caller(&who)?)
+        }
+    };
+    match Mine::read(dir, account.as_deref(), &user).await {
+        Ok(mine) => Ok(mine),
+        Err(IamError::NoSuchEntity { .. }) => {
+            let account = match account {
+                Some(account) => account,
+                None => dir.caller_identity().await?.account,
+            };
+            Err(Error::NoSuchUser { user, account })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The caller's own IAM user name, for `status` without a user named.
+fn caller(who: &CallerIdentity) -> Result<String, Error> {
+    match who.user_name() {
+        Some(me) => Ok(me.to_owned()),
+        None if who.is_root() => Err(Error::Root),
+        None => Err(Error::NotAUser {
+            arn: who.arn.clone(),
+        }),
+    }
+}
+
 /// The user's side of [`Facts`], read at once ([`Mine::read`]) while the tokens are surveyed.
 #[derive(Debug, Clone)]
 pub struct Mine {
@@ -227,6 +287,11 @@ impl Mine {
     /// The account id.
     pub fn account(&self) -> &str {
         &self.account
+    }
+
+    /// The user.
+    pub fn user(&self) -> &str {
+        &self.user
     }
 }
 

@@ -1,5 +1,5 @@
 //! The status as a person reads it (the user's devices, each token's AWS credentials, the
-//! numbered fixes) and as the `ykmfa.status/1` document. The cli only says whom it shows.
+//! numbered fixes) and as the `ykmfa.status/1` document. The cli only says where it goes.
 
 use serde_json::{json, Value};
 

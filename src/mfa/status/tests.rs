@@ -306,3 +306,41 @@ fn dates_are_rfc3339_utc() {
     let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_750);
     assert_eq!(rfc3339(t).as_deref(), Some("2023-11-14T22:13:20Z"));
 }
+
+#[tokio::test]
+async fn whom_status_shows_the_user_named_else_the_caller() {
+    use crate::mfa::fakes::{FakeClock, FakeDirectory, T0};
+    let dir = FakeDirectory::new(FakeClock::fixed(T0), &["alice", "admin"]);
+    let alice = UserName::parse("alice").unwrap();
+    assert_eq!(mine(&dir, Some(&alice)).await.unwrap().user(), "alice");
+    // The fake's caller is the IAM user admin.
+    let me = mine(&dir, None).await.unwrap();
+    assert_eq!((me.user(), me.account()), ("admin", ACCOUNT));
+    // A missing user is named with the account it is missing from, even when only its name
+    // was given (STS then names the account).
+    let carol = UserName::parse("carol").unwrap();
+    match mine(&dir, Some(&carol)).await {
+        Err(Error::NoSuchUser { user, account }) => {
+            assert_eq!((&*user, &*account), ("carol", ACCOUNT))
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn only_an_iam_user_is_shown_without_a_name() {
+    let who = |arn: &str| CallerIdentity {
+        account: ACCOUNT.into(),
+        arn: arn.into(),
+        user_id: "AIDAFAKE".into(),
+    };
+    let user = who("arn:aws:iam::123456789012:user/ops/alice");
+    assert_eq!(caller(&user).unwrap(), "alice");
+    let root = who("arn:aws:iam::123456789012:root");
+    assert!(matches!(caller(&root), Err(Error::Root)));
+    let role = "arn:aws:sts::123456789012:assumed-role/Admin/alice";
+    match caller(&who(role)) {
+        Err(Error::NotAUser { arn }) => assert_eq!(arn, role),
+        other => panic!("{other:?}"),
+    }
+}

@@ -27,3 +27,9 @@ fn verification_needs_equal_length_and_bytes() {
     assert!(!verify(&[1, 2, 3], &[1, 2, 4]));
     assert!(!verify(&[1, 2, 3], &[1, 2]));
 }
+
+#[test]
+fn a_password_read_is_taken_as_it_is() {
+    let read = Zeroizing::new("s3cret".to_owned());
+    assert_eq!(Password::from(read).expose(), b"s3cret");
+}

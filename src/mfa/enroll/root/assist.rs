@@ -1,8 +1,9 @@
 //! The root user's enrollment as one operation in two parts, split where a stop signal changes
 //! meaning: [`prepare`] reads the secret and checks the token (a stop signal just ends it:
 //! nothing is written yet); [`Ready::enroll`] writes the credential, shows the codes, and keeps
-//! it when the console accepted them, or removes it again. The binary gives the words and the
-//! terminal through [`Console`]; [`ask_on_tty`] is the terminal side of the question.
+//! it when the console accepted them, or removes it again. The binary gives the words of the
+//! question and of failures, and the terminal, through [`Console`]; [`ask_on_tty`] is the
+//! terminal side of the question. What a person reads of the codes and of the outcome is here.
 
 use std::future::Future;
 use std::io;
@@ -12,10 +13,10 @@ use zeroize::Zeroizing;
 use super::{await_verdict, check, credential_id, remove, write};
 use super::{Asking, Confirmation, ConsoleSecret, Source, SourceError, Written};
 use crate::mfa::enroll::{Cause, Failure};
-use crate::mfa::{Clock, Leftover};
+use crate::mfa::{remedy, Clock, Leftover};
 use crate::oath::CredentialId;
 use crate::seed::Seed;
-use crate::token::Card;
+use crate::token::{Card, Serial};
 
 /// Why the root user's enrollment did not finish.
 #[derive(Debug)]
@@ -121,6 +122,16 @@ impl Ready {
         }
     }
 
+    /// What a person reads when nobody is asked whether the console accepted the codes (`--yes`,
+    /// or no terminal): the credential stays on `token` (`serial`), how to remove it if the
+    /// console did not, and that the next sign-in needs a fresh code.
+    pub fn stays(&self, token: &str, serial: Option<Serial>) -> String {
+        let id = &self.id;
+        let delete = remedy::ykman_delete(&id.to_string(), serial);
+        let next = next_sign_in(&id.to_string());
+        format!("'{id}' stays on {token}. If the console did not accept the codes, remove it: {delete}\n{next}")
+    }
+
     /// Writes the credential (`touch`: each code needs one) with the codes of `now`, shows
     /// them, and keeps it when the console accepted them. Otherwise, or after a stop signal,
     /// it is removed again.
@@ -147,13 +158,67 @@ impl Ready {
     }
 }
 
+impl Written {
+    /// Where the codes go, and in which order.
+    pub fn instructions(&self) -> &'static str {
+        "Type these into the console, in this order (MFA code 1, MFA code 2):"
+    }
+
+    /// The `ykmfa.enroll-root/1` document.
+    pub fn json(&self) -> serde_json::Value {
+        let [first, second] = &self.codes;
+        serde_json::json!({
+            "schema": "ykmfa.enroll-root/1",
+            "credential": self.credential,
+            "codes": [first.value, second.value],
+            "valid_until": self.valid_until,
+        })
+    }
+
+    /// What a person reads once the console accepted the codes: where the root user's MFA is.
+    pub fn done(&self, token: &str) -> String {
+        let id = &self.credential;
+        let next = next_sign_in(id);
+        format!("Done: the root user's MFA is on {token} as '{id}'. {next}")
+    }
+}
+
+/// What a person reads once the credential `id` was removed from `token` again.
+pub fn removed(id: &CredentialId, token: &str) -> String {
+    format!("Removed '{id}' from {token}: nothing is left of this attempt.")
+}
+
+/// That the codes just typed are used up, and the command that gives the next one; then what
+/// root's primary device should be: AWS Config's root-account-hardware-mfa-enabled fails any
+/// virtual device, a token-held one too.
+fn next_sign_in(id: &str) -> String {
+    format!(
+        "The codes just used can't sign in again: the next sign-in needs a fresh one ({}).\n{ROOT_PRIMARY}",
+        remedy::ykman_code(id)
+    )
+}
+
+/// For root, a virtual device on a token is still virtual MFA to AWS.
+pub const ROOT_PRIMARY: &str = "For root, AWS counts this as virtual MFA, not hardware MFA: make a FIDO security key or a hardware TOTP token root's primary (register it in the console, Assign MFA device) and keep this token as the backup and the CLI's factor.";
+
+/// How long two codes for the console stay good: "Enter them within 47 s (until 12:34:56 UTC).",
+/// or that they have expired.
+pub fn validity(valid_until: u64, now: u64) -> String {
+    let left = valid_until.saturating_sub(now);
+    if left == 0 {
+        return "The codes have expired: if the console has not accepted them yet, answer n and run ykmfa again.".to_owned();
+    }
+    let stamp = crate::timestamp::format(valid_until);
+    let clock = stamp.get(11..19).unwrap_or_default();
+    format!("Enter them within {left} s (until {clock} UTC).")
+}
+
 /// Asks `question` on the terminal, through `say` (the binary writes it to stderr), with the
-/// line `countdown(now)` above it redrawn each second, until an answer from /dev/tty; `None`:
-/// `interrupted` came first.
+/// time left to type the codes ([`validity`]) above it, redrawn each second, until an answer
+/// from /dev/tty; `None`: `interrupted` came first.
 pub async fn ask_on_tty(
     question: &str,
     valid_until: u64,
-    countdown: impl Fn(u64) -> String,
     interrupted: impl Future<Output = ()>,
     clock: &dyn Clock,
     say: impl Fn(&str),
@@ -168,6 +233,7 @@ pub async fn ask_on_tty(
         let _ = lines.map_while(Result::ok).try_for_each(|l| tx.send(l));
     });
     let ticking = std::env::var("TERM").map_or(true, |t| t != "dumb");
+    let countdown = |now| validity(valid_until, now);
     say(&format!("{}\n{question}", countdown(clock.now())));
     let show = |asking| match asking {
         Asking::Again => say(&format!(

@@ -27,6 +27,16 @@ pub enum Source {
     QrStdin,
 }
 
+/// Why a source can't be read here, decided before any token is touched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreadable {
+    /// It reads stdin, and stdin is a terminal: a typed secret would show (and PNG bytes can't
+    /// be typed).
+    TerminalStdin,
+    /// The secret is to be asked for, and there is no terminal to ask on.
+    NoTerminal,
+}
+
 /// Why no secret could be read. Nothing here holds any part of the input.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -65,6 +75,19 @@ impl Source {
     /// Whether it reads stdin, which must then be a pipe: a terminal would show the secret.
     pub fn reads_stdin(&self) -> bool {
         matches!(self, Source::Stdin | Source::QrStdin)
+    }
+
+    /// Why it can't be read here, given whether stdin is a terminal and whether a person can be
+    /// asked (`can_ask`, only called for [`Source::Prompt`]); `None`: it can.
+    pub fn unreadable(
+        &self,
+        stdin_is_terminal: bool,
+        can_ask: impl FnOnce() -> bool,
+    ) -> Option<Unreadable> {
+        if self.reads_stdin() && stdin_is_terminal {
+            return Some(Unreadable::TerminalStdin);
+        }
+        (*self == Source::Prompt && !can_ask()).then_some(Unreadable::NoTerminal)
     }
 
     /// Reads the secret; `ask` asks a person for it (only for [`Source::Prompt`]).

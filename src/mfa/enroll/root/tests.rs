@@ -384,3 +384,53 @@ fn an_error_says_what_is_left_on_the_token() {
     );
     assert!(failed(Vec::new()).leftover().is_none());
 }
+
+#[test]
+fn validity_counts_down_then_says_expired() {
+    let until = 1_700_000_000 - 1_700_000_000 % 86_400 + 12 * 3600 + 34 * 60 + 56; // 12:34:56 UTC
+    let left = validity(until, until - 47);
+    assert_eq!(left, "Enter them within 47 s (until 12:34:56 UTC).");
+    assert!(validity(until, until).contains("expired"));
+    assert!(validity(until, until + 5).contains("expired"));
+}
+
+#[test]
+fn the_codes_and_the_outcome_as_a_person_reads_them() {
+    let mut card = FakeCard::new(Some(32));
+    let ask = || Ok(Zeroizing::new(SEED.to_owned()));
+    let account = Some("123456789012");
+    let ready = prepare(&mut card, &Source::Prompt, ask, None, account).expect("ready");
+    let name = "Amazon Web Services:root@123456789012";
+    let code = format!("(ykman oath accounts code '{name}')");
+    let stays = ready.stays("YubiKey 5 [12345678]", Some(Serial(12_345_678)));
+    assert!(stays.starts_with(&format!("'{name}' stays on YubiKey 5 [12345678]. If the console did not accept the codes, remove it: ykman --device 12345678 oath accounts delete")), "{stays}");
+    assert!(
+        stays.ends_with(&format!(
+            "\nThe codes just used can't sign in again: the next sign-in needs a fresh one {code}.\n{}", super::assist::ROOT_PRIMARY
+        )),
+        "{stays}"
+    );
+    assert_eq!(
+        removed(&ready.id, "YubiKey 5"),
+        format!("Removed '{name}' from YubiKey 5: nothing is left of this attempt.")
+    );
+
+    let seed = Seed::from_base32(SEED).expect("seed");
+    let w = write(&mut card, &label(), seed, false, 1_700_000_015).expect("written");
+    assert_eq!(
+        w.instructions(),
+        "Type these into the console, in this order (MFA code 1, MFA code 2):"
+    );
+    assert!(w.done("YubiKey 5").starts_with(&format!(
+        "Done: the root user's MFA is on YubiKey 5 as '{name}'. The codes just used"
+    )));
+    assert_eq!(
+        w.json(),
+        serde_json::json!({
+            "schema": "ykmfa.enroll-root/1",
+            "credential": name,
+            "codes": [w.codes[0].value, w.codes[1].value],
+            "valid_until": w.valid_until,
+        })
+    );
+}

@@ -38,3 +38,25 @@ fn a_typed_secret_comes_from_the_question_and_a_missing_file_is_named() {
         missing.err()
     );
 }
+
+#[test]
+fn stdin_is_read_only_from_a_pipe_and_a_question_needs_a_terminal() {
+    let qr_stdin = Source::of(Some(Path::new("-")), false);
+    let unasked = || panic!("only a question needs a terminal");
+    assert_eq!(
+        qr_stdin.unreadable(true, unasked),
+        Some(Unreadable::TerminalStdin)
+    );
+    assert_eq!(qr_stdin.unreadable(false, unasked), None);
+    assert_eq!(
+        Source::Stdin.unreadable(true, unasked),
+        Some(Unreadable::TerminalStdin)
+    );
+    let file = Source::of(Some(Path::new("qr.png")), false);
+    assert_eq!(file.unreadable(true, unasked), None);
+    assert_eq!(
+        Source::Prompt.unreadable(true, || false),
+        Some(Unreadable::NoTerminal)
+    );
+    assert_eq!(Source::Prompt.unreadable(false, || true), None);
+}
