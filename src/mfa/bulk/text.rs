@@ -130,6 +130,7 @@ pub fn plan_table(planned: &[PlannedRow]) -> Vec<String> {
             ),
             Verdict::AlreadyEnrolled => "already enrolled (journal)".into(),
             Verdict::Resume => "resume: clean up, then enroll".into(),
+            Verdict::NeedsPerson => "a person types 2 codes".into(),
             Verdict::Problem => "PROBLEM (below)".into(),
         };
         let (account, token) = (p.account_id.as_deref().unwrap_or("?"), &p.token);
