@@ -246,11 +246,8 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
             "interrupted; rows in progress were undone, rows not started are left for the next run";
         return Err(Failure::new(Exit::Interrupted, what, &[&again]));
     }
-    let what = format!(
-        "{} of {} rows were not enrolled",
-        summary.failed + summary.not_started,
-        summary.rows
-    );
+    let (n, rows) = (summary.not_enrolled(), summary.rows);
+    let what = format!("{n} of {rows} rows were not enrolled");
     Err(Failure::new(
         Exit::Failed,
         what,

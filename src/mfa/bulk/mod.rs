@@ -72,6 +72,9 @@ pub enum Status {
     Incomplete,
     /// Not started because the run was interrupted.
     NotStarted,
+    /// A hardware token's row, not attempted: nobody at a terminal to type its codes (`error`
+    /// has the command a person runs).
+    NeedsPerson,
 }
 
 impl Status {
@@ -88,6 +91,7 @@ impl Status {
             Status::Failed => "failed",
             Status::Incomplete => "incomplete",
             Status::NotStarted => "not_started",
+            Status::NeedsPerson => "needs_person",
         }
     }
 }
@@ -107,6 +111,9 @@ pub struct Outcome {
     pub device: Option<String>,
     /// The token's serial.
     pub token_serial: Option<u32>,
+    /// The hardware token's serial, for a row that names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hardware_serial: Option<String>,
     /// The credential name on the token.
     pub label: Option<String>,
     /// How it ended.
@@ -131,6 +138,7 @@ impl Outcome {
             },
             device: None,
             token_serial: row.serial.map(|s| s.0),
+            hardware_serial: row.hardware_serial.as_ref().map(ToString::to_string),
             label: row.label.as_ref().map(ToString::to_string),
             status,
             error: None,
@@ -194,14 +202,34 @@ pub enum Note<'a> {
         /// The tokens.
         tokens: &'a [String],
     },
+    /// A hardware token's codes are about to be asked of the person at the terminal.
+    CodesWanted {
+        /// The row.
+        row: &'a Row,
+        /// AWS refused the first two codes: these are the second try.
+        again: bool,
+    },
     /// A row ended.
     Finished(&'a Outcome),
 }
 
-/// Receives [`Note`]s (the binary prints them).
+/// Receives [`Note`]s (the binary prints them), and asks the person at the terminal for a
+/// hardware token's codes.
 pub trait Watcher: Send + Sync {
     /// Called for each note, from any worker.
     fn note(&self, note: Note<'_>);
+
+    /// Whether a person at a terminal can be asked for codes; without one, hardware rows are
+    /// left for a person ([`Status::NeedsPerson`]).
+    fn can_ask(&self) -> bool {
+        false
+    }
+
+    /// Two codes read off a hardware token's display, asked after [`Note::CodesWanted`]; `Err`:
+    /// why there are none, in words (nothing is sent).
+    fn codes(&self) -> Result<crate::mfa::hardware::Codes, String> {
+        Err("nobody at a terminal to type them".into())
+    }
 }
 
 /// Why a run could not start: nothing was changed.

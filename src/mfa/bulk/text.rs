@@ -71,6 +71,20 @@ impl Note<'_> {
                 tokens.join(", "),
                 row.user
             ),
+            Note::CodesWanted { row, again } => {
+                let serial = row.hardware_serial.as_ref().map_or("", |s| s.as_str());
+                match again {
+                    false => format!(
+                        "{}: two consecutive codes from hardware token {serial} for {}",
+                        who(row),
+                        row.user
+                    ),
+                    true => format!(
+                        "{}: AWS did not accept the two codes (nothing was changed); wait until the display changes, then type the next two",
+                        who(row)
+                    ),
+                }
+            }
             Note::Finished(o) => finished(o),
         })
     }
@@ -104,6 +118,9 @@ fn finished(o: &Outcome) -> String {
         s.push_str(&format!(": {d}"));
         if let Some(serial) = o.token_serial {
             s.push_str(&format!(" on token {serial}"));
+        }
+        if o.hardware_serial.is_some() {
+            s.push_str(" (hardware token)");
         }
     }
     if let Some(e) = &o.error {
@@ -180,6 +197,7 @@ pub fn outcome_table(outcomes: &[Outcome]) -> Vec<String> {
             Status::Failed => "FAILED",
             Status::Incomplete => "INCOMPLETE",
             Status::NotStarted => "not run",
+            Status::NeedsPerson => "PERSON",
         };
         lines.push(format!(
             "{:>4}  {:<10} {:<14} {}",
