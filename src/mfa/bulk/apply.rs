@@ -629,11 +629,12 @@ impl Person<'_> {
                 }
             };
             if !self.watcher.can_ask() {
+                let command = by_hand(row, &serial, self.settings);
                 o.status = Status::NeedsPerson;
                 o.error = Some(format!(
-                    "nobody at a terminal to type two codes from hardware token {serial}'s display; a person runs: {}",
-                    by_hand(row, &serial, self.settings)
+                    "nobody at a terminal to type two codes from hardware token {serial}'s display; a person runs: {command}"
                 ));
+                o.command = Some(command);
                 return o;
             }
             self.watcher.note(Note::CodesWanted { row, again });
@@ -660,10 +661,12 @@ impl Person<'_> {
                     return o;
                 }
                 Err(HardwareError::CodesRefused(_)) if !again => continue,
-                Err(e @ HardwareError::CodesRefused(_)) => format!(
-                    "{e}; nothing was changed; a person runs: {}",
-                    by_hand(row, &serial, self.settings)
-                ),
+                Err(e @ HardwareError::CodesRefused(_)) => {
+                    let command = by_hand(row, &serial, self.settings);
+                    let error = format!("{e}; nothing was changed; a person runs: {command}");
+                    o.command = Some(command);
+                    error
+                }
                 Err(e @ HardwareError::Unclear(_)) => {
                     format!("{e}; check with: ykmfa status --user {user}")
                 }

@@ -114,6 +114,10 @@ pub struct Outcome {
     /// The hardware token's serial, for a row that names one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hardware_serial: Option<String>,
+    /// The command a person runs to finish the row by hand ([`Status::NeedsPerson`], codes
+    /// refused twice).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
     /// The credential name on the token.
     pub label: Option<String>,
     /// How it ended.
@@ -139,6 +143,7 @@ impl Outcome {
             device: None,
             token_serial: row.serial.map(|s| s.0),
             hardware_serial: row.hardware_serial.as_ref().map(ToString::to_string),
+            command: None,
             label: row.label.as_ref().map(ToString::to_string),
             status,
             error: None,

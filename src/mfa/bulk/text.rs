@@ -186,10 +186,12 @@ pub fn outcome_table(outcomes: &[Outcome]) -> Vec<String> {
         "ROW", "STATUS", "USER", "DEVICE OR ERROR"
     )];
     for o in outcomes {
-        let detail = match (&o.device, &o.error) {
-            (Some(d), _) => d.clone(),
-            (None, Some(e)) => e.clone(),
-            (None, None) => String::new(),
+        let detail = match (&o.device, &o.error, &o.command) {
+            // The command a person copies to finish the row is never cut.
+            (None, _, Some(c)) if o.status == Status::NeedsPerson => c.clone(),
+            (Some(d), _, _) => clip(d, 80 - 32),
+            (None, Some(e), _) => clip(e, 80 - 32),
+            (None, None, _) => String::new(),
         };
         let status = match o.status {
             Status::Enrolled => "enrolled",
@@ -204,7 +206,7 @@ pub fn outcome_table(outcomes: &[Outcome]) -> Vec<String> {
             o.row,
             status,
             clip(&o.user, 14),
-            clip(&detail, 80 - 32)
+            detail
         ));
     }
     lines

@@ -112,6 +112,16 @@ async fn without_a_person_the_row_is_left_with_the_command_to_run() {
         Some("nobody at a terminal to type two codes from hardware token GAKT00000001's display; a person runs: ykmfa enroll --user carol --hardware-serial GAKT00000001")
     );
     assert_eq!(o.hardware_serial.as_deref(), Some(SERIAL));
+    assert_eq!(
+        o.command.as_deref(),
+        Some("ykmfa enroll --user carol --hardware-serial GAKT00000001")
+    );
+    // The outcomes' table shows the command whole, to be copied.
+    let table = crate::mfa::bulk::text::outcome_table(std::slice::from_ref(&o));
+    assert_eq!(
+        table[1],
+        "   2  PERSON     carol          ykmfa enroll --user carol --hardware-serial GAKT00000001"
+    );
     assert!(dir.writes().is_empty());
     assert!(journal.attempts().is_empty() && scratch_attempts(&journal).is_empty());
 
