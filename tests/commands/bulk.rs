@@ -848,3 +848,148 @@ fn ctrl_c_undoes_the_rows_in_progress_and_the_next_run_enrolls_them() {
     assert_eq!(devices(&bench, DEFAULT_ACCOUNT).len(), 2);
     bench.assert_no_seed_leaked();
 }
+
+/// The seed the bench's AWS holds for a hardware token's serial.
+fn hardware_seed(bench: &Bench, serial: &str) -> String {
+    let tokens = bench.iam_call("GET", "/_bench/hardware-tokens", json!({}));
+    let token = tokens["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["serial"] == serial);
+    token.expect("a token of the bench's table")["seed"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn a_hardware_token_row_needs_a_person_at_the_terminal_and_is_skipped_once_enrolled() {
+    const HW: &str = "GAKT00000001";
+    let bench = bench(2);
+    for u in ["alice", "bob", "carol"] {
+        bench.aws(&["iam", "create-user", "--user-name", u]);
+    }
+    let seed = hardware_seed(&bench, HW);
+    let manifest = write(
+        &bench,
+        "mixed.csv",
+        &format!("user,serial,hardware_serial\nalice,20000001,\ncarol,,{HW}\nbob,20000002,\n"),
+    );
+    let m = manifest.display().to_string();
+    let carol_devices = || {
+        let listed = bench.aws(&["iam", "list-mfa-devices", "--user-name", "carol"]);
+        let listed = listed["MFADevices"].as_array().unwrap().clone();
+        listed
+            .iter()
+            .map(|d| d["SerialNumber"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+
+    // The plan: the tokens' rows ready, the hardware row needs a person; nothing changes.
+    let plan = bench.run(&["bulk", "plan", &m, "--json"]);
+    let plan: Value = serde_json::from_str(plan.ok()).expect("plan json");
+    let verdicts: Vec<&str> = plan["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["ready", "needs_person", "ready"], "{plan}");
+    let carol = &plan["rows"][1];
+    assert_eq!(
+        carol["problem"],
+        "a hardware token: apply asks a person at the terminal for two codes from its display"
+    );
+    assert_eq!(carol["token"], format!("hardware token {HW}"));
+    assert_eq!(carol["device_name"], HW);
+    let text = bench.run(&["bulk", "plan", &m]);
+    text.ok();
+    assert!(
+        text.stdout.contains("a person types 2 codes"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.human()
+            .contains("row 3 (carol): a hardware token: apply asks a person"),
+        "{}",
+        text.human()
+    );
+    assert!(devices(&bench, DEFAULT_ACCOUNT).is_empty());
+
+    // No terminal: the tokens' rows are enrolled, the hardware row is left with its command.
+    let run = bench.run(&["bulk", "apply", &m]);
+    assert_eq!(run.code, Some(1), "{}", run.human());
+    assert!(
+        run.human()
+            .contains("3 rows: 2 enrolled, 1 left for a person (hardware tokens)"),
+        "{}",
+        run.human()
+    );
+    assert!(
+        run.human()
+            .contains("a person runs: ykmfa enroll --user carol --hardware-serial GAKT00000001"),
+        "{}",
+        run.human()
+    );
+    let report: Value = serde_json::from_slice(
+        &std::fs::read(home(&bench).join("mixed.csv.journal.report.json")).expect("report"),
+    )
+    .expect("report json");
+    assert_eq!(report["summary"]["needs_person"], 1, "{report}");
+    assert_eq!(report["rows"][1]["status"], "needs_person");
+    assert_eq!(report["rows"][1]["hardware_serial"], HW);
+    let command = "ykmfa enroll --user carol --hardware-serial GAKT00000001";
+    assert_eq!(report["rows"][1]["command"], command);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.contains("PERSON") && l.ends_with(command)),
+        "{}",
+        run.stdout
+    );
+    assert!(carol_devices().is_empty());
+    assert_eq!(bench.iam_calls("EnableMFADevice"), 2);
+    assert_eq!(devices(&bench, DEFAULT_ACCOUNT).len(), 2);
+    bench.assert_no_code_pair_of(&[&seed]);
+
+    // On a terminal: the person is told which user and token, types two codes, and carol has
+    // the token; the tokens' rows are skipped as enrolled.
+    let now = support::now() / 30;
+    let code = |step| format!("{:06}", support::seeds::code(&seed, step));
+    let typed = format!("{}\r{}\r", code(now - 1), code(now));
+    let (exit, screen) = bench.on_terminal(&["bulk", "apply", &m], &typed, &[]);
+    assert_eq!(exit, Some(0), "{screen}");
+    for shown in [
+        "row 3 (carol): two consecutive codes from hardware token GAKT00000001 for carol",
+        "Press the token's button and type the code it shows",
+        "Wait until the display changes",
+        "3 rows: 1 enrolled, 2 already enrolled",
+    ] {
+        assert!(screen.contains(shown), "expected '{shown}' on:\n{screen}");
+    }
+    assert_eq!(carol_devices(), [HW]);
+    // The screen echoes what the person types, as any terminal does; the journal and the report
+    // hold no code.
+    support::seeds::assert_no_code_pair(
+        std::slice::from_ref(&seed),
+        &bench.code_steps(),
+        &support::seeds::files_below(&home(&bench)),
+    );
+
+    // A re-run skips it as enrolled, without asking; the plan says so.
+    let again = bench.run(&["bulk", "apply", &m]);
+    again.ok();
+    assert!(
+        again.human().contains("3 rows: 3 already enrolled"),
+        "{}",
+        again.human()
+    );
+    assert_eq!(bench.iam_calls("EnableMFADevice"), 3);
+    let plan = bench.run(&["bulk", "plan", &m, "--json"]);
+    let plan: Value = serde_json::from_str(plan.ok()).expect("plan json");
+    assert_eq!(plan["rows"][1]["verdict"], "already_enrolled", "{plan}");
+    assert_eq!(plan["rows"][1]["credential"], Value::Null, "{plan}");
+    bench.assert_no_seed_leaked();
+}
