@@ -320,7 +320,7 @@ pub async fn apply(
         let person = Person {
             journal: &journal,
             settings: &settings,
-            watcher: &*watcher,
+            watcher: &watcher,
             cancel: &cancel,
         };
         let at = (account.id.as_str(), account.partition.as_str());
@@ -597,7 +597,7 @@ fn leftover(l: &Leftover, profile: &str) -> String {
 struct Person<'a> {
     journal: &'a Journal,
     settings: &'a Settings,
-    watcher: &'a dyn Watcher,
+    watcher: &'a Arc<dyn Watcher>,
     cancel: &'a Cancel,
 }
 
@@ -638,16 +638,19 @@ impl Person<'_> {
                 return o;
             }
             self.watcher.note(Note::CodesWanted { row, again });
-            let codes = tokio::task::block_in_place(|| self.watcher.codes());
-            if self.cancel.is_cancelled() {
-                o.status = Status::NotStarted;
-                o.error =
-                    Some("interrupted while waiting for the codes; nothing was changed".into());
-                return o;
-            }
-            let codes = match codes {
-                Ok(codes) => codes,
-                Err(e) => {
+            let codes = match self.codes() {
+                _ if self.cancel.is_cancelled() => {
+                    o.status = Status::NotStarted;
+                    o.error =
+                        Some("interrupted while waiting for the codes; nothing was changed".into());
+                    return o;
+                }
+                Some(Ok(codes)) => codes,
+                None => {
+                    o.error = Some("the codes were never typed; nothing was changed".into());
+                    return o;
+                }
+                Some(Err(e)) => {
                     o.error = Some(format!("{e}; nothing was changed"));
                     return o;
                 }
@@ -676,6 +679,24 @@ impl Person<'_> {
             return o;
         }
         o
+    }
+
+    /// The person's codes, read on a thread of their own so that a stop signal while they are
+    /// typed ends the wait at once (nothing has been sent). `None`: stopped, or never answered.
+    fn codes(&self) -> Option<Result<crate::mfa::hardware::Codes, String>> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let watcher = Arc::clone(self.watcher);
+        std::thread::spawn(move || tx.send(watcher.codes()));
+        tokio::task::block_in_place(|| loop {
+            if self.cancel.is_cancelled() {
+                return None;
+            }
+            match rx.recv_timeout(std::time::Duration::from_millis(100)) {
+                Ok(codes) => return Some(codes),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return None,
+            }
+        })
     }
 
     /// Records the row enrolled, so that the next run skips it. The hardware serial is the

@@ -44,7 +44,11 @@ impl Watcher for Desk {
     }
 
     fn codes(&self) -> Result<Codes, String> {
-        let (a, b) = self.typed.lock().unwrap().pop_front().ok_or("no more")?;
+        let Some((a, b)) = self.typed.lock().unwrap().pop_front() else {
+            // Nobody answers.
+            std::thread::sleep(std::time::Duration::from_secs(60));
+            return Err("no more".into());
+        };
         Codes::parse(&a, &b).map_err(|e| e.to_string())
     }
 }
@@ -80,14 +84,24 @@ fn settings() -> Settings {
     }
 }
 
-async fn run(dir: &FakeDirectory, journal: &Journal, desk: &Desk, row: &Row) -> Outcome {
+async fn run(dir: &FakeDirectory, journal: &Journal, desk: &Arc<Desk>, row: &Row) -> Outcome {
+    run_until(dir, journal, desk, row, &Cancel::default()).await
+}
+
+async fn run_until(
+    dir: &FakeDirectory,
+    journal: &Journal,
+    desk: &Arc<Desk>,
+    row: &Row,
+    cancel: &Cancel,
+) -> Outcome {
     let settings = settings();
-    let cancel = Cancel::default();
+    let watcher: Arc<dyn Watcher> = desk.clone();
     let person = Person {
         journal,
         settings: &settings,
-        watcher: desk,
-        cancel: &cancel,
+        watcher: &watcher,
+        cancel,
     };
     let serial = row.hardware_serial.clone().unwrap();
     let o = Outcome::new(row, Status::Failed);
@@ -104,7 +118,7 @@ fn world() -> FakeDirectory {
 async fn without_a_person_the_row_is_left_with_the_command_to_run() {
     let dir = world();
     let journal = scratch("nobody");
-    let desk = Desk::new(false, &[display()]);
+    let desk = Arc::new(Desk::new(false, &[display()]));
     let o = run(&dir, &journal, &desk, &row("")).await;
     assert_eq!(o.status, Status::NeedsPerson);
     assert_eq!(
@@ -148,7 +162,7 @@ fn scratch_attempts(journal: &Journal) -> std::collections::BTreeMap<String, jou
 async fn a_person_types_two_codes_and_the_row_is_recorded_enrolled() {
     let dir = world();
     let journal = scratch("person");
-    let desk = Desk::new(true, &[display()]);
+    let desk = Arc::new(Desk::new(true, &[display()]));
     let row = row("");
     let o = run(&dir, &journal, &desk, &row).await;
     assert_eq!(o.status, Status::Enrolled, "{o:?}");
@@ -175,7 +189,7 @@ async fn a_person_types_two_codes_and_the_row_is_recorded_enrolled() {
 async fn refused_codes_are_asked_once_more_after_saying_to_wait() {
     let dir = world();
     let journal = scratch("again");
-    let desk = Desk::new(true, &[wrong(), display()]);
+    let desk = Arc::new(Desk::new(true, &[wrong(), display()]));
     let o = run(&dir, &journal, &desk, &row("")).await;
     assert_eq!(o.status, Status::Enrolled, "{o:?}");
     assert_eq!(dir.calls_so_far(Action::Enable), 2);
@@ -188,7 +202,7 @@ async fn refused_codes_are_asked_once_more_after_saying_to_wait() {
 
     // Refused twice: the row fails, nothing changed, with the command to try again by hand.
     let dir = world();
-    let desk = Desk::new(true, &[wrong(), wrong()]);
+    let desk = Arc::new(Desk::new(true, &[wrong(), wrong()]));
     let o = run(&dir, &scratch("twice"), &desk, &row("")).await;
     assert_eq!(o.status, Status::Failed);
     assert_eq!(
@@ -200,7 +214,7 @@ async fn refused_codes_are_asked_once_more_after_saying_to_wait() {
 
     // Codes that are not codes are never sent.
     let dir = world();
-    let desk = Desk::new(true, &[("12345".into(), "123456".into())]);
+    let desk = Arc::new(Desk::new(true, &[("12345".into(), "123456".into())]));
     let o = run(&dir, &scratch("typo"), &desk, &row("")).await;
     assert_eq!(o.status, Status::Failed);
     assert_eq!(
@@ -208,4 +222,27 @@ async fn refused_codes_are_asked_once_more_after_saying_to_wait() {
         Some("code 1 is not six digits; nothing was changed")
     );
     assert_eq!(dir.calls_so_far(Action::Enable), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stop_signal_while_the_codes_are_awaited_ends_the_row_at_once_with_nothing_sent() {
+    let dir = world();
+    let journal = scratch("stop");
+    let desk = Arc::new(Desk::new(true, &[]));
+    let cancel = Cancel::default();
+    let stop = cancel.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        stop.cancel();
+    });
+    let started = std::time::Instant::now();
+    let o = run_until(&dir, &journal, &desk, &row(""), &cancel).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(o.status, Status::NotStarted);
+    assert_eq!(
+        o.error.as_deref(),
+        Some("interrupted while waiting for the codes; nothing was changed")
+    );
+    assert!(dir.writes().is_empty());
+    assert!(scratch_attempts(&journal).is_empty());
 }
