@@ -993,3 +993,69 @@ fn a_hardware_token_row_needs_a_person_at_the_terminal_and_is_skipped_once_enrol
     assert_eq!(plan["rows"][1]["credential"], Value::Null, "{plan}");
     bench.assert_no_seed_leaked();
 }
+
+#[test]
+fn a_stop_signal_while_the_codes_are_awaited_ends_the_run_and_changes_nothing() {
+    use std::io::Read;
+    const HW: &str = "GAKT00000002";
+    let bench = bench(0);
+    bench.aws(&["iam", "create-user", "--user-name", "carol"]);
+    let manifest = write(
+        &bench,
+        "one.csv",
+        &format!("user,hardware_serial\ncarol,{HW}\n"),
+    );
+    let m = manifest.display().to_string();
+    // On a pseudo-terminal where nobody types: ykmfa asks, and waits.
+    let command = format!("exec {} bulk apply {m}", support::ykmfa_bin().display());
+    let mut script = Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(bench.env())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script");
+    let screen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut out = script.stdout.take().unwrap();
+    let shown = screen.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            shown.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let text = || support::text(&screen.lock().unwrap());
+    support::wait_for(Duration::from_secs(30), "the question for a code", || {
+        text().contains("Press the token's button")
+    });
+    // ykmfa is script's child (exec'd by its shell).
+    let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", script.id()))
+        .expect("children of script");
+    let ykmfa = children.split_whitespace().next().expect("ykmfa's pid");
+    let sent = Command::new("kill")
+        .args(["-INT", ykmfa])
+        .status()
+        .expect("kill -INT");
+    assert!(sent.success());
+    let status = script.wait().expect("script ends");
+    reader.join().unwrap();
+    let said = text();
+    bench.record_output("interrupted terminal".into(), said.clone().into_bytes());
+    assert_eq!(status.code(), Some(130), "{said}");
+    assert!(said.contains("Interrupted"), "{said}");
+    assert!(
+        said.contains("interrupted while waiting for the codes; nothing was changed"),
+        "{said}"
+    );
+    assert_eq!(bench.iam_calls("EnableMFADevice"), 0);
+    let listed = bench.aws(&["iam", "list-mfa-devices", "--user-name", "carol"]);
+    assert_eq!(listed["MFADevices"], json!([]), "{listed}");
+    let journal = std::fs::read_to_string(home(&bench).join("one.csv.journal")).expect("journal");
+    assert!(!journal.contains("carol"), "{journal}");
+    drop(script.stdin.take());
+}
