@@ -26,6 +26,7 @@ Manifest (TOML: one [[enroll]] table per row; CSV: a header line, then one line 
   account      empty: the credentials ykmfa runs with; a profile name; or a role ARN to
                assume (arn:aws:iam::ACCOUNT:role/NAME) for multi-account organizations
   serial       the token's serial; empty: ykmfa asks for the token and waits for it
+  hardware_serial  instead of serial, a hardware TOTP token (GAKT…): a person types its codes
   touch        true: every code needs a touch
   label        the credential name on the token [default: Amazon Web Services:USER@ACCOUNT]
   device_name  the IAM device name [default: USER-ykSERIAL]
