@@ -623,6 +623,16 @@ impl Person<'_> {
             let ready = hardware::prepare(dir, user, serial.clone(), Purpose::Enroll);
             let ready = match ready.await {
                 Ok(ready) => ready,
+                // Enrolled by hand since a run left the row for a person: the row is done.
+                Err(HardwareError::AlreadyUsers { .. }) => {
+                    let _ = self.record(row, (account, partition), &serial);
+                    o.status = Status::AlreadyEnrolled;
+                    o.device = Some(serial.to_string());
+                    o.recovered.push(format!(
+                        "found hardware token {serial} already one of {user}'s MFA devices (enrolled outside this run)"
+                    ));
+                    return o;
+                }
                 Err(e) => {
                     o.error = Some(e.to_string());
                     return o;

@@ -64,7 +64,8 @@ pub const DEFAULT_IAM_CONCURRENCY: usize = 8;
 pub enum Status {
     /// Enrolled in this run (or found enabled after a killed run).
     Enrolled,
-    /// Enrolled by an earlier run of the same journal; nothing done.
+    /// Enrolled by an earlier run of the same journal (or, a hardware token, found the user's
+    /// already); nothing done.
     AlreadyEnrolled,
     /// Failed; everything it did was undone.
     Failed,

@@ -27,7 +27,8 @@ use crate::transport::TransportError;
 pub enum Verdict {
     /// Would be enrolled.
     Ready,
-    /// Enrolled by an earlier run of the journal; would be skipped.
+    /// Enrolled by an earlier run of the journal (or, a hardware token, found the user's
+    /// already: `problem` says so); would be skipped.
     AlreadyEnrolled,
     /// A killed run left it half-done; `apply` cleans up, then enrolls.
     Resume,
@@ -263,7 +264,8 @@ fn planned(row: &Row) -> PlannedRow {
 
 /// A hardware token's row, checked as `ykmfa enroll --hardware-serial` checks it before asking
 /// for codes (the user exists, the token is not theirs already, a free device slot); nothing
-/// changes. IAM names the device by the token's serial.
+/// changes. IAM names the device by the token's serial. A token that is the user's already
+/// (enrolled by hand, as a row left for a person says to) is the row done.
 async fn hardware_row<D: Directory>(
     dir: &D,
     row: &Row,
@@ -276,6 +278,10 @@ async fn hardware_row<D: Directory>(
             p.devices_before = Some(ready.devices());
             p.verdict = Verdict::NeedsPerson;
             p.problem = Some(NEEDS_PERSON.into());
+        }
+        Err(e @ hardware::HardwareError::AlreadyUsers { .. }) => {
+            p.verdict = Verdict::AlreadyEnrolled;
+            p.problem = Some(format!("{e}: apply records the row as enrolled"));
         }
         Err(e) => {
             p.verdict = Verdict::Problem;

@@ -145,6 +145,7 @@ pub fn plan_table(planned: &[PlannedRow]) -> Vec<String> {
                 p.device_name.as_deref().unwrap_or("?"),
                 if p.touch { ", touch" } else { "" }
             ),
+            Verdict::AlreadyEnrolled if p.problem.is_some() => "already enrolled (IAM)".into(),
             Verdict::AlreadyEnrolled => "already enrolled (journal)".into(),
             Verdict::Resume => "resume: clean up, then enroll".into(),
             Verdict::NeedsPerson => "a person types 2 codes".into(),

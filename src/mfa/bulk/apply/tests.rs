@@ -246,3 +246,26 @@ async fn a_stop_signal_while_the_codes_are_awaited_ends_the_row_at_once_with_not
     assert!(dir.writes().is_empty());
     assert!(scratch_attempts(&journal).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_enrolled_by_hand_since_is_recorded_and_the_row_skipped() {
+    let dir = FakeDirectory::new(FakeClock::fixed(T0), &["carol"]);
+    dir.add_hardware_token(SERIAL, SEED, Some("carol"));
+    let journal = scratch("by-hand");
+    let desk = Arc::new(Desk::new(false, &[]));
+    let row = row("");
+    let o = run(&dir, &journal, &desk, &row).await;
+    assert_eq!(o.status, Status::AlreadyEnrolled, "{o:?}");
+    assert_eq!(o.device.as_deref(), Some(SERIAL));
+    assert_eq!(
+        o.recovered,
+        ["found hardware token GAKT00000001 already one of carol's MFA devices (enrolled outside this run)"]
+    );
+    assert!(dir.writes().is_empty());
+    assert_eq!(
+        scratch_attempts(&journal)[&row.key()].state,
+        journal::State::Enrolled {
+            device: SERIAL.into()
+        }
+    );
+}

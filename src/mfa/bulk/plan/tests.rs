@@ -57,15 +57,6 @@ async fn what_iam_refuses_stays_a_problem() {
         "{p:?}"
     );
 
-    // The token is the user's already.
-    dir.add_hardware_token(SERIAL, &[1; 20], Some("alice"));
-    let p = plan_of(&dir, &row("alice")).await;
-    assert_eq!(p.verdict, Verdict::Problem);
-    assert_eq!(
-        p.problem.as_deref(),
-        Some("hardware token GAKT00000001 is already one of alice's MFA devices")
-    );
-
     for i in 0..MAX_DEVICES_PER_USER {
         dir.add_device(&format!("bob-{i}"), &[], Some("bob"));
     }
@@ -76,4 +67,20 @@ async fn what_iam_refuses_stays_a_problem() {
         Some("bob has 8 MFA devices, the most IAM allows")
     );
     assert!(dir.writes().is_empty());
+}
+
+#[tokio::test]
+async fn a_token_that_is_the_users_already_is_the_row_done() {
+    // Enrolled by hand, as a row left for a person says to.
+    let dir = FakeDirectory::new(FakeClock::fixed(T0), &["alice"]);
+    dir.add_hardware_token(SERIAL, &[1; 20], Some("alice"));
+    let p = plan_of(&dir, &row("alice")).await;
+    assert_eq!(p.verdict, Verdict::AlreadyEnrolled);
+    assert_eq!(
+        p.problem.as_deref(),
+        Some("hardware token GAKT00000001 is already one of alice's MFA devices: apply records the row as enrolled")
+    );
+    let table = crate::mfa::bulk::text::plan_table(std::slice::from_ref(&p));
+    assert!(table[1].ends_with("already enrolled (IAM)"), "{table:?}");
+    assert_eq!(crate::mfa::bulk::text::problems(&[p]), 0);
 }
