@@ -1059,3 +1059,68 @@ fn a_stop_signal_while_the_codes_are_awaited_ends_the_run_and_changes_nothing() 
     assert!(!journal.contains("carol"), "{journal}");
     drop(script.stdin.take());
 }
+
+#[test]
+fn a_hardware_row_a_person_enrolled_by_hand_is_recorded_and_skipped() {
+    use std::io::Write;
+    const HW: &str = "GAKT00000003";
+    let bench = bench(0);
+    bench.aws(&["iam", "create-user", "--user-name", "dave"]);
+    let seed = hardware_seed(&bench, HW);
+    let manifest = write(
+        &bench,
+        "dave.csv",
+        &format!("user,hardware_serial\ndave,{HW}\n"),
+    );
+    let m = manifest.display().to_string();
+    let run = bench.run(&["bulk", "apply", &m, "--json"]);
+    assert_eq!(run.code, Some(1), "{}", run.human());
+    let report: Value = serde_json::from_str(&run.stdout).expect("json report");
+    let command = report["rows"][0]["command"].as_str().expect("command");
+    assert_eq!(
+        command,
+        "ykmfa enroll --user dave --hardware-serial GAKT00000003"
+    );
+
+    // The person runs it (the codes piped, as a script would), then the run again.
+    let now = support::now() / 30;
+    let code = |step| format!("{:06}", support::seeds::code(&seed, step));
+    let args: Vec<&str> = command.split(' ').skip(1).collect();
+    let mut child = bench
+        .ykmfa(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("enroll");
+    let typed = format!("{}\n{}\n", code(now - 1), code(now));
+    let _ = child.stdin.take().unwrap().write_all(typed.as_bytes());
+    let out = child.wait_with_output().expect("enroll ends");
+    bench.record_output("enroll by hand stdout".into(), out.stdout.clone());
+    bench.record_output("enroll by hand stderr".into(), out.stderr.clone());
+    assert!(out.status.success(), "{}", support::text(&out.stderr));
+
+    let plan = bench.run(&["bulk", "plan", &m, "--json"]);
+    let plan: Value = serde_json::from_str(plan.ok()).expect("plan json");
+    assert_eq!(plan["rows"][0]["verdict"], "already_enrolled", "{plan}");
+    let again = bench.run(&["bulk", "apply", &m, "--json"]);
+    again.ok();
+    let report: Value = serde_json::from_str(&again.stdout).expect("json report");
+    assert_eq!(report["rows"][0]["status"], "already_enrolled", "{report}");
+    assert_eq!(report["rows"][0]["device"], HW);
+    assert_eq!(bench.iam_calls("EnableMFADevice"), 1);
+    let journal = std::fs::read_to_string(home(&bench).join("dave.csv.journal")).expect("journal");
+    assert!(
+        journal.contains(&format!("\"mark\":\"enrolled\",\"device\":\"{HW}\"")),
+        "{journal}"
+    );
+    // Once recorded, the journal skips it without asking IAM about the token.
+    let third = bench.run(&["bulk", "apply", &m]);
+    third.ok();
+    assert!(
+        third.human().contains("1 rows: 1 already enrolled"),
+        "{}",
+        third.human()
+    );
+    bench.assert_no_code_pair_of(&[&seed]);
+}
