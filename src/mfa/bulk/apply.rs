@@ -667,7 +667,7 @@ impl Person<'_> {
             };
             let error = match ready.apply(dir, &codes).await {
                 Ok(done) => {
-                    // Not recorded: the user has the token all the same, and 'bulk plan' says so.
+                    // Not recorded: the next run finds the token the user's and records it then.
                     let _ = self.record(row, (account, partition), &serial);
                     o.status = Status::Enrolled;
                     o.device = Some(done.device_serial.to_string());

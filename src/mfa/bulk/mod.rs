@@ -6,6 +6,9 @@
 //! parallel, one worker per token, for rows that name a serial; one after another, as each token
 //! is inserted, for rows that don't — with every step journaled ([`crate::mfa::journal::bulk`]) so that a
 //! run that is killed resumes without duplicating a device and cleans up what it left half-done.
+//! Rows of hardware TOTP tokens ([`crate::mfa::hardware`]) come last: the person at the terminal
+//! types two codes from each token's display, asked through the [`Watcher`]; without a person
+//! they are left for one ([`Status::NeedsPerson`]).
 //! [`report`] writes each row's outcome as CSV and JSON.
 //!
 //! One row's failure never stops or corrupts another's: each row is its own transaction, with its

@@ -3,6 +3,8 @@
 //! Each row goes through the same read-only preflight as `ykmfa enroll` (the user exists, has a
 //! free device slot, the credential name fits and is free on the token, the token has room).
 //! Rows whose token is not connected (or named by insertion) are checked on the IAM side only.
+//! Rows of hardware tokens are checked as `ykmfa enroll --hardware-serial` checks them; ready,
+//! they need a person at the terminal to type the codes ([`Verdict::NeedsPerson`]).
 
 use std::collections::{BTreeMap, HashMap};
 
