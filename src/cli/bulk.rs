@@ -25,6 +25,7 @@ Manifest (TOML: one [[enroll]] table per row; CSV: a header line, then one line 
   account      empty: the credentials ykmfa runs with; a profile name; or a role ARN to
                assume (arn:aws:iam::ACCOUNT:role/NAME) for multi-account organizations
   serial       the token's serial; empty: ykmfa asks for the token and waits for it
+  hardware_serial  instead of serial, a hardware TOTP token (GAKT…): a person types its codes
   touch        true: every code needs a touch
   label        the credential name on the token [default: Amazon Web Services:USER@ACCOUNT]
   device_name  the IAM device name [default: USER-ykSERIAL]
@@ -241,11 +242,8 @@ async fn apply(out: &Output, global: &Global, args: &ApplyArgs) -> Result<(), Fa
             "interrupted; rows in progress were undone, rows not started are left for the next run";
         return Err(Failure::new(Exit::Interrupted, what, &[&again]));
     }
-    let what = format!(
-        "{} of {} rows were not enrolled",
-        summary.failed + summary.not_started,
-        summary.rows
-    );
+    let (n, rows) = (summary.not_enrolled(), summary.rows);
+    let what = format!("{n} of {rows} rows were not enrolled");
     Err(Failure::new(
         Exit::Failed,
         what,

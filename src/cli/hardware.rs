@@ -55,6 +55,11 @@ fn codes(out: &Output, ready: &Ready, purpose: Purpose) -> Result<Codes, Failure
         ready.serial(),
         ready.user()
     ));
+    typed()
+}
+
+/// Two codes typed (or piped on stdin), checked: for `enroll` and for `bulk apply`.
+pub(super) fn typed() -> Result<Codes, Failure> {
     let typed = ykmfa::terminal::answers(&[PRESS, NEXT]).map_err(|e| {
         let instead =
             "type them, or give them as two lines on stdin: printf '%s\\n' CODE1 CODE2 | ykmfa …";

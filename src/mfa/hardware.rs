@@ -263,6 +263,11 @@ impl Ready {
         &self.serial
     }
 
+    /// How many MFA devices the user has now.
+    pub fn devices(&self) -> usize {
+        self.view.devices.len()
+    }
+
     /// Sends the codes (EnableMFADevice or ResyncMFADevice), then, for an enrollment, waits
     /// until IAM lists the token as the user's: nobody is told they can sign in before that.
     pub async fn apply<D: Directory>(self, dir: &D, codes: &Codes) -> Result<Done, HardwareError> {

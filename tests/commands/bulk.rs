@@ -848,3 +848,279 @@ fn ctrl_c_undoes_the_rows_in_progress_and_the_next_run_enrolls_them() {
     assert_eq!(devices(&bench, DEFAULT_ACCOUNT).len(), 2);
     bench.assert_no_seed_leaked();
 }
+
+/// The seed the bench's AWS holds for a hardware token's serial.
+fn hardware_seed(bench: &Bench, serial: &str) -> String {
+    let tokens = bench.iam_call("GET", "/_bench/hardware-tokens", json!({}));
+    let token = tokens["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["serial"] == serial);
+    token.expect("a token of the bench's table")["seed"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn a_hardware_token_row_needs_a_person_at_the_terminal_and_is_skipped_once_enrolled() {
+    const HW: &str = "GAKT00000001";
+    let bench = bench(2);
+    for u in ["alice", "bob", "carol"] {
+        bench.aws(&["iam", "create-user", "--user-name", u]);
+    }
+    let seed = hardware_seed(&bench, HW);
+    let manifest = write(
+        &bench,
+        "mixed.csv",
+        &format!("user,serial,hardware_serial\nalice,20000001,\ncarol,,{HW}\nbob,20000002,\n"),
+    );
+    let m = manifest.display().to_string();
+    let carol_devices = || {
+        let listed = bench.aws(&["iam", "list-mfa-devices", "--user-name", "carol"]);
+        let listed = listed["MFADevices"].as_array().unwrap().clone();
+        listed
+            .iter()
+            .map(|d| d["SerialNumber"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+
+    // The plan: the tokens' rows ready, the hardware row needs a person; nothing changes.
+    let plan = bench.run(&["bulk", "plan", &m, "--json"]);
+    let plan: Value = serde_json::from_str(plan.ok()).expect("plan json");
+    let verdicts: Vec<&str> = plan["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["ready", "needs_person", "ready"], "{plan}");
+    let carol = &plan["rows"][1];
+    assert_eq!(
+        carol["problem"],
+        "a hardware token: apply asks a person at the terminal for two codes from its display"
+    );
+    assert_eq!(carol["token"], format!("hardware token {HW}"));
+    assert_eq!(carol["device_name"], HW);
+    let text = bench.run(&["bulk", "plan", &m]);
+    text.ok();
+    assert!(
+        text.stdout.contains("a person types 2 codes"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.human()
+            .contains("row 3 (carol): a hardware token: apply asks a person"),
+        "{}",
+        text.human()
+    );
+    assert!(devices(&bench, DEFAULT_ACCOUNT).is_empty());
+
+    // No terminal: the tokens' rows are enrolled, the hardware row is left with its command.
+    let run = bench.run(&["bulk", "apply", &m]);
+    assert_eq!(run.code, Some(1), "{}", run.human());
+    assert!(
+        run.human()
+            .contains("3 rows: 2 enrolled, 1 left for a person (hardware tokens)"),
+        "{}",
+        run.human()
+    );
+    assert!(
+        run.human()
+            .contains("a person runs: ykmfa enroll --user carol --hardware-serial GAKT00000001"),
+        "{}",
+        run.human()
+    );
+    let report: Value = serde_json::from_slice(
+        &std::fs::read(home(&bench).join("mixed.csv.journal.report.json")).expect("report"),
+    )
+    .expect("report json");
+    assert_eq!(report["summary"]["needs_person"], 1, "{report}");
+    assert_eq!(report["rows"][1]["status"], "needs_person");
+    assert_eq!(report["rows"][1]["hardware_serial"], HW);
+    let command = "ykmfa enroll --user carol --hardware-serial GAKT00000001";
+    assert_eq!(report["rows"][1]["command"], command);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.contains("PERSON") && l.ends_with(command)),
+        "{}",
+        run.stdout
+    );
+    assert!(carol_devices().is_empty());
+    assert_eq!(bench.iam_calls("EnableMFADevice"), 2);
+    assert_eq!(devices(&bench, DEFAULT_ACCOUNT).len(), 2);
+    bench.assert_no_code_pair_of(&[&seed]);
+
+    // On a terminal: the person is told which user and token, types two codes, and carol has
+    // the token; the tokens' rows are skipped as enrolled.
+    let now = support::now() / 30;
+    let code = |step| format!("{:06}", support::seeds::code(&seed, step));
+    let typed = format!("{}\r{}\r", code(now - 1), code(now));
+    let (exit, screen) = bench.on_terminal(&["bulk", "apply", &m], &typed, &[]);
+    assert_eq!(exit, Some(0), "{screen}");
+    for shown in [
+        "row 3 (carol): two consecutive codes from hardware token GAKT00000001 for carol",
+        "Press the token's button and type the code it shows",
+        "Wait until the display changes",
+        "3 rows: 1 enrolled, 2 already enrolled",
+    ] {
+        assert!(screen.contains(shown), "expected '{shown}' on:\n{screen}");
+    }
+    assert_eq!(carol_devices(), [HW]);
+    // The screen echoes what the person types, as any terminal does; the journal and the report
+    // hold no code.
+    support::seeds::assert_no_code_pair(
+        std::slice::from_ref(&seed),
+        &bench.code_steps(),
+        &support::seeds::files_below(&home(&bench)),
+    );
+
+    // A re-run skips it as enrolled, without asking; the plan says so.
+    let again = bench.run(&["bulk", "apply", &m]);
+    again.ok();
+    assert!(
+        again.human().contains("3 rows: 3 already enrolled"),
+        "{}",
+        again.human()
+    );
+    assert_eq!(bench.iam_calls("EnableMFADevice"), 3);
+    let plan = bench.run(&["bulk", "plan", &m, "--json"]);
+    let plan: Value = serde_json::from_str(plan.ok()).expect("plan json");
+    assert_eq!(plan["rows"][1]["verdict"], "already_enrolled", "{plan}");
+    assert_eq!(plan["rows"][1]["credential"], Value::Null, "{plan}");
+    bench.assert_no_seed_leaked();
+}
+
+#[test]
+fn a_stop_signal_while_the_codes_are_awaited_ends_the_run_and_changes_nothing() {
+    use std::io::Read;
+    const HW: &str = "GAKT00000002";
+    let bench = bench(0);
+    bench.aws(&["iam", "create-user", "--user-name", "carol"]);
+    let manifest = write(
+        &bench,
+        "one.csv",
+        &format!("user,hardware_serial\ncarol,{HW}\n"),
+    );
+    let m = manifest.display().to_string();
+    // On a pseudo-terminal where nobody types: ykmfa asks, and waits.
+    let command = format!("exec {} bulk apply {m}", support::ykmfa_bin().display());
+    let mut script = Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(bench.env())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script");
+    let screen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut out = script.stdout.take().unwrap();
+    let shown = screen.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            shown.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let text = || support::text(&screen.lock().unwrap());
+    support::wait_for(Duration::from_secs(30), "the question for a code", || {
+        text().contains("Press the token's button")
+    });
+    // ykmfa is script's child (exec'd by its shell).
+    let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", script.id()))
+        .expect("children of script");
+    let ykmfa = children.split_whitespace().next().expect("ykmfa's pid");
+    let sent = Command::new("kill")
+        .args(["-INT", ykmfa])
+        .status()
+        .expect("kill -INT");
+    assert!(sent.success());
+    let status = script.wait().expect("script ends");
+    reader.join().unwrap();
+    let said = text();
+    bench.record_output("interrupted terminal".into(), said.clone().into_bytes());
+    assert_eq!(status.code(), Some(130), "{said}");
+    assert!(said.contains("Interrupted"), "{said}");
+    assert!(
+        said.contains("interrupted while waiting for the codes; nothing was changed"),
+        "{said}"
+    );
+    assert_eq!(bench.iam_calls("EnableMFADevice"), 0);
+    let listed = bench.aws(&["iam", "list-mfa-devices", "--user-name", "carol"]);
+    assert_eq!(listed["MFADevices"], json!([]), "{listed}");
+    let journal = std::fs::read_to_string(home(&bench).join("one.csv.journal")).expect("journal");
+    assert!(!journal.contains("carol"), "{journal}");
+    drop(script.stdin.take());
+}
+
+#[test]
+fn a_hardware_row_a_person_enrolled_by_hand_is_recorded_and_skipped() {
+    use std::io::Write;
+    const HW: &str = "GAKT00000003";
+    let bench = bench(0);
+    bench.aws(&["iam", "create-user", "--user-name", "dave"]);
+    let seed = hardware_seed(&bench, HW);
+    let manifest = write(
+        &bench,
+        "dave.csv",
+        &format!("user,hardware_serial\ndave,{HW}\n"),
+    );
+    let m = manifest.display().to_string();
+    let run = bench.run(&["bulk", "apply", &m, "--json"]);
+    assert_eq!(run.code, Some(1), "{}", run.human());
+    let report: Value = serde_json::from_str(&run.stdout).expect("json report");
+    let command = report["rows"][0]["command"].as_str().expect("command");
+    assert_eq!(
+        command,
+        "ykmfa enroll --user dave --hardware-serial GAKT00000003"
+    );
+
+    // The person runs it (the codes piped, as a script would), then the run again.
+    let now = support::now() / 30;
+    let code = |step| format!("{:06}", support::seeds::code(&seed, step));
+    let args: Vec<&str> = command.split(' ').skip(1).collect();
+    let mut child = bench
+        .ykmfa(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("enroll");
+    let typed = format!("{}\n{}\n", code(now - 1), code(now));
+    let _ = child.stdin.take().unwrap().write_all(typed.as_bytes());
+    let out = child.wait_with_output().expect("enroll ends");
+    bench.record_output("enroll by hand stdout".into(), out.stdout.clone());
+    bench.record_output("enroll by hand stderr".into(), out.stderr.clone());
+    assert!(out.status.success(), "{}", support::text(&out.stderr));
+
+    let plan = bench.run(&["bulk", "plan", &m, "--json"]);
+    let plan: Value = serde_json::from_str(plan.ok()).expect("plan json");
+    assert_eq!(plan["rows"][0]["verdict"], "already_enrolled", "{plan}");
+    let again = bench.run(&["bulk", "apply", &m, "--json"]);
+    again.ok();
+    let report: Value = serde_json::from_str(&again.stdout).expect("json report");
+    assert_eq!(report["rows"][0]["status"], "already_enrolled", "{report}");
+    assert_eq!(report["rows"][0]["device"], HW);
+    assert_eq!(bench.iam_calls("EnableMFADevice"), 1);
+    let journal = std::fs::read_to_string(home(&bench).join("dave.csv.journal")).expect("journal");
+    assert!(
+        journal.contains(&format!("\"mark\":\"enrolled\",\"device\":\"{HW}\"")),
+        "{journal}"
+    );
+    // Once recorded, the journal skips it without asking IAM about the token.
+    let third = bench.run(&["bulk", "apply", &m]);
+    third.ok();
+    assert!(
+        third.human().contains("1 rows: 1 already enrolled"),
+        "{}",
+        third.human()
+    );
+    bench.assert_no_code_pair_of(&[&seed]);
+}

@@ -17,4 +17,13 @@ impl bulk::Watcher for Screen {
             self.0.say(&line);
         }
     }
+
+    fn can_ask(&self) -> bool {
+        ykmfa::terminal::has_tty()
+    }
+
+    fn codes(&self) -> Result<ykmfa::mfa::hardware::Codes, String> {
+        self.0.clear();
+        super::super::hardware::typed().map_err(|f| f.what)
+    }
 }

@@ -8,6 +8,9 @@
 //! 3. Rows with a serial run at once, one worker per token, each on its own PC/SC context.
 //! 4. Rows without a serial run one after another: ykmfa asks for the row's token and waits for
 //!    it to be inserted (PC/SC reader events), enrolls, and asks for the next.
+//! 5. Rows of hardware tokens run last, one at a time: the person at the terminal types two codes
+//!    from the token's display, sent in one EnableMFADevice. Without a person they are left for
+//!    one, with the command to run.
 //!
 //! Each row is one enrollment transaction with its own rollback; a failed row is reported and
 //! the others go on.
@@ -18,9 +21,12 @@ use std::time::Instant;
 
 use super::accounts::{self, Account};
 use super::{Note, Outcome, Row, Settings, Status, Watcher};
+use crate::iam::Directory;
 use crate::mfa::enroll::token_tag;
 use crate::mfa::enroll::{self, Event, Progress};
+use crate::mfa::hardware::{self, HardwareError, HardwareSerial, Purpose};
 use crate::mfa::journal::bulk::{self as journal, Journal, Mark, Planned, Recorder, State};
+use crate::mfa::remedy::shell_quote;
 use crate::mfa::{Cancel, Leftover, SystemClock};
 use crate::token::PcscCard;
 use crate::token::{self, Serial, Token};
@@ -139,7 +145,7 @@ pub async fn apply(
             o.account_id = Some(account.id.clone());
             o.device = Some(device.clone());
             o.token_serial = attempt.planned.token_serial;
-            o.label = Some(attempt.planned.credential.clone());
+            o.label = Some(attempt.planned.credential.clone()).filter(|c| !c.is_empty());
             watcher.note(Note::Finished(&o));
             outcomes.push(o);
             continue;
@@ -207,6 +213,9 @@ pub async fn apply(
             inventory = inv.tokens;
         }
     }
+    let (by_person, todo): (Vec<_>, Vec<_>) = todo
+        .into_iter()
+        .partition(|(r, _, _)| r.hardware_serial.is_some());
     let claimed: HashSet<Serial> = todo.iter().filter_map(|(r, _, _)| r.serial).collect();
     let mut by_serial: HashMap<Serial, Token> = inventory
         .into_iter()
@@ -300,6 +309,24 @@ pub async fn apply(
             }
         };
         outcomes.push(outcome);
+    }
+
+    for (row, account, recovered) in by_person {
+        let Some(serial) = row.hardware_serial.clone() else {
+            continue;
+        };
+        let mut o = Outcome::new(&row, Status::Failed);
+        (o.account_id, o.recovered) = (Some(account.id.clone()), recovered);
+        let person = Person {
+            journal: &journal,
+            settings: &settings,
+            watcher: &watcher,
+            cancel: &cancel,
+        };
+        let at = (account.id.as_str(), account.partition.as_str());
+        let o = person.enroll(&account.dir, &row, at, serial, o).await;
+        watcher.note(Note::Finished(&o));
+        outcomes.push(o);
     }
     outcomes.sort_by_key(|o| o.row);
     outcomes
@@ -565,3 +592,173 @@ impl Job {
 fn leftover(l: &Leftover, profile: &str) -> String {
     format!("{}: {}", l.describe(), l.commands(profile).join("; "))
 }
+
+/// What a hardware token's row needs: the journal, and the person at the terminal.
+struct Person<'a> {
+    journal: &'a Journal,
+    settings: &'a Settings,
+    watcher: &'a Arc<dyn Watcher>,
+    cancel: &'a Cancel,
+}
+
+impl Person<'_> {
+    /// Checks the row as `ykmfa enroll --hardware-serial` does, asks the person for two codes
+    /// and sends them (one EnableMFADevice: it happens or not, nothing is half-done); codes AWS
+    /// refuses are asked for once more. Without a person the row is not attempted.
+    /// `(account, partition)`: where `dir` is.
+    async fn enroll<D: Directory>(
+        &self,
+        dir: &D,
+        row: &Row,
+        (account, partition): (&str, &str),
+        serial: HardwareSerial,
+        mut o: Outcome,
+    ) -> Outcome {
+        let user = row.user.as_str();
+        for again in [false, true] {
+            if self.cancel.is_cancelled() {
+                o.status = Status::NotStarted;
+                return o;
+            }
+            let ready = hardware::prepare(dir, user, serial.clone(), Purpose::Enroll);
+            let ready = match ready.await {
+                Ok(ready) => ready,
+                // Enrolled by hand since a run left the row for a person: the row is done.
+                Err(HardwareError::AlreadyUsers { .. }) => {
+                    let _ = self.record(row, (account, partition), &serial);
+                    o.status = Status::AlreadyEnrolled;
+                    o.device = Some(serial.to_string());
+                    o.recovered.push(format!(
+                        "found hardware token {serial} already one of {user}'s MFA devices (enrolled outside this run)"
+                    ));
+                    return o;
+                }
+                Err(e) => {
+                    o.error = Some(e.to_string());
+                    return o;
+                }
+            };
+            if !self.watcher.can_ask() {
+                let command = by_hand(row, &serial, self.settings);
+                o.status = Status::NeedsPerson;
+                o.error = Some(format!(
+                    "nobody at a terminal to type two codes from hardware token {serial}'s display; a person runs: {command}"
+                ));
+                o.command = Some(command);
+                return o;
+            }
+            self.watcher.note(Note::CodesWanted { row, again });
+            let codes = match self.codes() {
+                _ if self.cancel.is_cancelled() => {
+                    o.status = Status::NotStarted;
+                    o.error =
+                        Some("interrupted while waiting for the codes; nothing was changed".into());
+                    return o;
+                }
+                Some(Ok(codes)) => codes,
+                None => {
+                    o.error = Some("the codes were never typed; nothing was changed".into());
+                    return o;
+                }
+                Some(Err(e)) => {
+                    o.error = Some(format!("{e}; nothing was changed"));
+                    return o;
+                }
+            };
+            let error = match ready.apply(dir, &codes).await {
+                Ok(done) => {
+                    // Not recorded: the next run finds the token the user's and records it then.
+                    let _ = self.record(row, (account, partition), &serial);
+                    o.status = Status::Enrolled;
+                    o.device = Some(done.device_serial.to_string());
+                    return o;
+                }
+                Err(HardwareError::CodesRefused(_)) if !again => continue,
+                Err(e @ HardwareError::CodesRefused(_)) => {
+                    let command = by_hand(row, &serial, self.settings);
+                    let error = format!("{e}; nothing was changed; a person runs: {command}");
+                    o.command = Some(command);
+                    error
+                }
+                Err(e @ HardwareError::Unclear(_)) => {
+                    format!("{e}; check with: ykmfa status --user {user}")
+                }
+                Err(e) => e.to_string(),
+            };
+            o.error = Some(error);
+            return o;
+        }
+        o
+    }
+
+    /// The person's codes, read on a thread of their own so that a stop signal while they are
+    /// typed ends the wait at once (nothing has been sent). `None`: stopped, or never answered.
+    fn codes(&self) -> Option<Result<crate::mfa::hardware::Codes, String>> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let watcher = Arc::clone(self.watcher);
+        std::thread::spawn(move || tx.send(watcher.codes()));
+        tokio::task::block_in_place(|| loop {
+            if self.cancel.is_cancelled() {
+                return None;
+            }
+            match rx.recv_timeout(std::time::Duration::from_millis(100)) {
+                Ok(codes) => return Some(codes),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return None,
+            }
+        })
+    }
+
+    /// Records the row enrolled, so that the next run skips it. The hardware serial is the
+    /// token's device (IAM names the device by it); there is no credential.
+    fn record(
+        &self,
+        row: &Row,
+        (account, partition): (&str, &str),
+        serial: &HardwareSerial,
+    ) -> std::io::Result<()> {
+        let planned = Planned {
+            account: account.to_owned(),
+            partition: partition.to_owned(),
+            user: row.user.to_string(),
+            credential: String::new(),
+            token: format!("hardware token {serial}"),
+            token_serial: None,
+            token_device: serial.to_string(),
+            device_name: serial.to_string(),
+        };
+        let key = row.key();
+        self.journal.append(&key, Mark::Planned(planned))?;
+        self.journal.append(
+            &key,
+            Mark::Enrolled {
+                device: serial.to_string(),
+                recovered: false,
+            },
+        )
+    }
+}
+
+/// The command a person runs to enroll a hardware token's row by hand.
+fn by_hand(row: &Row, serial: &HardwareSerial, settings: &Settings) -> String {
+    let profile = match &row.account {
+        super::AccountRef::Profile(p) => Some(p.as_str()),
+        super::AccountRef::Default => settings.aws.profile.as_deref(),
+        super::AccountRef::Role { .. } => None,
+    };
+    let profile = profile.map(|p| format!(" --profile {}", shell_quote(p)));
+    let command = format!(
+        "ykmfa enroll{} --user {} --hardware-serial {serial}",
+        profile.unwrap_or_default(),
+        shell_quote(row.user.as_str())
+    );
+    match &row.account {
+        super::AccountRef::Role { arn, account } => {
+            format!("{command}, with credentials of account {account} (as role {arn} has)")
+        }
+        _ => command,
+    }
+}
+
+#[cfg(test)]
+mod tests;

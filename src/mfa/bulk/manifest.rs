@@ -11,19 +11,29 @@ use std::path::{Path, PathBuf};
 use crate::iam::assume::role_account;
 use crate::iam::names::{self, DeviceName, NameError, UserName, RESERVED_TAG_PREFIX};
 use crate::mfa::enroll::Request;
+use crate::mfa::hardware::HardwareSerial;
 use crate::mfa::labels::{self, AWS_ISSUER};
 use crate::oath::{self, CredentialId};
 use crate::token::Serial;
 
 /// The columns (CSV) and keys (TOML) a row may have.
-pub const COLUMNS: [&str; 7] = [
+pub const COLUMNS: [&str; 8] = [
     "user",
     "account",
     "serial",
+    "hardware_serial",
     "touch",
     "label",
     "device_name",
     "tags",
+];
+
+/// The fields that don't apply to a row with `hardware_serial`, and why.
+const NOT_FOR_HARDWARE: [(&str, &str); 4] = [
+    ("touch", "a hardware token has no touch setting (its button shows the code); leave 'touch' out of this row"),
+    ("label", "a hardware token holds no credential to name; leave 'label' out of this row"),
+    ("device_name", "IAM names a hardware token by its serial; leave 'device_name' out of this row"),
+    ("tags", "IAM can't tag a hardware token; leave 'tags' out of this row"),
 ];
 
 /// The token allows credential names of this many bytes.
@@ -107,8 +117,10 @@ pub struct Row {
     pub user: UserName,
     /// How to reach the user's account.
     pub account: AccountRef,
-    /// The token, or `None` for "the next token inserted".
+    /// The token, or `None` for "the next token inserted" (or a hardware token).
     pub serial: Option<Serial>,
+    /// A hardware TOTP token (AWS holds its seed): a person types two codes from its display.
+    pub hardware_serial: Option<HardwareSerial>,
     /// Require a touch for every code.
     pub touch: bool,
     /// The credential name on the token, or the default.
@@ -423,6 +435,7 @@ fn check(raw: Vec<RawRow>) -> Result<Vec<Row>, Vec<Problem>> {
     // Across rows: a user once per account, a token once, a device name once per account.
     let mut users: BTreeMap<(AccountRef, String), usize> = BTreeMap::new();
     let mut serials: BTreeMap<Serial, usize> = BTreeMap::new();
+    let mut hardware: HashMap<HardwareSerial, usize> = HashMap::new();
     let mut devices: BTreeMap<(AccountRef, String), usize> = BTreeMap::new();
     for row in &rows {
         if let Some(first) = users.insert((row.account.clone(), row.user.to_string()), row.number) {
@@ -441,6 +454,15 @@ fn check(raw: Vec<RawRow>) -> Result<Vec<Row>, Vec<Problem>> {
                     Some(row.number),
                     Some("serial"),
                     format!("token {serial} is already used by row {first}; one row per token"),
+                ));
+            }
+        }
+        if let Some(serial) = &row.hardware_serial {
+            if let Some(first) = hardware.insert(serial.clone(), row.number) {
+                problems.push(problem(
+                    Some(row.number),
+                    Some("hardware_serial"),
+                    format!("hardware token {serial} is already used by row {first}; a hardware token serves one user"),
                 ));
             }
         }
@@ -529,6 +551,29 @@ fn check_row(raw: RawRow) -> Result<Row, Vec<Problem>> {
             None
         }
     });
+    let hardware_serial =
+        text("hardware_serial", &mut problems).and_then(|s| match HardwareSerial::parse(&s) {
+            Ok(serial) => Some(serial),
+            Err(e) => {
+                problems.push(problem(n, Some("hardware_serial"), e.to_string()));
+                None
+            }
+        });
+    let hardware = get.contains_key("hardware_serial");
+    if hardware && get.contains_key("serial") {
+        problems.push(problem(
+            n,
+            Some("hardware_serial"),
+            "a row names a YubiKey or Nitrokey ('serial') or a hardware token ('hardware_serial'), not both",
+        ));
+    }
+    if hardware {
+        for (field, why) in NOT_FOR_HARDWARE {
+            if get.contains_key(field) {
+                problems.push(problem(n, Some(field), why));
+            }
+        }
+    }
     let touch = match get.get("touch") {
         None => false,
         Some(Value::Bool(b)) => *b,
@@ -632,7 +677,7 @@ fn check_row(raw: RawRow) -> Result<Row, Vec<Problem>> {
     }
     // Without a label, the credential is named "Amazon Web Services:USER@ALIAS", shortened to
     // the 12-digit account id when the alias makes it too long: the shortest it can be.
-    if let (Some(u), None) = (&user, &label) {
+    if let (Some(u), None, None) = (&user, &label, &hardware_serial) {
         let len = labels::shortest_user_label_len(u.as_str());
         if len > MAX_NAME {
             problems.push(problem(
@@ -650,6 +695,7 @@ fn check_row(raw: RawRow) -> Result<Row, Vec<Problem>> {
             user,
             account,
             serial,
+            hardware_serial,
             touch,
             label,
             device_name,

@@ -6,6 +6,9 @@
 //! parallel, one worker per token, for rows that name a serial; one after another, as each token
 //! is inserted, for rows that don't — with every step journaled ([`crate::mfa::journal::bulk`]) so that a
 //! run that is killed resumes without duplicating a device and cleans up what it left half-done.
+//! Rows of hardware TOTP tokens ([`crate::mfa::hardware`]) come last: the person at the terminal
+//! types two codes from each token's display, asked through the [`Watcher`]; without a person
+//! they are left for one ([`Status::NeedsPerson`]).
 //! [`report`] writes each row's outcome as CSV and JSON.
 //!
 //! One row's failure never stops or corrupts another's: each row is its own transaction, with its
@@ -64,7 +67,8 @@ pub const DEFAULT_IAM_CONCURRENCY: usize = 8;
 pub enum Status {
     /// Enrolled in this run (or found enabled after a killed run).
     Enrolled,
-    /// Enrolled by an earlier run of the same journal; nothing done.
+    /// Enrolled by an earlier run of the same journal (or, a hardware token, found the user's
+    /// already); nothing done.
     AlreadyEnrolled,
     /// Failed; everything it did was undone.
     Failed,
@@ -72,6 +76,9 @@ pub enum Status {
     Incomplete,
     /// Not started because the run was interrupted.
     NotStarted,
+    /// A hardware token's row, not attempted: nobody at a terminal to type its codes (`error`
+    /// has the command a person runs).
+    NeedsPerson,
 }
 
 impl Status {
@@ -88,6 +95,7 @@ impl Status {
             Status::Failed => "failed",
             Status::Incomplete => "incomplete",
             Status::NotStarted => "not_started",
+            Status::NeedsPerson => "needs_person",
         }
     }
 }
@@ -107,6 +115,13 @@ pub struct Outcome {
     pub device: Option<String>,
     /// The token's serial.
     pub token_serial: Option<u32>,
+    /// The hardware token's serial, for a row that names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hardware_serial: Option<String>,
+    /// The command a person runs to finish the row by hand ([`Status::NeedsPerson`], codes
+    /// refused twice).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
     /// The credential name on the token.
     pub label: Option<String>,
     /// How it ended.
@@ -131,6 +146,8 @@ impl Outcome {
             },
             device: None,
             token_serial: row.serial.map(|s| s.0),
+            hardware_serial: row.hardware_serial.as_ref().map(ToString::to_string),
+            command: None,
             label: row.label.as_ref().map(ToString::to_string),
             status,
             error: None,
@@ -194,14 +211,34 @@ pub enum Note<'a> {
         /// The tokens.
         tokens: &'a [String],
     },
+    /// A hardware token's codes are about to be asked of the person at the terminal.
+    CodesWanted {
+        /// The row.
+        row: &'a Row,
+        /// AWS refused the first two codes: these are the second try.
+        again: bool,
+    },
     /// A row ended.
     Finished(&'a Outcome),
 }
 
-/// Receives [`Note`]s (the binary prints them).
+/// Receives [`Note`]s (the binary prints them), and asks the person at the terminal for a
+/// hardware token's codes.
 pub trait Watcher: Send + Sync {
     /// Called for each note, from any worker.
     fn note(&self, note: Note<'_>);
+
+    /// Whether a person at a terminal can be asked for codes; without one, hardware rows are
+    /// left for a person ([`Status::NeedsPerson`]).
+    fn can_ask(&self) -> bool {
+        false
+    }
+
+    /// Two codes read off a hardware token's display, asked after [`Note::CodesWanted`]; `Err`:
+    /// why there are none, in words (nothing is sent).
+    fn codes(&self) -> Result<crate::mfa::hardware::Codes, String> {
+        Err("nobody at a terminal to type them".into())
+    }
 }
 
 /// Why a run could not start: nothing was changed.

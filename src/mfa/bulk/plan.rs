@@ -3,6 +3,8 @@
 //! Each row goes through the same read-only preflight as `ykmfa enroll` (the user exists, has a
 //! free device slot, the credential name fits and is free on the token, the token has room).
 //! Rows whose token is not connected (or named by insertion) are checked on the IAM side only.
+//! Rows of hardware tokens are checked as `ykmfa enroll --hardware-serial` checks them; ready,
+//! they need a person at the terminal to type the codes ([`Verdict::NeedsPerson`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,8 +12,10 @@ use serde::Serialize;
 
 use super::accounts;
 use super::{Row, Settings};
+use crate::iam::Directory;
 use crate::mfa::enroll::token_tag;
 use crate::mfa::enroll::{self};
+use crate::mfa::hardware::{self, HardwareSerial, Purpose};
 use crate::mfa::journal::bulk::{Attempt, State};
 use crate::oath::{self, Code, Credential, CredentialData, TimeStep};
 use crate::token::{self, Serial};
@@ -25,10 +29,14 @@ use crate::transport::TransportError;
 pub enum Verdict {
     /// Would be enrolled.
     Ready,
-    /// Enrolled by an earlier run of the journal; would be skipped.
+    /// Enrolled by an earlier run of the journal (or, a hardware token, found the user's
+    /// already: `problem` says so); would be skipped.
     AlreadyEnrolled,
     /// A killed run left it half-done; `apply` cleans up, then enrolls.
     Resume,
+    /// A hardware token, ready: `apply` asks a person at the terminal for two codes from its
+    /// display (see [`NEEDS_PERSON`]).
+    NeedsPerson,
     /// Would fail: see `problem`.
     Problem,
 }
@@ -59,6 +67,10 @@ pub struct PlannedRow {
     /// What stands in the way.
     pub problem: Option<String>,
 }
+
+/// What a hardware token's row that is ready says (its `problem`).
+pub const NEEDS_PERSON: &str =
+    "a hardware token: apply asks a person at the terminal for two codes from its display";
 
 /// A token still to be inserted: preflight sees an empty one, so the IAM checks run.
 struct Absent;
@@ -127,22 +139,7 @@ pub async fn plan(
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
     let mut out = Vec::new();
     for row in rows {
-        let mut p = PlannedRow {
-            row: row.number,
-            user: row.user.to_string(),
-            account: row.account.label().to_owned(),
-            account_id: None,
-            token: match row.serial {
-                Some(s) => format!("token {s}"),
-                None => "inserted when asked".into(),
-            },
-            device_name: row.device_name.as_ref().map(ToString::to_string),
-            credential: row.label.as_ref().map(ToString::to_string),
-            devices_before: None,
-            touch: row.touch,
-            verdict: Verdict::Ready,
-            problem: None,
-        };
+        let mut p = planned(row);
         let account = match accounts.get(&row.account) {
             Some(Ok(a)) => a.clone(),
             Some(Err(u)) => {
@@ -176,7 +173,7 @@ pub async fn plan(
                 if let State::Enrolled { device } = &a.state {
                     p.device_name = device.rsplit('/').next().map(str::to_owned);
                 }
-                p.credential = Some(a.planned.credential.clone());
+                p.credential = Some(a.planned.credential.clone()).filter(|c| !c.is_empty());
                 p.verdict = Verdict::AlreadyEnrolled;
                 out.push(p);
                 continue;
@@ -192,6 +189,11 @@ pub async fn plan(
                 continue;
             }
             _ => {}
+        }
+        if let Some(serial) = &row.hardware_serial {
+            hardware_row(&account.dir, row, serial, &mut p).await;
+            out.push(p);
+            continue;
         }
         let token = row.serial.and_then(|s| tokens.remove(&s));
         let result = match (token, &ctx) {
@@ -240,3 +242,55 @@ pub async fn plan(
     }
     out
 }
+
+/// A row's plan before any check.
+fn planned(row: &Row) -> PlannedRow {
+    PlannedRow {
+        row: row.number,
+        user: row.user.to_string(),
+        account: row.account.label().to_owned(),
+        account_id: None,
+        token: match (row.serial, &row.hardware_serial) {
+            (Some(s), _) => format!("token {s}"),
+            (None, Some(h)) => format!("hardware token {h}"),
+            (None, None) => "inserted when asked".into(),
+        },
+        device_name: row.device_name.as_ref().map(ToString::to_string),
+        credential: row.label.as_ref().map(ToString::to_string),
+        devices_before: None,
+        touch: row.touch,
+        verdict: Verdict::Ready,
+        problem: None,
+    }
+}
+
+/// A hardware token's row, checked as `ykmfa enroll --hardware-serial` checks it before asking
+/// for codes (the user exists, the token is not theirs already, a free device slot); nothing
+/// changes. IAM names the device by the token's serial. A token that is the user's already
+/// (enrolled by hand, as a row left for a person says to) is the row done.
+async fn hardware_row<D: Directory>(
+    dir: &D,
+    row: &Row,
+    serial: &HardwareSerial,
+    p: &mut PlannedRow,
+) {
+    p.device_name = Some(serial.to_string());
+    match hardware::prepare(dir, row.user.as_str(), serial.clone(), Purpose::Enroll).await {
+        Ok(ready) => {
+            p.devices_before = Some(ready.devices());
+            p.verdict = Verdict::NeedsPerson;
+            p.problem = Some(NEEDS_PERSON.into());
+        }
+        Err(e @ hardware::HardwareError::AlreadyUsers { .. }) => {
+            p.verdict = Verdict::AlreadyEnrolled;
+            p.problem = Some(format!("{e}: apply records the row as enrolled"));
+        }
+        Err(e) => {
+            p.verdict = Verdict::Problem;
+            p.problem = Some(e.to_string());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

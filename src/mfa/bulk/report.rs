@@ -29,6 +29,8 @@ pub struct Summary {
     pub incomplete: usize,
     /// Not started (interrupted).
     pub not_started: usize,
+    /// Hardware tokens' rows left for a person at a terminal.
+    pub needs_person: usize,
 }
 
 impl Summary {
@@ -45,6 +47,7 @@ impl Summary {
                 Status::Failed => s.failed += 1,
                 Status::Incomplete => s.incomplete += 1,
                 Status::NotStarted => s.not_started += 1,
+                Status::NeedsPerson => s.needs_person += 1,
             }
         }
         s
@@ -55,6 +58,11 @@ impl Summary {
         self.enrolled + self.already_enrolled == self.rows
     }
 
+    /// The rows without their device at the end of the run.
+    pub fn not_enrolled(&self) -> usize {
+        self.rows - self.enrolled - self.already_enrolled
+    }
+
     /// The summary line.
     pub fn line(&self) -> String {
         let parts: Vec<String> = [
@@ -63,6 +71,7 @@ impl Summary {
             (self.failed, "failed"),
             (self.incomplete, "incomplete (see leftovers)"),
             (self.not_started, "not started"),
+            (self.needs_person, "left for a person (hardware tokens)"),
         ]
         .iter()
         .filter(|(n, _)| *n > 0)

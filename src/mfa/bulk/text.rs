@@ -71,6 +71,20 @@ impl Note<'_> {
                 tokens.join(", "),
                 row.user
             ),
+            Note::CodesWanted { row, again } => {
+                let serial = row.hardware_serial.as_ref().map_or("", |s| s.as_str());
+                match again {
+                    false => format!(
+                        "{}: two consecutive codes from hardware token {serial} for {}",
+                        who(row),
+                        row.user
+                    ),
+                    true => format!(
+                        "{}: AWS did not accept the two codes (nothing was changed); wait until the display changes, then type the next two",
+                        who(row)
+                    ),
+                }
+            }
             Note::Finished(o) => finished(o),
         })
     }
@@ -105,6 +119,9 @@ fn finished(o: &Outcome) -> String {
         if let Some(serial) = o.token_serial {
             s.push_str(&format!(" on token {serial}"));
         }
+        if o.hardware_serial.is_some() {
+            s.push_str(" (hardware token)");
+        }
     }
     if let Some(e) = &o.error {
         s.push_str(&format!(": {e}"));
@@ -128,8 +145,10 @@ pub fn plan_table(planned: &[PlannedRow]) -> Vec<String> {
                 p.device_name.as_deref().unwrap_or("?"),
                 if p.touch { ", touch" } else { "" }
             ),
+            Verdict::AlreadyEnrolled if p.problem.is_some() => "already enrolled (IAM)".into(),
             Verdict::AlreadyEnrolled => "already enrolled (journal)".into(),
             Verdict::Resume => "resume: clean up, then enroll".into(),
+            Verdict::NeedsPerson => "a person types 2 codes".into(),
             Verdict::Problem => "PROBLEM (below)".into(),
         };
         let (account, token) = (p.account_id.as_deref().unwrap_or("?"), &p.token);
@@ -168,10 +187,12 @@ pub fn outcome_table(outcomes: &[Outcome]) -> Vec<String> {
         "ROW", "STATUS", "USER", "DEVICE OR ERROR"
     )];
     for o in outcomes {
-        let detail = match (&o.device, &o.error) {
-            (Some(d), _) => d.clone(),
-            (None, Some(e)) => e.clone(),
-            (None, None) => String::new(),
+        let detail = match (&o.device, &o.error, &o.command) {
+            // The command a person copies to finish the row is never cut.
+            (None, _, Some(c)) if o.status == Status::NeedsPerson => c.clone(),
+            (Some(d), _, _) => clip(d, 80 - 32),
+            (None, Some(e), _) => clip(e, 80 - 32),
+            (None, None, _) => String::new(),
         };
         let status = match o.status {
             Status::Enrolled => "enrolled",
@@ -179,13 +200,14 @@ pub fn outcome_table(outcomes: &[Outcome]) -> Vec<String> {
             Status::Failed => "FAILED",
             Status::Incomplete => "INCOMPLETE",
             Status::NotStarted => "not run",
+            Status::NeedsPerson => "PERSON",
         };
         lines.push(format!(
             "{:>4}  {:<10} {:<14} {}",
             o.row,
             status,
             clip(&o.user, 14),
-            clip(&detail, 80 - 32)
+            detail
         ));
     }
     lines

@@ -315,6 +315,20 @@ impl FakeDirectory {
         serial
     }
 
+    /// A hardware TOTP token AWS holds by serial (its seed is AWS's), free or `user`'s.
+    pub(crate) fn add_hardware_token(&self, serial: &str, seed: &[u8], user: Option<&str>) {
+        let device = Device {
+            seed: seed.to_vec(),
+            tags: Vec::new(),
+            user: user.map(str::to_owned),
+            created_by_run: false,
+            root: false,
+        };
+        lock(&self.account)
+            .devices
+            .insert(serial.to_owned(), device);
+    }
+
     /// A device that exists before the run (someone else's, or the user's other devices).
     pub(crate) fn add_device(
         &self,

@@ -171,3 +171,104 @@ fn formats_by_extension_or_content() {
     );
     assert_eq!(Format::guess(Path::new("a"), "user\nalice\n"), Format::Csv);
 }
+
+#[test]
+fn hardware_rows_in_toml_and_csv() {
+    let rows = parse(
+        r#"
+[[enroll]]
+user = "alice"
+serial = 12345678
+
+[[enroll]]
+user = "carol"
+account = "bench-a"
+hardware_serial = " GAKT00000001 "
+"#,
+        Format::Toml,
+    )
+    .expect("valid");
+    assert_eq!(rows[0].hardware_serial, None);
+    assert_eq!(
+        rows[1].hardware_serial.as_ref().map(HardwareSerial::as_str),
+        Some("GAKT00000001")
+    );
+    assert_eq!(rows[1].serial, None);
+
+    let rows = parse(
+        "user,serial,hardware_serial,touch,label,device_name,tags\n\
+         alice,12345678,,true,,,\n\
+         carol,,GAKT00000002,,,,\n",
+        Format::Csv,
+    )
+    .expect("valid");
+    assert_eq!(rows[0].serial, Some(Serial(12_345_678)));
+    assert_eq!(
+        rows[1].hardware_serial.as_ref().map(ToString::to_string),
+        Some("GAKT00000002".into())
+    );
+    // A user name too long for the default credential name is no problem: there is no credential.
+    let long = "a".repeat(60);
+    let rows = parse(
+        &format!("user,hardware_serial\n{long},GAKT00000003\n"),
+        Format::Csv,
+    )
+    .expect("valid");
+    assert_eq!(rows.len(), 1);
+}
+
+#[test]
+fn hardware_rows_refuse_what_does_not_apply_all_at_once() {
+    let p = problems(
+        r#"
+[[enroll]]
+user = "alice"
+serial = 12345678
+hardware_serial = "GAKT00000001"
+
+[[enroll]]
+user = "bob"
+hardware_serial = "GAKT00000002"
+touch = true
+label = "AWS:bob"
+device_name = "bob-hw"
+tags = { team = "sec" }
+
+[[enroll]]
+user = "carol"
+hardware_serial = "arn:aws:iam::123456789012:mfa/carol"
+
+[[enroll]]
+user = "dave"
+hardware_serial = "GAKT-1"
+
+[[enroll]]
+user = "erin"
+hardware_serial = "GAKT00000002"
+"#,
+        Format::Toml,
+    );
+    let want = [
+        "row 1, field 'hardware_serial': a row names a YubiKey or Nitrokey ('serial') or a hardware token ('hardware_serial'), not both",
+        "row 2, field 'touch': a hardware token has no touch setting (its button shows the code); leave 'touch' out of this row",
+        "row 2, field 'label': a hardware token holds no credential to name; leave 'label' out of this row",
+        "row 2, field 'device_name': IAM names a hardware token by its serial; leave 'device_name' out of this row",
+        "row 2, field 'tags': IAM can't tag a hardware token; leave 'tags' out of this row",
+        "row 3, field 'hardware_serial': 'arn:aws:iam::123456789012:mfa/carol' is an ARN, not a hardware token's serial (such as GAKT12345678)",
+        "row 4, field 'hardware_serial': 'GAKT-1' is not a hardware token's serial: 9 to 64 letters and digits, such as GAKT12345678",
+    ];
+    for w in want {
+        assert!(p.iter().any(|m| m == w), "missing {w:?} in {p:#?}");
+    }
+    assert_eq!(p.len(), want.len(), "{p:#?}");
+
+    // One user per token: the second row naming a serial is the problem.
+    let p = problems(
+        "user,hardware_serial\nalice,GAKT00000001\nbob,GAKT00000002\ncarol,GAKT00000001\n",
+        Format::Csv,
+    );
+    assert_eq!(
+        p,
+        ["row 4, field 'hardware_serial': hardware token GAKT00000001 is already used by row 2; a hardware token serves one user"]
+    );
+}

@@ -32,3 +32,19 @@ fn summary_line() {
     assert_eq!(s.line(), "3 rows: 1 enrolled, 1 already enrolled, 1 failed");
     assert!(!s.all_succeeded());
 }
+
+#[test]
+fn rows_left_for_a_person_are_counted_and_not_enrolled() {
+    let s = Summary {
+        rows: 3,
+        enrolled: 2,
+        needs_person: 1,
+        ..Summary::default()
+    };
+    assert_eq!(
+        s.line(),
+        "3 rows: 2 enrolled, 1 left for a person (hardware tokens)"
+    );
+    assert!(!s.all_succeeded());
+    assert_eq!(s.not_enrolled(), 1);
+}
