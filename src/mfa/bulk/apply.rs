@@ -676,7 +676,7 @@ impl Person<'_> {
                 Err(HardwareError::CodesRefused(_)) if !again => continue,
                 Err(e @ HardwareError::CodesRefused(_)) => {
                     let command = by_hand(row, &serial, self.settings);
-                    let error = format!("{e}; nothing was changed; a person runs: {command}");
+                    let error = format!("{e}; a person runs: {command}");
                     o.command = Some(command);
                     error
                 }
