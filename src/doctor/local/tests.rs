@@ -15,6 +15,8 @@ fn token(serial: u32, password: bool, credentials: Option<usize>) -> Token {
         password,
         credentials,
         capacity: Some(32),
+        model: None,
+        fips: false,
         listed: None,
     }
 }

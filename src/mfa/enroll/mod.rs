@@ -469,6 +469,12 @@ pub fn plan<C: Card>(
         Some(label) => label.clone(),
         None => labels::user_label(req.user.as_str(), alias.as_deref(), &account)?,
     };
+    if let Some(error) = card.refuses_credentials() {
+        return Err(Cause::Card {
+            step: Step::Preflight,
+            error,
+        });
+    }
     let existing = tokio::task::block_in_place(|| card.list()).map_err(|error| Cause::Card {
         step: Step::Preflight,
         error,
