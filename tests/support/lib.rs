@@ -712,10 +712,10 @@ impl Bench {
             .ykmfa(&["tokens", "--json"])
             .output()
             .expect("run ykmfa");
+        // Cards without an OATH application (a Bio, a Security Key) are there too, as unusable.
+        let count = |v: &serde_json::Value, k: &str| v[k].as_array().map_or(0, Vec::len);
         serde_json::from_slice::<serde_json::Value>(&out.stdout)
-            .ok()
-            .and_then(|v| v["tokens"].as_array().map(Vec::len))
-            .unwrap_or(0)
+            .map_or(0, |v| count(&v, "tokens") + count(&v, "unusable"))
     }
 
     /// Environment every process on this bench gets.
