@@ -98,7 +98,8 @@ fn iam_unchanged(bench: &Bench, user: &str, creates: Option<u64>) {
 
 /// `enroll`, then `resync`, `status` and `revoke` of what it enrolled, each checked against IAM
 /// and the token. `serial` picks the token when several are present; `env` is given to each run.
-fn five_commands(bench: &Bench, user: &str, serial: Option<u32>, env: &[(&str, &str)]) {
+/// Gives what `revoke` said.
+fn five_commands(bench: &Bench, user: &str, serial: Option<u32>, env: &[(&str, &str)]) -> String {
     create_user(bench, user);
     let mut enroll = vec!["enroll", "--user", user];
     let serial_arg = serial.map(|s| s.to_string());
@@ -144,6 +145,7 @@ fn five_commands(bench: &Bench, user: &str, serial: Option<u32>, env: &[(&str, &
         !names.contains(&label(user)),
         "revoke left the credential: {names:?}"
     );
+    run.human()
 }
 
 /// Credential names on the token with `serial` (or the bench's only token), read with ykmfa's
@@ -238,7 +240,12 @@ fn yubikey5_and_5_7_capacity_and_all_five_commands() {
     assert_eq!(row(YK5), format!("YubiKey {YK5} 5.4.3 0 32"));
     assert_eq!(row(YK57), format!("YubiKey {YK57} 5.7.1 0 64"));
 
-    five_commands(bench, "alice", Some(YK5), &[]);
+    let said = five_commands(bench, "alice", Some(YK5), &[]);
+    assert!(said.contains("Deleting credential"), "{said}");
+    assert!(
+        !said.contains("Touch"),
+        "a YubiKey deletes without a touch: {said}"
+    );
     five_commands(bench, "bob", Some(YK57), &[]);
     assert!(bench.assert_no_seed_leaked() >= 2);
 }
@@ -416,7 +423,11 @@ fn nitrokey_hidden_pin_credential_collision_is_refused_cleanly() {
         "the hidden credential is still on the token"
     );
 
-    five_commands(bench, "grace", Some(NITROKEY), &[]);
+    let said = five_commands(bench, "grace", Some(NITROKEY), &[]);
+    assert!(
+        said.contains("Touch your Nitrokey to confirm the deletion."),
+        "the Secrets App wants a touch for DELETE: {said}"
+    );
     bench.assert_no_seed_leaked();
 }
 
