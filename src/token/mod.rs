@@ -531,8 +531,15 @@ pub fn parse_device_info(data: &[u8]) -> DeviceInfo {
 /// Reads serial and firmware from the Management applet, if the token has one.
 fn read_management<T: Transport>(link: &mut T) -> Result<Option<DeviceInfo>, TransportError> {
     let select = apdu(0xA4, 0x04, 0x00, &MANAGEMENT_AID);
-    let (_, sw) = split(&link.transmit(&select)?);
+    let selected = link.transmit(&select)?;
+    let (version, sw) = split(&selected);
     if sw != 0x9000 {
+        return Ok(None);
+    }
+    // A NEO (firmware 3) answers the SELECT but has no READ CONFIG, and stays stuck in this
+    // applet unless "de-selected" with a SELECT that carries no AID (as ykman does).
+    if version.starts_with(b"3.") {
+        link.transmit(&[0x00, 0xA4, 0x04, 0x00, 0x08])?;
         return Ok(None);
     }
     let raw = link.transmit(&apdu(INS_READ_CONFIG, 0, 0, &[]))?;

@@ -182,3 +182,13 @@ fn cards_without_oath_are_named_instead_of_asking_for_a_token() {
         SelectError::NoToken
     ));
 }
+
+#[test]
+fn a_neo_is_not_asked_for_read_config_and_is_deselected() {
+    let mut card = Card(vec![
+        (apdu(0xA4, 4, 0, &MANAGEMENT_AID), b"3.5.0\x90\x00".to_vec()),
+        (vec![0x00, 0xA4, 0x04, 0x00, 0x08], vec![0x67, 0x00]),
+    ]);
+    assert_eq!(read_management(&mut card).expect("ok"), None);
+    assert!(card.0.is_empty(), "the de-select was sent");
+}

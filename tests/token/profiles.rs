@@ -622,3 +622,43 @@ fn pico_fido_collisions_by_list_and_touch_it_does_not_enforce() {
     assert_eq!(card.credential_names(), [label("judy")]);
     bench.assert_no_seed_leaked();
 }
+
+/// Nitrokey 3: the Secrets App does not tell how many credentials fit (`tokens` shows capacity
+/// unknown); full, it refuses PUT (`6A84`), and enroll says how many it holds and undoes the IAM
+/// device. Here the card's limit is 2 (the firmware's is 50).
+#[test]
+fn nitrokey_full_says_how_many_it_holds_and_undoes() {
+    support::in_own_process!(nitrokey_full_says_how_many_it_holds_and_undoes);
+    let bench = Bench::shared_with(|| {
+        Bench::start_with(
+            Spec {
+                yubikeys: vec![],
+                nitrokey: true,
+                iam: true,
+            },
+            &["--max-credentials", "2"],
+        )
+    });
+    let reader = bench.tokens[0].reader.clone();
+    assert_eq!(token_in(&tokens(bench), &reader)["capacity"], Value::Null);
+    with_session(&reader, |s| {
+        for name in ["one", "two"] {
+            s.put_new(&totp(name, b"12345678901234567890"))
+                .expect("PUT");
+        }
+    });
+    create_user(bench, "kate");
+    let creates = bench.iam_calls("CreateVirtualMFADevice");
+    let run = bench.run(&["enroll", "--user", "kate"]);
+    let err = refused(&run);
+    assert!(
+        err.contains("the token is full: it refused another credential while holding 2"),
+        "{err}"
+    );
+    assert_eq!(bench.iam_calls("CreateVirtualMFADevice"), creates + 1);
+    iam_unchanged(bench, "kate", None);
+    let mut names = names_on(bench, None);
+    names.sort();
+    assert_eq!(names, ["one", "two"], "the two it held, nothing else");
+    bench.assert_no_seed_leaked();
+}
