@@ -138,6 +138,9 @@ pub struct Unusable {
     /// Its serial, when it says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub serial: Option<Serial>,
+    /// Whether it was skipped for having no OATH application.
+    #[serde(skip)]
+    pub no_oath: bool,
 }
 
 impl Unusable {
@@ -147,12 +150,8 @@ impl Unusable {
             reason: reason.into(),
             model: None,
             serial: None,
+            no_oath: false,
         }
-    }
-
-    /// Whether this is a card without an OATH application.
-    fn lacks_oath(&self) -> bool {
-        self.model.is_some() || self.reason == NO_OATH
     }
 }
 
@@ -299,9 +298,13 @@ fn without_oath(card: &mut pcsc::Card, reader: String) -> Unusable {
                 ),
                 model: Some(model),
                 serial: info.serial,
+                no_oath: true,
             }
         }
-        None => Unusable::because(reader, NO_OATH),
+        None => Unusable {
+            no_oath: true,
+            ..Unusable::because(reader, NO_OATH)
+        },
     }
 }
 
@@ -638,10 +641,10 @@ pub fn find(
 /// are rather than ask for a token to be inserted.
 fn without_oath_instead(e: SelectError, unusable: Vec<Unusable>) -> SelectError {
     let cards: Vec<Unusable> = match &e {
-        SelectError::NoToken => unusable.into_iter().filter(Unusable::lacks_oath).collect(),
+        SelectError::NoToken => unusable.into_iter().filter(|u| u.no_oath).collect(),
         SelectError::NoMatchingSerial { wanted, .. } => unusable
             .into_iter()
-            .filter(|u| u.lacks_oath() && u.serial == Some(*wanted))
+            .filter(|u| u.no_oath && u.serial == Some(*wanted))
             .collect(),
         _ => Vec::new(),
     };

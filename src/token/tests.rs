@@ -153,6 +153,7 @@ fn cards_without_oath_are_named_instead_of_asking_for_a_token() {
         reason: "x".into(),
         model: Some("YubiKey Bio - Multi-protocol Edition".into()),
         serial: Some(Serial(7)),
+        no_oath: true,
     };
     let busy = Unusable::because("r1".into(), "held exclusively by another program");
     let e = without_oath_instead(SelectError::NoToken, vec![bio.clone(), busy.clone()]);

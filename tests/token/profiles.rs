@@ -190,6 +190,16 @@ fn totp(name: &str, secret: &[u8]) -> CredentialData {
     CredentialData::aws_totp(id, Seed::from_bytes(secret.to_vec()), false)
 }
 
+/// The "Device type" `ykman info` reads from the card in `reader`: Yubico's own parser of the
+/// device info the profile models.
+fn ykman_device_type(bench: &Bench, reader: &str) -> String {
+    let info = bench.ykman_ok(reader, &["info"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix("Device type:"))
+        .map(|t| t.trim().to_owned())
+        .unwrap_or_else(|| panic!("no device type in:\n{info}"))
+}
+
 fn refused(run: &Run) -> String {
     assert_ne!(run.code, Some(0), "expected a refusal:\n{}", run.stdout);
     run.human()
@@ -238,6 +248,10 @@ fn yubikey5_and_5_7_capacity_and_all_five_commands() {
             .unwrap_or_default()
     };
     assert_eq!(row(YK5), format!("YubiKey {YK5} 5.4.3 0 32"));
+    assert_eq!(
+        ykman_device_type(bench, &reader_of(bench, YK57)),
+        "YubiKey 5 NFC"
+    );
     assert_eq!(row(YK57), format!("YubiKey {YK57} 5.7.1 0 64"));
 
     let said = five_commands(bench, "alice", Some(YK5), &[]);
@@ -266,6 +280,11 @@ fn neo_serial_from_otp_capacity_by_answer_size_and_a_clean_full() {
         Value::Null,
         "no guess: it depends on the names"
     );
+    // ykman reads the same: firmware 3.5.0 and the serial through OTP (it takes the name "YubiKey
+    // NEO" from a NEO's reader name, which the bench's YubiKey 5 reader is not).
+    let info = bench.ykman_ok(&reader_of(bench, NEO), &["info"]);
+    assert!(info.contains("Firmware version: 3.5.0"), "{info}");
+    assert!(info.contains(&format!("Serial number: {NEO}")), "{info}");
 
     five_commands(bench, "carol", Some(NEO), &[]);
 
@@ -309,6 +328,10 @@ fn fips_needs_an_oath_password_before_it_holds_credentials() {
     assert_eq!(fips["model"], "YubiKey 5 NFC FIPS", "{fips}");
     assert_eq!(fips["fips"], true, "{fips}");
     assert_eq!(fips["capacity"], 64);
+    assert_eq!(
+        ykman_device_type(bench, &reader_of(bench, FIPS)),
+        "YubiKey 5 NFC FIPS"
+    );
 
     create_user(bench, "erin");
     let creates = bench.iam_calls("CreateVirtualMFADevice");
@@ -477,6 +500,14 @@ fn bio_and_security_key_are_named_and_refused() {
         .find(|u| u["model"] == "Security Key NFC")
         .unwrap_or_else(|| panic!("{listing:#}"));
     assert_eq!(sky.get("serial"), None, "a Security Key reports no serial");
+    assert_eq!(
+        ykman_device_type(bench, &reader_of(bench, BIO)),
+        "YubiKey Bio - Multi-protocol Edition"
+    );
+    assert_eq!(
+        ykman_device_type(bench, &reader_of(bench, SECURITY_KEY)),
+        "Security Key NFC"
+    );
     let human = bench.run(&["tokens"]);
     let said = human.human();
     assert!(
