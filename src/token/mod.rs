@@ -279,7 +279,7 @@ pub fn inventory(ctx: &Context) -> Result<Inventory, TransportError> {
 
 /// A card without an OATH application, named by its Management applet when it has one (a
 /// YubiKey Bio or Security Key): "YubiKey Bio - Multi-protocol Edition".
-fn without_oath(card: &mut pcsc::Card, reader: String) -> Unusable {
+pub fn without_oath(card: &mut pcsc::Card, reader: String) -> Unusable {
     let info = card
         .begin()
         .ok()

@@ -518,6 +518,15 @@ fn bio_and_security_key_are_named_and_refused() {
         said.contains("Security Key NFC: no OATH application"),
         "{said}"
     );
+    // doctor says the same of the reader.
+    let doctor = bench.run(&["doctor", "--json"]);
+    assert!(
+        doctor
+            .stdout
+            .contains("(a YubiKey Bio - Multi-protocol Edition, which can't hold TOTP codes)"),
+        "{}",
+        doctor.stdout
+    );
 
     create_user(bench, "heidi");
     let creates = bench.iam_calls("CreateVirtualMFADevice");
