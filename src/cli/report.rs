@@ -113,6 +113,7 @@ impl From<SelectError> for Failure {
         let fix = match e {
             SelectError::Transport(t) => return t.into(),
             SelectError::NoToken | SelectError::TimedOut(_) => INSERT_TOKEN,
+            SelectError::NoOath(_) => "TOTP codes need a token with an OATH application: a YubiKey 5, a Nitrokey 3, …",
             SelectError::Ambiguous(_) => "pass --serial SERIAL to say which one, or remove the others",
             SelectError::NoMatchingSerial { .. } => "check the serial (printed on the token and shown by 'ykmfa tokens'), or insert that token",
         };
@@ -128,9 +129,11 @@ impl From<oath::Error> for Failure {
             E::Transport(t) => return t.into(),
             E::Locked => GIVE_PASSWORD,
             E::WrongPassword => "check the OATH password (ykman and Yubico Authenticator use the same one)",
-            E::NoSpace => FREE_A_SLOT,
+            E::NoSpace | E::FullAt(_) => FREE_A_SLOT,
             E::TouchTimeout => "touch the token's contact when it blinks, then run the command again",
-            E::CredentialExists(_) => "ykmfa never overwrites a credential; choose another --label, or delete the old one first",
+            E::FipsNeedsPassword(_) => "then run this again: ykmfa asks for the OATH password when the token has one",
+            E::TouchNotEnforced => "use a token that enforces touch, or enroll without --touch",
+            E::CredentialExists(_) | E::HiddenCredentialExists(_) => "ykmfa never overwrites a credential; choose another --label, or delete the old one first",
             E::NoOathApplet => "this token cannot hold OATH credentials; use a YubiKey 5 or Nitrokey 3",
             _ => "remove and reinsert the token, then run the command again ('ykmfa tokens' shows what ykmfa sees)",
         };

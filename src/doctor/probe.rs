@@ -157,7 +157,9 @@ fn examine(ctx: &Context, reader: &str, password: Option<&Password>) -> ReaderSt
     };
     let token = match token::identify(&mut card) {
         Ok(token) => token,
-        Err(IdentifyError::Oath(oath::Error::NoOathApplet)) => return ReaderState::NoOath,
+        Err(IdentifyError::Oath(oath::Error::NoOathApplet)) => {
+            return ReaderState::NoOath(token::without_oath(&mut card, reader.to_owned()).model)
+        }
         Err(IdentifyError::Transport(e)) | Err(IdentifyError::Oath(oath::Error::Transport(e))) => {
             return transport_state(e)
         }

@@ -63,6 +63,20 @@ pub enum Error {
     /// No space for another credential.
     #[error("the token has no space for another credential")]
     NoSpace,
+    /// The token refused another credential for lack of space, holding this many: a token
+    /// that does not tell its capacity (a Nitrokey 3, a YubiKey NEO) says so only when full.
+    #[error("the token is full: it refused another credential while holding {0} (it does not tell how many fit)")]
+    FullAt(usize),
+    /// PUT was refused because the name exists, though LIST did not show it: a Nitrokey 3 lists
+    /// PIN-protected credentials only after the PIN is verified.
+    #[error("the token already holds a credential named '{0}' that it does not list (a Nitrokey 3 hides PIN-protected credentials until its PIN is verified); it refused to overwrite it")]
+    HiddenCredentialExists(String),
+    /// The token stored a touch credential but computes its codes without a touch.
+    #[error("the token does not enforce touch: it computes the new credential's codes without one; enroll without --touch, or use a token that enforces touch")]
+    TouchNotEnforced,
+    /// A YubiKey FIPS refuses credentials until its OATH application has a password.
+    #[error("this YubiKey FIPS holds credentials only once its OATH application has a password, and that password can't be removed later; set one with: ykman{0} oath access change")]
+    FipsNeedsPassword(String),
     /// The named credential is not on the token.
     #[error("no credential named '{0}' on the token")]
     NoSuchCredential(String),

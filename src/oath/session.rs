@@ -314,8 +314,9 @@ impl<T: Transport> Session<T> {
 
     /// Checks, without writing anything, that `data` can be written as a new credential: the
     /// applet's limits, the firmware's features, and that no credential of that name exists
-    /// (LIST). Every error from here means nothing was sent that changes the token.
-    pub fn check_new(&mut self, data: &CredentialData) -> Result<(), Error> {
+    /// (LIST). Every error from here means nothing was sent that changes the token. Gives the
+    /// number of credentials listed.
+    pub fn check_new(&mut self, data: &CredentialData) -> Result<usize, Error> {
         self.check_writable(data)?;
         let new_id = data.id.to_bytes();
         let existing = self.list()?;
@@ -338,7 +339,7 @@ impl<T: Transport> Session<T> {
                 });
             }
         }
-        Ok(())
+        Ok(existing.len())
     }
 
     fn check_writable(&self, data: &CredentialData) -> Result<(), Error> {
@@ -386,12 +387,25 @@ impl<T: Transport> Session<T> {
                 sw: StatusWord::NoSpace,
                 ..
             }) => Err(Error::NoSpace),
-            // The Secrets App refuses to overwrite instead of overwriting.
+            // Some NEOs answer a full PUT with 6F00 (as ykman knows).
+            Err(Error::Status {
+                sw: StatusWord::Unknown,
+                ..
+            }) if self.vendor == Vendor::YubiKey && self.version.0 == 3 => Err(Error::NoSpace),
+            // The Secrets App refuses to overwrite instead of overwriting. A name LIST does not
+            // show is a hidden (PIN-protected) credential.
             Err(Error::Status {
                 sw: StatusWord::Blocked,
                 ..
             }) if self.vendor == Vendor::Nitrokey => {
-                Err(Error::CredentialExists(data.id.to_string()))
+                let name = data.id.to_string();
+                let raw = data.id.to_bytes();
+                match self.list() {
+                    Ok(listed) if listed.iter().any(|c| c.raw_id == raw) => {
+                        Err(Error::CredentialExists(name))
+                    }
+                    _ => Err(Error::HiddenCredentialExists(name)),
+                }
             }
             Err(e) => Err(self.locked_or(e)),
         }

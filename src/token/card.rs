@@ -60,6 +60,11 @@ pub trait Card {
     fn capacity(&self) -> Option<usize>;
     /// The kind of token, for tags ("YubiKey", "Nitrokey").
     fn kind(&self) -> String;
+    /// Why the token will refuse any credential, known before writing: a YubiKey FIPS whose
+    /// OATH application has no password yet.
+    fn refuses_credentials(&self) -> Option<oath::Error> {
+        None
+    }
 }
 
 /// Where a write stopped.
@@ -179,23 +184,44 @@ impl Card for PcscCard {
         data: &CredentialData,
         steps: [TimeStep; 2],
     ) -> Result<[Code; 2], WriteError> {
-        let mut sent = false;
+        let mut stage = Stage::Checking;
+        let mut held = 0;
         let result = self.with_session(|s| {
-            s.check_new(data)?;
+            held = s.check_new(data)?;
             let id = data.id.to_bytes();
-            sent = true;
+            stage = Stage::Put;
             s.put(data)?;
+            stage = Stage::Stored;
+            if data.touch {
+                touch_enforced(s, &id, steps[1])?;
+            }
             let period = data.id.period;
             let first = s.calculate(&id, steps[0], period)?;
             let second = s.calculate(&id, steps[1], period)?;
             Ok([first, second])
         });
-        result.map_err(|e| {
-            if sent {
-                WriteError::MaybeWritten(e)
-            } else {
-                WriteError::NotWritten(e)
+        let fips = self.token.fips;
+        let capacity = self.token.capacity;
+        result.map_err(|e| match (stage, e) {
+            (Stage::Checking, e) => WriteError::NotWritten(e),
+            // PUT refused: nothing was stored.
+            (Stage::Put, oath::Error::NoSpace) if capacity.is_none() => {
+                WriteError::NotWritten(oath::Error::FullAt(held))
             }
+            (
+                Stage::Put,
+                e @ (oath::Error::NoSpace
+                | oath::Error::CredentialExists(_)
+                | oath::Error::HiddenCredentialExists(_)),
+            ) => WriteError::NotWritten(e),
+            (
+                Stage::Put,
+                oath::Error::Status {
+                    sw: oath::StatusWord::ConditionsNotSatisfied,
+                    ..
+                },
+            ) if fips => WriteError::NotWritten(self.fips_error()),
+            (_, e) => WriteError::MaybeWritten(e),
         })
     }
 
@@ -282,5 +308,52 @@ impl Card for PcscCard {
 
     fn kind(&self) -> String {
         self.token.kind.to_string()
+    }
+
+    fn refuses_credentials(&self) -> Option<oath::Error> {
+        (self.token.fips && !self.token.password).then(|| self.fips_error())
+    }
+}
+
+impl PcscCard {
+    fn fips_error(&self) -> oath::Error {
+        let device = self
+            .token
+            .serial
+            .map(|s| format!(" --device {s}"))
+            .unwrap_or_default();
+        oath::Error::FipsNeedsPassword(device)
+    }
+}
+
+/// How far a write got, for what an error means.
+#[derive(Clone, Copy)]
+enum Stage {
+    /// Checking, listing: nothing sent that changes the token.
+    Checking,
+    /// PUT sent: a refusal stored nothing, anything else may have.
+    Put,
+    /// PUT accepted.
+    Stored,
+}
+
+/// Whether the token enforces the touch the credential `id` was just written with: CALCULATE
+/// ALL must mark it as needing a touch (`7C`), not compute its code. A token without CALCULATE
+/// ALL (the Nitrokey 3, which asked for the touch already at PUT) is not asked.
+fn touch_enforced<T: crate::transport::Transport>(
+    s: &mut Session<T>,
+    id: &[u8],
+    step: TimeStep,
+) -> Result<(), oath::Error> {
+    match s.calculate_all(step.start(DEFAULT_PERIOD)) {
+        Ok(all) => match all.iter().find(|(c, _)| c.raw_id == id) {
+            Some((c, _)) if c.touch == Some(true) => Ok(()),
+            Some(_) => Err(oath::Error::TouchNotEnforced),
+            None => Err(oath::Error::NoSuchCredential(
+                String::from_utf8_lossy(id).into_owned(),
+            )),
+        },
+        Err(oath::Error::Unsupported(_)) => Ok(()),
+        Err(e) => Err(e),
     }
 }

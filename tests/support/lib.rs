@@ -44,6 +44,9 @@ pub const NITROKEY_READER: &str = "Nitrokey 3";
 #[derive(Clone, Debug)]
 pub struct YubiKeySpec {
     pub serial: u32,
+    /// The virtual card's `--profile` (`yubikey5`, `neo`, `fips`, `bio`, `solo2`, …).
+    pub profile: &'static str,
+    /// `--version`; empty: the profile's own firmware.
     pub version: &'static str,
     pub capacity: Option<usize>,
     pub touch_delay_ms: u64,
@@ -54,6 +57,7 @@ impl Default for YubiKeySpec {
     fn default() -> Self {
         YubiKeySpec {
             serial: YUBIKEY_SERIAL,
+            profile: "yubikey5",
             version: "5.4.3",
             capacity: None,
             touch_delay_ms: 0,
@@ -416,12 +420,15 @@ impl Bench {
                 let mut cmd = in_netns(&netns, &sibling_bin("virtual-yubikey"));
                 cmd.args(["--port", &(port + slot as u16).to_string()])
                     .args(["--serial", &key.serial.to_string()])
-                    .args(["--version", key.version])
+                    .args(["--profile", key.profile])
                     .args(["--touch-delay-ms", &key.touch_delay_ms.to_string()])
                     .arg("--control")
                     .arg(&control)
                     .arg("--state-file")
                     .arg(&state);
+                if !key.version.is_empty() {
+                    cmd.args(["--version", key.version]);
+                }
                 if let Some(c) = key.capacity {
                     cmd.args(["--capacity", &c.to_string()]);
                 }
@@ -705,10 +712,10 @@ impl Bench {
             .ykmfa(&["tokens", "--json"])
             .output()
             .expect("run ykmfa");
+        // Cards without an OATH application (a Bio, a Security Key) are there too, as unusable.
+        let count = |v: &serde_json::Value, k: &str| v[k].as_array().map_or(0, Vec::len);
         serde_json::from_slice::<serde_json::Value>(&out.stdout)
-            .ok()
-            .and_then(|v| v["tokens"].as_array().map(Vec::len))
-            .unwrap_or(0)
+            .map_or(0, |v| count(&v, "tokens") + count(&v, "unusable"))
     }
 
     /// Environment every process on this bench gets.

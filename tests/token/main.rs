@@ -10,6 +10,7 @@
 mod conformance;
 mod enroll_nitrokey;
 mod fuzz;
+mod profiles;
 mod tokens;
 mod ykman;
 

@@ -1,19 +1,33 @@
 //! Command-line flags, parsed by hand (the bench keeps its dependencies few).
 
 use crate::identity::parse_version;
+use crate::profile::Profile;
 use std::path::PathBuf;
 
 /// Usage text.
 pub const USAGE: &str = "\
-virtual-yubikey: a YubiKey 5 (OATH, Management, OTP probe, minimal PIV) for vsmartcard's vpcd
+virtual-yubikey: a YubiKey 5 (OATH, Management, OTP probe, minimal PIV) for vsmartcard's vpcd,
+or another token that speaks YKOATH (--profile)
 
 USAGE: virtual-yubikey [FLAGS]
 
+  --profile NAME         the token played (default yubikey5):
+                           yubikey5      YubiKey 5 NFC 5.4.3, 32 OATH credentials
+                           yubikey5-57   YubiKey 5 NFC 5.7.1, 64 OATH credentials
+                           neo           YubiKey NEO 3.5.0: no READ CONFIG, OATH bounded by
+                                         one CALCULATE ALL answer (6A84 when full)
+                           fips          YubiKey 5 NFC FIPS 5.7.4: PUT 6985 until an OATH
+                                         password is set, which can't be removed
+                           bio           YubiKey Bio Multi-protocol: Management + PIV, no OATH
+                           security-key  Security Key NFC: Management only, no serial
+                           solo2         Solo 2 (oath-authenticator 4.4.4): OATH only
+                           pico-fido     pico-fido: OATH only, PUT appends duplicates,
+                                         touch never enforced
   --port PORT            vpcd port to connect to (default 35963; slot 1 of a reader entry is PORT+1)
   --host HOST            vpcd host (default 127.0.0.1)
   --serial N             serial number (default 12345678)
-  --version X.Y.Z        firmware version (default 5.4.3)
-  --capacity N           OATH credential slots (default 32, or 64 from firmware 5.7)
+  --version X.Y.Z        firmware version (default: the profile's)
+  --capacity N           OATH credential slots (default: the profile's; a YubiKey 5 32, 64 from 5.7)
   --touch approve|refuse what a touch request gets (default approve)
   --touch-delay-ms MS    time before a touch is answered (default 0)
   --max-response BYTES   response data per piece before 61xx chaining (default 256)
@@ -32,8 +46,10 @@ pub struct Options {
     pub port: u16,
     /// Serial number.
     pub serial: u32,
-    /// Firmware version.
-    pub version: [u8; 3],
+    /// The token played.
+    pub profile: Profile,
+    /// Firmware version override.
+    pub version: Option<[u8; 3]>,
     /// OATH capacity override.
     pub capacity: Option<usize>,
     /// Touch approved?
@@ -56,7 +72,8 @@ impl Default for Options {
             host: "127.0.0.1".into(),
             port: 35963,
             serial: 12345678,
-            version: [5, 4, 3],
+            profile: Profile::YubiKey5,
+            version: None,
             capacity: None,
             touch_approve: true,
             touch_delay_ms: 0,
@@ -113,7 +130,14 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
             "--version" => {
                 let v = value()?;
                 o.version =
-                    parse_version(&v).ok_or(format!("--version: expected X.Y.Z, got {v:?}"))?;
+                    Some(parse_version(&v).ok_or(format!("--version: expected X.Y.Z, got {v:?}"))?);
+            }
+            "--profile" => {
+                let v = value()?;
+                o.profile = Profile::parse(&v).ok_or(format!(
+                    "--profile: one of {}, not {v:?}",
+                    Profile::ALL.map(Profile::name).join(", ")
+                ))?;
             }
             "--capacity" => o.capacity = Some(number(&flag, &value()?)?),
             "--touch" => {
@@ -171,7 +195,7 @@ mod tests {
         ]) else {
             panic!("parse failed")
         };
-        assert_eq!((o.port, o.serial, o.version), (40200, 99, [5, 7, 1]));
+        assert_eq!((o.port, o.serial, o.version), (40200, 99, Some([5, 7, 1])));
         assert_eq!((o.touch_approve, o.touch_delay_ms), (false, 15000));
         assert_eq!(
             (o.capacity, o.max_response, o.verbose),
@@ -188,5 +212,14 @@ mod tests {
         assert!(run(&["--version", "5"]).is_err());
         assert!(run(&["--max-response", "0"]).is_err());
         assert!(run(&["--bogus"]).is_err());
+        assert!(run(&["--profile", "yubikey4"]).is_err());
+    }
+
+    #[test]
+    fn profiles() {
+        let Ok(Parsed::Run(o)) = run(&["--profile", "pico-fido"]) else {
+            panic!("parse failed")
+        };
+        assert_eq!((o.profile, o.version), (Profile::PicoFido, None));
     }
 }

@@ -125,6 +125,7 @@ impl Card {
             version: config.identity.version,
             capacity: config.capacity,
             max_response: config.max_response,
+            profile: config.identity.profile,
         };
         Card {
             identity: config.identity,
@@ -189,6 +190,7 @@ impl Card {
     /// The state dump: what the key holds, never a key.
     pub fn dump(&self) -> Value {
         json!({
+            "profile": self.identity.profile.name(),
             "serial": self.identity.serial,
             "version": self.identity.version_string(),
             "capacity": self.capacity,
@@ -319,7 +321,9 @@ impl Card {
         }
         match self.selected {
             Some(Applet::Oath) => self.oath.process(&cmd, self.touch),
-            Some(Applet::Management) => management::process(&self.identity, &cmd),
+            Some(Applet::Management) => {
+                management::process(&self.identity, &cmd, self.oath.password_set())
+            }
             Some(Applet::Otp) => otp::process(&self.identity, &cmd),
             Some(Applet::Piv) => piv::process(&self.identity, &cmd),
             None => Response::status(sw::INS_NOT_SUPPORTED),
@@ -327,7 +331,13 @@ impl Card {
     }
 
     fn select(&mut self, aid: &[u8]) -> Response {
-        let Some(applet) = Applet::from_aid(aid) else {
+        let present = self.identity.profile.applets();
+        let Some(applet) = Applet::from_aid(aid).filter(|a| match a {
+            Applet::Oath => present.oath,
+            Applet::Management => present.management,
+            Applet::Otp => present.otp,
+            Applet::Piv => present.piv,
+        }) else {
             return Response::status(sw::FILE_NOT_FOUND);
         };
         self.oath.end_session();

@@ -123,6 +123,7 @@ mod tests {
                 identity: Identity {
                     serial: 7,
                     version: [5, 7, 1],
+                    profile: crate::profile::Profile::YubiKey57,
                 },
                 capacity: 64,
                 max_response: 256,

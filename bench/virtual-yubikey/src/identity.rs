@@ -2,6 +2,8 @@
 //!
 //! Shared by the Management, OTP and PIV applets, which each report part of it.
 
+use crate::profile::Profile;
+
 /// Capability bits as the Management applet reports them (yubikit `CAPABILITY`).
 pub mod capability {
     /// Yubico OTP.
@@ -20,9 +22,6 @@ pub mod capability {
     pub const FIDO2: u16 = 0x0200;
 }
 
-/// Form factor code of a USB-A keychain key (a "YubiKey 5 NFC").
-pub const FORM_FACTOR_USB_A_KEYCHAIN: u8 = 0x01;
-
 /// The identity of one emulated key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Identity {
@@ -30,6 +29,8 @@ pub struct Identity {
     pub serial: u32,
     /// Firmware version.
     pub version: [u8; 3],
+    /// Which token it plays.
+    pub profile: Profile,
 }
 
 impl Identity {
@@ -39,23 +40,29 @@ impl Identity {
         format!("{a}.{b}.{c}")
     }
 
-    /// Applications a YubiKey 5 NFC of this firmware has, over USB and over NFC alike.
+    /// Applications the key has over USB (a YubiKey 5 NFC: the same over NFC).
     pub fn capabilities(&self) -> u16 {
         use capability::*;
-        let mut caps = OTP | U2F | OPENPGP | PIV | OATH | FIDO2;
-        if self.version >= [5, 4, 3] {
-            caps |= HSMAUTH;
+        match self.profile {
+            // ykman's NEO baseline.
+            Profile::Neo => OTP | U2F | OPENPGP | PIV | OATH,
+            // Multi-protocol Edition: FIDO and PIV.
+            Profile::Bio => U2F | FIDO2 | PIV,
+            Profile::SecurityKey => U2F | FIDO2,
+            Profile::Solo2 | Profile::PicoFido => OATH | U2F | FIDO2,
+            Profile::YubiKey5 | Profile::YubiKey57 | Profile::Fips => {
+                let mut caps = OTP | U2F | OPENPGP | PIV | OATH | FIDO2;
+                if self.version >= [5, 4, 3] {
+                    caps |= HSMAUTH;
+                }
+                caps
+            }
         }
-        caps
     }
 
-    /// OATH capacity of this firmware: 32 credentials before 5.7, 64 from 5.7.
+    /// OATH capacity of this profile and firmware (a YubiKey 5: 32 before 5.7, 64 from 5.7).
     pub fn default_oath_capacity(&self) -> usize {
-        if self.version >= [5, 7, 0] {
-            64
-        } else {
-            32
-        }
+        self.profile.default_capacity(self.version)
     }
 }
 
@@ -81,6 +88,7 @@ mod tests {
         let id = Identity {
             serial: 1,
             version: [5, 7, 1],
+            profile: Profile::YubiKey57,
         };
         assert_eq!(id.default_oath_capacity(), 64);
         assert_eq!(id.version_string(), "5.7.1");

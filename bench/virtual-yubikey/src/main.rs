@@ -18,6 +18,7 @@ mod management;
 mod oath;
 mod otp;
 mod piv;
+mod profile;
 mod tlv;
 mod vpcd;
 
@@ -41,7 +42,10 @@ fn main() -> ExitCode {
     };
     let identity = Identity {
         serial: options.serial,
-        version: options.version,
+        version: options
+            .version
+            .unwrap_or_else(|| options.profile.default_version()),
+        profile: options.profile,
     };
     let card = Card::new(Config {
         identity,
@@ -65,7 +69,8 @@ fn main() -> ExitCode {
     let addr = format!("{}:{}", options.host, options.port);
     if options.verbose {
         eprintln!(
-            "virtual-yubikey: serial {} firmware {}, connecting to vpcd at {addr}",
+            "virtual-yubikey: {} serial {} firmware {}, connecting to vpcd at {addr}",
+            identity.profile.name(),
             identity.serial,
             identity.version_string()
         );

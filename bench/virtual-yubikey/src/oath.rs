@@ -6,9 +6,15 @@
 //! long LIST / CALCULATE ALL answers come in pieces (`61xx`, then SEND REMAINING `A5`);
 //! with a password set, everything but SELECT, RESET and VALIDATE answers `6982` until VALIDATE.
 //! Keys never leave this module except as a fingerprint.
+//!
+//! Other tokens' quirks follow the [`Profile`]: a FIPS key refuses PUT (`6985`) until a password
+//! is set and refuses to remove it; a NEO refuses PUT (`6A84`) when one CALCULATE ALL answer would
+//! no longer fit its buffer; pico-fido appends a second credential of an existing name and never
+//! enforces the touch property; pico-fido's SELECT always names the algorithm (`7B`).
 
 use crate::apdu::{sw, Command, Response};
 use crate::crypto::{self, Algorithm};
+use crate::profile::Profile;
 use crate::tlv;
 use serde_json::{json, Value};
 
@@ -131,6 +137,8 @@ pub struct Model {
     pub capacity: usize,
     /// Largest response data sent in one piece before `61xx` chaining.
     pub max_response: usize,
+    /// The token played, for its quirks.
+    pub profile: Profile,
 }
 
 /// Applet state: persistent part (salt, credentials, password) and session part (lost on power-off).
@@ -183,6 +191,8 @@ impl Oath {
             out.extend(tlv::encode(TAG_CHALLENGE, &challenge));
             out.extend(tlv::encode(TAG_ALGORITHM, &[access.algorithm.code()]));
             self.challenge = Some(challenge);
+        } else if self.model.profile.select_always_names_algorithm() {
+            out.extend(tlv::encode(TAG_ALGORITHM, &[Algorithm::Sha1.code()]));
         }
         Response::ok(out)
     }
@@ -250,6 +260,9 @@ impl Oath {
     }
 
     fn put(&mut self, data: &[u8]) -> Result<Response, u16> {
+        if self.model.profile.oath_needs_password() && self.access.is_none() {
+            return Err(sw::CONDITIONS_NOT_SATISFIED);
+        }
         let mut r = tlv::Reader::new(data);
         let name = r.expect(TAG_NAME).ok_or(sw::WRONG_DATA)?;
         let key = r.expect(TAG_KEY).ok_or(sw::WRONG_DATA)?;
@@ -296,16 +309,32 @@ impl Oath {
                 Kind::Totp => 0,
             },
         };
+        let appends = self.model.profile.put_appends();
         // A YubiKey overwrites a credential of the same name, in place.
-        if let Some(existing) = self.credentials.iter_mut().find(|c| c.name == name) {
+        if let Some(existing) = self
+            .credentials
+            .iter_mut()
+            .find(|c| c.name == name && !appends)
+        {
             *existing = credential;
-        } else if self.credentials.len() >= self.model.capacity {
+        } else if self.credentials.len() >= self.model.capacity || !self.fits_answer(name) {
             return Err(sw::NO_SPACE);
         } else {
             self.credentials.push(credential);
         }
         self.generation += 1;
         Ok(Response::ok(Vec::new()))
+    }
+
+    /// Whether one CALCULATE ALL answer still fits the applet's buffer with `name` added (a
+    /// truncated code entry: name TLV plus `76 05 digits code`).
+    fn fits_answer(&self, name: &[u8]) -> bool {
+        let Some(buffer) = self.model.profile.response_buffer() else {
+            return true;
+        };
+        let entry = |n: usize| 2 + n + 7;
+        let used: usize = self.credentials.iter().map(|c| entry(c.name.len())).sum();
+        used + entry(name.len()) <= buffer
     }
 
     fn delete(&mut self, data: &[u8]) -> Result<Response, u16> {
@@ -323,6 +352,11 @@ impl Oath {
             tlv::find(data, TAG_KEY).ok_or(sw::WRONG_DATA)?
         };
         if key.is_empty() {
+            if self.model.profile.oath_needs_password() {
+                // A FIPS key keeps its OATH password (the bench's status word: ykman refuses
+                // before asking, so the real one is not documented).
+                return Err(sw::CONDITIONS_NOT_SATISFIED);
+            }
             self.access = None;
             self.generation += 1;
             return Ok(Response::ok(Vec::new()));
@@ -395,7 +429,7 @@ impl Oath {
         let name = tlv::find(&cmd.data, TAG_NAME).ok_or(sw::WRONG_DATA)?;
         let challenge = tlv::find(&cmd.data, TAG_CHALLENGE).ok_or(sw::WRONG_DATA)?;
         let index = self.index(name).ok_or(sw::NO_SUCH_OBJECT)?;
-        let needs_touch = self.credentials[index].touch;
+        let needs_touch = self.credentials[index].touch && !self.model.profile.touch_ignored();
         if needs_touch && !touch.approve {
             // A real key waits ~15 s for the touch that never comes, then gives up.
             return Ok(Response {
@@ -454,7 +488,7 @@ impl Oath {
             if c.kind == Kind::Hotp {
                 // Not computed: it would advance the counter.
                 out.extend(tlv::encode(TAG_HOTP, &[c.digits]));
-            } else if c.touch {
+            } else if c.touch && !self.model.profile.touch_ignored() {
                 out.extend(tlv::encode(TAG_TOUCH, &[c.digits]));
             } else {
                 let mac = c.algorithm.hmac(&c.key, challenge);
@@ -552,6 +586,7 @@ mod tests {
             version: [5, 4, 3],
             capacity: 32,
             max_response: 256,
+            profile: Profile::YubiKey5,
         }
     }
 

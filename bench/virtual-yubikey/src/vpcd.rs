@@ -144,6 +144,7 @@ mod tests {
             identity: Identity {
                 serial: 4242,
                 version: [5, 4, 3],
+                profile: crate::profile::Profile::YubiKey5,
             },
             capacity: 32,
             max_response: 256,

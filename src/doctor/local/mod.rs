@@ -102,8 +102,9 @@ pub enum ReaderState {
     Held,
     /// pcscd refused this user the card (polkit's `access_card`).
     Refused,
-    /// A card without an OATH application.
-    NoOath,
+    /// A card without an OATH application, with its model when it says (a YubiKey Bio, a
+    /// Security Key).
+    NoOath(Option<String>),
     /// Anything else, in PC/SC's or the card's words.
     Failed(String),
     /// The card (or a transaction on it) did not answer within the time limit.
@@ -419,7 +420,19 @@ pub fn tokens(f: &LocalFacts) -> Check {
     let tokens = f.tokens();
     let data = json!(tokens.iter().map(|(t, _)| t).collect::<Vec<_>>());
     let mut notes = Vec::new();
-    let no_oath = f.readers_in(|s| matches!(s, ReaderState::NoOath));
+    let no_oath: Vec<String> = f
+        .listed()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| match &r.state {
+            ReaderState::NoOath(Some(model)) => Some(format!(
+                "{} (a {model}, which can't hold TOTP codes)",
+                r.name
+            )),
+            ReaderState::NoOath(None) => Some(r.name.clone()),
+            _ => None,
+        })
+        .collect();
     if !no_oath.is_empty() {
         notes.push(format!("no OATH application in: {}", no_oath.join(", ")));
     }

@@ -15,6 +15,8 @@ fn token(serial: u32, password: bool, credentials: Option<usize>) -> Token {
         password,
         credentials,
         capacity: Some(32),
+        model: None,
+        fips: false,
         listed: None,
     }
 }
@@ -192,13 +194,17 @@ fn no_reader_and_no_token_are_warnings_with_the_fix() {
 
     let empty = checks(&facts(vec![
         reader("R 00 00", ReaderState::Empty),
-        reader("R 00 01", ReaderState::NoOath),
+        reader("R 00 01", ReaderState::NoOath(None)),
+        reader(
+            "R 00 02",
+            ReaderState::NoOath(Some("YubiKey Bio - Multi-protocol Edition".into())),
+        ),
     ]));
     assert_eq!(by_id(&empty, "readers").status, Status::Ok);
     let tokens = by_id(&empty, "tokens");
     assert_eq!(tokens.status, Status::Warn);
     assert!(
-        tokens.detail.contains("no OATH application in: R 00 01"),
+        tokens.detail.contains("no OATH application in: R 00 01, R 00 02 (a YubiKey Bio - Multi-protocol Edition, which can't hold TOTP codes)"),
         "{}",
         tokens.detail
     );

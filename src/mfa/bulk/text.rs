@@ -95,8 +95,14 @@ fn step(row: &Row, event: &Event<'_>) -> Option<String> {
     let who = who(row);
     Some(match event {
         Event::Writing {
-            token, touch: true, ..
-        } => format!("{who}: touch {token} when it blinks (twice)"),
+            token,
+            touch: true,
+            store_touch,
+            ..
+        } => {
+            let times = if *store_touch { "three times" } else { "twice" };
+            format!("{who}: touch {token} when it blinks ({times})")
+        }
         Event::TouchNow => format!("{who}: touch the token now"),
         Event::TagsDenied => format!(
             "{who}: tagging is not allowed (iam:TagMFADevice); the device is created without ykmfa's tags"

@@ -273,6 +273,9 @@ pub enum Event<'a> {
         token: &'a str,
         /// Whether each code needs a touch.
         touch: bool,
+        /// Whether storing the credential needs a touch too (a Nitrokey 3 asks for one at PUT
+        /// when the credential requires touch).
+        store_touch: bool,
         /// The fingerprint of the secret about to be written (for the journal: it lets a later
         /// undo prove a credential of this name is this one).
         fingerprint: &'a Fingerprint,
@@ -469,6 +472,12 @@ pub fn plan<C: Card>(
         Some(label) => label.clone(),
         None => labels::user_label(req.user.as_str(), alias.as_deref(), &account)?,
     };
+    if let Some(error) = card.refuses_credentials() {
+        return Err(Cause::Card {
+            step: Step::Preflight,
+            error,
+        });
+    }
     let existing = tokio::task::block_in_place(|| card.list()).map_err(|error| Cause::Card {
         step: Step::Preflight,
         error,
@@ -574,6 +583,7 @@ async fn run<D: Directory, C: Card>(
     progress.event(Event::Writing {
         token: &plan.token,
         touch: plan.touch,
+        store_touch: plan.touch && card.kind() == crate::token::Kind::Nitrokey.to_string(),
         fingerprint: &fingerprint,
     });
     let now = TimeStep::at(clock.now(), PERIOD);
@@ -924,6 +934,10 @@ async fn rollback<D: Directory, C: Card>(
                 card,
             ));
         } else {
+            // The Secrets App confirms every DELETE with a touch.
+            if card.kind() == crate::token::Kind::Nitrokey.to_string() {
+                progress.event(Event::TouchNow);
+            }
             let fate = tokio::task::block_in_place(|| {
                 retire::remove_credential(card, &written.raw_id, Some(&written.fingerprint))
             });

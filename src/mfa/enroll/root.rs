@@ -460,6 +460,12 @@ pub async fn await_verdict(
 /// Read-only checks before anything is written: the token opens (unlocked), does not hold the
 /// name, and has room.
 pub fn check<C: Card>(card: &mut C, id: &CredentialId) -> Result<(), Cause> {
+    if let Some(error) = card.refuses_credentials() {
+        return Err(Cause::Card {
+            step: Step::Preflight,
+            error,
+        });
+    }
     let existing = card.list().map_err(|error| Cause::Card {
         step: Step::Preflight,
         error,

@@ -18,11 +18,17 @@ impl Event<'_> {
             Event::TagsDenied => "tagging is not allowed (iam:TagMFADevice); creating the device without ykmfa's tags".to_owned(),
             Event::LeftoverRemoved(arn) => format!("Removed {arn}, left unassigned by an earlier interrupted run."),
             Event::NameTaken { taken, next } => format!("The name '{taken}' is taken; using '{next}'."),
-            Event::Writing { token, touch, .. } => {
+            Event::Writing {
+                token,
+                touch,
+                store_touch,
+                ..
+            } => {
                 let line = format!("Writing the credential to {token} and computing two codes...");
-                match touch {
-                    true => format!("{line}\nTouch your token when it blinks (twice)."),
-                    false => line,
+                match (touch, store_touch) {
+                    (true, true) => format!("{line}\nTouch your token when it blinks (three times: to store the credential, then for each code)."),
+                    (true, false) => format!("{line}\nTouch your token when it blinks (twice)."),
+                    (false, _) => line,
                 }
             }
             Event::TouchNow => "Touch your token now.".to_owned(),

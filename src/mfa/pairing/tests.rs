@@ -24,6 +24,8 @@ fn token(serial: u32, reader: &str, names: &[&str]) -> Token {
         password: false,
         credentials: Some(names.len()),
         capacity: Some(32),
+        model: None,
+        fips: false,
         listed: Some(names.iter().map(|n| cred(n)).collect()),
     }
 }
@@ -32,6 +34,8 @@ fn locked(serial: u32, reader: &str) -> Token {
     Token {
         password: true,
         credentials: None,
+        model: None,
+        fips: false,
         listed: None,
         ..token(serial, reader, &[])
     }

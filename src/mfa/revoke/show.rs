@@ -18,7 +18,12 @@ impl fmt::Display for Event<'_> {
             Event::AlreadyDeactivated(d) => write!(f, "IAM lists {d} as no longer assigned."),
             Event::Deleting(d) => write!(f, "Deleting {d}..."),
             Event::DeletingCredential { name, token } => {
-                write!(f, "Deleting credential '{name}' from {token}...")
+                write!(f, "Deleting credential '{name}' from {token}...")?;
+                // The Secrets App confirms every DELETE with a touch.
+                if token.kind == crate::token::Kind::Nitrokey {
+                    write!(f, "\nTouch your Nitrokey to confirm the deletion.")?;
+                }
+                Ok(())
             }
         }
     }

@@ -37,6 +37,8 @@ fn token(serial: u32, names: Option<&[&str]>) -> Token {
         password: names.is_none(),
         credentials: names.map(<[&str]>::len),
         capacity: Some(32),
+        model: None,
+        fips: false,
         listed: names.map(|n| n.iter().map(|c| credential(c)).collect()),
     }
 }

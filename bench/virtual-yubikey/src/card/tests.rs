@@ -1,6 +1,7 @@
 //! The APDU handler end to end, in process: what a host sends, what it gets back.
 
 use super::*;
+use crate::profile::Profile;
 use crate::tlv;
 use sha1::Sha1;
 
@@ -27,6 +28,7 @@ fn config(version: [u8; 3], capacity: usize, max_response: usize) -> Config {
         identity: Identity {
             serial: 12345678,
             version,
+            profile: Profile::YubiKey5,
         },
         capacity,
         max_response,
@@ -1045,4 +1047,144 @@ mod faults {
         card.clear_faults();
         assert_eq!(send(&mut card, SELECT_OATH).1, 0x9000);
     }
+}
+
+fn profile_card(profile: Profile) -> Card {
+    let version = profile.default_version();
+    let mut c = config(version, profile.default_capacity(version), 256);
+    c.identity.profile = profile;
+    Card::new(c)
+}
+
+const AWS_NAME: &str = "Amazon Web Services:alice@123456789012";
+
+#[test]
+fn bio_and_security_key_have_management_but_no_oath() {
+    for profile in [Profile::Bio, Profile::SecurityKey] {
+        let mut card = profile_card(profile);
+        assert_eq!(send(&mut card, SELECT_OATH).1, 0x6A82, "{profile:?}");
+        assert_eq!(send(&mut card, SELECT_OTP).1, 0x6A82, "{profile:?}");
+        assert_eq!(send(&mut card, SELECT_MGMT).1, 0x9000, "{profile:?}");
+        let (info, sw) = send(&mut card, &apdu(0x1D, 0, 0, &[]));
+        assert_eq!(sw, 0x9000);
+        let caps = tlv::find(&info[1..], 0x01).unwrap();
+        assert_eq!(caps[1] & 0x20, 0, "{profile:?} reports no OATH capability");
+    }
+    let mut bio = profile_card(Profile::Bio);
+    assert_eq!(send(&mut bio, SELECT_PIV).1, 0x9000);
+    let mut sky = profile_card(Profile::SecurityKey);
+    assert_eq!(send(&mut sky, SELECT_PIV).1, 0x6A82);
+}
+
+#[test]
+fn solo2_answers_only_the_exact_oath_aid() {
+    let mut card = profile_card(Profile::Solo2);
+    let (data, sw) = send(&mut card, SELECT_OATH);
+    assert_eq!(sw, 0x9000);
+    assert_eq!(tlv::find(&data, 0x79), Some(&[4u8, 4, 4][..]));
+    let longer = [SELECT_OATH, &[0x01]].concat();
+    let mut longer = longer;
+    longer[4] = 8;
+    assert_eq!(send(&mut card, &longer).1, 0x6A82);
+    let shorter = apdu(0xA4, 0x04, 0x00, &[0xA0, 0x00, 0x00, 0x05, 0x27, 0x21]);
+    assert_eq!(send(&mut card, &shorter).1, 0x6A82);
+    for other in [SELECT_MGMT, SELECT_OTP, SELECT_PIV] {
+        assert_eq!(send(&mut card, other).1, 0x6A82);
+    }
+}
+
+#[test]
+fn neo_is_full_when_calculate_all_would_not_fit() {
+    let mut card = profile_card(Profile::Neo);
+    send(&mut card, SELECT_OATH);
+    let mut stored = 0;
+    for i in 0..40 {
+        let name = format!("Amazon Web Services:user{i:02}@123456789012");
+        match put(&mut card, &name, TOTP | SHA1, 6, RFC_SECRET, false) {
+            0x9000 => stored += 1,
+            sw => {
+                assert_eq!(sw, 0x6A84);
+                break;
+            }
+        }
+    }
+    assert_eq!(stored, 28, "a NEO holds about 28 AWS-named credentials");
+    // Management answers SELECT with the version, but has no READ CONFIG; OTP gives the serial.
+    let (version, sw) = send(&mut card, SELECT_MGMT);
+    assert_eq!((version, sw), (b"3.5.0".to_vec(), 0x9000));
+    assert_eq!(send(&mut card, &apdu(0x1D, 0, 0, &[])).1, 0x6D00);
+    send(&mut card, SELECT_OTP);
+    let (serial, sw) = send(&mut card, &apdu(0x01, 0x10, 0, &[]));
+    assert_eq!((serial, sw), (12345678u32.to_be_bytes().to_vec(), 0x9000));
+}
+
+#[test]
+fn fips_refuses_put_until_a_password_and_keeps_it() {
+    let mut card = profile_card(Profile::Fips);
+    send(&mut card, SELECT_OATH);
+    assert_eq!(
+        put(&mut card, AWS_NAME, TOTP | SHA1, 6, RFC_SECRET, false),
+        0x6985
+    );
+    assert!(list_names(&mut card).is_empty());
+    let key = derive("fips password", &salt(&mut card));
+    send(&mut card, SELECT_OATH);
+    assert_eq!(set_code(&mut card, &key), 0x9000);
+    assert_eq!(
+        put(&mut card, AWS_NAME, TOTP | SHA1, 6, RFC_SECRET, false),
+        0x9000
+    );
+    // Removing the password: refused.
+    assert_eq!(send(&mut card, &apdu(0x03, 0, 0, &[])).1, 0x6985);
+    assert_eq!(send(&mut card, &apdu(0x03, 0, 0, &[0x73, 0x00])).1, 0x6985);
+    assert_eq!(card.dump()["password_set"], true);
+    // Management reports OATH approved now.
+    send(&mut card, SELECT_MGMT);
+    let (info, _) = send(&mut card, &apdu(0x1D, 0, 0, &[]));
+    assert_eq!(tlv::find(&info[1..], 0x15), Some(&[0u8, 0x08][..]));
+}
+
+#[test]
+fn pico_fido_appends_duplicates_and_ignores_touch() {
+    let mut card = profile_card(Profile::PicoFido);
+    let (data, _) = send(&mut card, SELECT_OATH);
+    assert_eq!(tlv::find(&data, 0x79), Some(&[6u8, 0, 0][..]));
+    assert_eq!(tlv::find(&data, 0x7B), Some(&[0x01u8][..]));
+    assert_eq!(tlv::find(&data, 0x74), None, "no password, no challenge");
+    assert_eq!(
+        put(&mut card, AWS_NAME, TOTP | SHA1, 6, RFC_SECRET, true),
+        0x9000
+    );
+    assert_eq!(
+        put(&mut card, AWS_NAME, TOTP | SHA1, 6, RFC_SECRET, true),
+        0x9000
+    );
+    assert_eq!(list_names(&mut card).len(), 2, "the same name twice");
+    card.touch = Touch {
+        approve: false,
+        delay_ms: 5000,
+    };
+    let (answer, sw, delay) = send_timed(
+        &mut card,
+        &apdu(
+            0xA2,
+            0,
+            1,
+            &[
+                tlv::encode(0x71, AWS_NAME.as_bytes()),
+                tlv::encode(0x74, &step(59)),
+            ]
+            .concat(),
+        ),
+    );
+    assert_eq!(
+        (sw, delay),
+        (0x9000, 0),
+        "no touch asked for, none waited for"
+    );
+    assert_eq!(code(&answer), "287082");
+    let (all, sw) = send(&mut card, &apdu(0xA4, 0, 1, &tlv::encode(0x74, &step(59))));
+    assert_eq!(sw, 0x9000);
+    assert_eq!(tlv::find(&all, 0x7C), None, "a code, not a touch marker");
+    assert_eq!(code(&all), "287082");
 }
