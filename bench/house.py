@@ -29,7 +29,7 @@ FLOORS = [
 # The goal is CLI_GOAL; CLI_CEILING is a ratchet that can only come down (lower it whenever the cli
 # shrinks for good).
 CLI_GOAL = 3000
-CLI_CEILING = 3000
+CLI_CEILING = 2984
 FILE_LIMIT = 450
 BANNED = {"helper", "helpers", "util", "utils", "manager", "common"}
 

@@ -849,20 +849,6 @@ fn ctrl_c_undoes_the_rows_in_progress_and_the_next_run_enrolls_them() {
     bench.assert_no_seed_leaked();
 }
 
-/// The seed the bench's AWS holds for a hardware token's serial.
-fn hardware_seed(bench: &Bench, serial: &str) -> String {
-    let tokens = bench.iam_call("GET", "/_bench/hardware-tokens", json!({}));
-    let token = tokens["tokens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["serial"] == serial);
-    token.expect("a token of the bench's table")["seed"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 #[test]
 fn a_hardware_token_row_needs_a_person_at_the_terminal_and_is_skipped_once_enrolled() {
     const HW: &str = "GAKT00000001";
@@ -870,7 +856,7 @@ fn a_hardware_token_row_needs_a_person_at_the_terminal_and_is_skipped_once_enrol
     for u in ["alice", "bob", "carol"] {
         bench.aws(&["iam", "create-user", "--user-name", u]);
     }
-    let seed = hardware_seed(&bench, HW);
+    let seed = bench.hardware_seed(HW);
     let manifest = write(
         &bench,
         "mixed.csv",
@@ -1066,7 +1052,7 @@ fn a_hardware_row_a_person_enrolled_by_hand_is_recorded_and_skipped() {
     const HW: &str = "GAKT00000003";
     let bench = bench(0);
     bench.aws(&["iam", "create-user", "--user-name", "dave"]);
-    let seed = hardware_seed(&bench, HW);
+    let seed = bench.hardware_seed(HW);
     let manifest = write(
         &bench,
         "dave.csv",

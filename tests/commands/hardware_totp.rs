@@ -27,20 +27,6 @@ fn bench() -> Bench {
     bench
 }
 
-/// The seed the bench's AWS holds for a hardware token's serial.
-fn seed_of(bench: &Bench, serial: &str) -> String {
-    let tokens = bench.iam_call("GET", "/_bench/hardware-tokens", json!({}));
-    let token = tokens["tokens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["serial"] == serial);
-    token.expect("a token of the bench's table")["seed"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 fn step() -> u64 {
     support::now() / 30
 }
@@ -98,7 +84,7 @@ fn enroll(bench: &Bench, user: &str, serial: &str, input: &str) -> Run {
 #[test]
 fn enrolls_with_two_typed_codes_and_a_later_code_signs_in() {
     let bench = bench();
-    let seed = seed_of(&bench, TOKEN);
+    let seed = bench.hardware_seed(TOKEN);
     let run = enroll(&bench, "alice", TOKEN, &pair(&seed, 0));
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(run.stdout.trim(), TOKEN);
@@ -149,7 +135,7 @@ fn enrolls_with_two_typed_codes_and_a_later_code_signs_in() {
 #[test]
 fn wrong_equal_stale_or_malformed_codes_change_nothing() {
     let bench = bench();
-    let seed = seed_of(&bench, TOKEN);
+    let seed = bench.hardware_seed(TOKEN);
     let now = step();
     let wrong = {
         // Two consecutive-looking codes that are not this token's at any nearby step.
@@ -215,7 +201,7 @@ fn wrong_equal_stale_or_malformed_codes_change_nothing() {
 #[test]
 fn unknown_serial_a_token_in_use_and_a_full_user_are_refused() {
     let bench = bench();
-    let (seed, other) = (seed_of(&bench, TOKEN), seed_of(&bench, OTHER));
+    let (seed, other) = (bench.hardware_seed(TOKEN), bench.hardware_seed(OTHER));
     let run = enroll(&bench, "alice", "GAKT99999999", "123456\n654321\n");
     assert_eq!(run.code, Some(7), "{}", run.stderr);
     assert!(
@@ -302,7 +288,7 @@ fn unknown_serial_a_token_in_use_and_a_full_user_are_refused() {
 #[test]
 fn a_drifted_token_is_resynced_then_revoked_by_deactivation_only() {
     let bench = bench();
-    let seed = seed_of(&bench, TOKEN);
+    let seed = bench.hardware_seed(TOKEN);
     bench.note_clock_shift(150);
     let run = enroll(&bench, "alice", TOKEN, &pair(&seed, 0));
     assert_eq!(run.code, Some(0), "{}", run.stderr);
@@ -319,7 +305,7 @@ fn a_drifted_token_is_resynced_then_revoked_by_deactivation_only() {
     let run = typed(
         &bench,
         &["resync", "--user", "alice", "--hardware-serial", TOKEN],
-        &pair(&seed_of(&bench, OTHER), 4),
+        &pair(&bench.hardware_seed(OTHER), 4),
     );
     assert_eq!(run.code, Some(7), "{}", run.stderr);
     assert!(
@@ -371,41 +357,21 @@ fn a_drifted_token_is_resynced_then_revoked_by_deactivation_only() {
     );
 
     // Revoke: the last device needs --allow-last; then DeactivateMFADevice only.
-    let run = bench.run(&["revoke", "--user", "alice", "--device", TOKEN, "--yes"]);
+    let revoke = |more: &[&str]| {
+        let args = ["revoke", "--user", "alice", "--device", TOKEN];
+        bench.run(&[&args[..], more].concat())
+    };
+    let run = revoke(&["--yes"]);
     assert_ne!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(devices_of(&bench, "alice"), [TOKEN]);
-    let run = bench.run(&[
-        "revoke",
-        "--user",
-        "alice",
-        "--device",
-        TOKEN,
-        "--allow-last",
-        "--dry-run",
-    ]);
+    let run = revoke(&["--allow-last", "--dry-run"]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("deactivate it (a hardware token: nothing to delete)"),
-        "{}",
-        run.stderr
-    );
-    let run = bench.run(&[
-        "revoke",
-        "--user",
-        "alice",
-        "--device",
-        TOKEN,
-        "--allow-last",
-        "--yes",
-    ]);
+    let plan = "deactivate it (a hardware token: nothing to delete)";
+    assert!(run.stderr.contains(plan), "{}", run.stderr);
+    let run = revoke(&["--allow-last", "--yes"]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("hardware token GAKT00000001 is deactivated"),
-        "{}",
-        run.stderr
-    );
+    let done = "hardware token GAKT00000001 is deactivated";
+    assert!(run.stderr.contains(done), "{}", run.stderr);
     assert!(devices_of(&bench, "alice").is_empty());
     assert_eq!(bench.iam_calls("DeleteVirtualMFADevice"), 0);
     let tokens = bench.iam_call("GET", "/_bench/hardware-tokens", json!({}));
@@ -426,7 +392,7 @@ fn a_drifted_token_is_resynced_then_revoked_by_deactivation_only() {
 #[test]
 fn on_a_terminal_the_person_is_asked_for_each_code() {
     let bench = bench();
-    let seed = seed_of(&bench, TOKEN);
+    let seed = bench.hardware_seed(TOKEN);
     let args = ["enroll", "--user", "alice", "--hardware-serial", TOKEN];
     // The screen echoes what the person types, as any terminal does: that screen is not a log,
     // so it is not scanned for codes here (the other tests scan every output for them).

@@ -871,6 +871,17 @@ impl Bench {
         seeds::assert_absent(&seeds, &showing);
     }
 
+    /// The seed the bench's AWS holds for a hardware TOTP token's serial (its table of tokens).
+    pub fn hardware_seed(&self, serial: &str) -> String {
+        let tokens = self.iam_call("GET", "/_bench/hardware-tokens", serde_json::json!({}));
+        let listed = tokens["tokens"]
+            .as_array()
+            .expect("the bench's hardware tokens");
+        let token = listed.iter().find(|t| t["serial"] == serial);
+        let seed = token.expect("a token of the bench's table")["seed"].as_str();
+        seed.expect("a Base32 seed").to_owned()
+    }
+
     /// Scans every recorded output (not those showing codes by design) and every file below the
     /// bench's HOME for a pair of the codes `seeds` gave during the run: seeds the test knows,
     /// such as a hardware token's, whose codes a person types in and nothing may log.
