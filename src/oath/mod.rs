@@ -71,8 +71,9 @@ pub enum Error {
     /// PIN-protected credentials only after the PIN is verified.
     #[error("the token already holds a credential named '{0}' that it does not list (a Nitrokey 3 hides PIN-protected credentials until its PIN is verified); it refused to overwrite it")]
     HiddenCredentialExists(String),
-    /// The token stored a touch credential but computes its codes without a touch.
-    #[error("the token does not enforce touch: it computes the new credential's codes without one; enroll without --touch, or use a token that enforces touch")]
+    /// The token stored a touch credential but computes its codes without a touch, or can't
+    /// show whether it would (no CALCULATE ALL, and no touch asked at PUT).
+    #[error("the token does not enforce touch: it computes the new credential's codes without one (or can't show that it would not); enroll without --touch, or use a token that enforces touch")]
     TouchNotEnforced,
     /// A YubiKey FIPS refuses credentials until its OATH application has a password.
     #[error("this YubiKey FIPS holds credentials only once its OATH application has a password, and that password can't be removed later; set one with: ykman{0} oath access change")]

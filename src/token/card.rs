@@ -186,6 +186,8 @@ impl Card for PcscCard {
     ) -> Result<[Code; 2], WriteError> {
         let mut stage = Stage::Checking;
         let mut held = 0;
+        // A Nitrokey 3 asks for the touch at PUT already: that is the enforcement seen.
+        let asked_at_put = self.token.kind == super::Kind::Nitrokey;
         let result = self.with_session(|s| {
             held = s.check_new(data)?;
             let id = data.id.to_bytes();
@@ -193,7 +195,7 @@ impl Card for PcscCard {
             s.put(data)?;
             stage = Stage::Stored;
             if data.touch {
-                touch_enforced(s, &id, steps[1])?;
+                touch_enforced(s, &id, steps[1], asked_at_put)?;
             }
             let period = data.id.period;
             let first = s.calculate(&id, steps[0], period)?;
@@ -338,12 +340,14 @@ enum Stage {
 }
 
 /// Whether the token enforces the touch the credential `id` was just written with: CALCULATE
-/// ALL must mark it as needing a touch (`7C`), not compute its code. A token without CALCULATE
-/// ALL (the Nitrokey 3, which asked for the touch already at PUT) is not asked.
+/// ALL must mark it as needing a touch (`7C`), not compute its code. Without CALCULATE ALL,
+/// only a token that asked for a touch at PUT (`asked_at_put`: the Nitrokey 3) has shown it
+/// enforces one; any other can't be believed, so the touch counts as not enforced.
 fn touch_enforced<T: crate::transport::Transport>(
     s: &mut Session<T>,
     id: &[u8],
     step: TimeStep,
+    asked_at_put: bool,
 ) -> Result<(), oath::Error> {
     match s.calculate_all(step.start(DEFAULT_PERIOD)) {
         Ok(all) => match all.iter().find(|(c, _)| c.raw_id == id) {
@@ -353,7 +357,11 @@ fn touch_enforced<T: crate::transport::Transport>(
                 String::from_utf8_lossy(id).into_owned(),
             )),
         },
-        Err(oath::Error::Unsupported(_)) => Ok(()),
+        Err(oath::Error::Unsupported(_)) if asked_at_put => Ok(()),
+        Err(oath::Error::Unsupported(_)) => Err(oath::Error::TouchNotEnforced),
         Err(e) => Err(e),
     }
 }
+
+#[cfg(test)]
+mod tests;
