@@ -79,7 +79,7 @@ fn failure(e: E, user: &str, serial: &HardwareSerial, global: &Global) -> Failur
         E::AlreadyUsers { .. } => (Exit::Iam, format!("nothing to do; if AWS refuses its codes: {resync}")),
         E::NotUsers { .. } => (Exit::Iam, format!("enroll it first: ykmfa enroll --user {user} --hardware-serial {serial}; the user's devices: ykmfa status --user {user}")),
         E::TooManyDevices { .. } => (Exit::Iam, format!("remove an unused device first (ykmfa status --user {user} lists them; ykmfa revoke removes one)")),
-        E::CodesRefused(Purpose::Enroll) => (Exit::Iam, "wait for the next code, then type two consecutive ones: a code is good only while the display shows it".into()),
+        E::CodesRefused(Purpose::Enroll) => (Exit::Iam, format!("wait for the next code, then type two consecutive ones: a code is good only while the display shows it; a token whose clock drifted is put back in step once enabled ({resync})")),
         E::CodesRefused(Purpose::Resync) => (Exit::Iam, format!("type two consecutive codes as the display shows them ({resync}); refused again, the token's clock is too far off or its battery failing: replace it (ykmfa revoke --user {user} --device {serial})")),
         E::UnknownSerial(_) => (Exit::Iam, "check the serial on the back of the token; AWS knows only hardware tokens sold for AWS (Thales)".into()),
         E::InUse(_) => (Exit::Iam, "a hardware token serves one user: deactivate it where it is assigned, or use another token".into()),
