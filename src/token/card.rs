@@ -60,6 +60,11 @@ pub trait Card {
     fn capacity(&self) -> Option<usize>;
     /// The kind of token, for tags ("YubiKey", "Nitrokey").
     fn kind(&self) -> String;
+    /// Whether the token asks for a touch to confirm a DELETE, and to store a touch credential
+    /// ([`super::Kind::confirms_writes_by_touch`]).
+    fn confirms_writes_by_touch(&self) -> bool {
+        false
+    }
     /// Why the token will refuse any credential, known before writing: a YubiKey FIPS whose
     /// OATH application has no password yet.
     fn refuses_credentials(&self) -> Option<oath::Error> {
@@ -186,8 +191,8 @@ impl Card for PcscCard {
     ) -> Result<[Code; 2], WriteError> {
         let mut stage = Stage::Checking;
         let mut held = 0;
-        // A Nitrokey 3 asks for the touch at PUT already: that is the enforcement seen.
-        let asked_at_put = self.token.kind == super::Kind::Nitrokey;
+        // A token that asks for the touch at PUT already has shown its enforcement there.
+        let asked_at_put = self.confirms_writes_by_touch();
         let result = self.with_session(|s| {
             held = s.check_new(data)?;
             let id = data.id.to_bytes();
@@ -310,6 +315,10 @@ impl Card for PcscCard {
 
     fn kind(&self) -> String {
         self.token.kind.to_string()
+    }
+
+    fn confirms_writes_by_touch(&self) -> bool {
+        self.token.kind.confirms_writes_by_touch()
     }
 
     fn refuses_credentials(&self) -> Option<oath::Error> {

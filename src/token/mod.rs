@@ -66,6 +66,14 @@ pub enum Kind {
     Other,
 }
 
+impl Kind {
+    /// Whether the token asks for a touch to confirm a DELETE, and to store a credential that
+    /// itself requires a touch: Nitrokey's Secrets App does, whatever the credential.
+    pub fn confirms_writes_by_touch(self) -> bool {
+        self == Kind::Nitrokey
+    }
+}
+
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

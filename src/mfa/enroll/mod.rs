@@ -583,7 +583,7 @@ async fn run<D: Directory, C: Card>(
     progress.event(Event::Writing {
         token: &plan.token,
         touch: plan.touch,
-        store_touch: plan.touch && card.kind() == crate::token::Kind::Nitrokey.to_string(),
+        store_touch: plan.touch && card.confirms_writes_by_touch(),
         fingerprint: &fingerprint,
     });
     let now = TimeStep::at(clock.now(), PERIOD);
@@ -934,8 +934,7 @@ async fn rollback<D: Directory, C: Card>(
                 card,
             ));
         } else {
-            // The Secrets App confirms every DELETE with a touch.
-            if card.kind() == crate::token::Kind::Nitrokey.to_string() {
+            if card.confirms_writes_by_touch() {
                 progress.event(Event::TouchNow);
             }
             let fate = tokio::task::block_in_place(|| {

@@ -19,8 +19,7 @@ impl fmt::Display for Event<'_> {
             Event::Deleting(d) => write!(f, "Deleting {d}..."),
             Event::DeletingCredential { name, token } => {
                 write!(f, "Deleting credential '{name}' from {token}...")?;
-                // The Secrets App confirms every DELETE with a touch.
-                if token.kind == crate::token::Kind::Nitrokey {
+                if token.kind.confirms_writes_by_touch() {
                     write!(f, "\nTouch your Nitrokey to confirm the deletion.")?;
                 }
                 Ok(())
