@@ -493,12 +493,6 @@ impl DeviceInfo {
         }
         parts.join(" ").replace("5 C", "5C").replace("5 A", "5A")
     }
-
-    /// Whether OATH is FIPS-capable but not yet approved: such a key refuses credentials until
-    /// its OATH application has a password.
-    pub fn oath_fips_unready(&self) -> bool {
-        self.fips_capable & FIPS_OATH != 0 && self.fips_approved & FIPS_OATH == 0
-    }
 }
 
 /// Parses a READ CONFIG answer (without status word): one length byte, then TLVs. The applet

@@ -118,12 +118,6 @@ fn models_are_named_as_ykman_names_them() {
         ..info(0x81, yk5, Some(yk5), Version(5, 7, 4))
     };
     assert_eq!(fips.model(), "YubiKey 5 NFC FIPS");
-    assert!(fips.oath_fips_unready());
-    assert!(!DeviceInfo {
-        fips_approved: 0x08,
-        ..fips
-    }
-    .oath_fips_unready());
     let bio = info(0x06, 0x02 | 0x10 | 0x200, None, Version(5, 6, 6));
     assert_eq!(bio.model(), "YubiKey Bio - Multi-protocol Edition");
     let bio_fido = info(0x07, 0x02 | 0x200, None, Version(5, 5, 6));
@@ -149,7 +143,6 @@ fn device_info_reads_form_factor_capabilities_and_fips() {
     let info = parse_device_info(&data);
     assert_eq!((info.form_factor, info.usb, info.nfc), (0x81, 0x0212, None));
     assert_eq!((info.fips_capable, info.fips_approved), (0x1F, 0x08));
-    assert!(!info.oath_fips_unready());
 }
 
 #[test]

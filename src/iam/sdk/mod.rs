@@ -273,12 +273,7 @@ impl Sdk {
     /// credentials). `options.profile` is not used here; region and endpoint still apply.
     pub fn from_config(config: &SdkConfig, options: Options) -> Result<Sdk, IamError> {
         check_endpoints(config, options.endpoint_url.as_deref())?;
-        let region = options
-            .region
-            .clone()
-            .map(Region::new)
-            .or_else(|| config.region().cloned())
-            .unwrap_or_else(|| Region::new(DEFAULT_REGION));
+        let region = region(&options, config);
         let (retry, timeouts) = patience(&options);
         let mut iam = aws_sdk_iam::config::Builder::from(config)
             .region(region.clone())
@@ -587,6 +582,15 @@ pub(super) async fn load_config(options: &Options) -> SdkConfig {
 }
 
 /// The retry and timeout settings every client gets from `options`.
+/// The region asked for, else the configuration's, else us-east-1 (IAM is global: the region
+/// only picks the partition).
+pub(super) fn region(options: &Options, config: &SdkConfig) -> Region {
+    let asked = options.region.clone().map(Region::new);
+    asked
+        .or_else(|| config.region().cloned())
+        .unwrap_or_else(|| Region::new(DEFAULT_REGION))
+}
+
 pub(super) fn patience(options: &Options) -> (RetryConfig, TimeoutConfig) {
     let retry = RetryConfig::standard()
         .with_max_attempts(options.max_attempts.max(1))

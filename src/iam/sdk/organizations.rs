@@ -8,9 +8,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
-use aws_sdk_iam::config::Region;
 
-use super::{check_service_endpoints, load_config, patience, Options, DEFAULT_REGION};
+use super::{check_service_endpoints, load_config, patience, region, Options};
 use crate::iam::error::from_sdk;
 use crate::iam::IamError;
 
@@ -56,12 +55,7 @@ impl Organizations {
         let explicit = options.endpoint_url.as_deref();
         check_service_endpoints(config, explicit, &["ORGANIZATIONS"])?;
         let (retry, timeouts) = patience(options);
-        let region = options
-            .region
-            .clone()
-            .map(Region::new)
-            .or_else(|| config.region().cloned())
-            .unwrap_or_else(|| Region::new(DEFAULT_REGION));
+        let region = region(options, config);
         let mut builder = aws_sdk_organizations::config::Builder::from(config)
             .region(region)
             .retry_config(retry)
