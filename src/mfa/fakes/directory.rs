@@ -355,6 +355,22 @@ impl FakeDirectory {
         serial
     }
 
+    /// A hardware TOTP token AWS holds the seed of, by serial (not an ARN); returns the seed.
+    pub(crate) fn add_hardware(&self, serial: &str) -> Vec<u8> {
+        let seed: Vec<u8> = (0..20).map(|i| 0x5C ^ i).collect();
+        let device = Device {
+            seed: seed.clone(),
+            tags: Vec::new(),
+            user: None,
+            created_by_run: false,
+            root: false,
+        };
+        lock(&self.account)
+            .devices
+            .insert(serial.to_owned(), device);
+        seed
+    }
+
     // --- looking
 
     pub(crate) fn device(&self, serial: &str) -> Option<Device> {
