@@ -38,14 +38,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10);
     let bench = Bench::start(Spec {
-        yubikeys: (0..TOKENS)
-            .map(|i| YubiKeySpec {
-                serial: FIRST_SERIAL + i as u32,
-                capacity: Some(64),
-                version: "5.7.1",
-                ..YubiKeySpec::default()
-            })
-            .collect(),
+        yubikeys: YubiKeySpec::many_5_7(FIRST_SERIAL, TOKENS),
         nitrokey: false,
         iam: true,
     });

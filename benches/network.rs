@@ -70,24 +70,12 @@ fn main() {
     // One admin's token for the commands one by one (each user enrolled, shown, resynced and
     // revoked before the next: the token holds one credential, as an admin's does), ten for bulk.
     let single = Bench::start(Spec {
-        yubikeys: vec![YubiKeySpec {
-            serial: FIRST_SERIAL,
-            capacity: Some(64),
-            version: "5.7.1",
-            ..YubiKeySpec::default()
-        }],
+        yubikeys: vec![YubiKeySpec::firmware_5_7(FIRST_SERIAL)],
         nitrokey: false,
         iam: true,
     });
     let bulk_bench = Bench::start(Spec {
-        yubikeys: (0..TOKENS)
-            .map(|i| YubiKeySpec {
-                serial: FIRST_SERIAL + i as u32,
-                capacity: Some(64),
-                version: "5.7.1",
-                ..YubiKeySpec::default()
-            })
-            .collect(),
+        yubikeys: YubiKeySpec::many_5_7(FIRST_SERIAL, TOKENS),
         nitrokey: false,
         iam: true,
     });

@@ -21,14 +21,7 @@ const ROLE_B: &str = "arn:aws:iam::222222222222:role/ykmfa-bulk";
 
 fn bench(tokens: usize) -> Bench {
     Bench::start(Spec {
-        yubikeys: (0..tokens)
-            .map(|i| YubiKeySpec {
-                serial: 20_000_001 + i as u32,
-                capacity: Some(64),
-                version: "5.7.1",
-                ..YubiKeySpec::default()
-            })
-            .collect(),
+        yubikeys: YubiKeySpec::many_5_7(20_000_001, tokens),
         nitrokey: false,
         iam: true,
     })

@@ -66,6 +66,25 @@ impl Default for YubiKeySpec {
     }
 }
 
+impl YubiKeySpec {
+    /// A YubiKey 5 with firmware 5.7 (64 OATH slots), of this serial.
+    pub fn firmware_5_7(serial: u32) -> Self {
+        YubiKeySpec {
+            serial,
+            profile: "yubikey5-57",
+            version: "",
+            ..YubiKeySpec::default()
+        }
+    }
+
+    /// `n` of them, serials from `first` on: one per row of a bulk manifest.
+    pub fn many_5_7(first: u32, n: usize) -> Vec<Self> {
+        (0..n as u32)
+            .map(|i| Self::firmware_5_7(first + i))
+            .collect()
+    }
+}
+
 /// What a bench holds.
 #[derive(Clone, Debug, Default)]
 pub struct Spec {
